@@ -1,0 +1,140 @@
+import { z } from 'zod';
+
+/** Raised when the environment cannot be turned into a configuration; carries one readable line. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'must be true or false' })
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+const int = (min: number, max: number) =>
+  z
+    .string()
+    .regex(/^\d+$/, { message: `must be a whole number from ${min} to ${max}` })
+    .transform(Number)
+    .pipe(z.number().min(min, `must be at least ${min}`).max(max, `must be at most ${max}`));
+
+const url = (protocols: string[]) =>
+  z.string().refine(
+    (v) => {
+      try {
+        return protocols.includes(new URL(v).protocol);
+      } catch {
+        return false;
+      }
+    },
+    { message: `must be a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}` },
+  );
+
+const origins = z
+  .string()
+  .transform((v) =>
+    v
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
+  )
+  .pipe(z.array(url(['http:', 'https:'])));
+
+/**
+ * Every setting of the hub, read from the environment once at start-up (`loadConfig`).
+ * Nothing else in the hub reads `process.env`.
+ */
+const envSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  /** @default 3000 */
+  PORT: int(0, 65535).default(3000),
+  /** @default 127.0.0.1 (set 0.0.0.0 to serve other machines) */
+  HOST: z.string().min(1).default('127.0.0.1'),
+  /** unset: embedded PostgreSQL (PGlite) under DATA_DIR */
+  DATABASE_URL: url(['postgres:', 'postgresql:']).optional(),
+  /** @default 10 */
+  DATABASE_POOL_MAX: int(1, 200).default(10),
+  /** @default ./data */
+  DATA_DIR: z.string().min(1).default('./data'),
+  /** unset: in-process Socket.IO adapter, one node */
+  REDIS_URL: url(['redis:', 'rediss:']).optional(),
+  /** HS256 key of access tokens; at least 32 characters. Unset outside production: generated under DATA_DIR. */
+  JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+  /** @default renex-hub */
+  JWT_ISSUER: z.string().min(1).default('renex-hub'),
+  /** @default renex-clients */
+  JWT_AUDIENCE: z.string().min(1).default('renex-clients'),
+  /** @default 900 (15 minutes) */
+  ACCESS_TOKEN_TTL_SECONDS: int(5, 86_400).default(900),
+  /** @default 604800 (7 days) */
+  REFRESH_TOKEN_TTL_SECONDS: int(60, 90 * 86_400).default(604_800),
+  /** a socket whose token expired is dropped this long after expiry unless refreshed; @default 30 */
+  AUTH_GRACE_SECONDS: int(0, 3600).default(30),
+  /** argon2id memory in KiB; @default 19456 (OWASP minimum) */
+  ARGON2_MEMORY_KIB: int(1024, 4_194_304).default(19_456),
+  /** @default 2 */
+  ARGON2_TIME_COST: int(1, 100).default(2),
+  /** @default 1 */
+  ARGON2_PARALLELISM: int(1, 64).default(1),
+  /** comma-separated origins allowed for CORS and the Socket.IO handshake, besides the hub's own */
+  CORS_ORIGINS: origins.default([]),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** seed three demo traders and a dozen listings on first start; @default true in embedded mode */
+  SEED_DEMO: bool.optional(),
+  /** @default EUR */
+  CURRENCY: z
+    .string()
+    .regex(/^[A-Z]{3}$/, 'must be a three-letter currency code')
+    .default('EUR'),
+  /** a swap offer lives this long unless countered; @default 600 */
+  OFFER_TTL_SECONDS: int(1, 86_400).default(600),
+  /** gate closure: trading on a listing ends this long before deliveryStart; @default 0 */
+  GATE_LEAD_SECONDS: int(0, 7 * 86_400).default(0),
+  /** how often each node sweeps expired offers and closed gates; @default 1000 */
+  SWEEP_INTERVAL_MS: int(50, 600_000).default(1000),
+  /** events replayed at most on one reconnect before `sync.truncated`; @default 1000 */
+  REPLAY_MAX: int(1, 100_000).default(1000),
+  /** login/register attempts per IP per minute; @default 100 */
+  AUTH_RATE_IP_PER_MINUTE: int(1, 1_000_000).default(100),
+  /** failed logins per email per 15 minutes; @default 10 */
+  AUTH_RATE_EMAIL_PER_15MIN: int(1, 1_000_000).default(10),
+  /** socket commands per user per second, sustained; @default 20 */
+  COMMAND_RATE_PER_SECOND: int(1, 1_000_000).default(20),
+  /** socket command burst per user; @default 50 */
+  COMMAND_RATE_BURST: int(1, 1_000_000).default(50),
+  /** time allowed for in-flight work on shutdown; @default 10000 */
+  SHUTDOWN_GRACE_MS: int(0, 600_000).default(10_000),
+});
+
+type Env = z.infer<typeof envSchema>;
+
+/** The parsed configuration of one hub node. */
+export interface Config extends Omit<Env, 'SEED_DEMO'> {
+  /** true when DATABASE_URL is unset and the hub runs PGlite in-process */
+  embedded: boolean;
+  SEED_DEMO: boolean;
+}
+
+/** Parses the environment; throws ConfigError with one line naming the first bad variable. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const picked: Record<string, string> = {};
+  for (const key of Object.keys(envSchema.shape)) {
+    const value = env[key];
+    if (value !== undefined && value !== '') picked[key] = value;
+  }
+  const parsed = envSchema.safeParse(picked);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const name = String(issue.path[0] ?? 'environment');
+    const shown = name in picked ? ` (got ${JSON.stringify(redact(name, picked[name]!))})` : '';
+    throw new ConfigError(`config: ${name} ${issue.message}${shown}`);
+  }
+  const cfg = parsed.data;
+  if (cfg.NODE_ENV === 'production' && !cfg.JWT_SECRET) {
+    throw new ConfigError('config: JWT_SECRET is required when NODE_ENV=production');
+  }
+  const embedded = cfg.DATABASE_URL === undefined;
+  return { ...cfg, embedded, SEED_DEMO: cfg.SEED_DEMO ?? embedded };
+}
+
+function redact(name: string, value: string): string {
+  return /SECRET|PASSWORD|URL/.test(name) ? '<hidden>' : value;
+}

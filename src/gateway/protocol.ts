@@ -1,0 +1,45 @@
+// The typed event maps of the Socket.IO side of PROTOCOL.md. Every Server and Socket is typed with them.
+import type { ErrorBody } from '../domain/errors.js';
+
+export type Ack<T> = (answer: { ok: true; data: T } | { ok: false; error: ErrorBody }) => void;
+
+/** An event envelope: `{id, type, at, data}`; ids are decimal strings. */
+export interface EventEnvelope<T = unknown> {
+  id: string;
+  type: string;
+  at: string;
+  data: T;
+}
+
+export interface SyncMessage {
+  lastEventId: string | null;
+  replayed: number;
+  truncated: boolean;
+}
+
+export interface ClientToServerEvents {
+  'listing:create': (payload: unknown, ack: Ack<unknown>) => void;
+  'listing:cancel': (payload: unknown, ack: Ack<unknown>) => void;
+  'swap:propose': (payload: unknown, ack: Ack<unknown>) => void;
+  'swap:counter': (payload: unknown, ack: Ack<unknown>) => void;
+  'swap:accept': (payload: unknown, ack: Ack<unknown>) => void;
+  'swap:reject': (payload: unknown, ack: Ack<unknown>) => void;
+  'swap:withdraw': (payload: unknown, ack: Ack<unknown>) => void;
+  'feed:subscribe': (payload: unknown, ack: Ack<unknown>) => void;
+  'feed:unsubscribe': (payload: unknown, ack: Ack<unknown>) => void;
+  'auth:refresh': (payload: unknown, ack: Ack<{ accessExpiresAt: string }>) => void;
+}
+
+export interface ServerToClientEvents {
+  event: (event: EventEnvelope) => void;
+  sync: (message: SyncMessage) => void;
+  'auth:expiring': (message: { expiresAt: string }) => void;
+}
+
+// biome-ignore lint/complexity/noBannedTypes: no server-to-server events yet
+export type InterServerEvents = {};
+
+/** What the hub keeps on each socket. */
+export interface SocketData {
+  userId: string;
+}

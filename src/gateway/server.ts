@@ -1,0 +1,35 @@
+import type { Server as HttpServer } from 'node:http';
+import { createShardedAdapter } from '@socket.io/redis-adapter';
+import type { Logger } from 'pino';
+import { Server } from 'socket.io';
+import type { RedisClients } from '../redis.js';
+import type {
+  ClientToServerEvents,
+  InterServerEvents,
+  ServerToClientEvents,
+  SocketData,
+} from './protocol.js';
+
+export type HubServer = Server<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
+
+export interface GatewayDeps {
+  log: Logger;
+  /** present when REDIS_URL is set: broadcasts then cross nodes */
+  redis?: RedisClients;
+  /** origins allowed to open a socket besides the hub's own */
+  corsOrigins: string[];
+  /** largest accepted message in bytes; @default 65536 */
+  maxHttpBufferSize?: number;
+}
+
+/** Creates the Socket.IO server on the hub's HTTP server, with the Redis sharded adapter when configured. */
+export function createGateway(httpServer: HttpServer, deps: GatewayDeps): HubServer {
+  const io: HubServer = new Server(httpServer, {
+    transports: ['websocket', 'polling'],
+    maxHttpBufferSize: deps.maxHttpBufferSize ?? 64 * 1024,
+    cors: deps.corsOrigins.length ? { origin: deps.corsOrigins, credentials: true } : undefined,
+    serveClient: false,
+    ...(deps.redis ? { adapter: createShardedAdapter(deps.redis.pub, deps.redis.sub) } : {}),
+  });
+  return io;
+}

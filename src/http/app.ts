@@ -1,0 +1,51 @@
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
+import {
+  jsonSchemaTransform,
+  serializerCompiler,
+  validatorCompiler,
+  type ZodTypeProvider,
+} from 'fastify-type-provider-zod';
+import type { Logger } from 'pino';
+import { installErrorHandling } from './errors.js';
+import { type HealthChecks, healthRoutes } from './health-routes.js';
+
+/** What the HTTP side needs from the hub; wired in src/hub.ts. */
+export interface HttpDeps {
+  log: Logger;
+  health: HealthChecks;
+  /** largest accepted request body in bytes; @default 65536 */
+  bodyLimit?: number;
+}
+
+/** Builds the Fastify app: every route, the error envelope and the OpenAPI document. */
+export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: deps.log as FastifyBaseLogger,
+    bodyLimit: deps.bodyLimit ?? 64 * 1024,
+    // one line per request is written by our own hook (with user and latency), not Fastify's pair
+    logController: new LogController({ disableRequestLogging: true }),
+    return503OnClosing: true,
+    forceCloseConnections: true,
+  });
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  installErrorHandling(app);
+
+  await app.register(swagger, {
+    openapi: {
+      info: { title: 'RenEx Hub API', version: '1.0.0', description: 'REST side of PROTOCOL.md v1' },
+      components: {
+        securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
+      },
+    },
+    transform: jsonSchemaTransform,
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  const typed = app.withTypeProvider<ZodTypeProvider>();
+  await typed.register(healthRoutes, { checks: deps.health });
+  return app;
+}

@@ -1,0 +1,63 @@
+import type { Logger } from 'pino';
+import { QueryTypes, type Sequelize, type Transaction } from 'sequelize';
+import { Umzug, type UmzugStorage } from 'umzug';
+import * as initialSchema from './migrations/0001-initial-schema.js';
+
+/** What each migration receives: a runner bound to the migration transaction. */
+export interface MigrationContext {
+  run(sql: string): Promise<void>;
+}
+
+/** Every migration, in order. Listed here rather than globbed so the build and tests see the same set. */
+const MIGRATIONS = [{ name: '0001-initial-schema', up: initialSchema.up }];
+
+/** Arbitrary constant naming the migration lock among the hub's advisory locks. */
+const MIGRATION_LOCK = 7_263_110_001;
+
+/**
+ * Applies pending migrations in one transaction under an advisory lock, so nodes that start
+ * together against an empty database wait for each other and all come up. PostgreSQL DDL is
+ * transactional: a failed migration leaves nothing behind.
+ */
+export async function migrate(sequelize: Sequelize, log?: Logger): Promise<string[]> {
+  return sequelize.transaction(async (transaction) => {
+    const q = (sql: string) => sequelize.query(sql, { transaction, raw: true });
+    await q(`SELECT pg_advisory_xact_lock(${MIGRATION_LOCK})`);
+    await q(`CREATE TABLE IF NOT EXISTS schema_migrations (
+      name text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`);
+    const umzug = new Umzug<MigrationContext>({
+      migrations: MIGRATIONS.map((m) => ({ name: m.name, up: m.up })),
+      context: { run: async (sql) => void (await q(sql)) },
+      storage: tableStorage(sequelize, transaction),
+      logger: undefined,
+    });
+    const applied = await umzug.up();
+    const names = applied.map((m) => m.name);
+    if (names.length) log?.info({ migrations: names }, 'migrations applied');
+    return names;
+  });
+}
+
+function tableStorage(sequelize: Sequelize, transaction: Transaction): UmzugStorage<MigrationContext> {
+  return {
+    async executed() {
+      const rows = await sequelize.query<{ name: string }>(
+        'SELECT name FROM schema_migrations ORDER BY name',
+        {
+          transaction,
+          type: QueryTypes.SELECT,
+        },
+      );
+      return rows.map((r) => r.name);
+    },
+    async logMigration({ name }) {
+      await sequelize.query('INSERT INTO schema_migrations (name) VALUES ($1)', {
+        bind: [name],
+        transaction,
+      });
+    },
+    async unlogMigration({ name }) {
+      await sequelize.query('DELETE FROM schema_migrations WHERE name = $1', { bind: [name], transaction });
+    },
+  };
+}

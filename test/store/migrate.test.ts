@@ -1,0 +1,90 @@
+import { pino } from 'pino';
+import { QueryTypes } from 'sequelize';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { loadConfig } from '../../src/config.js';
+import { type Database, openDatabase } from '../../src/store/database.js';
+import { migrate } from '../../src/store/migrate.js';
+import { startHub, TEST_ENV } from '../support/hub.js';
+import { freshDatabase, postgresAvailable, type TestDatabase } from '../support/services.js';
+
+const log = pino({ level: 'silent' });
+const TABLES = [
+  'events',
+  'idempotency_keys',
+  'listings',
+  'offers',
+  'outbox_cursor',
+  'refresh_tokens',
+  'swaps',
+  'users',
+];
+
+async function tables(db: Database): Promise<string[]> {
+  const rows = await db.sequelize.query<{ t: string }>(
+    `SELECT table_name AS t FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1`,
+    { type: QueryTypes.SELECT },
+  );
+  return rows.map((r) => r.t);
+}
+
+describe('migrations', () => {
+  let tdb: TestDatabase;
+  let db: Database;
+  beforeAll(async () => {
+    tdb = await freshDatabase();
+    db = await openDatabase(loadConfig({ ...TEST_ENV, ...tdb.env }), log);
+  });
+  afterAll(async () => {
+    await db?.close();
+    await tdb?.drop();
+  });
+
+  test('from empty: creates the whole schema, then a re-run applies nothing', async () => {
+    expect(await tables(db)).toEqual([]);
+    expect(await migrate(db.sequelize)).toEqual(['0001-initial-schema']);
+    expect(await tables(db)).toEqual([...TABLES, 'schema_migrations'].sort());
+    expect(await migrate(db.sequelize)).toEqual([]);
+    const applied = await db.sequelize.query('SELECT name FROM schema_migrations', {
+      type: QueryTypes.SELECT,
+    });
+    expect(applied).toEqual([{ name: '0001-initial-schema' }]);
+  });
+
+  test('the schema refuses an oversold listing', async () => {
+    const uid = '00000000-0000-4000-8000-000000000001';
+    await db.sequelize.query(
+      `INSERT INTO users (id, email, password_hash, display_name) VALUES ('${uid}', 'a@x', 'h', 'A')`,
+    );
+    const insert = (available: number) =>
+      db.sequelize.query(
+        `INSERT INTO listings (id, owner_id, side, energy_type, volume_wh, available_wh, price_e4, currency,
+          delivery_start, delivery_end, zone, status, created_at, updated_at)
+         VALUES (gen_random_uuid(), '${uid}', 'supply', 'solar', 1000, ${available}, 1, 'EUR',
+          now() + interval '1 day', now() + interval '2 days', 'Z', 'active', now(), now())`,
+      );
+    await expect(insert(-1)).rejects.toThrow(/check constraint/);
+    await expect(insert(1001)).rejects.toThrow(/check constraint/);
+    await insert(1000);
+  });
+});
+
+describe('two nodes migrating one empty database at once', async () => {
+  const real = await postgresAvailable('concurrent migrations');
+  test.skipIf(!real)('both come up and the schema is applied once', async () => {
+    const tdb = await freshDatabase();
+    const [a, b] = await Promise.all([startHub({ db: tdb }), startHub({ db: tdb })]);
+    try {
+      for (const node of [a, b]) {
+        const res = await fetch(`${node.url}/readyz`);
+        expect(res.status).toBe(200);
+      }
+      const applied = await a.hub.db!.sequelize.query('SELECT name FROM schema_migrations', {
+        type: QueryTypes.SELECT,
+      });
+      expect(applied).toEqual([{ name: '0001-initial-schema' }]);
+    } finally {
+      await Promise.all([a.stop(), b.stop()]);
+      await tdb.drop();
+    }
+  });
+});

@@ -1,0 +1,66 @@
+// Start a real hub on port 0 over a fresh database, and stop it afterwards.
+import { type Config, loadConfig } from '../../src/config.js';
+import { createHub, type Hub, type HubOptions } from '../../src/hub.js';
+import { freshDatabase, redisUrl, type TestDatabase } from './services.js';
+
+export const TEST_JWT_SECRET = 'test-secret-that-is-long-enough-for-hs256-0123456789';
+
+/** Settings every test hub gets; cheap argon2 so auth-heavy tests stay quick. */
+export const TEST_ENV: Record<string, string> = {
+  NODE_ENV: 'test',
+  PORT: '0',
+  HOST: '127.0.0.1',
+  LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+  SEED_DEMO: 'false',
+  JWT_SECRET: TEST_JWT_SECRET,
+  ARGON2_MEMORY_KIB: '4096',
+  ARGON2_TIME_COST: '1',
+};
+
+export interface TestHub {
+  hub: Hub;
+  config: Config;
+  url: string;
+  port: number;
+  database: TestDatabase;
+  /** stops the hub, then drops its database (unless it was shared) */
+  stop(): Promise<void>;
+}
+
+export interface StartOptions extends HubOptions {
+  env?: Record<string, string>;
+  /** another hub's database, to run several nodes on one database */
+  db?: TestDatabase;
+  /** use Redis from REDIS_URL (callers check `redisAvailable` first) */
+  redis?: boolean;
+}
+
+export async function startHub(opts: StartOptions = {}): Promise<TestHub> {
+  const shared = opts.db !== undefined;
+  const database = opts.db ?? (await freshDatabase());
+  const config = loadConfig({
+    ...TEST_ENV,
+    ...database.env,
+    ...(opts.redis && redisUrl ? { REDIS_URL: redisUrl } : {}),
+    ...opts.env,
+  });
+  const hub = createHub(config, opts);
+  try {
+    const { port, url } = await hub.start();
+    return {
+      hub,
+      config,
+      url,
+      port,
+      database,
+      async stop() {
+        await hub.stop();
+        if (!shared) await database.drop();
+      },
+    };
+  } catch (err) {
+    await hub.stop().catch(() => {});
+    if (!shared) await database.drop();
+    throw err;
+  }
+}
