@@ -56,6 +56,11 @@ const envSchema = z.object({
   DATA_DIR: z.string().min(1).default('./data'),
   /** unset: in-process Socket.IO adapter, one node */
   REDIS_URL: url(['redis:', 'rediss:']).optional(),
+  /** namespace of the hub's Redis keys and channels; nodes of one cluster share it; @default renex */
+  REDIS_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]{1,64}$/, 'must be 1 to 64 letters, digits, dots, dashes or underscores')
+    .default('renex'),
   /** HS256 key of access tokens; at least 32 characters. Unset outside production: generated under DATA_DIR. */
   JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
   /** @default renex-hub */
@@ -63,7 +68,7 @@ const envSchema = z.object({
   /** @default renex-clients */
   JWT_AUDIENCE: z.string().min(1).default('renex-clients'),
   /** @default 900 (15 minutes) */
-  ACCESS_TOKEN_TTL_SECONDS: int(5, 86_400).default(900),
+  ACCESS_TOKEN_TTL_SECONDS: int(1, 86_400).default(900),
   /** @default 604800 (7 days) */
   REFRESH_TOKEN_TTL_SECONDS: int(60, 90 * 86_400).default(604_800),
   /** a socket whose token expired is dropped this long after expiry unless refreshed; @default 30 */

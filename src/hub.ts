@@ -4,11 +4,17 @@ import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Config } from './config.js';
+import { Accounts } from './domain/auth/accounts.js';
+import { PasswordHasher } from './domain/auth/passwords.js';
+import { TokenService } from './domain/auth/tokens.js';
+import { installSocketAuth } from './gateway/auth.js';
 import { createGateway, type HubServer } from './gateway/server.js';
 import { buildHttpApp } from './http/app.js';
+import { AuthLimits } from './http/auth-limits.js';
 import { createLogger } from './logger.js';
 import { connectRedis, type RedisClients } from './redis.js';
 import { resolveJwtSecret } from './secrets.js';
+import { createAccountStore } from './store/account-store.js';
 import { type Database, type DatabaseOptions, openDatabase, reason, StartupError } from './store/database.js';
 import { seedDemo } from './store/demo-seed.js';
 import { migrate } from './store/migrate.js';
@@ -46,15 +52,39 @@ export function createHub(config: Config, options: HubOptions = {}): Hub {
     if (config.REDIS_URL) redis = await connectRedis(config.REDIS_URL);
     db = await openDatabase(config, log, options.database);
     await migrate(db.sequelize, log);
-    await resolveJwtSecret(config, log);
-    if (config.SEED_DEMO) await seedDemo(db.sequelize, config, log);
+    const secret = await resolveJwtSecret(config, log);
+    const hasher = new PasswordHasher({
+      memoryKib: config.ARGON2_MEMORY_KIB,
+      timeCost: config.ARGON2_TIME_COST,
+      parallelism: config.ARGON2_PARALLELISM,
+    });
+    if (config.SEED_DEMO) await seedDemo(db.sequelize, hasher, config, log);
+
+    const tokens = new TokenService({
+      secret,
+      issuer: config.JWT_ISSUER,
+      audience: config.JWT_AUDIENCE,
+      accessTtlSeconds: config.ACCESS_TOKEN_TTL_SECONDS,
+      refreshTtlSeconds: config.REFRESH_TOKEN_TTL_SECONDS,
+    });
+    const accounts = new Accounts(createAccountStore(db.sequelize), hasher, tokens);
+    const authLimits = new AuthLimits(
+      { perIpPerMinute: config.AUTH_RATE_IP_PER_MINUTE, perEmailPer15Min: config.AUTH_RATE_EMAIL_PER_15MIN },
+      redis && { client: redis.main, prefix: config.REDIS_PREFIX },
+    );
 
     const database = db;
     const checks: Record<string, () => Promise<boolean>> = { database: () => database.ping() };
     if (redis) checks.redis = redis.ping;
-    app = await buildHttpApp({ log, health: checks });
+    app = await buildHttpApp({ log, health: checks, accounts, authLimits });
     await app.ready();
-    io = createGateway(app.server, { log, redis, corsOrigins: config.CORS_ORIGINS });
+    io = createGateway(app.server, {
+      log,
+      redis,
+      redisPrefix: config.REDIS_PREFIX,
+      corsOrigins: config.CORS_ORIGINS,
+    });
+    installSocketAuth(io, accounts, { graceMs: config.AUTH_GRACE_SECONDS * 1000 }, log);
 
     try {
       await app.listen({ port: config.PORT, host: config.HOST });

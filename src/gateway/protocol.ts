@@ -42,4 +42,8 @@ export type InterServerEvents = {};
 /** What the hub keeps on each socket. */
 export interface SocketData {
   userId: string;
+  /** the login the current access token belongs to */
+  familyId: string;
+  /** expiry of the current access token, ms since the epoch */
+  expiresAt: number;
 }

@@ -1,7 +1,7 @@
 import type { Server as HttpServer } from 'node:http';
 import { createShardedAdapter } from '@socket.io/redis-adapter';
 import type { Logger } from 'pino';
-import { Server } from 'socket.io';
+import { Server, type Socket } from 'socket.io';
 import type { RedisClients } from '../redis.js';
 import type {
   ClientToServerEvents,
@@ -11,11 +11,14 @@ import type {
 } from './protocol.js';
 
 export type HubServer = Server<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
+export type HubSocket = Socket<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
 
 export interface GatewayDeps {
   log: Logger;
   /** present when REDIS_URL is set: broadcasts then cross nodes */
   redis?: RedisClients;
+  /** namespace of the adapter's channels */
+  redisPrefix?: string;
   /** origins allowed to open a socket besides the hub's own */
   corsOrigins: string[];
   /** largest accepted message in bytes; @default 65536 */
@@ -29,7 +32,13 @@ export function createGateway(httpServer: HttpServer, deps: GatewayDeps): HubSer
     maxHttpBufferSize: deps.maxHttpBufferSize ?? 64 * 1024,
     cors: deps.corsOrigins.length ? { origin: deps.corsOrigins, credentials: true } : undefined,
     serveClient: false,
-    ...(deps.redis ? { adapter: createShardedAdapter(deps.redis.pub, deps.redis.sub) } : {}),
+    ...(deps.redis
+      ? {
+          adapter: createShardedAdapter(deps.redis.pub, deps.redis.sub, {
+            channelPrefix: `${deps.redisPrefix ?? 'renex'}#io`,
+          }),
+        }
+      : {}),
   });
   return io;
 }

@@ -8,6 +8,9 @@ import {
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
 import type { Logger } from 'pino';
+import type { Accounts } from '../domain/auth/accounts.js';
+import type { AuthLimits } from './auth-limits.js';
+import { authRoutes } from './auth-routes.js';
 import { installErrorHandling } from './errors.js';
 import { type HealthChecks, healthRoutes } from './health-routes.js';
 
@@ -15,6 +18,8 @@ import { type HealthChecks, healthRoutes } from './health-routes.js';
 export interface HttpDeps {
   log: Logger;
   health: HealthChecks;
+  accounts: Accounts;
+  authLimits: AuthLimits;
   /** largest accepted request body in bytes; @default 65536 */
   bodyLimit?: number;
 }
@@ -47,5 +52,6 @@ export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
 
   const typed = app.withTypeProvider<ZodTypeProvider>();
   await typed.register(healthRoutes, { checks: deps.health });
+  await typed.register(authRoutes, { prefix: '/api/v1', accounts: deps.accounts, limits: deps.authLimits });
   return app;
 }

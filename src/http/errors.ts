@@ -2,6 +2,7 @@ import type { FastifyError, FastifyInstance } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { HubError, isHubError } from '../domain/errors.js';
 import { validationFailed } from '../domain/validation.js';
+import { toHubError as asProtocolError } from '../errors.js';
 
 /**
  * Every error leaves as `{error: {code, message, details?}}` with the status of its code.
@@ -15,7 +16,8 @@ export function installErrorHandling(app: FastifyInstance): void {
 
   app.setErrorHandler((error: FastifyError, req, reply) => {
     const err = toHubError(error);
-    if (err.code === 'INTERNAL') req.log.error({ err: error }, 'unhandled error');
+    if (err.code === 'INTERNAL' || err.code === 'UNAVAILABLE')
+      req.log.error({ err: error }, 'request failed');
     if (err.code === 'RATE_LIMITED' && typeof err.details?.retryAfterMs === 'number') {
       void reply.header('retry-after', Math.ceil(err.details.retryAfterMs / 1000));
     }
@@ -26,10 +28,9 @@ export function installErrorHandling(app: FastifyInstance): void {
 export function toHubError(error: unknown): HubError {
   if (isHubError(error)) return error;
   if (hasZodFastifySchemaValidationErrors(error)) {
-    const where = (error as { validationContext?: string }).validationContext;
     return validationFailed(
       error.validation.map((v) => ({
-        path: [where, ...v.instancePath.split('/').filter(Boolean)].filter(Boolean).join('.'),
+        path: v.instancePath.split('/').filter(Boolean).join('.'),
         message: v.message ?? 'invalid',
       })),
     );
@@ -50,5 +51,5 @@ export function toHubError(error: unknown): HubError {
   if (fe.statusCode === 400 && fe.code?.startsWith('FST_ERR')) {
     return validationFailed([{ path: '', message: 'malformed request' }]);
   }
-  return new HubError('INTERNAL', 'Internal error');
+  return asProtocolError(error);
 }

@@ -2,7 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { QueryTypes, type Sequelize, type Transaction } from 'sequelize';
 import type { Config } from '../config.js';
-import { PasswordHasher } from '../domain/auth/passwords.js';
+import type { PasswordHasher } from '../domain/auth/passwords.js';
 
 const TRADERS = [
   { email: 'alice@demo.renex', displayName: 'Alice (solar co-op)' },
@@ -20,7 +20,12 @@ const TYPES = ['solar', 'wind', 'hydro', 'biomass'] as const;
  * On a database with no users, creates three demo traders (their passwords printed once) and a
  * dozen active listings, so a new user sees a live market at once.
  */
-export async function seedDemo(sequelize: Sequelize, config: Config, log: Logger): Promise<void> {
+export async function seedDemo(
+  sequelize: Sequelize,
+  hasher: PasswordHasher,
+  config: Config,
+  log: Logger,
+): Promise<void> {
   const empty = async (transaction?: Transaction) => {
     const [row] = await sequelize.query<{ n: string }>('SELECT count(*) AS n FROM users', {
       type: QueryTypes.SELECT,
@@ -29,11 +34,6 @@ export async function seedDemo(sequelize: Sequelize, config: Config, log: Logger
     return Number(row?.n) === 0;
   };
   if (!(await empty())) return;
-  const hasher = new PasswordHasher({
-    memoryKib: config.ARGON2_MEMORY_KIB,
-    timeCost: config.ARGON2_TIME_COST,
-    parallelism: config.ARGON2_PARALLELISM,
-  });
   const accounts = await Promise.all(
     TRADERS.map(async (t) => {
       const password = randomBytes(9).toString('base64url');

@@ -41,7 +41,7 @@ export async function startHub(opts: StartOptions = {}): Promise<TestHub> {
   const config = loadConfig({
     ...TEST_ENV,
     ...database.env,
-    ...(opts.redis && redisUrl ? { REDIS_URL: redisUrl } : {}),
+    ...(opts.redis && redisUrl ? { REDIS_URL: redisUrl, REDIS_PREFIX: `t-${database.id}` } : {}),
     ...opts.env,
   });
   const hub = createHub(config, opts);

@@ -13,6 +13,8 @@ export const redisUrl = process.env.REDIS_URL || undefined;
 
 /** A database of its own for one test file: a new database on DATABASE_URL's server, or a PGlite directory. */
 export interface TestDatabase {
+  /** unique per database: the Redis namespace of the hubs on it */
+  id: string;
   /** env for the hub: DATABASE_URL, or DATA_DIR for embedded mode */
   env: Record<string, string>;
   /** a URL the test can query directly (only for server databases) */
@@ -38,6 +40,7 @@ export async function freshServerDatabase(adminUrl: string): Promise<TestDatabas
   u.pathname = `/${name}`;
   const url = u.toString();
   return {
+    id: name,
     env: { DATABASE_URL: url },
     url,
     async drop() {
@@ -58,6 +61,7 @@ export async function freshEmbeddedDir(): Promise<TestDatabase> {
   const template = process.env.RENEX_PGLITE_TEMPLATE;
   if (template) await cp(template, path.join(dir, 'pgdata'), { recursive: true });
   return {
+    id: path.basename(dir),
     env: { DATA_DIR: dir },
     async drop() {
       await rm(dir, { recursive: true, force: true });

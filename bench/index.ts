@@ -1,0 +1,16 @@
+// `npm run bench` runs every workload; `npm run bench -- <name>` runs one.
+const WORKLOADS = ['auth'] as const;
+
+const asked = process.argv.slice(2);
+const names = asked.length ? asked : [...WORKLOADS];
+for (const name of names) {
+  if (!(WORKLOADS as readonly string[]).includes(name)) {
+    console.error(`unknown workload "${name}"; choose from: ${WORKLOADS.join(', ')}`);
+    process.exit(2);
+  }
+}
+for (const name of names) {
+  console.log(`\n== ${name} ==`);
+  const mod = (await import(`./workloads/${name}.js`)) as { run(): Promise<void> };
+  await mod.run();
+}

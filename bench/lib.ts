@@ -1,0 +1,93 @@
+// Shared pieces of the benchmarks: hub processes, histograms, machine facts, results.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import * as hdr from 'hdr-histogram-js';
+
+export const ROOT = path.resolve(import.meta.dirname, '..');
+
+export function machine() {
+  return {
+    cpus: os.cpus().length,
+    cpuModel: os.cpus()[0]?.model ?? 'unknown',
+    memoryGiB: Math.round(os.totalmem() / 2 ** 30),
+    node: process.version,
+    date: new Date().toISOString(),
+  };
+}
+
+/** A latency histogram in microseconds, 1 us to 60 s, 3 significant digits. */
+export function histogram() {
+  return hdr.build({
+    lowestDiscernibleValue: 1,
+    highestTrackableValue: 60_000_000,
+    numberOfSignificantValueDigits: 3,
+  });
+}
+
+export function summary(h: hdr.Histogram) {
+  const ms = (us: number) => Math.round(us) / 1000;
+  return {
+    count: h.totalCount,
+    p50ms: ms(h.getValueAtPercentile(50)),
+    p99ms: ms(h.getValueAtPercentile(99)),
+    p999ms: ms(h.getValueAtPercentile(99.9)),
+    maxMs: ms(h.maxValue),
+  };
+}
+
+export interface HubProcess {
+  url: string;
+  child: ChildProcess;
+  stop(): Promise<void>;
+}
+
+/** Starts `node --import tsx src/main.ts` on a free port with `env`; resolves when /readyz answers. */
+export async function startHubProcess(env: Record<string, string>): Promise<HubProcess> {
+  const port = 20_000 + Math.floor(Math.random() * 20_000);
+  const dataDir = env.DATA_DIR ?? (await mkdtemp(path.join(os.tmpdir(), 'renex-bench-')));
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+    cwd: ROOT,
+    env: {
+      PATH: process.env.PATH ?? '',
+      NODE_ENV: 'test',
+      LOG_LEVEL: 'warn',
+      SEED_DEMO: 'false',
+      JWT_SECRET: 'bench-secret-bench-secret-bench-secret-0123',
+      PORT: String(port),
+      DATA_DIR: dataDir,
+      ...env,
+    },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  const url = `http://127.0.0.1:${port}`;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  for (let i = 0; i < 600; i++) {
+    if (child.exitCode !== null) throw new Error('hub exited during start-up');
+    try {
+      if ((await fetch(`${url}/readyz`)).ok) break;
+    } catch {}
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return {
+    url,
+    child,
+    async stop() {
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+export async function saveResult(name: string, result: unknown): Promise<string> {
+  const dir = path.join(ROOT, 'bench', 'results');
+  await mkdir(dir, { recursive: true });
+  const file = path.join(dir, `${name}.json`);
+  await writeFile(file, `${JSON.stringify(result, null, 2)}\n`);
+  return file;
+}
+
+export function printTable(rows: Record<string, string | number>[]): void {
+  console.table(rows);
+}
