@@ -7,7 +7,11 @@ import type { Config } from './config.js';
 import { Accounts } from './domain/auth/accounts.js';
 import { PasswordHasher } from './domain/auth/passwords.js';
 import { TokenService } from './domain/auth/tokens.js';
+import { Market } from './domain/market.js';
+import type { MarketRules } from './domain/unit-of-work.js';
 import { installSocketAuth } from './gateway/auth.js';
+import { installConnections } from './gateway/connection.js';
+import { Delivery } from './gateway/delivery.js';
 import { createGateway, type HubServer } from './gateway/server.js';
 import { buildHttpApp } from './http/app.js';
 import { AuthLimits } from './http/auth-limits.js';
@@ -15,9 +19,13 @@ import { createLogger } from './logger.js';
 import { connectRedis, type RedisClients } from './redis.js';
 import { resolveJwtSecret } from './secrets.js';
 import { createAccountStore } from './store/account-store.js';
+import { CommandRunner } from './store/command-runner.js';
 import { type Database, type DatabaseOptions, openDatabase, reason, StartupError } from './store/database.js';
 import { seedDemo } from './store/demo-seed.js';
+import { eventReader } from './store/event-log.js';
 import { migrate } from './store/migrate.js';
+import { OutboxRelay } from './store/outbox-relay.js';
+import { Sweeper } from './store/sweeper.js';
 
 export interface HubOptions {
   /** @default a pino logger at LOG_LEVEL */
@@ -36,6 +44,10 @@ export interface Hub {
   stop(): Promise<void>;
   /** the open database, once started (tests and benchmarks look inside) */
   readonly db: Database | undefined;
+  /** the periodic sweep, once started; tests run a pass with `sweep()` */
+  readonly sweeper: Sweeper | undefined;
+  /** the outbox relay, once started */
+  readonly relay: OutboxRelay | undefined;
 }
 
 export function createHub(config: Config, options: HubOptions = {}): Hub {
@@ -44,6 +56,8 @@ export function createHub(config: Config, options: HubOptions = {}): Hub {
   let redis: RedisClients | undefined;
   let app: FastifyInstance | undefined;
   let io: HubServer | undefined;
+  let relay: OutboxRelay | undefined;
+  let sweeper: Sweeper | undefined;
   let stopping: Promise<void> | undefined;
 
   async function start() {
@@ -58,7 +72,6 @@ export function createHub(config: Config, options: HubOptions = {}): Hub {
       timeCost: config.ARGON2_TIME_COST,
       parallelism: config.ARGON2_PARALLELISM,
     });
-    if (config.SEED_DEMO) await seedDemo(db.sequelize, hasher, config, log);
 
     const tokens = new TokenService({
       secret,
@@ -73,18 +86,64 @@ export function createHub(config: Config, options: HubOptions = {}): Hub {
       redis && { client: redis.main, prefix: config.REDIS_PREFIX },
     );
 
+    const rules: MarketRules = {
+      gateLeadMs: config.GATE_LEAD_SECONDS * 1000,
+      offerTtlMs: config.OFFER_TTL_SECONDS * 1000,
+      currency: config.CURRENCY,
+    };
+    const runner = new CommandRunner(db.sequelize, rules, () => announceCommit());
+    const market = new Market(runner);
+
     const database = db;
     const checks: Record<string, () => Promise<boolean>> = { database: () => database.ping() };
     if (redis) checks.redis = redis.ping;
-    app = await buildHttpApp({ log, health: checks, accounts, authLimits });
+    app = await buildHttpApp({ log, health: checks, accounts, authLimits, market, sequelize: db.sequelize });
     await app.ready();
-    io = createGateway(app.server, {
+    const gateway = createGateway(app.server, {
       log,
       redis,
       redisPrefix: config.REDIS_PREFIX,
       corsOrigins: config.CORS_ORIGINS,
     });
-    installSocketAuth(io, accounts, { graceMs: config.AUTH_GRACE_SECONDS * 1000 }, log);
+    io = gateway;
+    const delivery = new Delivery(gateway);
+    const redisClients = redis;
+    const outbox = new OutboxRelay({
+      sequelize: db.sequelize,
+      databaseUrl: db.embedded ? undefined : db.url,
+      log,
+      // with Redis away a broadcast would reach this node only: hold the position until it is back
+      publish: (events) => {
+        if (redisClients && redisClients.pub.status !== 'ready') return false;
+        delivery.publish(events);
+        return true;
+      },
+    });
+    relay = outbox;
+    gateway.on('outbox:kick', () => outbox.kick());
+    let kickPending = false;
+    const announceCommit = () => {
+      outbox.kick();
+      if (!redisClients || kickPending) return;
+      kickPending = true; // one kick per tick for all the commits in it
+      setImmediate(() => {
+        kickPending = false;
+        gateway.serverSideEmit('outbox:kick');
+      });
+    };
+    const auth = installSocketAuth(gateway, accounts, { graceMs: config.AUTH_GRACE_SECONDS * 1000 }, log);
+    installConnections(gateway, {
+      auth,
+      delivery,
+      events: eventReader(db.sequelize),
+      market,
+      replayMax: config.REPLAY_MAX,
+      log,
+    });
+    outbox.start();
+    sweeper = new Sweeper(runner, config.SWEEP_INTERVAL_MS, log);
+    sweeper.start();
+    if (config.SEED_DEMO) await seedDemo(db.sequelize, hasher, market, log);
 
     try {
       await app.listen({ port: config.PORT, host: config.HOST });
@@ -110,6 +169,8 @@ export function createHub(config: Config, options: HubOptions = {}): Hub {
     // Order: stop taking sockets and requests, close sockets, HTTP, Redis, then the database.
     if (io) await new Promise<void>((resolve) => io!.close(() => resolve()));
     if (app) await app.close();
+    await sweeper?.stop();
+    await relay?.stop();
     await redis?.close();
     await db?.close();
     log.info('hub stopped');
@@ -125,6 +186,12 @@ export function createHub(config: Config, options: HubOptions = {}): Hub {
     },
     get db() {
       return db;
+    },
+    get sweeper() {
+      return sweeper;
+    },
+    get relay() {
+      return relay;
     },
   };
 }

@@ -63,7 +63,11 @@ export function installSocketAuth(
     );
   });
 
-  io.on('connection', (socket) => {
+  // a login that ends (logout, refresh-token reuse) closes its sockets on every node
+  accounts.onLoginRevoked = (familyId) => io.in(loginRoom(familyId)).disconnectSockets(true);
+
+  /** joins the user's rooms, starts the expiry clock and answers auth:refresh */
+  const connected = (socket: HubSocket) => {
     void socket.join([userRoom(socket.data.userId), loginRoom(socket.data.familyId)]);
     schedule(socket);
     socket.on('disconnect', () => clear(socket));
@@ -90,8 +94,6 @@ export function installSocketAuth(
       },
       log,
     );
-  });
-
-  // a login that ends (logout, refresh-token reuse) closes its sockets on every node
-  accounts.onLoginRevoked = (familyId) => io.in(loginRoom(familyId)).disconnectSockets(true);
+  };
+  return { connected };
 }

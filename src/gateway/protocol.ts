@@ -36,8 +36,10 @@ export interface ServerToClientEvents {
   'auth:expiring': (message: { expiresAt: string }) => void;
 }
 
-// biome-ignore lint/complexity/noBannedTypes: no server-to-server events yet
-export type InterServerEvents = {};
+export interface InterServerEvents {
+  /** a node committed events: the relay leader should read the log now */
+  'outbox:kick': () => void;
+}
 
 /** What the hub keeps on each socket. */
 export interface SocketData {

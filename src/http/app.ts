@@ -8,11 +8,14 @@ import {
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
 import type { Logger } from 'pino';
+import type { Sequelize } from 'sequelize';
 import type { Accounts } from '../domain/auth/accounts.js';
+import type { Market } from '../domain/market.js';
 import type { AuthLimits } from './auth-limits.js';
 import { authRoutes } from './auth-routes.js';
 import { installErrorHandling } from './errors.js';
 import { type HealthChecks, healthRoutes } from './health-routes.js';
+import { listingRoutes } from './listing-routes.js';
 
 /** What the HTTP side needs from the hub; wired in src/hub.ts. */
 export interface HttpDeps {
@@ -20,6 +23,8 @@ export interface HttpDeps {
   health: HealthChecks;
   accounts: Accounts;
   authLimits: AuthLimits;
+  market: Market;
+  sequelize: Sequelize;
   /** largest accepted request body in bytes; @default 65536 */
   bodyLimit?: number;
 }
@@ -53,5 +58,11 @@ export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
   const typed = app.withTypeProvider<ZodTypeProvider>();
   await typed.register(healthRoutes, { checks: deps.health });
   await typed.register(authRoutes, { prefix: '/api/v1', accounts: deps.accounts, limits: deps.authLimits });
+  await typed.register(listingRoutes, {
+    prefix: '/api/v1',
+    accounts: deps.accounts,
+    market: deps.market,
+    sequelize: deps.sequelize,
+  });
   return app;
 }

@@ -1,6 +1,7 @@
 // Zod schemas shared by REST routes; they validate requests and generate /openapi.json.
 import { z } from 'zod';
 import { ERROR_STATUS, type ErrorCode } from '../domain/errors.js';
+import { ENERGY_TYPES, LISTING_STATUSES, SIDES } from '../domain/listing.js';
 
 export const errorEnvelope = z
   .object({
@@ -40,3 +41,72 @@ export const passwordSchema = z
   .string()
   .min(10, 'must be at least 10 characters')
   .max(128, 'must be at most 128 characters');
+
+const kwhText = z.string().meta({ examples: ['12.500'] });
+const priceText = z.string().meta({ examples: ['0.1200'] });
+
+export const listingSchema = z
+  .object({
+    id: z.uuid(),
+    ownerId: z.uuid(),
+    side: z.enum(SIDES),
+    energyType: z.enum(ENERGY_TYPES),
+    volumeKwh: kwhText,
+    availableKwh: kwhText,
+    pricePerKwh: priceText,
+    currency: z.string(),
+    deliveryStart: z.iso.datetime(),
+    deliveryEnd: z.iso.datetime(),
+    zone: z.string(),
+    description: z.string(),
+    status: z.enum(LISTING_STATUSES),
+    version: z.number().int(),
+    createdAt: z.iso.datetime(),
+    updatedAt: z.iso.datetime(),
+  })
+  .meta({ id: 'Listing' });
+
+/** A page of items and the cursor of the next page (null at the end). */
+export const page = <T extends z.ZodType>(item: T) =>
+  z.object({ items: z.array(item), nextCursor: z.string().nullable() });
+
+/** A comma-separated query value: "solar,wind". */
+export const commaList = <T extends z.ZodType<unknown, string>>(item: T, max: number) =>
+  z
+    .string()
+    .max(1000)
+    .transform((s) => s.split(',').map((v) => v.trim()))
+    .pipe(z.array(item).min(1).max(max));
+
+/** A whole number in a query string within bounds. */
+export const queryInt = (min: number, max: number, fallback: number) =>
+  z
+    .string()
+    .regex(/^\d{1,9}$/, `must be a whole number from ${min} to ${max}`)
+    .transform(Number)
+    .pipe(z.number().min(min, `must be at least ${min}`).max(max, `must be at most ${max}`))
+    .optional()
+    .transform((v) => v ?? fallback);
+
+/** An opaque keyset cursor: base64url of a JSON array. */
+export const cursorParam = z.string().max(512);
+
+export function encodeCursor(parts: unknown[]): string {
+  return Buffer.from(JSON.stringify(parts)).toString('base64url');
+}
+
+/** Decodes a cursor made by encodeCursor, checking its shape; undefined when it is not one. */
+export function decodeCursor<T>(raw: string, shape: z.ZodType<T>): T | undefined {
+  try {
+    const parsed = shape.safeParse(JSON.parse(Buffer.from(raw, 'base64url').toString('utf8')));
+    return parsed.success ? parsed.data : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export const idempotencyHeaders = z.object({
+  'idempotency-key': z.uuid({ message: 'must be a UUID' }).optional(),
+});
+
+export const idParams = z.strictObject({ id: z.uuid({ message: 'must be a UUID' }) });

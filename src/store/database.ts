@@ -18,6 +18,8 @@ export interface Database {
   where: string;
   /** a connection string other processes (tests, benchmarks) can use to reach the same database */
   url: string;
+  /** true for PGlite: one session, one node */
+  embedded: boolean;
   ping(): Promise<boolean>;
   close(): Promise<void>;
 }
@@ -68,6 +70,7 @@ async function openUrl(
     sequelize,
     where,
     url,
+    embedded: false,
     async ping() {
       try {
         await sequelize.query('SELECT 1', { type: QueryTypes.SELECT, logging: false });
@@ -108,9 +111,10 @@ async function openEmbedded(config: Config, log: Logger, opts: DatabaseOptions):
   } catch (err) {
     throw new StartupError(`cannot open embedded PostgreSQL in ${dir}: ${reason(err)}`);
   }
-  // PGlite is one PostgreSQL session; the socket server multiplexes the pool onto it and keeps
-  // each transaction on the connection that opened it.
-  const poolMax = Math.min(config.DATABASE_POOL_MAX, 4);
+  // PGlite is one PostgreSQL session. pglite-socket can multiplex several connections onto it,
+  // but statements of concurrent transactions were seen to interleave there under load, so the
+  // hub uses one connection: transactions then run one after another, as PGlite would anyway.
+  const poolMax = 1;
   const server: PGLiteSocketServer = new PGLiteSocketServer({
     db,
     host: '127.0.0.1',
@@ -125,5 +129,5 @@ async function openEmbedded(config: Config, log: Logger, opts: DatabaseOptions):
     await server.stop();
     await db.close();
   });
-  return { ...database, where: `PGlite ${dir}` };
+  return { ...database, where: `PGlite ${dir}`, embedded: true };
 }

@@ -1,8 +1,8 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { QueryTypes, type Sequelize, type Transaction } from 'sequelize';
-import type { Config } from '../config.js';
 import type { PasswordHasher } from '../domain/auth/passwords.js';
+import type { Market } from '../domain/market.js';
 
 const TRADERS = [
   { email: 'alice@demo.renex', displayName: 'Alice (solar co-op)' },
@@ -23,7 +23,7 @@ const TYPES = ['solar', 'wind', 'hydro', 'biomass'] as const;
 export async function seedDemo(
   sequelize: Sequelize,
   hasher: PasswordHasher,
-  config: Config,
+  market: Market,
   log: Logger,
 ): Promise<void> {
   const empty = async (transaction?: Transaction) => {
@@ -50,41 +50,26 @@ export async function seedDemo(
         { bind: [a.id, a.email, a.hash, a.displayName], transaction },
       );
     }
-    const dayStart = new Date();
-    dayStart.setUTCHours(24, 0, 0, 0);
-    for (let i = 0; i < 12; i++) {
-      const owner = accounts[i % accounts.length]!;
-      const start = new Date(dayStart.getTime() + (i % 6) * 3_600_000 + 6 * 3_600_000);
-      const end = new Date(start.getTime() + 3_600_000);
-      const volumeWh = BigInt(50_000 + i * 12_500); // 50.000 .. 187.500 kWh
-      const priceE4 = BigInt(900 + i * 75); // 0.0900 .. 0.1725 per kWh
-      const now = new Date(Date.now() - (12 - i) * 1000);
-      await sequelize.query(
-        `INSERT INTO listings (id, owner_id, side, energy_type, volume_wh, available_wh, price_e4, currency,
-           delivery_start, delivery_end, zone, description, status, version, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $5, $6, $7, $8, $9, $10, $11, 'active', 1, $12, $12)`,
-        {
-          bind: [
-            randomUUID(),
-            owner.id,
-            i % 3 === 2 ? 'demand' : 'supply',
-            TYPES[i % TYPES.length],
-            volumeWh.toString(),
-            priceE4.toString(),
-            config.CURRENCY,
-            start,
-            end,
-            ZONES[i % ZONES.length],
-            `Demo listing ${i + 1}`,
-            now,
-          ],
-          transaction,
-        },
-      );
-    }
     return true;
   });
   if (!seeded) return;
+  // the listings go through the market like any trader's, so their events are in the log
+  const dayStart = new Date();
+  dayStart.setUTCHours(24, 0, 0, 0);
+  for (let i = 0; i < 12; i++) {
+    const owner = accounts[i % accounts.length]!;
+    const deliveryStart = new Date(dayStart.getTime() + ((i % 6) + 6) * 3_600_000);
+    await market.createListing(owner.id, {
+      side: i % 3 === 2 ? 'demand' : 'supply',
+      energyType: TYPES[i % TYPES.length]!,
+      volumeKwh: BigInt(50_000 + i * 12_500), // 50.000 .. 187.500 kWh
+      pricePerKwh: BigInt(900 + i * 75), // 0.0900 .. 0.1725 per kWh
+      deliveryStart,
+      deliveryEnd: new Date(deliveryStart.getTime() + 3_600_000),
+      zone: ZONES[i % ZONES.length]!,
+      description: `Demo listing ${i + 1}`,
+    });
+  }
   log.info(
     { traders: accounts.map((a) => ({ email: a.email, password: a.password })) },
     'demo market seeded: sign in with one of these traders (shown once)',

@@ -1,0 +1,382 @@
+// The typed RenEx Hub client: REST with fetch, live with socket.io-client. Runs in Node and in
+// browsers. Used by the tests, the benchmarks and the dashboard. Depends on the protocol types only.
+import { io, type Socket } from 'socket.io-client';
+import type {
+  Ack,
+  ClientToServerEvents,
+  EventEnvelope,
+  ServerToClientEvents,
+  SyncMessage,
+} from '../gateway/protocol.js';
+import type { Listing, Session, Swap, User } from './types.js';
+
+export type * from './types.js';
+export type { EventEnvelope, SyncMessage };
+
+/** An error answered by the hub, with the protocol's code. */
+export class HubClientError extends Error {
+  override name = 'HubClientError';
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly details?: Record<string, unknown>,
+    readonly status?: number,
+  ) {
+    super(message);
+  }
+}
+
+export interface ClientOptions {
+  /** how long to wait for an ack before retrying the command; @default 10000 */
+  ackTimeoutMs?: number;
+  /** attempts per command, the first included; @default 3 */
+  attempts?: number;
+  /** socket.io-client transports; @default ['websocket'] */
+  transports?: string[];
+}
+
+type Listener<T> = (value: T) => void;
+
+const uuid = (): string => globalThis.crypto.randomUUID();
+
+/**
+ * One trader's connection to the hub. Commands get a fresh requestId, kept when the command is
+ * retried after a reconnect, so a retried command takes effect once. Events are delivered once
+ * each (deduplicated by id) and `lastEventId` is sent on every reconnect to catch up.
+ */
+export class HubClient {
+  private socket: Socket<ServerToClientEvents, ClientToServerEvents> | undefined;
+  private readonly eventListeners = new Set<Listener<EventEnvelope>>();
+  private readonly syncListeners = new Set<Listener<SyncMessage>>();
+  private readonly stateListeners = new Set<Listener<'connected' | 'disconnected'>>();
+  private last: bigint | undefined;
+  private catchingUp: EventEnvelope[] | undefined;
+  private refreshing: Promise<void> | undefined;
+
+  constructor(
+    readonly baseUrl: string,
+    public session: Session,
+    private readonly options: ClientOptions = {},
+  ) {}
+
+  // --- accounts ------------------------------------------------------------------------------
+
+  static async register(
+    baseUrl: string,
+    body: { email: string; password: string; displayName: string },
+    options?: ClientOptions,
+  ): Promise<HubClient> {
+    return new HubClient(
+      baseUrl,
+      await request<Session>(baseUrl, 'POST', '/api/v1/auth/register', { body }),
+      options,
+    );
+  }
+
+  static async login(
+    baseUrl: string,
+    email: string,
+    password: string,
+    options?: ClientOptions,
+  ): Promise<HubClient> {
+    const session = await request<Session>(baseUrl, 'POST', '/api/v1/auth/login', {
+      body: { email, password },
+    });
+    return new HubClient(baseUrl, session, options);
+  }
+
+  get user(): User {
+    return this.session.user;
+  }
+
+  /** the newest event id this client has; sent on reconnect */
+  get lastEventId(): string | undefined {
+    return this.last?.toString();
+  }
+
+  set lastEventId(id: string | undefined) {
+    this.last = id === undefined ? undefined : BigInt(id);
+  }
+
+  /** Trades the refresh token for a new pair and hands the new access token to the live socket. */
+  async refresh(): Promise<void> {
+    this.refreshing ??= (async () => {
+      this.session = await request<Session>(this.baseUrl, 'POST', '/api/v1/auth/refresh', {
+        body: { refreshToken: this.session.refreshToken },
+      });
+      if (this.socket?.connected) {
+        await this.socket
+          .timeout(this.ackTimeoutMs)
+          .emitWithAck('auth:refresh', { token: this.session.accessToken });
+      }
+    })().finally(() => {
+      this.refreshing = undefined;
+    });
+    return this.refreshing;
+  }
+
+  async logout(): Promise<void> {
+    await this.rest('POST', '/api/v1/auth/logout', { refreshToken: this.session.refreshToken });
+    this.close();
+  }
+
+  /** An authenticated REST call; one refresh and retry when the access token has expired. */
+  async rest<T>(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<T> {
+    try {
+      return await request<T>(this.baseUrl, method, path, { body, token: this.session.accessToken, headers });
+    } catch (err) {
+      if (
+        err instanceof HubClientError &&
+        err.code === 'UNAUTHENTICATED' &&
+        err.details?.reason === 'expired'
+      ) {
+        await this.refresh();
+        return request<T>(this.baseUrl, method, path, { body, token: this.session.accessToken, headers });
+      }
+      throw err;
+    }
+  }
+
+  // --- live connection -----------------------------------------------------------------------
+
+  /** Connects (and keeps reconnecting with backoff); resolves on the first `sync`. */
+  connect(): Promise<SyncMessage> {
+    if (this.socket) throw new Error('already connected');
+    const socket: Socket<ServerToClientEvents, ClientToServerEvents> = io(this.baseUrl, {
+      transports: this.options.transports ?? ['websocket'],
+      reconnectionDelay: 250,
+      reconnectionDelayMax: 5000,
+      randomizationFactor: 0.5,
+      auth: (cb) =>
+        cb(
+          this.lastEventId
+            ? { token: this.session.accessToken, lastEventId: this.lastEventId }
+            : { token: this.session.accessToken },
+        ),
+    });
+    this.socket = socket;
+    socket.on('event', (e) => this.receive(e));
+    socket.on('sync', (m) => void this.synced(m));
+    socket.on('auth:expiring', () => void this.refresh().catch(() => {}));
+    socket.on('connect', () => this.emitState('connected'));
+    socket.on('disconnect', (reason) => {
+      this.emitState('disconnected');
+      // closed by the hub (token expired, node draining): reconnect with a fresh token
+      if (reason === 'io server disconnect')
+        void this.refresh()
+          .catch(() => {})
+          .finally(() => socket.connect());
+    });
+    socket.on('connect_error', (err) => {
+      const data = (err as Error & { data?: { details?: { reason?: string } } }).data;
+      if (data?.details?.reason === 'expired') void this.refresh().catch(() => {});
+    });
+    return new Promise((resolve, reject) => {
+      socket.once('sync', resolve);
+      socket.once('connect_error', (err) => {
+        if (!socket.active) reject(toClientError(err));
+      });
+    });
+  }
+
+  get connected(): boolean {
+    return this.socket?.connected ?? false;
+  }
+
+  /** Calls `fn` for each event, once per id, in id order. Returns a function that stops it. */
+  onEvent(fn: Listener<EventEnvelope>): () => void {
+    this.eventListeners.add(fn);
+    return () => this.eventListeners.delete(fn);
+  }
+
+  onSync(fn: Listener<SyncMessage>): () => void {
+    this.syncListeners.add(fn);
+    return () => this.syncListeners.delete(fn);
+  }
+
+  onState(fn: Listener<'connected' | 'disconnected'>): () => void {
+    this.stateListeners.add(fn);
+    return () => this.stateListeners.delete(fn);
+  }
+
+  /** Drops the connection as a network failure would; the client reconnects by itself. */
+  simulateDrop(): void {
+    (this.socket?.io.engine as { close?: () => void } | undefined)?.close?.();
+  }
+
+  close(): void {
+    this.socket?.close();
+    this.socket = undefined;
+  }
+
+  private receive(e: EventEnvelope) {
+    if (this.catchingUp) {
+      this.catchingUp.push(e);
+      return;
+    }
+    const id = BigInt(e.id);
+    if (this.last !== undefined && id <= this.last) return; // a repeat: already delivered
+    this.last = id;
+    for (const fn of this.eventListeners) fn(e);
+  }
+
+  private async synced(m: SyncMessage) {
+    if (m.truncated && m.lastEventId) {
+      // more was missed than the hub replays at once: page the rest over REST, holding live events
+      this.catchingUp ??= [];
+      let after = m.lastEventId;
+      for (;;) {
+        const page = await this.rest<{ items: EventEnvelope[]; hasMore: boolean }>(
+          'GET',
+          `/api/v1/events?after=${after}&limit=1000`,
+        );
+        const held: EventEnvelope[] | undefined = this.catchingUp;
+        this.catchingUp = undefined;
+        for (const e of page.items) this.receive(e);
+        this.catchingUp = held;
+        if (!page.hasMore || page.items.length === 0) break;
+        after = page.items[page.items.length - 1]!.id;
+      }
+      const held = this.catchingUp ?? [];
+      this.catchingUp = undefined;
+      for (const e of held) this.receive(e);
+    } else if (m.lastEventId && this.last === undefined) {
+      this.last = BigInt(m.lastEventId);
+    }
+    for (const fn of this.syncListeners) fn(m);
+  }
+
+  private emitState(state: 'connected' | 'disconnected') {
+    for (const fn of this.stateListeners) fn(state);
+  }
+
+  private get ackTimeoutMs() {
+    return this.options.ackTimeoutMs ?? 10_000;
+  }
+
+  /**
+   * Sends a command and resolves with its data once the hub has committed it. The requestId is
+   * chosen once: a retry after a lost ack or a reconnect sends the same one, so the command
+   * takes effect once.
+   */
+  async command<T>(event: keyof ClientToServerEvents, payload: Record<string, unknown>): Promise<T> {
+    const socket = this.socket;
+    if (!socket) throw new Error('connect() first');
+    const message = { requestId: uuid(), ...payload };
+    const attempts = this.options.attempts ?? 3;
+    for (let attempt = 1; ; attempt++) {
+      let answer: Parameters<Ack<T>>[0];
+      try {
+        answer = (await socket.timeout(this.ackTimeoutMs).emitWithAck(event, message)) as Parameters<
+          Ack<T>
+        >[0];
+      } catch (err) {
+        if (attempt >= attempts)
+          throw new HubClientError('UNAVAILABLE', `no answer to ${event}: ${(err as Error).message}`);
+        continue; // no ack (dropped connection or timeout): send the same request again
+      }
+      if (answer.ok) return answer.data;
+      throw new HubClientError(answer.error.code, answer.error.message, answer.error.details);
+    }
+  }
+
+  // --- commands ------------------------------------------------------------------------------
+
+  createListing(input: {
+    side: 'supply' | 'demand';
+    energyType: string;
+    volumeKwh: string | number;
+    pricePerKwh: string | number;
+    deliveryStart: string;
+    deliveryEnd: string;
+    zone: string;
+    description?: string;
+  }): Promise<Listing> {
+    return this.command('listing:create', input);
+  }
+
+  cancelListing(listingId: string): Promise<Listing> {
+    return this.command('listing:cancel', { listingId });
+  }
+
+  propose(input: {
+    listingId: string;
+    volumeKwh: string | number;
+    pricePerKwh: string | number;
+    note?: string;
+  }) {
+    return this.command<Swap>('swap:propose', input);
+  }
+
+  counter(input: {
+    swapId: string;
+    round: number;
+    volumeKwh: string | number;
+    pricePerKwh: string | number;
+    note?: string;
+  }) {
+    return this.command<Swap>('swap:counter', input);
+  }
+
+  accept(swapId: string, round: number): Promise<Swap> {
+    return this.command('swap:accept', { swapId, round });
+  }
+
+  reject(swapId: string, round: number): Promise<Swap> {
+    return this.command('swap:reject', { swapId, round });
+  }
+
+  withdraw(swapId: string): Promise<Swap> {
+    return this.command('swap:withdraw', { swapId });
+  }
+
+  /** Feed commands carry no requestId: they change no state. */
+  async subscribeFeed(filter: { energyTypes?: string[]; zones?: string[]; side?: 'supply' | 'demand' } = {}) {
+    return this.plain<{ filter: typeof filter }>('feed:subscribe', filter);
+  }
+
+  async unsubscribeFeed(): Promise<void> {
+    await this.plain('feed:unsubscribe', {});
+  }
+
+  private async plain<T>(event: keyof ClientToServerEvents, payload: unknown): Promise<T> {
+    if (!this.socket) throw new Error('connect() first');
+    const answer = (await this.socket.timeout(this.ackTimeoutMs).emitWithAck(event, payload)) as Parameters<
+      Ack<T>
+    >[0];
+    if (answer.ok) return answer.data;
+    throw new HubClientError(answer.error.code, answer.error.message, answer.error.details);
+  }
+}
+
+function toClientError(err: Error): HubClientError {
+  const data = (
+    err as Error & { data?: { code?: string; message?: string; details?: Record<string, unknown> } }
+  ).data;
+  return new HubClientError(data?.code ?? err.message, data?.message ?? err.message, data?.details);
+}
+
+/** One REST call; a non-2xx answer becomes a HubClientError with the protocol code. */
+export async function request<T>(
+  baseUrl: string,
+  method: string,
+  path: string,
+  opts: { body?: unknown; token?: string; headers?: Record<string, string> } = {},
+): Promise<T> {
+  const headers: Record<string, string> = { accept: 'application/json', ...opts.headers };
+  if (opts.token) headers.authorization = `Bearer ${opts.token}`;
+  if (opts.body !== undefined) headers['content-type'] = 'application/json';
+  const res = await fetch(`${baseUrl}${path}`, {
+    method,
+    headers,
+    body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
+  });
+  if (res.status === 204) return undefined as T;
+  const text = await res.text();
+  const body = text ? JSON.parse(text) : undefined;
+  if (!res.ok) {
+    const e = body?.error ?? { code: 'INTERNAL', message: `HTTP ${res.status}` };
+    throw new HubClientError(e.code, e.message, e.details, res.status);
+  }
+  return body as T;
+}

@@ -1,0 +1,38 @@
+/** Event types of PROTOCOL.md. */
+export type ListingEventType = 'listing.created' | 'listing.updated' | 'listing.closed';
+export type SwapEventType =
+  | 'swap.proposed'
+  | 'swap.countered'
+  | 'swap.accepted'
+  | 'swap.rejected'
+  | 'swap.withdrawn'
+  | 'swap.expired'
+  | 'swap.voided';
+export type EventType = ListingEventType | SwapEventType;
+
+/** Where a market event is routed: feed subscribers whose filter matches these. */
+export interface MarketKey {
+  energyType: string;
+  zone: string;
+  side: string;
+}
+
+/** An event a command produces; the store gives it its id and time when it commits. */
+export interface EventDraft {
+  type: EventType;
+  data: unknown;
+  /** the users it is addressed to (one or two): their personal stream, replay and history */
+  users: string[];
+  /** set for market events, which also reach matching feed subscribers live */
+  market?: MarketKey;
+}
+
+/** A committed event, as stored and delivered. */
+export interface StoredEvent {
+  id: bigint;
+  type: EventType;
+  at: Date;
+  users: string[];
+  market?: MarketKey;
+  data: unknown;
+}

@@ -1,0 +1,66 @@
+// Zod schemas of the protocol's inputs, shared by both edges (Socket.IO and REST).
+import { z } from 'zod';
+import { ENERGY_TYPES, SIDES } from './listing.js';
+import { KWH_SCALE, MAX_PRICE_E4, MAX_WH, PRICE_SCALE, parseDecimal } from './quantity.js';
+import { plainText } from './text.js';
+
+const decimal = (scale: number, min: bigint, max: bigint, example: string) =>
+  z
+    .union([z.number(), z.string().max(40)])
+    .transform((v, ctx) => {
+      const r = parseDecimal(v, scale, { min, max });
+      if (r.ok) return r.units;
+      ctx.addIssue({ code: 'custom', message: r.message });
+      return z.NEVER;
+    })
+    .meta({
+      description: `a JSON number or decimal string with at most ${scale} decimals`,
+      examples: [example],
+    });
+
+/** kWh > 0 with at most 3 decimals, as integer Wh. */
+export const kwhInput = decimal(KWH_SCALE, 1n, MAX_WH, '12.5');
+/** price per kWh >= 0 with at most 4 decimals, as integer ten-thousandths. */
+export const priceInput = decimal(PRICE_SCALE, 0n, MAX_PRICE_E4, '0.12');
+
+export const timeInput = z.iso
+  .datetime({ offset: true, message: 'must be an ISO-8601 time such as 2026-11-26T10:00:00.000Z' })
+  .transform((s) => new Date(s));
+
+export const zoneInput = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1 to 64 letters, digits, _ or -');
+
+/** Plain text of at most 500 characters once markup is removed. */
+export const plainTextInput = z
+  .string()
+  .max(2000, 'must be at most 500 characters (2000 with markup)')
+  .transform((s) => plainText(s))
+  .pipe(z.string().max(500, 'must be at most 500 characters'));
+
+export const requestIdInput = z.uuid({ message: 'must be a UUID' });
+export const uuidInput = z.uuid({ message: 'must be a UUID' });
+
+export const listingFields = {
+  side: z.enum(SIDES),
+  energyType: z.enum(ENERGY_TYPES),
+  volumeKwh: kwhInput,
+  pricePerKwh: priceInput,
+  deliveryStart: timeInput,
+  deliveryEnd: timeInput,
+  zone: zoneInput,
+  description: plainTextInput.optional(),
+};
+
+export const createListingBody = z.strictObject(listingFields);
+export type CreateListingInput = z.output<typeof createListingBody>;
+
+export const createListingCommand = z.strictObject({ requestId: requestIdInput, ...listingFields });
+export const cancelListingCommand = z.strictObject({ requestId: requestIdInput, listingId: uuidInput });
+
+const list = <T extends z.ZodType>(item: T, max: number) => z.array(item).max(max);
+
+export const feedFilterInput = z.strictObject({
+  energyTypes: list(z.enum(ENERGY_TYPES), ENERGY_TYPES.length).optional(),
+  zones: list(zoneInput, 20).optional(),
+  side: z.enum(SIDES).optional(),
+});
+export type FeedFilter = z.output<typeof feedFilterInput>;

@@ -1,0 +1,44 @@
+import type { Logger } from 'pino';
+import { HubError } from '../domain/errors.js';
+import type { Market } from '../domain/market.js';
+import type { EventReader } from '../store/event-log.js';
+import type { Delivery } from './delivery.js';
+import { registerMarketHandlers } from './market-handlers.js';
+import { parseLastEventId, replay } from './replay.js';
+import type { HubServer, HubSocket } from './server.js';
+
+export interface ConnectionDeps {
+  auth: { connected(socket: HubSocket): void };
+  delivery: Delivery;
+  events: EventReader;
+  market: Market;
+  replayMax: number;
+  log: Logger;
+}
+
+/** What happens on each connection, in order: stream opened, rooms joined, handlers, replay, sync. */
+export function installConnections(io: HubServer, deps: ConnectionDeps): void {
+  io.use((socket, next) => {
+    const parsed = parseLastEventId(
+      (socket.handshake.auth as Record<string, unknown> | undefined)?.lastEventId,
+    );
+    if (parsed !== 'invalid') return next();
+    const e = new HubError('VALIDATION_FAILED', 'lastEventId must be a decimal event id', {
+      issues: [{ path: 'lastEventId', message: 'must be a decimal string of a positive 64-bit integer' }],
+    });
+    next(Object.assign(new Error(e.code), { data: e.toJSON() }));
+  });
+
+  io.on('connection', (socket) => {
+    deps.delivery.open(socket);
+    deps.auth.connected(socket);
+    registerMarketHandlers(socket, deps.market, deps.log);
+    const lastEventId = parseLastEventId((socket.handshake.auth as Record<string, unknown>).lastEventId);
+    void replay(socket, lastEventId === 'invalid' ? undefined : lastEventId, {
+      delivery: deps.delivery,
+      events: deps.events,
+      max: deps.replayMax,
+      log: deps.log,
+    });
+  });
+}

@@ -1,0 +1,131 @@
+import { createHash } from 'node:crypto';
+import { QueryTypes, type Sequelize, type Transaction, UniqueConstraintError } from 'sequelize';
+import { HubError } from '../domain/errors.js';
+import type { EventDraft } from '../domain/events.js';
+import type { MarketRules, UnitOfWork } from '../domain/unit-of-work.js';
+import { appendEvents } from './event-log.js';
+import { listingRepo } from './listing-repo.js';
+
+/** One command of one user; `key` is its requestId or Idempotency-Key. */
+export interface CommandRequest {
+  userId: string;
+  /** the command name, part of what a key is bound to */
+  command: string;
+  key?: string;
+  /** the parsed payload without its key; a repeat of the key with another payload is CONFLICT */
+  payload: unknown;
+}
+
+/**
+ * JSON with object keys sorted and bigints as text, so equal parsed payloads hash equally
+ * whatever their key order or spelling ("12.5" and 12.50 are one volume).
+ */
+export function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_k, v) =>
+    typeof v === 'bigint'
+      ? v.toString()
+      : v && typeof v === 'object' && !Array.isArray(v)
+        ? Object.fromEntries(
+            Object.keys(v as object)
+              .sort()
+              .map((k) => [k, (v as Record<string, unknown>)[k]]),
+          )
+        : v,
+  );
+}
+
+const hashPayload = (command: string, payload: unknown) =>
+  createHash('sha256').update(command).update('\0').update(canonicalJson(payload)).digest();
+
+interface StoredAnswer {
+  command: string;
+  payload_hash: Buffer;
+  response: unknown;
+}
+
+/**
+ * Runs domain commands: one transaction holding the changes, their events (the outbox) and the
+ * idempotency record with the answer. A repeated key returns the stored answer and does nothing.
+ * `committed` is told after each commit that appended events, so the relay publishes at once.
+ */
+export class CommandRunner {
+  constructor(
+    private readonly sequelize: Sequelize,
+    private readonly rules: MarketRules,
+    private readonly committed: () => void = () => {},
+  ) {}
+
+  async run<R>(req: CommandRequest, fn: (uow: UnitOfWork) => Promise<R>): Promise<R> {
+    if (req.key === undefined) return this.transact(fn);
+    const hash = hashPayload(req.command, req.payload);
+    const earlier = await this.storedAnswer(req.userId, req.key);
+    if (earlier) return this.replay<R>(earlier, req.command, hash);
+    try {
+      return await this.transact(fn, async (t, response) => {
+        await this.sequelize.query(
+          `INSERT INTO idempotency_keys (user_id, key, command, payload_hash, response) VALUES ($1, $2, $3, $4, $5::jsonb)`,
+          { bind: [req.userId, req.key, req.command, hash, JSON.stringify(response)], transaction: t },
+        );
+      });
+    } catch (err) {
+      // The same key may have committed meanwhile (a concurrent retry): its answer wins, and this
+      // attempt, rolled back, did nothing.
+      if (err instanceof UniqueConstraintError || err instanceof HubError) {
+        const winner = await this.storedAnswer(req.userId, req.key);
+        if (winner) return this.replay<R>(winner, req.command, hash);
+      }
+      throw err;
+    }
+  }
+
+  /** A command of the hub itself (sweeps): no user, no idempotency key. */
+  system<R>(fn: (uow: UnitOfWork) => Promise<R>): Promise<R> {
+    return this.transact(fn);
+  }
+
+  private async transact<R>(
+    fn: (uow: UnitOfWork) => Promise<R>,
+    beforeCommit?: (t: Transaction, result: R) => Promise<void>,
+  ): Promise<R> {
+    const events: EventDraft[] = [];
+    const result = await this.sequelize.transaction(async (transaction) => {
+      const now = new Date();
+      const uow: UnitOfWork = {
+        now,
+        rules: this.rules,
+        listings: listingRepo(this.sequelize, transaction),
+        emit: (e) => void events.push(e),
+      };
+      const out = await fn(uow);
+      await appendEvents(this.sequelize, transaction, events, now);
+      await beforeCommit?.(transaction, out);
+      return out;
+    });
+    if (events.length) this.committed();
+    return result;
+  }
+
+  private async storedAnswer(userId: string, key: string): Promise<StoredAnswer | undefined> {
+    const [row] = await this.sequelize.query<StoredAnswer>(
+      'SELECT command, payload_hash, response FROM idempotency_keys WHERE user_id = $1 AND key = $2',
+      { bind: [userId, key], type: QueryTypes.SELECT },
+    );
+    return row;
+  }
+
+  private replay<R>(stored: StoredAnswer, command: string, hash: Buffer): R {
+    if (stored.command !== command || !Buffer.from(stored.payload_hash).equals(hash)) {
+      throw new HubError('CONFLICT', 'This requestId was already used with a different payload');
+    }
+    return stored.response as R;
+  }
+
+  /** Removes answers older than `maxAgeMs`; returns how many. */
+  async forgetAnswers(maxAgeMs: number): Promise<number> {
+    const [, meta] = await this.sequelize.query(
+      `DELETE FROM idempotency_keys WHERE created_at < now() - ($1::int * interval '1 millisecond')`,
+      { bind: [maxAgeMs] },
+    );
+    return (meta as { rowCount?: number })?.rowCount ?? 0;
+  }
+}

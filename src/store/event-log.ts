@@ -1,0 +1,119 @@
+import { QueryTypes, type Sequelize, type Transaction } from 'sequelize';
+import type { EventDraft, EventType, StoredEvent } from '../domain/events.js';
+
+/**
+ * The outbox. An event id is (transaction id << 16) + its position in the transaction, so ids
+ * ascend with the transaction that wrote them, and every id below (oldest running transaction
+ * << 16) belongs to a finished transaction: that part of the log never changes again. Readers
+ * only look below that horizon (docs/delivery.md).
+ */
+export const HORIZON = `(pg_snapshot_xmin(pg_current_snapshot())::text::bigint << 16)`;
+
+/** Most events one transaction may append: positions take the low 16 bits of the id. */
+export const MAX_EVENTS_PER_TRANSACTION = 65_536;
+
+export async function appendEvents(
+  sequelize: Sequelize,
+  transaction: Transaction,
+  drafts: EventDraft[],
+  at: Date,
+): Promise<void> {
+  if (drafts.length === 0) return;
+  if (drafts.length > MAX_EVENTS_PER_TRANSACTION) throw new Error('too many events in one transaction');
+  const bind: unknown[] = [at];
+  const values = drafts.map((d, i) => {
+    bind.push(d.type, d.users[0] ?? null, d.users[1] ?? null, JSON.stringify(d.data));
+    const p = bind.length;
+    return `((pg_current_xact_id()::text::bigint << 16) + ${i}, $${p - 3}, $1, $${p - 2}::uuid, $${p - 1}::uuid, $${p}::jsonb)`;
+  });
+  await sequelize.query(
+    `INSERT INTO events (id, type, at, user_a, user_b, data) VALUES ${values.join(', ')}`,
+    {
+      bind,
+      transaction,
+    },
+  );
+}
+
+interface EventRow {
+  id: string;
+  type: EventType;
+  at: Date;
+  user_a: string | null;
+  user_b: string | null;
+  data: unknown;
+}
+
+export function toStoredEvent(r: EventRow): StoredEvent {
+  const data = r.data as Record<string, unknown>;
+  const market = r.type.startsWith('listing.')
+    ? { energyType: String(data.energyType), zone: String(data.zone), side: String(data.side) }
+    : undefined;
+  return {
+    id: BigInt(r.id),
+    type: r.type,
+    at: new Date(r.at),
+    users: [r.user_a, r.user_b].filter((u): u is string => u !== null),
+    market,
+    data,
+  };
+}
+
+const EVENT_COLUMNS = 'id, type, at, user_a, user_b, data';
+const AS_TEXT = 'id::text AS id, type, at, user_a, user_b, data';
+
+/** Every event after `afterId` below the horizon, ascending, at most `limit`. */
+export async function readLog(sequelize: Sequelize, afterId: bigint, limit: number): Promise<StoredEvent[]> {
+  const rows = await sequelize.query<EventRow>(
+    `SELECT ${AS_TEXT} FROM events WHERE events.id > $1 AND events.id < ${HORIZON} ORDER BY events.id LIMIT $2`,
+    { bind: [afterId.toString(), limit], type: QueryTypes.SELECT },
+  );
+  return rows.map(toStoredEvent);
+}
+
+/**
+ * The events addressed to `userId` after `afterId` and below the horizon, ascending, at most
+ * `limit`. Two index range scans (user_a, user_b) merged.
+ */
+export async function readUserEvents(
+  sequelize: Sequelize,
+  userId: string,
+  afterId: bigint,
+  limit: number,
+): Promise<StoredEvent[]> {
+  const rows = await sequelize.query<EventRow>(
+    `WITH h AS (SELECT ${HORIZON} AS horizon)
+     SELECT ${AS_TEXT} FROM (
+       (SELECT ${EVENT_COLUMNS} FROM events, h WHERE user_a = $1 AND id > $2 AND id < h.horizon ORDER BY id LIMIT $3)
+       UNION ALL
+       (SELECT ${EVENT_COLUMNS} FROM events, h WHERE user_b = $1 AND id > $2 AND id < h.horizon ORDER BY id LIMIT $3)
+     ) e ORDER BY e.id LIMIT $3`,
+    { bind: [userId, afterId.toString(), limit], type: QueryTypes.SELECT },
+  );
+  return rows.map(toStoredEvent);
+}
+
+/** The newest event addressed to `userId` below the horizon, or 0 when there is none. */
+export async function latestUserEventId(sequelize: Sequelize, userId: string): Promise<bigint> {
+  const [row] = await sequelize.query<{ id: string | null }>(
+    `WITH h AS (SELECT ${HORIZON} AS horizon)
+     SELECT GREATEST(
+       (SELECT max(id) FROM events, h WHERE user_a = $1 AND id < h.horizon),
+       (SELECT max(id) FROM events, h WHERE user_b = $1 AND id < h.horizon))::text AS id`,
+    { bind: [userId], type: QueryTypes.SELECT },
+  );
+  return BigInt(row?.id ?? '0');
+}
+
+/** Reading a user's stream: what replay and GET /events need from the log. */
+export interface EventReader {
+  userEvents(userId: string, afterId: bigint, limit: number): Promise<StoredEvent[]>;
+  latestUserEventId(userId: string): Promise<bigint>;
+}
+
+export function eventReader(sequelize: Sequelize): EventReader {
+  return {
+    userEvents: (userId, afterId, limit) => readUserEvents(sequelize, userId, afterId, limit),
+    latestUserEventId: (userId) => latestUserEventId(sequelize, userId),
+  };
+}

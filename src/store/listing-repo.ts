@@ -1,0 +1,100 @@
+import { QueryTypes, type Sequelize, type Transaction } from 'sequelize';
+import type { Listing, ListingRepo } from '../domain/unit-of-work.js';
+
+/** A listings row as PostgreSQL returns it (bigint as text). */
+export interface ListingRow {
+  id: string;
+  owner_id: string;
+  side: Listing['side'];
+  energy_type: Listing['energyType'];
+  volume_wh: string;
+  available_wh: string;
+  price_e4: string;
+  currency: string;
+  delivery_start: Date;
+  delivery_end: Date;
+  zone: string;
+  description: string;
+  status: Listing['status'];
+  version: number;
+  created_at: Date;
+  updated_at: Date;
+}
+
+export const LISTING_COLUMNS = `id, owner_id, side, energy_type, volume_wh, available_wh, price_e4, currency,
+  delivery_start, delivery_end, zone, description, status, version, created_at, updated_at`;
+
+export function toListing(r: ListingRow): Listing {
+  return {
+    id: r.id,
+    ownerId: r.owner_id,
+    side: r.side,
+    energyType: r.energy_type,
+    volumeWh: BigInt(r.volume_wh),
+    availableWh: BigInt(r.available_wh),
+    priceE4: BigInt(r.price_e4),
+    currency: r.currency,
+    deliveryStart: new Date(r.delivery_start),
+    deliveryEnd: new Date(r.delivery_end),
+    zone: r.zone,
+    description: r.description,
+    status: r.status,
+    version: r.version,
+    createdAt: new Date(r.created_at),
+    updatedAt: new Date(r.updated_at),
+  };
+}
+
+/** The listings of one transaction. */
+export function listingRepo(sequelize: Sequelize, transaction: Transaction): ListingRepo {
+  const rows = (sql: string, bind: unknown[]) =>
+    sequelize.query<ListingRow>(sql, { bind, transaction, type: QueryTypes.SELECT });
+  return {
+    async insert(l) {
+      await sequelize.query(
+        `INSERT INTO listings (${LISTING_COLUMNS})
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`,
+        {
+          bind: [
+            l.id,
+            l.ownerId,
+            l.side,
+            l.energyType,
+            l.volumeWh.toString(),
+            l.availableWh.toString(),
+            l.priceE4.toString(),
+            l.currency,
+            l.deliveryStart,
+            l.deliveryEnd,
+            l.zone,
+            l.description,
+            l.status,
+            l.version,
+            l.createdAt,
+            l.updatedAt,
+          ],
+          transaction,
+        },
+      );
+    },
+    async lock(id) {
+      const [row] = await rows(`SELECT ${LISTING_COLUMNS} FROM listings WHERE id = $1 FOR UPDATE`, [id]);
+      return row && toListing(row);
+    },
+    async update(l) {
+      await sequelize.query(
+        'UPDATE listings SET available_wh = $2, status = $3, version = $4, updated_at = $5 WHERE id = $1',
+        { bind: [l.id, l.availableWh.toString(), l.status, l.version, l.updatedAt], transaction },
+      );
+    },
+    async lockGateClosed(cutoff, limit) {
+      const found = await rows(
+        `SELECT ${LISTING_COLUMNS} FROM listings
+         WHERE status = 'active' AND delivery_start <= $1
+         ORDER BY delivery_start LIMIT $2 FOR UPDATE SKIP LOCKED`,
+        [cutoff, limit],
+      );
+      return found.map(toListing);
+    },
+  };
+}

@@ -1,0 +1,399 @@
+import { describe, expect, test } from 'vitest';
+import { HubError } from '../../src/domain/errors.js';
+import {
+  changed,
+  ENERGY_TYPES,
+  gateClosure,
+  isTradable,
+  LISTING_STATUSES,
+  type Listing,
+  listingEvent,
+  listingView,
+} from '../../src/domain/listing.js';
+import { checkNewListing } from '../../src/domain/listing-commands.js';
+import { createListingCommand, feedFilterInput } from '../../src/domain/schemas.js';
+import { plainText } from '../../src/domain/text.js';
+
+const NOW = new Date('2026-11-26T08:00:00.000Z');
+const MIN = 60_000;
+const HOUR = 60 * MIN;
+const at = (offsetMs: number) => new Date(NOW.getTime() + offsetMs);
+
+/** Runs `fn`, which must throw a HubError; returns it. */
+function hubError(fn: () => unknown): HubError {
+  try {
+    fn();
+  } catch (e) {
+    expect(e).toBeInstanceOf(HubError);
+    return e as HubError;
+  }
+  throw new Error('expected a HubError, nothing was thrown');
+}
+
+describe('checkNewListing', () => {
+  const GATE = 5 * MIN;
+
+  test.each<[string, number, number, number]>([
+    ['well ahead', 2 * HOUR, 3 * HOUR, GATE],
+    ['one ms after the gate lead', GATE + 1, GATE + 2, GATE],
+    ['one ms long', 2 * HOUR, 2 * HOUR + 1, GATE],
+    ['no gate lead, one ms ahead', 1, HOUR, 0],
+  ])('passes: %s', (_name, start, end, gateLeadMs) => {
+    expect(() =>
+      checkNewListing({ deliveryStart: at(start), deliveryEnd: at(end) }, NOW, gateLeadMs),
+    ).not.toThrow();
+  });
+
+  const END_BEFORE = { path: 'deliveryEnd', message: 'must be after deliveryStart' };
+  const TOO_SOON = {
+    path: 'deliveryStart',
+    message: 'must be more than 300 s from now (the gate closes then)',
+  };
+  const PAST = { path: 'deliveryStart', message: 'must be in the future' };
+
+  test.each<[string, number, number, number, { path: string; message: string }[]]>([
+    ['end equal to start', 2 * HOUR, 2 * HOUR, GATE, [END_BEFORE]],
+    ['end before start', 3 * HOUR, 2 * HOUR, GATE, [END_BEFORE]],
+    ['start exactly at now + gate lead', GATE, HOUR, GATE, [TOO_SOON]],
+    ['start inside the gate lead', GATE - 1, HOUR, GATE, [TOO_SOON]],
+    ['start in the past', -HOUR, HOUR, GATE, [TOO_SOON]],
+    ['start equal to now, no gate lead', 0, HOUR, 0, [PAST]],
+    ['start in the past, no gate lead', -1, HOUR, 0, [PAST]],
+    ['both at once', -HOUR, -2 * HOUR, GATE, [END_BEFORE, TOO_SOON]],
+    [
+      'gate lead of 90 s',
+      90_000,
+      HOUR,
+      90_000,
+      [{ path: 'deliveryStart', message: 'must be more than 90 s from now (the gate closes then)' }],
+    ],
+  ])('fails: %s', (_name, start, end, gateLeadMs, issues) => {
+    const err = hubError(() =>
+      checkNewListing({ deliveryStart: at(start), deliveryEnd: at(end) }, NOW, gateLeadMs),
+    );
+    expect(err.code).toBe('VALIDATION_FAILED');
+    expect(err.status).toBe(400);
+    expect(err.details).toEqual({ issues });
+  });
+});
+
+function listing(over: Partial<Listing> = {}): Listing {
+  return {
+    id: '0b6e4d1a-3c2f-4e8a-9b7d-5f1e2a3c4d5e',
+    ownerId: 'user-1',
+    side: 'supply',
+    energyType: 'solar',
+    volumeWh: 12_500n,
+    availableWh: 7_250n,
+    priceE4: 1_200n,
+    currency: 'EUR',
+    deliveryStart: at(2 * HOUR),
+    deliveryEnd: at(3 * HOUR),
+    zone: 'DE-LU',
+    description: 'rooftop PV',
+    status: 'active',
+    version: 3,
+    createdAt: at(-HOUR),
+    updatedAt: at(-MIN),
+    ...over,
+  };
+}
+
+describe('gateClosure and isTradable', () => {
+  const GATE = 5 * MIN;
+
+  test('the gate closes gateLeadMs before the delivery starts', () => {
+    expect(gateClosure(listing(), GATE)).toBe(at(2 * HOUR - GATE).getTime());
+    expect(gateClosure(listing(), 0)).toBe(at(2 * HOUR).getTime());
+  });
+
+  test.each<[string, Partial<Listing>, number, boolean]>([
+    ['active, well before the gate', {}, 0, true],
+    ['active, 1 ms before the gate', {}, 2 * HOUR - GATE - 1, true],
+    ['active, exactly at the gate', {}, 2 * HOUR - GATE, false],
+    ['active, after the gate', {}, 2 * HOUR - GATE + 1, false],
+    ['active, after delivery started', {}, 3 * HOUR, false],
+    ...LISTING_STATUSES.filter((s) => s !== 'active').map(
+      (status): [string, Partial<Listing>, number, boolean] => [
+        `${status}, before the gate`,
+        { status },
+        0,
+        false,
+      ],
+    ),
+  ])('%s -> %s', (_name, over, nowOffset, expected) => {
+    expect(isTradable(listing(over), at(nowOffset), GATE)).toBe(expected);
+  });
+});
+
+describe('listingView', () => {
+  test('shows quantities as fixed-scale strings and times as ISO strings', () => {
+    const l = listing();
+    expect(listingView(l)).toEqual({
+      id: l.id,
+      ownerId: 'user-1',
+      side: 'supply',
+      energyType: 'solar',
+      volumeKwh: '12.500',
+      availableKwh: '7.250',
+      pricePerKwh: '0.1200',
+      currency: 'EUR',
+      deliveryStart: '2026-11-26T10:00:00.000Z',
+      deliveryEnd: '2026-11-26T11:00:00.000Z',
+      zone: 'DE-LU',
+      description: 'rooftop PV',
+      status: 'active',
+      version: 3,
+      createdAt: '2026-11-26T07:00:00.000Z',
+      updatedAt: '2026-11-26T07:59:00.000Z',
+    });
+  });
+
+  test.each<[bigint, bigint, bigint, string, string, string]>([
+    [1n, 0n, 0n, '0.001', '0.000', '0.0000'],
+    [
+      1_000_000_000_000n,
+      1_000_000_000_000n,
+      10_000_000_000n,
+      '1000000000.000',
+      '1000000000.000',
+      '1000000.0000',
+    ],
+    [12_345n, 5n, 1n, '12.345', '0.005', '0.0001'],
+  ])(
+    'volume %s Wh, available %s Wh, price %s',
+    (volumeWh, availableWh, priceE4, volume, available, price) => {
+      const v = listingView(listing({ volumeWh, availableWh, priceE4 }));
+      expect([v.volumeKwh, v.availableKwh, v.pricePerKwh]).toEqual([volume, available, price]);
+    },
+  );
+
+  test('the view is JSON-safe (no bigint, no Date)', () => {
+    const v = listingView(listing());
+    expect(JSON.parse(JSON.stringify(v))).toEqual(v);
+  });
+});
+
+describe('listingEvent', () => {
+  test('is addressed to the owner and routed by type, zone and side', () => {
+    const l = listing({ side: 'demand', energyType: 'wind', zone: 'NL' });
+    expect(listingEvent('listing.updated', l)).toEqual({
+      type: 'listing.updated',
+      data: listingView(l),
+      users: ['user-1'],
+      market: { energyType: 'wind', zone: 'NL', side: 'demand' },
+    });
+  });
+});
+
+describe('changed', () => {
+  const later = at(10 * MIN);
+
+  test.each<[string, Partial<Pick<Listing, 'availableWh' | 'status'>>]>([
+    ['no patch', {}],
+    ['available volume', { availableWh: 1_000n }],
+    ['status', { status: 'cancelled' }],
+    ['both', { availableWh: 0n, status: 'filled' }],
+  ])('%s: bumps the version by one and sets updatedAt', (_name, patch) => {
+    const before = listing();
+    const snapshot = structuredClone(before);
+    const after = changed(before, patch, later);
+    expect(after).toEqual({ ...snapshot, ...patch, version: 4, updatedAt: later });
+    expect(after.createdAt).toEqual(snapshot.createdAt);
+    expect(after).not.toBe(before);
+    expect(before).toEqual(snapshot);
+  });
+
+  test('chained changes count up', () => {
+    const a = changed(listing({ version: 1 }), { availableWh: 5_000n }, at(MIN));
+    const b = changed(a, { status: 'filled', availableWh: 0n }, at(2 * MIN));
+    expect([a.version, b.version]).toEqual([2, 3]);
+    expect(b.updatedAt).toEqual(at(2 * MIN));
+  });
+});
+
+describe('plainText', () => {
+  test.each<[string, string]>([
+    ['plain words', 'plain words'],
+    ['<b>bold</b> and <i>italic</i>', 'bold and italic'],
+    ['<script>alert(1)</script>after', 'after'],
+    ['before<script type="text/javascript">document.cookie</script>', 'before'],
+    ['<style>p { color: red }</style>styled', 'styled'],
+    ['<a href="javascript:alert(1)">link</a>', 'link'],
+    ['<img src=x onerror=alert(1)>img', 'img'],
+    ['<p>one</p><p>two</p>', 'onetwo'],
+    ['<!-- comment -->text', 'text'],
+    ['5 < 6 & 7 > 2', '5 < 6 & 7 > 2'],
+    ['5 &lt; 6 &amp; 7 &gt; 2', '5 < 6 & 7 > 2'],
+    ['&quot;quoted&quot; &#39;single&#39; &#x41;&#66;', `"quoted" 'single' AB`],
+    ['&amp;lt;', '&lt;'],
+    ['&lt;b&gt;not a tag&lt;/b&gt;', '<b>not a tag</b>'],
+    ['  padded \n\t', 'padded'],
+    ['  <b> inner </b>  ', 'inner'],
+    ['', ''],
+    ['<br/>', ''],
+    ['ünïcödé ☀️', 'ünïcödé ☀️'],
+  ])('%j -> %j', (input, expected) => {
+    expect(plainText(input)).toBe(expected);
+  });
+});
+
+const REQUEST_ID = '3f0e8f5c-6a51-4c2e-9a7b-1d2e3f4a5b6c';
+const GOOD = {
+  requestId: REQUEST_ID,
+  side: 'supply',
+  energyType: 'solar',
+  volumeKwh: '12.5',
+  pricePerKwh: 0.12,
+  deliveryStart: '2026-11-26T10:00:00.000Z',
+  deliveryEnd: '2026-11-26T11:00:00+01:00',
+  zone: 'DE-LU',
+  description: '<b>Rooftop</b> PV &amp; storage',
+};
+
+describe('createListingCommand', () => {
+  test('parses a good payload into bigint units and Dates', () => {
+    const out = createListingCommand.parse(GOOD);
+    expect(out).toEqual({
+      requestId: REQUEST_ID,
+      side: 'supply',
+      energyType: 'solar',
+      volumeKwh: 12_500n,
+      pricePerKwh: 1_200n,
+      deliveryStart: new Date('2026-11-26T10:00:00.000Z'),
+      deliveryEnd: new Date('2026-11-26T10:00:00.000Z'),
+      zone: 'DE-LU',
+      description: 'Rooftop PV & storage',
+    });
+    expect(typeof out.volumeKwh).toBe('bigint');
+    expect(typeof out.pricePerKwh).toBe('bigint');
+    expect(out.deliveryStart).toBeInstanceOf(Date);
+    expect(out.deliveryEnd).toBeInstanceOf(Date);
+  });
+
+  test.each<[string, Record<string, unknown>, Record<string, unknown>]>([
+    ['no description', { description: undefined }, { description: undefined }],
+    ['volume as a number', { volumeKwh: 0.001 }, { volumeKwh: 1n }],
+    ['largest volume', { volumeKwh: '1000000000' }, { volumeKwh: 1_000_000_000_000n }],
+    ['price as a string', { pricePerKwh: '0.1234' }, { pricePerKwh: 1_234n }],
+    ['free energy', { pricePerKwh: 0 }, { pricePerKwh: 0n }],
+    ['largest price', { pricePerKwh: '1000000.0000' }, { pricePerKwh: 10_000_000_000n }],
+    ['every energy type', { energyType: 'geothermal' }, { energyType: 'geothermal' }],
+    ['demand side', { side: 'demand' }, { side: 'demand' }],
+    ['zone of 64 chars', { zone: 'z'.repeat(64) }, { zone: 'z'.repeat(64) }],
+    ['zone with _ and digits', { zone: 'NO_2' }, { zone: 'NO_2' }],
+    ['empty description', { description: '' }, { description: '' }],
+    [
+      'description of 500 chars after markup',
+      { description: `<b>${'a'.repeat(500)}</b>` },
+      { description: 'a'.repeat(500) },
+    ],
+    ['entities count once decoded', { description: '&amp;'.repeat(400) }, { description: '&'.repeat(400) }],
+  ])('accepts %s', (_name, patch, expected) => {
+    const r = createListingCommand.safeParse({ ...GOOD, ...patch });
+    expect(r.error?.issues).toBeUndefined();
+    expect(r.data).toMatchObject(expected);
+  });
+
+  test('every energy type is accepted', () => {
+    for (const energyType of ENERGY_TYPES) {
+      expect(createListingCommand.safeParse({ ...GOOD, energyType }).success).toBe(true);
+    }
+  });
+
+  test.each<[string, Record<string, unknown>, string, string?]>([
+    ['an unknown field', { price: 1 }, '', 'Unrecognized key: "price"'],
+    ['an owner set by the client', { ownerId: 'someone' }, '', 'Unrecognized key: "ownerId"'],
+    ['no requestId', { requestId: undefined }, 'requestId'],
+    ['a requestId that is no UUID', { requestId: 'abc' }, 'requestId', 'must be a UUID'],
+    ['a bad side', { side: 'buy' }, 'side'],
+    ['a bad energy type', { energyType: 'nuclear' }, 'energyType'],
+    ['an energy type in capitals', { energyType: 'Solar' }, 'energyType'],
+    ['a volume of the wrong type', { volumeKwh: true }, 'volumeKwh'],
+    ['a volume as an array', { volumeKwh: [12.5] }, 'volumeKwh'],
+    ['a missing volume', { volumeKwh: undefined }, 'volumeKwh'],
+    ['a volume with 4 decimals', { volumeKwh: '12.5001' }, 'volumeKwh', 'must have at most 3 decimals'],
+    ['a number volume with 4 decimals', { volumeKwh: 0.0001 }, 'volumeKwh', 'must have at most 3 decimals'],
+    ['a zero volume', { volumeKwh: 0 }, 'volumeKwh', 'must be at least 0.001'],
+    ['a negative volume', { volumeKwh: '-1' }, 'volumeKwh', 'must be at least 0.001'],
+    ['a volume over 1 TWh', { volumeKwh: '1000000000.001' }, 'volumeKwh', 'must be at most 1000000000.000'],
+    [
+      'a volume in exponent form',
+      { volumeKwh: '1e3' },
+      'volumeKwh',
+      'must be a plain decimal such as "12.5"',
+    ],
+    ['a volume string over 40 chars', { volumeKwh: `1.${'0'.repeat(40)}` }, 'volumeKwh'],
+    ['a volume of NaN', { volumeKwh: Number.NaN }, 'volumeKwh'],
+    ['a price with 5 decimals', { pricePerKwh: '0.12345' }, 'pricePerKwh', 'must have at most 4 decimals'],
+    ['a negative price', { pricePerKwh: -0.01 }, 'pricePerKwh', 'must be at least 0.0000'],
+    ['a price of Infinity', { pricePerKwh: Number.POSITIVE_INFINITY }, 'pricePerKwh'],
+    [
+      'a price with a comma',
+      { pricePerKwh: '0,12' },
+      'pricePerKwh',
+      'must be a plain decimal such as "12.5"',
+    ],
+    ['a time without offset', { deliveryStart: '2026-11-26T10:00:00' }, 'deliveryStart'],
+    ['a date only', { deliveryEnd: '2026-11-26' }, 'deliveryEnd'],
+    ['a time as epoch ms', { deliveryStart: 1_795_000_000_000 }, 'deliveryStart'],
+    ['an impossible date', { deliveryStart: '2026-02-30T10:00:00Z' }, 'deliveryStart'],
+    ['a zone with a space', { zone: 'DE LU' }, 'zone', 'must be 1 to 64 letters, digits, _ or -'],
+    ['an empty zone', { zone: '' }, 'zone', 'must be 1 to 64 letters, digits, _ or -'],
+    ['a zone of 65 chars', { zone: 'z'.repeat(65) }, 'zone', 'must be 1 to 64 letters, digits, _ or -'],
+    ['a zone with a colon', { zone: 'DE:LU' }, 'zone', 'must be 1 to 64 letters, digits, _ or -'],
+    ['the wildcard zone', { zone: '*' }, 'zone', 'must be 1 to 64 letters, digits, _ or -'],
+    ['a zone as a number', { zone: 10 }, 'zone'],
+    [
+      'a description over 500 chars after markup removal',
+      { description: `<b>${'a'.repeat(501)}</b>` },
+      'description',
+      'must be at most 500 characters',
+    ],
+    ['a description over 2000 chars raw', { description: '<i></i>'.repeat(300) }, 'description'],
+    ['a description that is not a string', { description: 42 }, 'description'],
+  ])('refuses %s', (_name, patch, path, message) => {
+    const r = createListingCommand.safeParse({ ...GOOD, ...patch });
+    expect(r.success).toBe(false);
+    const issues = r.error!.issues.map((i) => ({ path: i.path.join('.'), message: i.message }));
+    expect(issues).toHaveLength(1);
+    expect(issues[0]!.path).toBe(path);
+    if (message !== undefined) expect(issues[0]!.message).toBe(message);
+  });
+
+  test('refuses a payload that is not an object', () => {
+    for (const input of [null, undefined, 'x', 1, []]) {
+      expect(createListingCommand.safeParse(input).success).toBe(false);
+    }
+  });
+});
+
+describe('feedFilterInput', () => {
+  test.each<[string, unknown]>([
+    ['an empty filter', {}],
+    ['every field', { energyTypes: ['solar', 'wind'], zones: ['DE-LU', 'NL'], side: 'demand' }],
+    ['empty lists', { energyTypes: [], zones: [] }],
+    ['all 6 energy types', { energyTypes: [...ENERGY_TYPES] }],
+    ['20 zones', { zones: Array.from({ length: 20 }, (_, i) => `Z${i}`) }],
+    ['the side alone', { side: 'supply' }],
+  ])('accepts %s unchanged', (_name, input) => {
+    expect(feedFilterInput.parse(input)).toEqual(input);
+  });
+
+  test.each<[string, unknown, string]>([
+    ['an unknown field', { energyType: 'solar' }, ''],
+    ['a type that is no list', { energyTypes: 'solar' }, 'energyTypes'],
+    ['an unknown type', { energyTypes: ['nuclear'] }, 'energyTypes.0'],
+    ['7 types', { energyTypes: [...ENERGY_TYPES, 'solar'] }, 'energyTypes'],
+    ['21 zones', { zones: Array.from({ length: 21 }, (_, i) => `Z${i}`) }, 'zones'],
+    ['a bad zone', { zones: ['NL', 'DE LU'] }, 'zones.1'],
+    ['a wildcard zone', { zones: ['*'] }, 'zones.0'],
+    ['a zone as a number', { zones: [1] }, 'zones.0'],
+    ['a bad side', { side: 'both' }, 'side'],
+    ['a null side', { side: null }, 'side'],
+  ])('refuses %s', (_name, input, path) => {
+    const r = feedFilterInput.safeParse(input);
+    expect(r.success).toBe(false);
+    expect(r.error!.issues.map((i) => i.path.join('.'))).toEqual([path]);
+  });
+});
