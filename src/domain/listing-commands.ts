@@ -9,6 +9,7 @@ import {
   listingView,
 } from './listing.js';
 import type { CreateListingInput } from './schemas.js';
+import { voidOpenSwaps } from './swap-commands.js';
 import type { UnitOfWork } from './unit-of-work.js';
 import { validationFailed } from './validation.js';
 
@@ -81,6 +82,7 @@ export async function cancelListing(
   const cancelled = changed(listing, { status: 'cancelled' }, uow.now);
   await uow.listings.update(cancelled);
   uow.emit(listingEvent('listing.closed', cancelled));
+  await voidOpenSwaps(uow, listing.id, 'listing_cancelled');
   return listingView(cancelled);
 }
 
@@ -92,6 +94,7 @@ export async function expireClosedGates(uow: UnitOfWork, limit: number): Promise
     const expired = changed(listing, { status: 'expired' }, uow.now);
     await uow.listings.update(expired);
     uow.emit(listingEvent('listing.closed', expired));
+    await voidOpenSwaps(uow, listing.id, 'listing_expired');
   }
   return due.length;
 }

@@ -1,6 +1,8 @@
 import type { ListingView } from './listing.js';
 import { cancelListing, createListing } from './listing-commands.js';
 import type { CreateListingInput } from './schemas.js';
+import type { SwapView } from './swap.js';
+import * as swaps from './swap-commands.js';
 import type { UnitOfWork } from './unit-of-work.js';
 
 /** Runs a command in one transaction with its events and, given a key, its idempotency record. */
@@ -27,6 +29,44 @@ export class Market {
   cancelListing(userId: string, listingId: string, key?: string): Promise<ListingView> {
     return this.commands.run({ userId, command: 'listing:cancel', key, payload: { listingId } }, (uow) =>
       cancelListing(uow, userId, listingId),
+    );
+  }
+
+  propose(userId: string, listingId: string, terms: swaps.Terms, key?: string): Promise<SwapView> {
+    return this.commands.run(
+      { userId, command: 'swap:propose', key, payload: { listingId, ...terms } },
+      (uow) => swaps.propose(uow, userId, listingId, terms),
+    );
+  }
+
+  counter(
+    userId: string,
+    swapId: string,
+    round: number,
+    terms: swaps.Terms,
+    key?: string,
+  ): Promise<SwapView> {
+    return this.commands.run(
+      { userId, command: 'swap:counter', key, payload: { swapId, round, ...terms } },
+      (uow) => swaps.counter(uow, userId, swapId, round, terms),
+    );
+  }
+
+  accept(userId: string, swapId: string, round: number, key?: string): Promise<SwapView> {
+    return this.commands.run({ userId, command: 'swap:accept', key, payload: { swapId, round } }, (uow) =>
+      swaps.accept(uow, userId, swapId, round),
+    );
+  }
+
+  reject(userId: string, swapId: string, round: number, key?: string): Promise<SwapView> {
+    return this.commands.run({ userId, command: 'swap:reject', key, payload: { swapId, round } }, (uow) =>
+      swaps.reject(uow, userId, swapId, round),
+    );
+  }
+
+  withdraw(userId: string, swapId: string, key?: string): Promise<SwapView> {
+    return this.commands.run({ userId, command: 'swap:withdraw', key, payload: { swapId } }, (uow) =>
+      swaps.withdraw(uow, userId, swapId),
     );
   }
 }

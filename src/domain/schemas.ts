@@ -64,3 +64,16 @@ export const feedFilterInput = z.strictObject({
   side: z.enum(SIDES).optional(),
 });
 export type FeedFilter = z.output<typeof feedFilterInput>;
+
+const round = z.number().int().min(1).max(1_000_000);
+const terms = { volumeKwh: kwhInput, pricePerKwh: priceInput, note: plainTextInput.optional() };
+
+export const proposeCommand = z.strictObject({ requestId: requestIdInput, listingId: uuidInput, ...terms });
+export const counterCommand = z.strictObject({
+  requestId: requestIdInput,
+  swapId: uuidInput,
+  round,
+  ...terms,
+});
+export const answerCommand = z.strictObject({ requestId: requestIdInput, swapId: uuidInput, round });
+export const withdrawCommand = z.strictObject({ requestId: requestIdInput, swapId: uuidInput });

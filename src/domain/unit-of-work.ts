@@ -1,7 +1,8 @@
 import type { EventDraft } from './events.js';
 import type { Listing } from './listing.js';
+import type { Offer, Swap } from './swap.js';
 
-export type { Listing };
+export type { Listing, Offer, Swap };
 
 /** Settings of the market the rules depend on. */
 export interface MarketRules {
@@ -22,6 +23,22 @@ export interface ListingRepo {
   lockGateClosed(cutoff: Date, limit: number): Promise<Listing[]>;
 }
 
+/** Swaps and their offers as one transaction sees them. */
+export interface SwapRepo {
+  insert(swap: Swap, offer: Offer): Promise<void>;
+  /** reads without a lock (to learn the listing before locking it) */
+  get(id: string): Promise<Swap | undefined>;
+  lock(id: string): Promise<Swap | undefined>;
+  update(swap: Swap): Promise<void>;
+  addOffer(offer: Offer): Promise<void>;
+  /** whether this user already has an open swap on this listing */
+  hasOpen(listingId: string, initiatorId: string): Promise<boolean>;
+  /** the open swaps of a listing, locked (the listing is locked first) */
+  lockOpenOfListing(listingId: string): Promise<Swap[]>;
+  /** open swaps past their deadline, locked; rows other nodes hold are skipped */
+  lockExpired(now: Date, limit: number): Promise<Swap[]>;
+}
+
 /**
  * What a command handler works with: the repositories of one transaction and an event sink. The
  * changes and the events emitted commit together or not at all.
@@ -30,5 +47,6 @@ export interface UnitOfWork {
   now: Date;
   rules: MarketRules;
   listings: ListingRepo;
+  swaps: SwapRepo;
   emit(event: EventDraft): void;
 }

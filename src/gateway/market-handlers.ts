@@ -1,12 +1,20 @@
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import type { Market } from '../domain/market.js';
-import { cancelListingCommand, createListingCommand, feedFilterInput } from '../domain/schemas.js';
+import {
+  answerCommand,
+  cancelListingCommand,
+  counterCommand,
+  createListingCommand,
+  feedFilterInput,
+  proposeCommand,
+  withdrawCommand,
+} from '../domain/schemas.js';
 import { onCommand } from './commands.js';
 import { isFeedRoom, roomsForFilter } from './feed-rooms.js';
 import type { HubSocket } from './server.js';
 
-/** listing:* and feed:* on one socket. */
+/** listing:*, swap:* and feed:* on one socket. */
 export function registerMarketHandlers(socket: HubSocket, market: Market, log: Logger): void {
   const userId = () => socket.data.userId;
 
@@ -27,6 +35,55 @@ export function registerMarketHandlers(socket: HubSocket, market: Market, log: L
       schema: cancelListingCommand,
       run: ({ requestId, listingId }) => market.cancelListing(userId(), listingId, requestId),
     },
+    log,
+  );
+
+  const terms = (t: { volumeKwh: bigint; pricePerKwh: bigint; note?: string }) => ({
+    volumeWh: t.volumeKwh,
+    priceE4: t.pricePerKwh,
+    note: t.note,
+  });
+  onCommand(
+    socket,
+    'swap:propose',
+    {
+      schema: proposeCommand,
+      run: ({ requestId, listingId, ...t }) => market.propose(userId(), listingId, terms(t), requestId),
+    },
+    log,
+  );
+  onCommand(
+    socket,
+    'swap:counter',
+    {
+      schema: counterCommand,
+      run: ({ requestId, swapId, round, ...t }) =>
+        market.counter(userId(), swapId, round, terms(t), requestId),
+    },
+    log,
+  );
+  onCommand(
+    socket,
+    'swap:accept',
+    {
+      schema: answerCommand,
+      run: ({ requestId, swapId, round }) => market.accept(userId(), swapId, round, requestId),
+    },
+    log,
+  );
+  onCommand(
+    socket,
+    'swap:reject',
+    {
+      schema: answerCommand,
+      run: ({ requestId, swapId, round }) => market.reject(userId(), swapId, round, requestId),
+    },
+    log,
+  );
+  onCommand(
+    socket,
+    'swap:withdraw',
+    { schema: withdrawCommand, run: ({ requestId, swapId }) => market.withdraw(userId(), swapId, requestId) },
     log,
   );
 

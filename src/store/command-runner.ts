@@ -5,6 +5,7 @@ import type { EventDraft } from '../domain/events.js';
 import type { MarketRules, UnitOfWork } from '../domain/unit-of-work.js';
 import { appendEvents } from './event-log.js';
 import { listingRepo } from './listing-repo.js';
+import { swapRepo } from './swap-repo.js';
 
 /** One command of one user; `key` is its requestId or Idempotency-Key. */
 export interface CommandRequest {
@@ -94,6 +95,7 @@ export class CommandRunner {
         now,
         rules: this.rules,
         listings: listingRepo(this.sequelize, transaction),
+        swaps: swapRepo(this.sequelize, transaction),
         emit: (e) => void events.push(e),
       };
       const out = await fn(uow);

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import { expireClosedGates } from '../domain/listing-commands.js';
+import { expireOffers } from '../domain/swap-commands.js';
 import type { CommandRunner } from './command-runner.js';
 
 const BATCH = 100;
@@ -41,6 +42,7 @@ export class Sweeper {
   async sweep(opts: { forget?: boolean } = {}): Promise<void> {
     try {
       while (!this.stopped && (await this.runner.system((uow) => expireClosedGates(uow, BATCH))) === BATCH);
+      while (!this.stopped && (await this.runner.system((uow) => expireOffers(uow, BATCH))) === BATCH);
       if (opts.forget || Date.now() - this.lastForget > FORGET_EVERY_MS) {
         this.lastForget = Date.now();
         await this.runner.forgetAnswers(ANSWER_TTL_MS);
