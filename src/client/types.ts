@@ -4,32 +4,8 @@
 export type { Session, User } from '../domain/auth/accounts.js';
 export type { ListingView as Listing } from '../domain/listing.js';
 
-export interface Offer {
-  round: number;
-  authorId: string;
-  volumeKwh: string;
-  pricePerKwh: string;
-  note: string;
-  createdAt: string;
-}
+import type { OfferView, SwapView } from '../domain/swap.js';
 
-export interface Swap {
-  id: string;
-  listingId: string;
-  initiatorId: string;
-  recipientId: string;
-  buyerId: string;
-  sellerId: string;
-  status: 'open' | 'accepted' | 'rejected' | 'withdrawn' | 'expired' | 'voided';
-  round: number;
-  nextActorId: string | null;
-  volumeKwh: string;
-  pricePerKwh: string;
-  expiresAt: string;
-  createdAt: string;
-  updatedAt: string;
-  acceptedAt?: string;
-  notional?: string;
-  reason?: string;
-  offers?: Offer[];
-}
+export type Offer = OfferView;
+/** A swap; `GET /api/v1/swaps/:id` adds the whole offer thread. */
+export type Swap = SwapView & { offers?: OfferView[] };
