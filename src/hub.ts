@@ -1,4 +1,5 @@
-import { mkdir } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { access, mkdir } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
@@ -201,7 +202,6 @@ async function ensureWritableDataDir(config: Config): Promise<void> {
   const dir = path.resolve(config.DATA_DIR);
   try {
     await mkdir(dir, { recursive: true });
-    const { access, constants } = await import('node:fs/promises');
     await access(dir, constants.W_OK);
   } catch (err) {
     throw new StartupError(`cannot write DATA_DIR ${dir}: ${reason(err)}`);

@@ -42,8 +42,7 @@ export class AuthLimits {
   /** Throws RATE_LIMITED while this email has used up its failures. */
   async checkEmail(email: string): Promise<void> {
     const res = await this.email.get(email);
-    if (res && res.remainingPoints <= 0 && res.consumedPoints >= this.email.points)
-      throw limited(res.msBeforeNext);
+    if (res && res.consumedPoints >= this.email.points) throw limited(res.msBeforeNext);
   }
 
   async failed(email: string): Promise<void> {

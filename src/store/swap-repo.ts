@@ -45,6 +45,21 @@ export function toSwap(r: SwapRow): Swap {
   };
 }
 
+/** The columns a swap's life changes, in the order of `changing`. */
+const CHANGING =
+  'status, round, next_actor_id, volume_wh, price_e4, expires_at, accepted_at, close_reason, updated_at';
+const changing = (s: Swap) => [
+  s.status,
+  s.round,
+  s.nextActorId,
+  s.volumeWh.toString(),
+  s.priceE4.toString(),
+  s.expiresAt,
+  s.acceptedAt,
+  s.closeReason,
+  s.updatedAt,
+];
+
 /** The swaps and offers of one transaction. */
 export function swapRepo(sequelize: Sequelize, transaction: Transaction): SwapRepo {
   const rows = (sql: string, bind: unknown[]) =>
@@ -59,26 +74,9 @@ export function swapRepo(sequelize: Sequelize, transaction: Transaction): SwapRe
   return {
     async insert(s, offer) {
       await exec(
-        `INSERT INTO swaps (${SWAP_COLUMNS})
+        `INSERT INTO swaps (id, listing_id, initiator_id, recipient_id, buyer_id, seller_id, created_at, ${CHANGING})
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`,
-        [
-          s.id,
-          s.listingId,
-          s.initiatorId,
-          s.recipientId,
-          s.buyerId,
-          s.sellerId,
-          s.status,
-          s.round,
-          s.nextActorId,
-          s.volumeWh.toString(),
-          s.priceE4.toString(),
-          s.expiresAt,
-          s.acceptedAt,
-          s.closeReason,
-          s.createdAt,
-          s.updatedAt,
-        ],
+        [s.id, s.listingId, s.initiatorId, s.recipientId, s.buyerId, s.sellerId, s.createdAt, ...changing(s)],
       );
       await addOffer(offer);
     },
@@ -91,22 +89,10 @@ export function swapRepo(sequelize: Sequelize, transaction: Transaction): SwapRe
       return r && toSwap(r);
     },
     async update(s) {
-      await exec(
-        `UPDATE swaps SET status = $2, round = $3, next_actor_id = $4, volume_wh = $5, price_e4 = $6,
-           expires_at = $7, accepted_at = $8, close_reason = $9, updated_at = $10 WHERE id = $1`,
-        [
-          s.id,
-          s.status,
-          s.round,
-          s.nextActorId,
-          s.volumeWh.toString(),
-          s.priceE4.toString(),
-          s.expiresAt,
-          s.acceptedAt,
-          s.closeReason,
-          s.updatedAt,
-        ],
-      );
+      await exec(`UPDATE swaps SET (${CHANGING}) = ($2, $3, $4, $5, $6, $7, $8, $9, $10) WHERE id = $1`, [
+        s.id,
+        ...changing(s),
+      ]);
     },
     async addOffer(o) {
       await addOffer(o);
