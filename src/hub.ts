@@ -13,6 +13,7 @@ import type { MarketRules } from './domain/unit-of-work.js';
 import { installSocketAuth } from './gateway/auth.js';
 import { installConnections } from './gateway/connection.js';
 import { Delivery } from './gateway/delivery.js';
+import { catchUp } from './gateway/replay.js';
 import { createGateway, type HubServer } from './gateway/server.js';
 import { buildHttpApp } from './http/app.js';
 import { AuthLimits } from './http/auth-limits.js';
@@ -98,7 +99,16 @@ export function createHub(config: Config, options: HubOptions = {}): Hub {
     const database = db;
     const checks: Record<string, () => Promise<boolean>> = { database: () => database.ping() };
     if (redis) checks.redis = redis.ping;
-    app = await buildHttpApp({ log, health: checks, accounts, authLimits, market, sequelize: db.sequelize });
+    const events = eventReader(db.sequelize);
+    app = await buildHttpApp({
+      log,
+      health: checks,
+      accounts,
+      authLimits,
+      market,
+      sequelize: db.sequelize,
+      events,
+    });
     await app.ready();
     const gateway = createGateway(app.server, {
       log,
@@ -136,11 +146,25 @@ export function createHub(config: Config, options: HubOptions = {}): Hub {
     installConnections(gateway, {
       auth,
       delivery,
-      events: eventReader(db.sequelize),
+      events,
       market,
       replayMax: config.REPLAY_MAX,
       log,
     });
+    if (redisClients) {
+      // Broadcasts published while this node's subscription was down never arrive: fill each
+      // connection's gap from the log when it is back (and once more after resubscribing settles).
+      const catchUpAll = () => {
+        for (const socket of gateway.of('/').sockets.values())
+          void catchUp(socket, { delivery, events, log });
+      };
+      // the subscriber is connected already: each 'ready' from here on is a reconnect
+      redisClients.sub.on('ready', () => {
+        log.info('Redis subscription is back; catching live connections up from the log');
+        catchUpAll();
+        setTimeout(catchUpAll, 1000).unref();
+      });
+    }
     outbox.start();
     sweeper = new Sweeper(runner, config.SWEEP_INTERVAL_MS, log);
     sweeper.start();

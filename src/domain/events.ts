@@ -36,3 +36,18 @@ export interface StoredEvent {
   market?: MarketKey;
   data: unknown;
 }
+
+/** The wire envelope `{id, type, at, data}`; ids are decimal strings. */
+export interface EventEnvelope<T = unknown> {
+  id: string;
+  type: string;
+  at: string;
+  data: T;
+}
+
+export const toEnvelope = (e: StoredEvent): EventEnvelope => ({
+  id: e.id.toString(),
+  type: e.type,
+  at: e.at.toISOString(),
+  data: e.data,
+});

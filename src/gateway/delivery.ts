@@ -1,7 +1,6 @@
-import type { StoredEvent } from '../domain/events.js';
+import { type StoredEvent, toEnvelope } from '../domain/events.js';
 import { userRoom } from './auth.js';
 import { roomsForMarketEvent } from './feed-rooms.js';
-import type { EventEnvelope } from './protocol.js';
 import type { HubServer, HubSocket } from './server.js';
 
 /** Socket.IO's EVENT packet type (socket.io-parser). */
@@ -15,10 +14,6 @@ interface SocketStream {
 }
 
 type Apply = (opts: { flags?: Record<string, unknown> }, callback: (socket: HubSocket) => void) => void;
-
-export function envelope(e: StoredEvent): EventEnvelope {
-  return { id: e.id.toString(), type: e.type, at: e.at.toISOString(), data: e.data };
-}
 
 /**
  * Delivers committed events to rooms (users, feeds) through the adapter, so a broadcast crosses
@@ -48,7 +43,7 @@ export class Delivery {
       const rooms = e.users.map(userRoom);
       if (e.market) rooms.push(...roomsForMarketEvent(e.market));
       void adapter.broadcast(
-        { type: EVENT_PACKET, nsp: '/', data: ['event', envelope(e)] },
+        { type: EVENT_PACKET, nsp: '/', data: ['event', toEnvelope(e)] },
         { rooms: new Set(rooms), except: new Set(), flags: { eventId: e.id.toString() } as never },
       );
     }
@@ -58,6 +53,12 @@ export class Delivery {
   open(socket: HubSocket): void {
     this.streams.set(socket.id, { lastSent: 0n, held: [] });
     socket.once('disconnect', () => this.streams.delete(socket.id));
+  }
+
+  /** Holds live events again (a catch-up from the log is about to run); `release` ends it. */
+  hold(socket: HubSocket): void {
+    const s = this.streams.get(socket.id);
+    if (s && !s.held) s.held = [];
   }
 
   /** Where the connection's stream starts: events up to `id` count as sent. */
@@ -71,7 +72,7 @@ export class Delivery {
     const s = this.streams.get(socket.id);
     if (!s || e.id <= s.lastSent) return;
     s.lastSent = e.id;
-    socket.emit('event', envelope(e));
+    socket.emit('event', toEnvelope(e));
   }
 
   lastSent(socket: HubSocket): bigint {

@@ -1,15 +1,10 @@
 // The typed event maps of the Socket.IO side of PROTOCOL.md. Every Server and Socket is typed with them.
 import type { ErrorBody } from '../domain/errors.js';
+import type { EventEnvelope } from '../domain/events.js';
+
+export type { EventEnvelope };
 
 export type Ack<T> = (answer: { ok: true; data: T } | { ok: false; error: ErrorBody }) => void;
-
-/** An event envelope: `{id, type, at, data}`; ids are decimal strings. */
-export interface EventEnvelope<T = unknown> {
-  id: string;
-  type: string;
-  at: string;
-  data: T;
-}
 
 export interface SyncMessage {
   lastEventId: string | null;

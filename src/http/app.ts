@@ -11,9 +11,11 @@ import type { Logger } from 'pino';
 import type { Sequelize } from 'sequelize';
 import type { Accounts } from '../domain/auth/accounts.js';
 import type { Market } from '../domain/market.js';
+import type { EventReader } from '../store/event-log.js';
 import type { AuthLimits } from './auth-limits.js';
 import { authRoutes } from './auth-routes.js';
 import { installErrorHandling } from './errors.js';
+import { eventRoutes } from './event-routes.js';
 import { type HealthChecks, healthRoutes } from './health-routes.js';
 import { listingRoutes } from './listing-routes.js';
 
@@ -25,6 +27,7 @@ export interface HttpDeps {
   authLimits: AuthLimits;
   market: Market;
   sequelize: Sequelize;
+  events: EventReader;
   /** largest accepted request body in bytes; @default 65536 */
   bodyLimit?: number;
 }
@@ -64,5 +67,6 @@ export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
     market: deps.market,
     sequelize: deps.sequelize,
   });
+  await typed.register(eventRoutes, { prefix: '/api/v1', accounts: deps.accounts, events: deps.events });
   return app;
 }

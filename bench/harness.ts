@@ -1,0 +1,433 @@
+// Pieces shared by the socket workloads (negotiate, hot-accept): throwaway databases, pgbench,
+// the bare relay process, traders, a fixed-rate dispatcher and a progress line.
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:net';
+import path from 'node:path';
+import pg from 'pg';
+import { Sequelize } from 'sequelize';
+import { HubClient, HubClientError } from '../src/client/index.js';
+import { migrate } from '../src/store/migrate.js';
+import { type HubProcess, ROOT, startHubProcess } from './lib.js';
+
+export const PASSWORD = 'bench password 123';
+
+export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+export function envNumber(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n <= 0) throw new Error(`${name} must be a positive number (got ${raw})`);
+  return n;
+}
+
+/** The benchmarks drive services on this machine only. */
+export function assertLocal(url: string, what: string): void {
+  const host = new URL(url).hostname;
+  if (!['127.0.0.1', 'localhost', '::1', '[::1]'].includes(host)) {
+    throw new Error(
+      `${what} must point at 127.0.0.1 (got host ${host}); the benchmarks target this machine only`,
+    );
+  }
+}
+
+/** The code of a failed command, for error counts. */
+export function errorCode(err: unknown): string {
+  if (err instanceof HubClientError) return err.code;
+  return (err as Error)?.message?.slice(0, 60) ?? String(err);
+}
+
+export function countInto(counts: Record<string, number>, key: string): void {
+  counts[key] = (counts[key] ?? 0) + 1;
+}
+
+// --- databases --------------------------------------------------------------------------------
+
+export interface BenchDatabase {
+  name: string;
+  url: string;
+  drop(): Promise<void>;
+}
+
+/** A new database on the server of `adminUrl`; `drop()` removes it (forcing sessions out). */
+export async function freshDatabase(adminUrl: string, prefix: string): Promise<BenchDatabase> {
+  assertLocal(adminUrl, 'DATABASE_URL');
+  const name = `${prefix}_${randomBytes(5).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  try {
+    await admin.query(`CREATE DATABASE ${name}`);
+  } finally {
+    await admin.end();
+  }
+  const u = new URL(adminUrl);
+  u.pathname = `/${name}`;
+  let dropped = false;
+  return {
+    name,
+    url: u.toString(),
+    async drop() {
+      if (dropped) return;
+      dropped = true;
+      const c = new pg.Client({ connectionString: adminUrl });
+      await c.connect();
+      try {
+        await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      } finally {
+        await c.end();
+      }
+    },
+  };
+}
+
+/** Applies the hub's migrations to `url` (the same code the hub runs at start-up). */
+export async function migrateDatabase(url: string): Promise<void> {
+  const sequelize = new Sequelize(url, { dialect: 'postgres', logging: false, pool: { max: 1, min: 0 } });
+  try {
+    await migrate(sequelize);
+  } finally {
+    await sequelize.close();
+  }
+}
+
+/** Runs `sql` (several statements allowed) on `url`. */
+export async function execSql(url: string, sql: string): Promise<void> {
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  try {
+    await c.query(sql);
+  } finally {
+    await c.end();
+  }
+}
+
+// --- pgbench ----------------------------------------------------------------------------------
+
+export interface PgbenchResult {
+  command: string;
+  tps: number;
+  transactions: number;
+  failed: number;
+  latencyAvgMs: number;
+  /** per-statement average latency (ms) from `-r`, in script order */
+  statements: { ms: number; sql: string }[];
+  error?: string;
+}
+
+/**
+ * Runs `pgbench -n -M extended -r -f script -c clients -j threads -T seconds` against `url`.
+ * Extended protocol because the hub (node-postgres with bind parameters) sends every statement
+ * as parse/bind/execute of an unnamed statement; pgbench -M extended does the same.
+ */
+export async function runPgbench(opts: {
+  url: string;
+  script: string;
+  clients: number;
+  threads: number;
+  seconds: number;
+  defines?: Record<string, string | number>;
+}): Promise<PgbenchResult> {
+  const args = ['-n', '-M', 'extended', '-r', '-f', opts.script];
+  args.push('-c', String(opts.clients), '-j', String(opts.threads), '-T', String(opts.seconds));
+  for (const [k, v] of Object.entries(opts.defines ?? {})) args.push('-D', `${k}=${v}`);
+  const shown = `pgbench ${args.map((a) => (a === opts.script ? path.relative(ROOT, a) : a)).join(' ')}`;
+  args.push(opts.url);
+  const child = spawn('pgbench', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (d) => {
+    out += d;
+  });
+  child.stderr.on('data', (d) => {
+    err += d;
+  });
+  const code = await new Promise<number | null>((resolve) => {
+    child.once('exit', (c) => resolve(c));
+    child.once('error', () => resolve(-1));
+  });
+  const num = (re: RegExp) => {
+    const m = out.match(re);
+    return m ? Number(m[1]) : Number.NaN;
+  };
+  const statements: { ms: number; sql: string }[] = [];
+  const at = out.indexOf('statement latencies');
+  if (at >= 0) {
+    for (const line of out.slice(at).split('\n').slice(1)) {
+      // "         0.123           0  SELECT ..." (latency ms, failures, statement)
+      const m = line.match(/^\s+([\d.]+)\s+(?:\d+\s+)?(.*)$/);
+      if (m && !m[2]!.startsWith('\\')) statements.push({ ms: Number(m[1]), sql: m[2]!.trim() });
+    }
+  }
+  const result: PgbenchResult = {
+    command: shown,
+    tps: num(/tps = ([\d.]+) \(without initial connection time\)/),
+    transactions: num(/number of transactions actually processed: (\d+)/),
+    failed: num(/number of failed transactions: (\d+)/) || 0,
+    latencyAvgMs: num(/latency average = ([\d.]+) ms/),
+    statements,
+  };
+  if (code !== 0 || Number.isNaN(result.tps)) {
+    result.error = `pgbench exited ${code}: ${(err || out).trim().split('\n').slice(-3).join(' | ')}`;
+  }
+  return result;
+}
+
+// --- hub --------------------------------------------------------------------------------------
+
+/** Environment for a benchmark hub: limits off (login and command rates), demo seed off. */
+export function hubEnv(extra: Record<string, string | undefined> = {}): Record<string, string> {
+  const env: Record<string, string> = {
+    SEED_DEMO: 'false',
+    AUTH_RATE_IP_PER_MINUTE: '1000000',
+    AUTH_RATE_EMAIL_PER_15MIN: '1000000',
+    COMMAND_RATE_PER_SECOND: '1000000',
+    COMMAND_RATE_BURST: '1000000',
+  };
+  for (const [k, v] of Object.entries(extra)) if (v !== undefined) env[k] = v;
+  return env;
+}
+
+/** startHubProcess, then one check that it really answers /readyz (the lib gives up silently). */
+export async function startReadyHub(env: Record<string, string>): Promise<HubProcess> {
+  const hub = await startHubProcess(env);
+  const res = await fetch(`${hub.url}/readyz`).catch(() => undefined);
+  if (!res?.ok) {
+    await hub.stop();
+    throw new Error(`hub at ${hub.url} did not become ready (readyz ${res?.status ?? 'unreachable'})`);
+  }
+  return hub;
+}
+
+/** Stops processes, reporting but not throwing, so every one of them is stopped. */
+export async function stopAll(procs: ({ stop(): Promise<void> } | undefined)[]): Promise<void> {
+  for (const p of procs) {
+    try {
+      await p?.stop();
+    } catch (err) {
+      console.error(`stopping a child process: ${(err as Error).message}`);
+    }
+  }
+}
+
+/** Runs `fn` over `items` with at most `limit` at a time; results in order. */
+export async function mapLimit<T, R>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T, i: number) => Promise<R>,
+): Promise<R[]> {
+  const out = new Array<R>(items.length);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(limit, items.length) }, async () => {
+      while (next < items.length) {
+        const i = next++;
+        out[i] = await fn(items[i]!, i);
+      }
+    }),
+  );
+  return out;
+}
+
+/**
+ * Registers `n` traders over REST on `urls[i % urls.length]` (8 at a time: argon2 hashes on the
+ * hub), with one attempt per command and a long ack timeout, so every failure is counted.
+ */
+export async function registerTraders(urls: string[], n: number, tag: string): Promise<HubClient[]> {
+  const run = randomBytes(4).toString('hex');
+  const line = progress(`registering ${n} traders`);
+  let done = 0;
+  try {
+    return await mapLimit(
+      Array.from({ length: n }, (_, i) => i),
+      8,
+      async (i) => {
+        const c = await HubClient.register(
+          urls[i % urls.length]!,
+          { email: `${tag}-${run}-${i}@bench.renex`, password: PASSWORD, displayName: `${tag}${i}` },
+          { attempts: 1, ackTimeoutMs: 30_000 },
+        );
+        line.update(`${++done}/${n}`);
+        return c;
+      },
+    );
+  } finally {
+    line.done();
+  }
+}
+
+export async function connectAll(clients: HubClient[]): Promise<void> {
+  const line = progress(`connecting ${clients.length} sockets`);
+  let done = 0;
+  try {
+    await mapLimit(clients, 20, async (c) => {
+      await c.connect();
+      line.update(`${++done}/${clients.length}`);
+    });
+  } finally {
+    line.done();
+  }
+}
+
+/** A listing input delivering one day ahead for an hour. */
+export function listingInput(volumeKwh: string, pricePerKwh = '0.1000') {
+  const start = new Date(Date.now() + 24 * 3_600_000);
+  start.setUTCMinutes(0, 0, 0);
+  return {
+    side: 'supply' as const,
+    energyType: 'solar',
+    volumeKwh,
+    pricePerKwh,
+    deliveryStart: start.toISOString(),
+    deliveryEnd: new Date(start.getTime() + 3_600_000).toISOString(),
+    zone: 'BENCH',
+  };
+}
+
+// --- bare relay -------------------------------------------------------------------------------
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** Starts bench/bare-relay.ts as a child process; resolves once it answers /readyz. */
+export async function startBareRelay(env: Record<string, string> = {}): Promise<HubProcess> {
+  const port = await freePort();
+  const child = spawn(process.execPath, ['--import', 'tsx', 'bench/bare-relay.ts', String(port)], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? '', NODE_ENV: 'production', ...env },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  const url = `http://127.0.0.1:${port}`;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const stop = async () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+    await exited;
+  };
+  for (let i = 0; ; i++) {
+    if (child.exitCode !== null) throw new Error('bare relay exited during start-up');
+    try {
+      if ((await fetch(`${url}/readyz`)).ok) break;
+    } catch {}
+    if (i > 300) {
+      await stop();
+      throw new Error('bare relay did not start');
+    }
+    await sleep(100);
+  }
+  return { url, child, stop };
+}
+
+// --- fixed-rate dispatch ----------------------------------------------------------------------
+
+export interface FixedRateOutcome {
+  /** slots due during the run */
+  scheduled: number;
+  /** slots handed to a worker */
+  dispatched: number;
+  /** slots still waiting for a free worker when the drain time ran out */
+  unserved: number;
+  /** seconds from the first slot to the last completion */
+  elapsed: number;
+}
+
+/**
+ * Open-loop load: slot i is due at t0 + i/rate whatever happened before. A due slot goes to the
+ * next free worker (a worker holds one command in flight); `run` gets the slot's due time, so
+ * latency measured from it includes any wait for a worker (no coordinated omission). New slots
+ * stop after `seconds`; waiting slots get `drainMs` more to find a worker, the rest are counted
+ * as unserved.
+ */
+export async function fixedRate<W>(opts: {
+  rate: number;
+  seconds: number;
+  workers: W[];
+  run(worker: W, dueAt: number): Promise<void>;
+  drainMs: number;
+  onTick?: (elapsedSeconds: number, backlog: number) => void;
+}): Promise<FixedRateOutcome> {
+  const interval = 1000 / opts.rate;
+  const free = [...opts.workers];
+  const due: number[] = [];
+  let dueHead = 0;
+  let dispatched = 0;
+  let inFlight = 0;
+  let allIdle: (() => void) | undefined;
+  const t0 = performance.now();
+  const end = t0 + opts.seconds * 1000;
+  let issued = 0;
+  let lastDone = t0;
+  const dispatch = () => {
+    while (dueHead < due.length && free.length) {
+      const w = free.pop()!;
+      const at = due[dueHead++]!;
+      dispatched++;
+      inFlight++;
+      void opts.run(w, at).finally(() => {
+        inFlight--;
+        lastDone = performance.now();
+        free.push(w);
+        dispatch();
+        if (inFlight === 0) allIdle?.();
+      });
+    }
+    if (dueHead > 4096 && dueHead * 2 > due.length) {
+      due.splice(0, dueHead);
+      dueHead = 0;
+    }
+  };
+  let lastTick = t0;
+  for (;;) {
+    const now = performance.now();
+    if (now >= end) break;
+    const shouldHave = Math.floor((now - t0) / interval) + 1;
+    while (issued < shouldHave) due.push(t0 + issued++ * interval);
+    dispatch();
+    if (opts.onTick && now - lastTick >= 1000) {
+      lastTick = now;
+      opts.onTick((now - t0) / 1000, due.length - dueHead);
+    }
+    await sleep(1);
+  }
+  const drainEnd = performance.now() + opts.drainMs;
+  while (dueHead < due.length && performance.now() < drainEnd) await sleep(5);
+  const unserved = due.length - dueHead;
+  due.length = 0;
+  dueHead = 0;
+  if (inFlight > 0) await new Promise<void>((r) => (allIdle = r));
+  return { scheduled: issued, dispatched, unserved, elapsed: (lastDone - t0) / 1000 };
+}
+
+// --- progress ---------------------------------------------------------------------------------
+
+/** One status line on stderr: rewritten in place on a terminal, a line every 2 s otherwise. */
+export function progress(label: string) {
+  const tty = process.stderr.isTTY;
+  let last = 0;
+  let text = '';
+  const write = (final: boolean) => {
+    if (tty) process.stderr.write(`\r\x1b[2K${label}: ${text}${final ? '\n' : ''}`);
+    else process.stderr.write(`${label}: ${text}\n`);
+  };
+  return {
+    update(t: string) {
+      text = t;
+      const now = performance.now();
+      if (now - last >= (tty ? 200 : 2000)) {
+        last = now;
+        write(false);
+      }
+    },
+    done(t?: string) {
+      if (t !== undefined) text = t;
+      write(true);
+    },
+  };
+}
