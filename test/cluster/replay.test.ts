@@ -20,19 +20,37 @@ async function userEventIds(userId: string): Promise<string[]> {
   return rows.map((r) => r.id);
 }
 
+/**
+ * Waits until the user's newest event is below the delivery horizon (GET /events lists it):
+ * write transactions of other tests on the same server can hold the horizon back for a moment.
+ */
+async function settled(token: string, userId: string): Promise<void> {
+  const newest = (await userEventIds(userId)).at(-1);
+  await expect
+    .poll(
+      async () => (await api(node.url, 'GET', '/api/v1/events?limit=1000', { token })).body.items.at(-1)?.id,
+      {
+        timeout: 10_000,
+      },
+    )
+    .toBe(newest);
+}
+
 describe('replay on reconnect', () => {
   test('missed events in order, then sync, then live', async () => {
     const seller = await trader(node.url, 'seller');
     const buyer = await trader(node.url, 'buyer');
+    const sellerLog = recorder(seller);
     const listing = await seller.createListing(listingInput());
     const swap = await buyer.propose({ listingId: listing.id, volumeKwh: '1', pricePerKwh: '0.1' });
-    await recorder(seller).next('swap.proposed');
+    await sellerLog.next('swap.proposed');
     const resumeFrom = seller.lastEventId!;
     seller.close();
 
     // while the seller is away: two more events for the seller
     await buyer.withdraw(swap.id);
     const s2 = await buyer.propose({ listingId: listing.id, volumeKwh: '2', pricePerKwh: '0.1' });
+    await settled(seller.session.accessToken, seller.user.id);
 
     const back = new HubClient(node.url, seller.session);
     back.lastEventId = resumeFrom;
@@ -53,6 +71,7 @@ describe('replay on reconnect', () => {
   test('without lastEventId nothing is replayed and sync names the newest event', async () => {
     const t = await trader(node.url, 'fresh', false);
     await t.rest('POST', '/api/v1/listings', listingInput());
+    await settled(t.session.accessToken, t.user.id);
     const sync = await t.connect();
     expect(sync).toEqual({
       lastEventId: (await userEventIds(t.user.id)).at(-1),
@@ -64,11 +83,13 @@ describe('replay on reconnect', () => {
 
   test('more missed than REPLAY_MAX: sync.truncated, and the client pages the rest over REST', async () => {
     const owner = await trader(node.url, 'owner');
+    const ownerLog = recorder(owner);
     const first = await owner.createListing(listingInput());
-    await recorder(owner).next('listing.created');
+    await ownerLog.next('listing.created');
     const resumeFrom = owner.lastEventId!;
     owner.close();
     for (let i = 0; i < 12; i++) await owner.rest('POST', '/api/v1/listings', listingInput());
+    await settled(owner.session.accessToken, owner.user.id);
 
     const back = new HubClient(node.url, owner.session);
     back.lastEventId = resumeFrom;
@@ -96,6 +117,7 @@ describe('replay on reconnect', () => {
   test('GET /api/v1/events pages a user’s own events ascending with hasMore', async () => {
     const t = await trader(node.url, 'pager', false);
     for (let i = 0; i < 7; i++) await t.rest('POST', '/api/v1/listings', listingInput());
+    await settled(t.session.accessToken, t.user.id);
     const ids: string[] = [];
     let after = '0';
     for (;;) {

@@ -1,0 +1,129 @@
+// The cluster topology of docker-compose.yml inside a test: a Redis server of the test's own (on a
+// spare port, so the shared one is untouched), hub nodes as child processes, and a TCP balancer.
+import { type ChildProcess, spawn } from 'node:child_process';
+import net from 'node:net';
+import { spawnHub } from './process.js';
+
+export async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+async function until(check: () => Promise<boolean>, timeoutMs: number, what: string) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await check().catch(() => false)) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+const answers = (port: number) =>
+  new Promise<boolean>((resolve) => {
+    const s = net.connect(port, '127.0.0.1', () => {
+      s.end();
+      resolve(true);
+    });
+    s.on('error', () => resolve(false));
+  });
+
+/** A redis-server of the test's own; `stop` and `start` again on the same port. */
+export class TestRedis {
+  private child: ChildProcess | undefined;
+  constructor(readonly port: number) {}
+
+  static async start(): Promise<TestRedis> {
+    const r = new TestRedis(await freePort());
+    await r.start();
+    return r;
+  }
+
+  get url(): string {
+    return `redis://127.0.0.1:${this.port}`;
+  }
+
+  async start(): Promise<void> {
+    this.child = spawn(
+      'redis-server',
+      ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+      {
+        stdio: 'ignore',
+      },
+    );
+    await until(() => answers(this.port), 10_000, `redis-server on ${this.port}`);
+  }
+
+  async stop(): Promise<void> {
+    const child = this.child;
+    this.child = undefined;
+    if (!child || child.exitCode !== null) return;
+    const exited = new Promise((r) => child.once('exit', r));
+    child.kill('SIGKILL');
+    await exited;
+  }
+}
+
+export interface NodeProcess {
+  url: string;
+  port: number;
+  output(): string;
+  kill(signal?: NodeJS.Signals): Promise<void>;
+}
+
+/** A hub node as a child process (src/main.ts); resolves once /readyz answers 200. */
+export async function startNode(env: Record<string, string>): Promise<NodeProcess> {
+  const port = await freePort();
+  const p = spawnHub({ ...env, PORT: String(port) });
+  const url = `http://127.0.0.1:${port}`;
+  await until(async () => (await fetch(`${url}/readyz`)).ok, 30_000, `hub node on ${port}: ${p.output()}`);
+  return {
+    url,
+    port,
+    output: p.output,
+    async kill(signal = 'SIGTERM') {
+      if (p.child.exitCode !== null || p.child.signalCode !== null) return;
+      p.child.kill(signal);
+      await p.exited;
+    },
+  };
+}
+
+/** A TCP balancer in front of nodes: each new connection goes to the next node that answers. */
+export async function startBalancer(ports: number[]): Promise<{ url: string; close(): Promise<void> }> {
+  let next = 0;
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((client) => {
+    sockets.add(client);
+    client.on('close', () => sockets.delete(client));
+    client.pause();
+    const tryNode = (attempt: number) => {
+      if (attempt >= ports.length) return client.destroy();
+      const port = ports[next++ % ports.length]!;
+      const upstream = net.connect(port, '127.0.0.1');
+      upstream.once('connect', () => {
+        sockets.add(upstream);
+        upstream.on('close', () => sockets.delete(upstream));
+        client.pipe(upstream).pipe(client);
+        client.resume();
+        upstream.on('error', () => client.destroy());
+        client.on('error', () => upstream.destroy());
+        upstream.on('close', () => client.destroy());
+        client.on('close', () => upstream.destroy());
+      });
+      upstream.once('error', () => tryNode(attempt + 1));
+    };
+    tryNode(0);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    async close() {
+      for (const s of sockets) s.destroy();
+      await new Promise((r) => server.close(r));
+    },
+  };
+}
