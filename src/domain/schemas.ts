@@ -15,7 +15,7 @@ const decimal = (scale: number, min: bigint, max: bigint, example: string) =>
     })
     .meta({
       description: `a JSON number or decimal string with at most ${scale} decimals`,
-      examples: [example],
+      example,
     });
 
 /** kWh > 0 with at most 3 decimals, as integer Wh. */

@@ -3,6 +3,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import {
   jsonSchemaTransform,
+  jsonSchemaTransformObject,
   serializerCompiler,
   validatorCompiler,
   type ZodTypeProvider,
@@ -17,6 +18,7 @@ import { authRoutes } from './auth-routes.js';
 import { installErrorHandling } from './errors.js';
 import { eventRoutes } from './event-routes.js';
 import { type HealthChecks, healthRoutes } from './health-routes.js';
+import { historyRoutes } from './history-routes.js';
 import { listingRoutes } from './listing-routes.js';
 
 /** What the HTTP side needs from the hub; wired in src/hub.ts. */
@@ -54,6 +56,8 @@ export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
       },
     },
     transform: jsonSchemaTransform,
+    // the schemas named with .meta({id}) become components/schemas that the routes reference
+    transformObject: jsonSchemaTransformObject,
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
@@ -65,6 +69,11 @@ export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
     prefix: '/api/v1',
     accounts: deps.accounts,
     market: deps.market,
+    sequelize: deps.sequelize,
+  });
+  await typed.register(historyRoutes, {
+    prefix: '/api/v1',
+    accounts: deps.accounts,
     sequelize: deps.sequelize,
   });
   await typed.register(eventRoutes, { prefix: '/api/v1', accounts: deps.accounts, events: deps.events });

@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { ERROR_STATUS, type ErrorCode } from '../domain/errors.js';
 import { ENERGY_TYPES, LISTING_STATUSES, SIDES } from '../domain/listing.js';
+import { SWAP_STATUSES } from '../domain/swap.js';
 
 export const errorEnvelope = z
   .object({
@@ -42,8 +43,8 @@ export const passwordSchema = z
   .min(10, 'must be at least 10 characters')
   .max(128, 'must be at most 128 characters');
 
-const kwhText = z.string().meta({ examples: ['12.500'] });
-const priceText = z.string().meta({ examples: ['0.1200'] });
+const kwhText = z.string().meta({ example: '12.500' });
+const priceText = z.string().meta({ example: '0.1200' });
 
 export const listingSchema = z
   .object({
@@ -110,3 +111,56 @@ export const idempotencyHeaders = z.object({
 });
 
 export const idParams = z.strictObject({ id: z.uuid({ message: 'must be a UUID' }) });
+
+export const swapSchema = z
+  .object({
+    id: z.uuid(),
+    listingId: z.uuid(),
+    initiatorId: z.uuid(),
+    recipientId: z.uuid(),
+    buyerId: z.uuid(),
+    sellerId: z.uuid(),
+    status: z.enum(SWAP_STATUSES),
+    round: z.number().int(),
+    nextActorId: z.uuid().nullable(),
+    volumeKwh: kwhText,
+    pricePerKwh: priceText,
+    expiresAt: z.iso.datetime(),
+    createdAt: z.iso.datetime(),
+    updatedAt: z.iso.datetime(),
+    acceptedAt: z.iso.datetime().optional(),
+    notional: z.string().optional().meta({ example: '5.6000000' }),
+    reason: z
+      .enum(['listing_filled', 'listing_cancelled', 'listing_expired', 'insufficient_volume'])
+      .optional(),
+  })
+  .meta({ id: 'Swap' });
+
+export const offerSchema = z
+  .object({
+    round: z.number().int(),
+    authorId: z.uuid(),
+    volumeKwh: kwhText,
+    pricePerKwh: priceText,
+    note: z.string(),
+    createdAt: z.iso.datetime(),
+  })
+  .meta({ id: 'Offer' });
+
+export const tradeSchema = z
+  .object({
+    swapId: z.uuid(),
+    listingId: z.uuid(),
+    side: z.enum(['buy', 'sell']),
+    counterpartyId: z.uuid(),
+    energyType: z.enum(ENERGY_TYPES),
+    zone: z.string(),
+    volumeKwh: kwhText,
+    pricePerKwh: priceText,
+    notional: z.string(),
+    currency: z.string(),
+    deliveryStart: z.iso.datetime(),
+    deliveryEnd: z.iso.datetime(),
+    acceptedAt: z.iso.datetime(),
+  })
+  .meta({ id: 'Trade' });

@@ -1,0 +1,140 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import type { Sequelize } from 'sequelize';
+import { z } from 'zod';
+import type { Accounts } from '../domain/auth/accounts.js';
+import { HubError } from '../domain/errors.js';
+import { offerView, SWAP_STATUSES, swapView } from '../domain/swap.js';
+import { csvHeader, csvRow, tradeView } from '../domain/trade.js';
+import { validationFailed } from '../domain/validation.js';
+import { type After, findSwaps, findSwapWithOffers, findTrades } from '../store/history-queries.js';
+import { requireUser } from './authenticate.js';
+import {
+  commaList,
+  cursorParam,
+  decodeCursor,
+  encodeCursor,
+  errors,
+  idParams,
+  offerSchema,
+  page,
+  queryInt,
+  swapSchema,
+  tradeSchema,
+} from './schemas.js';
+
+const keyset = z.tuple([z.iso.datetime(), z.uuid()]);
+
+function after(cursor: string | undefined): After | undefined {
+  if (cursor === undefined) return undefined;
+  const c = decodeCursor(cursor, keyset);
+  if (!c) throw validationFailed([{ path: 'cursor', message: 'is not a cursor this API gave' }]);
+  return { at: new Date(c[0]), id: c[1] };
+}
+
+const next = (more: boolean, last: { at: Date; id: string } | undefined) =>
+  more && last ? encodeCursor([last.at.toISOString(), last.id]) : null;
+
+/** /api/v1/swaps and /api/v1/trades: the caller's history. Only parties see a swap. */
+export const historyRoutes: FastifyPluginAsyncZod<{ accounts: Accounts; sequelize: Sequelize }> = async (
+  app,
+  { accounts, sequelize },
+) => {
+  app.addHook('preHandler', requireUser(accounts));
+
+  app.get(
+    '/swaps',
+    {
+      schema: {
+        tags: ['history'],
+        summary: 'Swaps you are a party to, latest activity first',
+        security: [{ bearer: [] }],
+        querystring: z.strictObject({
+          status: commaList(z.enum(SWAP_STATUSES), SWAP_STATUSES.length).optional(),
+          role: z.enum(['initiator', 'recipient']).optional(),
+          listingId: z.uuid({ message: 'must be a UUID' }).optional(),
+          limit: queryInt(1, 100, 20),
+          cursor: cursorParam.optional(),
+        }),
+        response: { 200: page(swapSchema), ...errors(400, 401, 503) },
+      },
+    },
+    async (req) => {
+      const q = req.query;
+      const { items, more } = await findSwaps(sequelize, {
+        userId: req.userId,
+        statuses: q.status,
+        role: q.role,
+        listingId: q.listingId,
+        limit: q.limit,
+        after: after(q.cursor),
+      });
+      const last = items.at(-1);
+      return {
+        items: items.map(swapView),
+        nextCursor: next(more, last && { at: last.updatedAt, id: last.id }),
+      };
+    },
+  );
+
+  app.get(
+    '/swaps/:id',
+    {
+      schema: {
+        tags: ['history'],
+        summary: 'One of your swaps with its whole offer thread, oldest round first',
+        security: [{ bearer: [] }],
+        params: idParams,
+        response: { 200: swapSchema.extend({ offers: z.array(offerSchema) }), ...errors(400, 401, 404, 503) },
+      },
+    },
+    async (req) => {
+      const found = await findSwapWithOffers(sequelize, req.userId, req.params.id);
+      if (!found) throw new HubError('NOT_FOUND', 'No such swap');
+      return { ...swapView(found.swap), offers: found.offers.map(offerView) };
+    },
+  );
+
+  app.get(
+    '/trades',
+    {
+      schema: {
+        tags: ['history'],
+        summary: 'Your accepted swaps as trades, newest first',
+        description:
+          'With `Accept: text/csv` the answer is your whole ledger as CSV (header row, ISO times, decimals as written); limit and cursor then do not apply.',
+        security: [{ bearer: [] }],
+        querystring: z.strictObject({ limit: queryInt(1, 100, 20), cursor: cursorParam.optional() }),
+        response: { 200: page(tradeSchema), ...errors(400, 401, 503) },
+      },
+    },
+    async (req, reply) => {
+      if (/\btext\/csv\b/.test(req.headers.accept ?? '')) {
+        let csv = csvHeader();
+        let position: After | undefined;
+        for (;;) {
+          const { items, more } = await findTrades(sequelize, req.userId, 1000, position);
+          for (const t of items) csv += csvRow(tradeView(t.swap, t.listing, req.userId));
+          const last = items.at(-1)?.swap;
+          if (!more || !last) break;
+          position = { at: last.acceptedAt!, id: last.id };
+        }
+        return reply
+          .type('text/csv; charset=utf-8')
+          .header('content-disposition', 'attachment; filename="renex-trades.csv"')
+          .serializer((p: unknown) => p as string)
+          .send(csv as never); // text, not the JSON page the schema describes
+      }
+      const { items, more } = await findTrades(
+        sequelize,
+        req.userId,
+        req.query.limit,
+        after(req.query.cursor),
+      );
+      const last = items.at(-1)?.swap;
+      return {
+        items: items.map((t) => tradeView(t.swap, t.listing, req.userId)),
+        nextCursor: next(more, last && { at: last.acceptedAt!, id: last.id }),
+      };
+    },
+  );
+};
