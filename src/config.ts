@@ -105,6 +105,8 @@ const envSchema = z.object({
   COMMAND_RATE_PER_SECOND: int(1, 1_000_000).default(20),
   /** socket command burst per user; @default 50 */
   COMMAND_RATE_BURST: int(1, 1_000_000).default(50),
+  /** sockets one user may hold open on one node; @default 20 */
+  MAX_SOCKETS_PER_USER: int(1, 10_000).default(20),
   /** time allowed for in-flight work on shutdown; @default 10000 */
   SHUTDOWN_GRACE_MS: int(0, 600_000).default(10_000),
 });

@@ -11,6 +11,8 @@ import { TokenService } from './domain/auth/tokens.js';
 import { Market } from './domain/market.js';
 import type { MarketRules } from './domain/unit-of-work.js';
 import { installSocketAuth } from './gateway/auth.js';
+import { CommandLimits } from './gateway/command-limits.js';
+import { CommandRouter } from './gateway/commands.js';
 import { installConnections } from './gateway/connection.js';
 import { Delivery } from './gateway/delivery.js';
 import { catchUp } from './gateway/replay.js';
@@ -18,13 +20,14 @@ import { createGateway, type HubServer } from './gateway/server.js';
 import { buildHttpApp } from './http/app.js';
 import { AuthLimits } from './http/auth-limits.js';
 import { createLogger } from './logger.js';
+import { HubMetrics } from './metrics.js';
 import { connectRedis, type RedisClients } from './redis.js';
 import { resolveJwtSecret } from './secrets.js';
 import { createAccountStore } from './store/account-store.js';
 import { CommandRunner } from './store/command-runner.js';
 import { type Database, type DatabaseOptions, openDatabase, reason, StartupError } from './store/database.js';
 import { seedDemo } from './store/demo-seed.js';
-import { eventReader } from './store/event-log.js';
+import { eventReader, outboxLag } from './store/event-log.js';
 import { migrate } from './store/migrate.js';
 import { OutboxRelay } from './store/outbox-relay.js';
 import { Sweeper } from './store/sweeper.js';
@@ -59,6 +62,7 @@ export function createHub(config: Config, options: HubOptions = {}): Hub {
   let app: FastifyInstance | undefined;
   let io: HubServer | undefined;
   let relay: OutboxRelay | undefined;
+  let commands: CommandRouter | undefined;
   let sweeper: Sweeper | undefined;
   let stopping: Promise<void> | undefined;
 
@@ -100,8 +104,17 @@ export function createHub(config: Config, options: HubOptions = {}): Hub {
     const checks: Record<string, () => Promise<boolean>> = { database: () => database.ping() };
     if (redis) checks.redis = redis.ping;
     const events = eventReader(db.sequelize);
+    const sequelize = db.sequelize;
+    const metrics = new HubMetrics({
+      database: checks.database!,
+      redis: checks.redis,
+      outboxLag: () => outboxLag(sequelize),
+    });
+    runner.observe(metrics);
     app = await buildHttpApp({
       log,
+      metrics,
+      corsOrigins: config.CORS_ORIGINS,
       health: checks,
       accounts,
       authLimits,
@@ -117,7 +130,7 @@ export function createHub(config: Config, options: HubOptions = {}): Hub {
       corsOrigins: config.CORS_ORIGINS,
     });
     io = gateway;
-    const delivery = new Delivery(gateway);
+    const delivery = new Delivery(gateway, metrics);
     const redisClients = redis;
     const outbox = new OutboxRelay({
       sequelize: db.sequelize,
@@ -127,6 +140,7 @@ export function createHub(config: Config, options: HubOptions = {}): Hub {
       publish: (events) => {
         if (redisClients && redisClients.pub.status !== 'ready') return false;
         delivery.publish(events);
+        metrics.eventsPublished.inc(events.length);
         return true;
       },
     });
@@ -142,9 +156,29 @@ export function createHub(config: Config, options: HubOptions = {}): Hub {
         gateway.serverSideEmit('outbox:kick');
       });
     };
-    const auth = installSocketAuth(gateway, accounts, { graceMs: config.AUTH_GRACE_SECONDS * 1000 }, log);
+    commands = new CommandRouter({
+      log,
+      metrics,
+      limits: new CommandLimits(
+        { perSecond: config.COMMAND_RATE_PER_SECOND, burst: config.COMMAND_RATE_BURST },
+        redis && { client: redis.main, prefix: config.REDIS_PREFIX },
+      ),
+    });
+    const auth = installSocketAuth(
+      gateway,
+      accounts,
+      {
+        graceMs: config.AUTH_GRACE_SECONDS * 1000,
+        maxSocketsPerUser: config.MAX_SOCKETS_PER_USER,
+        closing: () => stopping !== undefined,
+      },
+      log,
+      commands,
+    );
     installConnections(gateway, {
       auth,
+      commands,
+      metrics,
       delivery,
       events,
       market,
@@ -191,7 +225,9 @@ export function createHub(config: Config, options: HubOptions = {}): Hub {
   }
 
   async function shutdown() {
-    // Order: stop taking sockets and requests, close sockets, HTTP, Redis, then the database.
+    // Order: stop taking sockets (the handshake refuses once stopping), let running commands
+    // commit and answer, close sockets (clients reconnect elsewhere), HTTP, Redis, the database.
+    await commands?.drain(config.SHUTDOWN_GRACE_MS);
     if (io) await new Promise<void>((resolve) => io!.close(() => resolve()));
     if (app) await app.close();
     await sweeper?.stop();

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { Accounts } from '../domain/auth/accounts.js';
 import { HubError } from '../domain/errors.js';
 import { toHubError } from '../errors.js';
-import { onCommand } from './commands.js';
+import type { CommandRouter } from './commands.js';
 import type { HubServer, HubSocket } from './server.js';
 
 export const userRoom = (userId: string) => `u:${userId}`;
@@ -12,6 +12,10 @@ export const loginRoom = (familyId: string) => `l:${familyId}`;
 export interface SocketAuthSettings {
   /** a socket is closed this long after its token expired, unless refreshed */
   graceMs: number;
+  /** sockets one user may hold on this node */
+  maxSocketsPerUser: number;
+  /** true once the node is draining: new sockets are refused so clients go to another node */
+  closing(): boolean;
 }
 
 /**
@@ -23,7 +27,8 @@ export function installSocketAuth(
   accounts: Accounts,
   settings: SocketAuthSettings,
   log: Logger,
-) {
+  commands: CommandRouter,
+): { connected(socket: HubSocket): void } {
   const timers = new Map<string, NodeJS.Timeout[]>();
 
   const clear = (socket: HubSocket) => {
@@ -46,19 +51,36 @@ export function installSocketAuth(
     ]);
   };
 
+  const refuse = (next: (err?: Error) => void, e: HubError) =>
+    next(Object.assign(new Error(e.code), { data: e.toJSON() }));
+
   io.use((socket, next) => {
+    if (settings.closing()) {
+      return refuse(
+        next,
+        new HubError('UNAVAILABLE', 'This node is shutting down; connect again', { retryAfterMs: 100 }),
+      );
+    }
     const auth = socket.handshake.auth as Record<string, unknown> | undefined;
     accounts.authenticate(auth?.token).then(
       (claims) => {
+        const open = io.of('/').adapter.rooms.get(userRoom(claims.userId))?.size ?? 0;
+        if (open >= settings.maxSocketsPerUser) {
+          return refuse(
+            next,
+            new HubError('RATE_LIMITED', `At most ${settings.maxSocketsPerUser} connections per user`, {
+              retryAfterMs: 1000,
+            }),
+          );
+        }
         socket.data.userId = claims.userId;
         socket.data.familyId = claims.familyId;
         socket.data.expiresAt = claims.expiresAt;
         next();
       },
       (err) => {
-        const e = toHubError(err);
         if (!(err instanceof HubError)) log.error({ err }, 'handshake failed');
-        next(Object.assign(new Error(e.code), { data: e.toJSON() }));
+        refuse(next, toHubError(err));
       },
     );
   });
@@ -72,28 +94,24 @@ export function installSocketAuth(
     schedule(socket);
     socket.on('disconnect', () => clear(socket));
 
-    onCommand(
-      socket,
-      'auth:refresh',
-      {
-        schema: z.strictObject({ token: z.string().min(1).max(4096) }),
-        async run({ token }) {
-          const claims = await accounts.authenticate(token);
-          if (claims.userId !== socket.data.userId) {
-            throw new HubError('FORBIDDEN', 'The token belongs to another user');
-          }
-          if (claims.familyId !== socket.data.familyId) {
-            void socket.leave(loginRoom(socket.data.familyId));
-            void socket.join(loginRoom(claims.familyId));
-          }
-          socket.data.familyId = claims.familyId;
-          socket.data.expiresAt = claims.expiresAt;
-          schedule(socket);
-          return { accessExpiresAt: new Date(claims.expiresAt).toISOString() };
-        },
+    commands.on(socket, 'auth:refresh', {
+      limited: false,
+      schema: z.strictObject({ token: z.string().min(1).max(4096) }),
+      async run({ token }) {
+        const claims = await accounts.authenticate(token);
+        if (claims.userId !== socket.data.userId) {
+          throw new HubError('FORBIDDEN', 'The token belongs to another user');
+        }
+        if (claims.familyId !== socket.data.familyId) {
+          void socket.leave(loginRoom(socket.data.familyId));
+          void socket.join(loginRoom(claims.familyId));
+        }
+        socket.data.familyId = claims.familyId;
+        socket.data.expiresAt = claims.expiresAt;
+        schedule(socket);
+        return { accessExpiresAt: new Date(claims.expiresAt).toISOString() };
       },
-      log,
-    );
+    });
   };
   return { connected };
 }

@@ -3,6 +3,8 @@ import type { z } from 'zod';
 import { HubError } from '../domain/errors.js';
 import { parseInput, validationFailed } from '../domain/validation.js';
 import { toHubError } from '../errors.js';
+import type { HubMetrics } from '../metrics.js';
+import type { CommandLimits } from './command-limits.js';
 import type { Ack } from './protocol.js';
 import type { HubSocket } from './server.js';
 
@@ -10,37 +12,88 @@ import type { HubSocket } from './server.js';
 export interface CommandSpec<S extends z.ZodType, R> {
   schema: S;
   run(input: z.output<S>, socket: HubSocket): Promise<R>;
+  /** false for commands that change nothing (feeds, auth:refresh): they skip the rate limit */
+  limited?: boolean;
+}
+
+export interface CommandRouterDeps {
+  log: Logger;
+  metrics: HubMetrics;
+  limits: CommandLimits;
 }
 
 const isPlainObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /**
- * Registers one command: the payload is parsed at the edge, the handler runs, and the ack carries
- * `{ok: true, data}` once committed or `{ok: false, error}` with a protocol code. An error that is
- * not a protocol error is logged and answered INTERNAL.
+ * Registers socket commands. Each command is rate limited per user, its payload parsed at the
+ * edge, its handler run, and the ack carries `{ok: true, data}` once committed or
+ * `{ok: false, error}` with a protocol code; the connection stays up either way. One log line
+ * and metrics per command. An error that is not a protocol error is logged and answered INTERNAL.
  */
-export function onCommand<S extends z.ZodType, R>(
-  socket: HubSocket,
-  name: string,
-  spec: CommandSpec<S, R>,
-  log: Logger,
-): void {
-  (socket as unknown as { on(e: string, l: (...args: unknown[]) => void): void }).on(name, (payload, ack) => {
-    if (typeof ack !== 'function') return; // every command carries an ack; without one there is no answer to give
-    const reply = ack as Ack<R>;
-    void (async () => {
-      try {
-        if (!isPlainObject(payload))
-          throw validationFailed([{ path: '', message: 'payload must be an object' }]);
-        const data = await spec.run(parseInput(spec.schema, payload), socket);
-        reply({ ok: true, data });
-      } catch (err) {
-        const e = toHubError(err);
-        if (!(err instanceof HubError))
-          log.error({ err, command: name, userId: socket.data.userId }, 'command failed');
-        reply({ ok: false, error: e.toJSON() });
-      }
-    })();
-  });
+export class CommandRouter {
+  private inflight = 0;
+  private drained: (() => void) | undefined;
+
+  constructor(private readonly deps: CommandRouterDeps) {}
+
+  on<S extends z.ZodType, R>(socket: HubSocket, name: string, spec: CommandSpec<S, R>): void {
+    const { log, metrics, limits } = this.deps;
+    (socket as unknown as { on(e: string, l: (...args: unknown[]) => void): void }).on(
+      name,
+      (payload, ack) => {
+        if (typeof ack !== 'function') return; // every command carries an ack; without one there is no answer to give
+        const reply = ack as Ack<R>;
+        const began = performance.now();
+        this.inflight++;
+        void (async () => {
+          let outcome = 'ok';
+          try {
+            if (spec.limited !== false) await limits.spend(socket.data.userId);
+            if (!isPlainObject(payload))
+              throw validationFailed([{ path: '', message: 'payload must be an object' }]);
+            const data = await spec.run(parseInput(spec.schema, payload), socket);
+            reply({ ok: true, data });
+          } catch (err) {
+            const e = toHubError(err);
+            outcome = e.code;
+            if (e.code === 'RATE_LIMITED') metrics.rateLimited.inc({ kind: 'command' });
+            if (!(err instanceof HubError))
+              log.error({ err, command: name, userId: socket.data.userId }, 'command failed');
+            reply({ ok: false, error: e.toJSON() });
+          } finally {
+            const seconds = (performance.now() - began) / 1000;
+            metrics.commands.inc({ command: name, outcome });
+            metrics.commandSeconds.observe({ command: name }, seconds);
+            log.info(
+              {
+                command: name,
+                requestId:
+                  isPlainObject(payload) && typeof payload.requestId === 'string'
+                    ? payload.requestId.slice(0, 64)
+                    : undefined,
+                userId: socket.data.userId,
+                outcome,
+                ms: Math.round(seconds * 10_000) / 10,
+              },
+              'command',
+            );
+            if (--this.inflight === 0) this.drained?.();
+          }
+        })();
+      },
+    );
+  }
+
+  /** Resolves when no command is running (or after `timeoutMs`): used on shutdown. */
+  async drain(timeoutMs: number): Promise<void> {
+    if (this.inflight === 0) return;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, timeoutMs);
+      this.drained = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+  }
 }

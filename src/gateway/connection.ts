@@ -1,7 +1,9 @@
 import type { Logger } from 'pino';
 import { HubError } from '../domain/errors.js';
 import type { Market } from '../domain/market.js';
+import type { HubMetrics } from '../metrics.js';
 import type { EventReader } from '../store/event-log.js';
+import type { CommandRouter } from './commands.js';
 import type { Delivery } from './delivery.js';
 import { registerMarketHandlers } from './market-handlers.js';
 import { parseLastEventId, replay } from './replay.js';
@@ -12,6 +14,8 @@ export interface ConnectionDeps {
   delivery: Delivery;
   events: EventReader;
   market: Market;
+  commands: CommandRouter;
+  metrics: HubMetrics;
   replayMax: number;
   log: Logger;
 }
@@ -30,9 +34,11 @@ export function installConnections(io: HubServer, deps: ConnectionDeps): void {
   });
 
   io.on('connection', (socket) => {
+    deps.metrics.sockets.inc();
+    socket.once('disconnect', () => deps.metrics.sockets.dec());
     deps.delivery.open(socket);
     deps.auth.connected(socket);
-    registerMarketHandlers(socket, deps.market, deps.log);
+    registerMarketHandlers(socket, deps.market, deps.commands);
     const lastEventId = parseLastEventId((socket.handshake.auth as Record<string, unknown>).lastEventId);
     void replay(socket, lastEventId === 'invalid' ? undefined : lastEventId, {
       delivery: deps.delivery,

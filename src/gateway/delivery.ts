@@ -1,4 +1,5 @@
 import { type StoredEvent, toEnvelope } from '../domain/events.js';
+import type { HubMetrics } from '../metrics.js';
 import { userRoom } from './auth.js';
 import { roomsForMarketEvent } from './feed-rooms.js';
 import type { HubServer, HubSocket } from './server.js';
@@ -25,7 +26,10 @@ type Apply = (opts: { flags?: Record<string, unknown> }, callback: (socket: HubS
 export class Delivery {
   private readonly streams = new Map<string, SocketStream>();
 
-  constructor(private readonly io: HubServer) {
+  constructor(
+    private readonly io: HubServer,
+    private readonly metrics?: HubMetrics,
+  ) {
     const adapter = io.of('/').adapter as unknown as { apply: Apply };
     const apply = adapter.apply.bind(adapter);
     adapter.apply = (opts, callback) => {
@@ -72,6 +76,7 @@ export class Delivery {
     const s = this.streams.get(socket.id);
     if (!s || e.id <= s.lastSent) return;
     s.lastSent = e.id;
+    this.metrics?.replayed.inc();
     socket.emit('event', toEnvelope(e));
   }
 

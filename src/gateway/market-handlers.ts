@@ -1,4 +1,3 @@
-import type { Logger } from 'pino';
 import { z } from 'zod';
 import type { Market } from '../domain/market.js';
 import {
@@ -10,109 +9,68 @@ import {
   proposeCommand,
   withdrawCommand,
 } from '../domain/schemas.js';
-import { onCommand } from './commands.js';
+import type { CommandRouter } from './commands.js';
 import { isFeedRoom, roomsForFilter } from './feed-rooms.js';
 import type { HubSocket } from './server.js';
 
 /** listing:*, swap:* and feed:* on one socket. */
-export function registerMarketHandlers(socket: HubSocket, market: Market, log: Logger): void {
+export function registerMarketHandlers(socket: HubSocket, market: Market, commands: CommandRouter): void {
   const userId = () => socket.data.userId;
 
-  onCommand(
-    socket,
-    'listing:create',
-    {
-      schema: createListingCommand,
-      run: ({ requestId, ...input }) => market.createListing(userId(), input, requestId),
-    },
-    log,
-  );
+  commands.on(socket, 'listing:create', {
+    schema: createListingCommand,
+    run: ({ requestId, ...input }) => market.createListing(userId(), input, requestId),
+  });
 
-  onCommand(
-    socket,
-    'listing:cancel',
-    {
-      schema: cancelListingCommand,
-      run: ({ requestId, listingId }) => market.cancelListing(userId(), listingId, requestId),
-    },
-    log,
-  );
+  commands.on(socket, 'listing:cancel', {
+    schema: cancelListingCommand,
+    run: ({ requestId, listingId }) => market.cancelListing(userId(), listingId, requestId),
+  });
 
   const terms = (t: { volumeKwh: bigint; pricePerKwh: bigint; note?: string }) => ({
     volumeWh: t.volumeKwh,
     priceE4: t.pricePerKwh,
     note: t.note,
   });
-  onCommand(
-    socket,
-    'swap:propose',
-    {
-      schema: proposeCommand,
-      run: ({ requestId, listingId, ...t }) => market.propose(userId(), listingId, terms(t), requestId),
-    },
-    log,
-  );
-  onCommand(
-    socket,
-    'swap:counter',
-    {
-      schema: counterCommand,
-      run: ({ requestId, swapId, round, ...t }) =>
-        market.counter(userId(), swapId, round, terms(t), requestId),
-    },
-    log,
-  );
-  onCommand(
-    socket,
-    'swap:accept',
-    {
-      schema: answerCommand,
-      run: ({ requestId, swapId, round }) => market.accept(userId(), swapId, round, requestId),
-    },
-    log,
-  );
-  onCommand(
-    socket,
-    'swap:reject',
-    {
-      schema: answerCommand,
-      run: ({ requestId, swapId, round }) => market.reject(userId(), swapId, round, requestId),
-    },
-    log,
-  );
-  onCommand(
-    socket,
-    'swap:withdraw',
-    { schema: withdrawCommand, run: ({ requestId, swapId }) => market.withdraw(userId(), swapId, requestId) },
-    log,
-  );
+  commands.on(socket, 'swap:propose', {
+    schema: proposeCommand,
+    run: ({ requestId, listingId, ...t }) => market.propose(userId(), listingId, terms(t), requestId),
+  });
+  commands.on(socket, 'swap:counter', {
+    schema: counterCommand,
+    run: ({ requestId, swapId, round, ...t }) => market.counter(userId(), swapId, round, terms(t), requestId),
+  });
+  commands.on(socket, 'swap:accept', {
+    schema: answerCommand,
+    run: ({ requestId, swapId, round }) => market.accept(userId(), swapId, round, requestId),
+  });
+  commands.on(socket, 'swap:reject', {
+    schema: answerCommand,
+    run: ({ requestId, swapId, round }) => market.reject(userId(), swapId, round, requestId),
+  });
+  commands.on(socket, 'swap:withdraw', {
+    schema: withdrawCommand,
+    run: ({ requestId, swapId }) => market.withdraw(userId(), swapId, requestId),
+  });
 
-  onCommand(
-    socket,
-    'feed:subscribe',
-    {
-      schema: feedFilterInput,
-      async run(filter) {
-        leaveFeeds(socket);
-        await socket.join(roomsForFilter(filter));
-        return { filter };
-      },
+  commands.on(socket, 'feed:subscribe', {
+    limited: false,
+    schema: feedFilterInput,
+    async run(filter) {
+      leaveFeeds(socket);
+      await socket.join(roomsForFilter(filter));
+      return { filter };
     },
-    log,
-  );
+  });
 
-  onCommand(
-    socket,
-    'feed:unsubscribe',
-    {
-      schema: z.strictObject({}),
-      async run() {
-        leaveFeeds(socket);
-        return {};
-      },
+  commands.on(socket, 'feed:unsubscribe', {
+    limited: false,
+    schema: z.strictObject({}),
+    async run() {
+      leaveFeeds(socket);
+      return {};
     },
-    log,
-  );
+  });
 }
 
 function leaveFeeds(socket: HubSocket) {

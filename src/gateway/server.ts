@@ -31,6 +31,17 @@ export function createGateway(httpServer: HttpServer, deps: GatewayDeps): HubSer
     transports: ['websocket', 'polling'],
     maxHttpBufferSize: deps.maxHttpBufferSize ?? 64 * 1024,
     cors: deps.corsOrigins.length ? { origin: deps.corsOrigins, credentials: true } : undefined,
+    // A browser always sends Origin: only the hub's own and the configured ones may open a socket
+    // (no cross-site WebSocket hijacking). Clients that are not browsers send none.
+    allowRequest: (req, callback) => {
+      const origin = req.headers.origin;
+      if (!origin) return callback(null, true);
+      let host: string | undefined;
+      try {
+        host = new URL(origin).host;
+      } catch {}
+      callback(null, host === req.headers.host || deps.corsOrigins.includes(origin));
+    },
     serveClient: false,
     ...(deps.redis
       ? {

@@ -1,3 +1,5 @@
+import cors from '@fastify/cors';
+import helmet from '@fastify/helmet';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
@@ -12,19 +14,25 @@ import type { Logger } from 'pino';
 import type { Sequelize } from 'sequelize';
 import type { Accounts } from '../domain/auth/accounts.js';
 import type { Market } from '../domain/market.js';
+import type { HubMetrics } from '../metrics.js';
 import type { EventReader } from '../store/event-log.js';
 import type { AuthLimits } from './auth-limits.js';
 import { authRoutes } from './auth-routes.js';
+import { serveDashboard } from './dashboard.js';
 import { installErrorHandling } from './errors.js';
 import { eventRoutes } from './event-routes.js';
 import { type HealthChecks, healthRoutes } from './health-routes.js';
 import { historyRoutes } from './history-routes.js';
 import { listingRoutes } from './listing-routes.js';
+import { installObservability } from './observability.js';
 
 /** What the HTTP side needs from the hub; wired in src/hub.ts. */
 export interface HttpDeps {
   log: Logger;
   health: HealthChecks;
+  metrics: HubMetrics;
+  /** origins besides the hub's own allowed to call the API from a browser */
+  corsOrigins: string[];
   accounts: Accounts;
   authLimits: AuthLimits;
   market: Market;
@@ -47,6 +55,24 @@ export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   installErrorHandling(app);
+  installObservability(app, deps.metrics);
+  await app.register(cors, { origin: deps.corsOrigins.length ? deps.corsOrigins : false, credentials: true });
+  await app.register(helmet, {
+    contentSecurityPolicy: {
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        // uPlot and the dashboard set element styles
+        styleSrc: ["'self'", "'unsafe-inline'"],
+        imgSrc: ["'self'", 'data:'],
+        connectSrc: ["'self'"],
+        objectSrc: ["'none'"],
+        frameAncestors: ["'none'"],
+        baseUri: ["'self'"],
+        formAction: ["'self'"],
+      },
+    },
+  });
 
   await app.register(swagger, {
     openapi: {
@@ -59,7 +85,7 @@ export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
     // the schemas named with .meta({id}) become components/schemas that the routes reference
     transformObject: jsonSchemaTransformObject,
   });
-  await app.register(swaggerUi, { routePrefix: '/docs' });
+  await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
   const typed = app.withTypeProvider<ZodTypeProvider>();
@@ -77,5 +103,6 @@ export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
     sequelize: deps.sequelize,
   });
   await typed.register(eventRoutes, { prefix: '/api/v1', accounts: deps.accounts, events: deps.events });
+  await serveDashboard(app);
   return app;
 }

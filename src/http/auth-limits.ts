@@ -27,6 +27,8 @@ export class AuthLimits {
             points,
             duration,
             insuranceLimiter: memory,
+            // with Redis away, fall back to the in-process limiter at once instead of queueing
+            rejectIfRedisNotReady: true,
           })
         : memory;
     };

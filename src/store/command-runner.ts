@@ -56,6 +56,15 @@ export class CommandRunner {
     private readonly committed: () => void = () => {},
   ) {}
 
+  private observer:
+    | { transactionSeconds: { observe(v: number): void }; eventsAppended: { inc(n: number): void } }
+    | undefined;
+
+  /** Reports each transaction's duration and the events it appended. */
+  observe(observer: CommandRunner['observer']): void {
+    this.observer = observer;
+  }
+
   async run<R>(req: CommandRequest, fn: (uow: UnitOfWork) => Promise<R>): Promise<R> {
     if (req.key === undefined) return this.transact(fn);
     const hash = hashPayload(req.command, req.payload);
@@ -89,6 +98,7 @@ export class CommandRunner {
     beforeCommit?: (t: Transaction, result: R) => Promise<void>,
   ): Promise<R> {
     const events: EventDraft[] = [];
+    const began = performance.now();
     const result = await this.sequelize.transaction(async (transaction) => {
       const now = new Date();
       const uow: UnitOfWork = {
@@ -103,7 +113,11 @@ export class CommandRunner {
       await beforeCommit?.(transaction, out);
       return out;
     });
-    if (events.length) this.committed();
+    this.observer?.transactionSeconds.observe((performance.now() - began) / 1000);
+    if (events.length) {
+      this.observer?.eventsAppended.inc(events.length);
+      this.committed();
+    }
     return result;
   }
 

@@ -117,3 +117,13 @@ export function eventReader(sequelize: Sequelize): EventReader {
     latestUserEventId: (userId) => latestUserEventId(sequelize, userId),
   };
 }
+
+/** Seconds since the oldest event the relay has not published was written; 0 when there is none. */
+export async function outboxLag(sequelize: Sequelize): Promise<number> {
+  const [row] = await sequelize.query<{ lag: string | null }>(
+    `SELECT extract(epoch FROM now() - min(at)) AS lag FROM events
+     WHERE id > (SELECT last_id FROM outbox_cursor WHERE name = 'relay')`,
+    { type: QueryTypes.SELECT },
+  );
+  return Math.max(0, Number(row?.lag ?? 0));
+}

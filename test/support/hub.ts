@@ -15,6 +15,9 @@ export const TEST_ENV: Record<string, string> = {
   JWT_SECRET: TEST_JWT_SECRET,
   ARGON2_MEMORY_KIB: '4096',
   ARGON2_TIME_COST: '1',
+  // tests drive traders far faster than people; the limits have tests of their own
+  COMMAND_RATE_PER_SECOND: '100000',
+  COMMAND_RATE_BURST: '100000',
 };
 
 export interface TestHub {
