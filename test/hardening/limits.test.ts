@@ -24,7 +24,9 @@ describe('per-user command rate limit', () => {
     const t = await trader(node.url, 'fast');
     const socket = (t as unknown as { socket: Parameters<typeof emitAck>[0] }).socket;
     const answers = await Promise.all(
-      Array.from({ length: 15 }, () => emitAck(socket, 'listing:create', { requestId: randomUUID(), ...listingInput() })),
+      Array.from({ length: 15 }, () =>
+        emitAck(socket, 'listing:create', { requestId: randomUUID(), ...listingInput() }),
+      ),
     );
     const limited = answers.filter((a) => !a.ok);
     expect(answers.filter((a) => a.ok)).toHaveLength(10);
@@ -49,7 +51,11 @@ describe('connection limits', () => {
     const b = await trader(node.url, 'small');
     const socket = (a as unknown as { socket: Parameters<typeof emitAck>[0] }).socket;
     const closed = new Promise((resolve) => socket.once('disconnect', resolve));
-    socket.emit('listing:create', { requestId: randomUUID(), ...listingInput(), description: 'x'.repeat(200_000) }, () => {});
+    socket.emit(
+      'listing:create',
+      { requestId: randomUUID(), ...listingInput(), description: 'x'.repeat(200_000) },
+      () => {},
+    );
     expect(await closed).toBe('transport close');
     await expect(b.createListing(listingInput())).resolves.toMatchObject({ status: 'active' });
     a.close();
@@ -64,15 +70,17 @@ describe('connection limits', () => {
     expect(refused.message).toBe('RATE_LIMITED');
     expect(refused.data).toMatchObject({ code: 'RATE_LIMITED', details: { retryAfterMs: 1000 } });
     open[0]!.close();
-    await expect.poll(async () => {
-      try {
-        const s = await connectSocket(node.url, { token: t.session.accessToken });
-        open.push(s);
-        return true;
-      } catch {
-        return false;
-      }
-    }).toBe(true);
+    await expect
+      .poll(async () => {
+        try {
+          const s = await connectSocket(node.url, { token: t.session.accessToken });
+          open.push(s);
+          return true;
+        } catch {
+          return false;
+        }
+      })
+      .toBe(true);
     for (const s of open) s.close();
   });
 });
@@ -124,8 +132,12 @@ describe('origins', () => {
 describe('a client over the limit learns when to retry', () => {
   test('HubClient surfaces RATE_LIMITED as an error with details', async () => {
     const t = await trader(node.url, 'client');
-    const results = await Promise.allSettled(Array.from({ length: 12 }, () => t.createListing(listingInput())));
-    const errors = results.filter((r) => r.status === 'rejected').map((r) => (r as PromiseRejectedResult).reason);
+    const results = await Promise.allSettled(
+      Array.from({ length: 12 }, () => t.createListing(listingInput())),
+    );
+    const errors = results
+      .filter((r) => r.status === 'rejected')
+      .map((r) => (r as PromiseRejectedResult).reason);
     expect(errors.length).toBeGreaterThan(0);
     expect(errors[0]).toMatchObject({ code: 'RATE_LIMITED' });
     expect(t).toBeInstanceOf(HubClient);

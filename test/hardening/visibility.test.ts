@@ -26,17 +26,27 @@ describe('logs', () => {
     const buyer = await trader(node.url, 'buyer');
     const listing = await seller.createListing(listingInput());
     await buyer.propose({ listingId: listing.id, volumeKwh: '1', pricePerKwh: '0.1' });
-    await expect(buyer.propose({ listingId: listing.id, volumeKwh: '1', pricePerKwh: '0.1' })).rejects.toMatchObject({
+    await expect(
+      buyer.propose({ listingId: listing.id, volumeKwh: '1', pricePerKwh: '0.1' }),
+    ).rejects.toMatchObject({
       code: 'CONFLICT',
     });
-    await api(node.url, 'POST', '/api/v1/auth/login', { body: { email: seller.user.email, password: 'wrong password!' } });
+    await api(node.url, 'POST', '/api/v1/auth/login', {
+      body: { email: seller.user.email, password: 'wrong password!' },
+    });
     await seller.refresh();
     await seller.logout();
 
     const commands = lines.filter((l) => l.msg === 'command');
     expect(commands).toEqual(
       expect.arrayContaining([
-        expect.objectContaining({ command: 'listing:create', userId: seller.user.id, outcome: 'ok', requestId: expect.any(String), ms: expect.any(Number) }),
+        expect.objectContaining({
+          command: 'listing:create',
+          userId: seller.user.id,
+          outcome: 'ok',
+          requestId: expect.any(String),
+          ms: expect.any(Number),
+        }),
         expect.objectContaining({ command: 'swap:propose', userId: buyer.user.id, outcome: 'ok' }),
         expect.objectContaining({ command: 'swap:propose', userId: buyer.user.id, outcome: 'CONFLICT' }),
       ]),
@@ -44,12 +54,29 @@ describe('logs', () => {
     const requests = lines.filter((l) => l.msg === 'request');
     expect(requests).toEqual(
       expect.arrayContaining([
-        expect.objectContaining({ method: 'POST', route: '/api/v1/auth/login', status: 401, ms: expect.any(Number), reqId: expect.any(String) }),
-        expect.objectContaining({ method: 'POST', route: '/api/v1/auth/logout', status: 204, userId: seller.user.id }),
+        expect.objectContaining({
+          method: 'POST',
+          route: '/api/v1/auth/login',
+          status: 401,
+          ms: expect.any(Number),
+          reqId: expect.any(String),
+        }),
+        expect.objectContaining({
+          method: 'POST',
+          route: '/api/v1/auth/logout',
+          status: 204,
+          userId: seller.user.id,
+        }),
       ]),
     );
     const all = raw.join('');
-    for (const secret of [PASSWORD, 'wrong password!', seller.session.accessToken, seller.session.refreshToken, buyer.session.accessToken]) {
+    for (const secret of [
+      PASSWORD,
+      'wrong password!',
+      seller.session.accessToken,
+      seller.session.refreshToken,
+      buyer.session.accessToken,
+    ]) {
       expect(all).not.toContain(secret);
     }
     expect(all).not.toMatch(/\$argon2id\$/);
