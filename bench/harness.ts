@@ -4,6 +4,7 @@ import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import path from 'node:path';
+import { Redis } from 'ioredis';
 import pg from 'pg';
 import { Sequelize } from 'sequelize';
 import { HubClient, HubClientError } from '../src/client/index.js';
@@ -102,6 +103,26 @@ export async function execSql(url: string, sql: string): Promise<void> {
   }
 }
 
+/** Deletes the Redis keys a benchmark's hubs left under `prefix` (rate-limit counters). */
+export async function dropRedisPrefix(url: string, prefix: string): Promise<number> {
+  assertLocal(url, 'REDIS_URL');
+  const r = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  r.on('error', () => {});
+  let n = 0;
+  try {
+    await r.connect();
+    let cursor = '0';
+    do {
+      const [next, keys] = await r.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 500);
+      cursor = next;
+      if (keys.length) n += await r.del(...keys);
+    } while (cursor !== '0');
+  } finally {
+    r.disconnect();
+  }
+  return n;
+}
+
 // --- pgbench ----------------------------------------------------------------------------------
 
 export interface PgbenchResult {
@@ -185,6 +206,8 @@ export function hubEnv(extra: Record<string, string | undefined> = {}): Record<s
     COMMAND_RATE_BURST: '1000000',
   };
   for (const [k, v] of Object.entries(extra)) if (v !== undefined) env[k] = v;
+  // e.g. BENCH_HUB_NODE_OPTIONS="--import=/path/to/profiler.mjs" to see where the hub's time goes
+  if (process.env.BENCH_HUB_NODE_OPTIONS) env.NODE_OPTIONS = process.env.BENCH_HUB_NODE_OPTIONS;
   return env;
 }
 

@@ -276,6 +276,11 @@ export class HubClient {
         continue; // no ack (dropped connection or timeout): send the same request again
       }
       if (answer.ok) return answer.data;
+      if (answer.error.code === 'UNAVAILABLE' && attempt < attempts) {
+        // nothing was done (a node draining, the database away): the same request again, shortly
+        await new Promise((r) => setTimeout(r, Math.min(2000, 100 * 2 ** attempt)));
+        continue;
+      }
       throw new HubClientError(answer.error.code, answer.error.message, answer.error.details);
     }
   }

@@ -34,6 +34,7 @@ const isPlainObject = (v: unknown): v is Record<string, unknown> =>
 export class CommandRouter {
   private inflight = 0;
   private drained: (() => void) | undefined;
+  private closing = false;
 
   constructor(private readonly deps: CommandRouterDeps) {}
 
@@ -85,8 +86,12 @@ export class CommandRouter {
     );
   }
 
-  /** Resolves when no command is running (or after `timeoutMs`): used on shutdown. */
+  /**
+   * Shutdown: new commands are answered UNAVAILABLE (nothing done, retry elsewhere) and this
+   * resolves once the running ones have committed and answered, or after `timeoutMs`.
+   */
   async drain(timeoutMs: number): Promise<void> {
+    this.closing = true;
     if (this.inflight === 0) return;
     await new Promise<void>((resolve) => {
       const timer = setTimeout(resolve, timeoutMs);

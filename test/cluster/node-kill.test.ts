@@ -85,7 +85,12 @@ describe.skipIf(!ready)('a node killed with SIGKILL during a negotiation load', 
             { bind: [client.user.id], type: QueryTypes.SELECT },
           )
         ).map((r) => r.id);
-        await expect.poll(() => list.length, { timeout: 15_000 }).toBe(want.length);
+        await expect
+          .poll(() => list.length, {
+            timeout: 15_000,
+            message: `${client.user.displayName} connected=${client.connected} got ${list.map((e) => e.id)} want ${want}`,
+          })
+          .toBe(want.length);
         expect(list.map((e) => e.id)).toEqual(want);
       }
       console.info(`node kill: ${acked.length} acked commands, ${failures} loop iterations refused`);

@@ -70,12 +70,13 @@ export interface NodeProcess {
   url: string;
   port: number;
   output(): string;
-  kill(signal?: NodeJS.Signals): Promise<void>;
+  /** sends the signal and resolves with the exit code once the process has ended */
+  kill(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
 /** A hub node as a child process (src/main.ts); resolves once /readyz answers 200. */
-export async function startNode(env: Record<string, string>): Promise<NodeProcess> {
-  const port = await freePort();
+export async function startNode(env: Record<string, string>, port?: number): Promise<NodeProcess> {
+  port ??= await freePort();
   const p = spawnHub({ ...env, PORT: String(port) });
   const url = `http://127.0.0.1:${port}`;
   await until(async () => (await fetch(`${url}/readyz`)).ok, 30_000, `hub node on ${port}: ${p.output()}`);
@@ -84,9 +85,8 @@ export async function startNode(env: Record<string, string>): Promise<NodeProces
     port,
     output: p.output,
     async kill(signal = 'SIGTERM') {
-      if (p.child.exitCode !== null || p.child.signalCode !== null) return;
-      p.child.kill(signal);
-      await p.exited;
+      if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill(signal);
+      return p.exited;
     },
   };
 }
