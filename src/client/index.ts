@@ -240,8 +240,9 @@ export class HubClient {
       const held = this.catchingUp ?? [];
       this.catchingUp = undefined;
       for (const e of held) this.receive(e);
-    } else if (m.lastEventId && this.last === undefined) {
-      this.last = BigInt(m.lastEventId);
+    } else if (this.last === undefined) {
+      // the stream starts here; with no event yet, from the beginning, so a reconnect misses none
+      this.last = BigInt(m.lastEventId ?? '0');
     }
     for (const fn of this.syncListeners) fn(m);
   }

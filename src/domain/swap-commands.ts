@@ -78,6 +78,22 @@ export async function propose(
   return swapView(swap);
 }
 
+/**
+ * The listing is locked before the swap on every path that needs both (propose, counter, accept,
+ * cancel, gate closure), so two transactions never wait on each other in opposite orders.
+ */
+async function lockListingThenSwap(
+  uow: UnitOfWork,
+  swapId: string,
+): Promise<{ listing: Listing; swap: Swap }> {
+  const seen = await uow.swaps.get(swapId);
+  if (!seen) throw new HubError('NOT_FOUND', 'No such swap');
+  const listing = await uow.listings.lock(seen.listingId);
+  const swap = await uow.swaps.lock(swapId);
+  if (!listing || !swap) throw new HubError('NOT_FOUND', 'No such swap');
+  return { listing, swap };
+}
+
 const offerOf = (s: Swap, authorId: string, note = '') => ({
   swapId: s.id,
   round: s.round,
@@ -102,10 +118,7 @@ export async function counter(
   round: number,
   terms: Terms,
 ): Promise<SwapView> {
-  const swap = await uow.swaps.lock(swapId);
-  if (!swap) throw new HubError('NOT_FOUND', 'No such swap');
-  const listing = await uow.listings.lock(swap.listingId);
-  if (!listing) throw new HubError('NOT_FOUND', 'No such swap');
+  const { listing, swap } = await lockListingThenSwap(uow, swapId);
   const t = apply(
     swap,
     {
@@ -135,12 +148,7 @@ export async function accept(
   swapId: string,
   round: number,
 ): Promise<SwapView> {
-  // the listing is locked before the swap, as everywhere, so lock order never deadlocks
-  const seen = await uow.swaps.get(swapId);
-  if (!seen) throw new HubError('NOT_FOUND', 'No such swap');
-  const listing = await uow.listings.lock(seen.listingId);
-  const swap = await uow.swaps.lock(swapId);
-  if (!listing || !swap) throw new HubError('NOT_FOUND', 'No such swap');
+  const { listing, swap } = await lockListingThenSwap(uow, swapId);
   const t = apply(swap, { kind: 'accept', round }, { user: actorId }, uow.now);
   if (!isTradable(listing, uow.now, uow.rules.gateLeadMs)) throw notTradable(listing);
   checkVolume(listing, swap.volumeWh);
@@ -150,10 +158,10 @@ export async function accept(
   await uow.swaps.update(t.swap);
   uow.emit(swapEvent(t.event, t.swap));
   uow.emit(listingEvent(after.status === 'filled' ? 'listing.closed' : 'listing.updated', after));
-  for (const other of await uow.swaps.lockOpenOfListing(listing.id)) {
-    if (after.status === 'filled') await voidSwap(uow, other, 'listing_filled');
-    else if (other.volumeWh > availableWh) await voidSwap(uow, other, 'insufficient_volume');
-  }
+  // only the open swaps that no longer fit are locked and voided; the others keep trading
+  const reason = after.status === 'filled' ? 'listing_filled' : 'insufficient_volume';
+  for (const other of await uow.swaps.lockOpenOfListing(listing.id, availableWh))
+    await voidSwap(uow, other, reason);
   return swapView(t.swap);
 }
 

@@ -33,8 +33,8 @@ export interface SwapRepo {
   addOffer(offer: Offer): Promise<void>;
   /** whether this user already has an open swap on this listing */
   hasOpen(listingId: string, initiatorId: string): Promise<boolean>;
-  /** the open swaps of a listing, locked (the listing is locked first) */
-  lockOpenOfListing(listingId: string): Promise<Swap[]>;
+  /** the open swaps of a listing, locked (the listing is locked first); only those above `overWh` if given */
+  lockOpenOfListing(listingId: string, overWh?: bigint): Promise<Swap[]>;
   /** open swaps past their deadline, locked; rows other nodes hold are skipped */
   lockExpired(now: Date, limit: number): Promise<Swap[]>;
 }

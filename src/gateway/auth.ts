@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import { z } from 'zod';
 import type { Accounts } from '../domain/auth/accounts.js';
 import { HubError } from '../domain/errors.js';
+import { requestIdInput } from '../domain/schemas.js';
 import { toHubError } from '../errors.js';
 import type { CommandRouter } from './commands.js';
 import type { HubServer, HubSocket } from './server.js';
@@ -96,7 +97,7 @@ export function installSocketAuth(
 
     commands.on(socket, 'auth:refresh', {
       limited: false,
-      schema: z.strictObject({ token: z.string().min(1).max(4096) }),
+      schema: z.strictObject({ token: z.string().min(1).max(4096), requestId: requestIdInput.optional() }),
       async run({ token }) {
         const claims = await accounts.authenticate(token);
         if (claims.userId !== socket.data.userId) {

@@ -50,6 +50,15 @@ export class CommandRouter {
         void (async () => {
           let outcome = 'ok';
           try {
+            if (this.closing) {
+              throw new HubError(
+                'UNAVAILABLE',
+                'This node is shutting down; nothing was done; retry on another node',
+                {
+                  retryAfterMs: 100,
+                },
+              );
+            }
             if (spec.limited !== false) await limits.spend(socket.data.userId);
             if (!isPlainObject(payload))
               throw validationFailed([{ path: '', message: 'payload must be an object' }]);

@@ -7,6 +7,7 @@ import {
   createListingCommand,
   feedFilterInput,
   proposeCommand,
+  requestIdInput,
   withdrawCommand,
 } from '../domain/schemas.js';
 import type { CommandRouter } from './commands.js';
@@ -55,8 +56,8 @@ export function registerMarketHandlers(socket: HubSocket, market: Market, comman
 
   commands.on(socket, 'feed:subscribe', {
     limited: false,
-    schema: feedFilterInput,
-    async run(filter) {
+    schema: feedFilterInput.extend({ requestId: requestIdInput.optional() }),
+    async run({ requestId: _, ...filter }) {
       leaveFeeds(socket);
       await socket.join(roomsForFilter(filter));
       return { filter };
@@ -65,7 +66,7 @@ export function registerMarketHandlers(socket: HubSocket, market: Market, comman
 
   commands.on(socket, 'feed:unsubscribe', {
     limited: false,
-    schema: z.strictObject({}),
+    schema: z.strictObject({ requestId: requestIdInput.optional() }),
     async run() {
       leaveFeeds(socket);
       return {};

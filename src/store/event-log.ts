@@ -35,7 +35,7 @@ export async function appendEvents(
   );
 }
 
-interface EventRow {
+export interface EventRow {
   id: string;
   type: EventType;
   at: Date;
@@ -62,12 +62,15 @@ export function toStoredEvent(r: EventRow): StoredEvent {
 const EVENT_COLUMNS = 'id, type, at, user_a, user_b, data';
 const AS_TEXT = 'id::text AS id, type, at, user_a, user_b, data';
 
-/** Every event after `afterId` below the horizon, ascending, at most `limit`. */
+/** Every event after $1 below the horizon, ascending, at most $2. */
+export const READ_LOG_SQL = `SELECT ${AS_TEXT} FROM events WHERE events.id > $1 AND events.id < ${HORIZON}
+  ORDER BY events.id LIMIT $2`;
+
 export async function readLog(sequelize: Sequelize, afterId: bigint, limit: number): Promise<StoredEvent[]> {
-  const rows = await sequelize.query<EventRow>(
-    `SELECT ${AS_TEXT} FROM events WHERE events.id > $1 AND events.id < ${HORIZON} ORDER BY events.id LIMIT $2`,
-    { bind: [afterId.toString(), limit], type: QueryTypes.SELECT },
-  );
+  const rows = await sequelize.query<EventRow>(READ_LOG_SQL, {
+    bind: [afterId.toString(), limit],
+    type: QueryTypes.SELECT,
+  });
   return rows.map(toStoredEvent);
 }
 

@@ -2,7 +2,7 @@ import pg from 'pg';
 import type { Logger } from 'pino';
 import { QueryTypes, type Sequelize } from 'sequelize';
 import type { StoredEvent } from '../domain/events.js';
-import { readLog } from './event-log.js';
+import { type EventRow, READ_LOG_SQL, readLog, toStoredEvent } from './event-log.js';
 
 /** Advisory lock naming the relay's leadership. */
 const RELAY_LOCK = 7_263_110_003;
@@ -107,7 +107,14 @@ export class OutboxRelay {
   }
 
   private async publishBatch(): Promise<number> {
-    const events = await readLog(this.opts.sequelize, this.cursor, this.batch);
+    // the leader reads on its own session, so the relay never waits for (or holds) a pool connection
+    const session = this.leaderSession;
+    const events =
+      session === 'single-node' || session === undefined
+        ? await readLog(this.opts.sequelize, this.cursor, this.batch)
+        : (await session.query<EventRow>(READ_LOG_SQL, [this.cursor.toString(), this.batch])).rows.map(
+            toStoredEvent,
+          );
     if (events.length === 0) return 0;
     if (!this.opts.publish(events)) return 0; // delivery is not possible now; keep the position
     this.cursor = events[events.length - 1]!.id;

@@ -104,10 +104,11 @@ export function swapRepo(sequelize: Sequelize, transaction: Transaction): SwapRe
       );
       return found.length > 0;
     },
-    async lockOpenOfListing(listingId) {
+    async lockOpenOfListing(listingId, overWh) {
       const found = await rows(
-        `SELECT ${SWAP_COLUMNS} FROM swaps WHERE listing_id = $1 AND status = 'open' ORDER BY id FOR UPDATE`,
-        [listingId],
+        `SELECT ${SWAP_COLUMNS} FROM swaps WHERE listing_id = $1 AND status = 'open' AND volume_wh > $2
+         ORDER BY id FOR UPDATE`,
+        [listingId, (overWh ?? 0n).toString()],
       );
       return found.map(toSwap);
     },

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { EventEnvelope, HubClient, Listing } from '../../src/client/index.js';
+import { emitAck } from '../support/client.js';
 import { startHub, type TestHub } from '../support/hub.js';
 import { listingInput, recorder, trader } from '../support/traders.js';
 
@@ -96,8 +97,19 @@ describe('feed subscriptions', () => {
     watcher.close();
   });
 
-  test('a bad filter is VALIDATION_FAILED', async () => {
+  test('a bad filter is VALIDATION_FAILED; a requestId is allowed but not needed', async () => {
     const c = await trader(node.url, 'bad');
+    const socket = (c as unknown as { socket: Parameters<typeof emitAck>[0] }).socket;
+    expect(
+      await emitAck(socket, 'feed:subscribe', { requestId: crypto.randomUUID(), side: 'demand' }),
+    ).toEqual({
+      ok: true,
+      data: { filter: { side: 'demand' } },
+    });
+    expect(await emitAck(socket, 'feed:unsubscribe', { requestId: crypto.randomUUID() })).toEqual({
+      ok: true,
+      data: {},
+    });
     await expect(c.subscribeFeed({ energyTypes: ['coal'] })).rejects.toMatchObject({
       code: 'VALIDATION_FAILED',
     });

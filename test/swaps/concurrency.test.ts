@@ -64,6 +64,28 @@ describe('accept is atomic and never oversells', () => {
     for (const c of [owner, ...buyers]) c.close();
   });
 
+  test('concurrent counters and accepts on one listing never deadlock: every answer is a protocol code', async () => {
+    const owner = await trader(node.url, 'owner');
+    const listing = await owner.createListing(listingInput({ volumeKwh: '100' }));
+    const buyers = await Promise.all(Array.from({ length: 16 }, (_, i) => trader(node.url, `c${i}`)));
+    const swaps = await Promise.all(
+      buyers.map((b) => b.propose({ listingId: listing.id, volumeKwh: '30', pricePerKwh: '0.1' })),
+    );
+    const outcomes = await Promise.allSettled(
+      swaps.map((s, i) =>
+        i % 2
+          ? owner.accept(s.id, 1)
+          : owner.counter({ swapId: s.id, round: 1, volumeKwh: '30', pricePerKwh: '0.2' }),
+      ),
+    );
+    const codes = outcomes.flatMap((o) =>
+      o.status === 'rejected' ? [(o.reason as HubClientError).code] : [],
+    );
+    expect(codes.filter((c) => c !== 'INVALID_STATE' && c !== 'INSUFFICIENT_VOLUME')).toEqual([]);
+    expect(outcomes.filter((o) => o.status === 'fulfilled' && o.value.status === 'accepted')).toHaveLength(3);
+    for (const c of [owner, ...buyers]) c.close();
+  });
+
   test('a retried accept with the same requestId after a dropped connection takes effect once', async () => {
     const owner = await trader(node.url, 'owner');
     const buyer = await trader(node.url, 'buyer');
