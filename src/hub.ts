@@ -14,8 +14,7 @@ import { installSocketAuth } from './gateway/auth.js';
 import { CommandLimits } from './gateway/command-limits.js';
 import { CommandRouter } from './gateway/commands.js';
 import { installConnections } from './gateway/connection.js';
-import { Delivery } from './gateway/delivery.js';
-import { catchUp } from './gateway/replay.js';
+import { startLiveDelivery } from './gateway/live.js';
 import { createGateway, type HubServer } from './gateway/server.js';
 import { buildHttpApp } from './http/app.js';
 import { AuthLimits } from './http/auth-limits.js';
@@ -29,7 +28,7 @@ import { type Database, type DatabaseOptions, openDatabase, reason, StartupError
 import { seedDemo } from './store/demo-seed.js';
 import { eventReader, outboxLag } from './store/event-log.js';
 import { migrate } from './store/migrate.js';
-import { OutboxRelay } from './store/outbox-relay.js';
+import type { OutboxRelay } from './store/outbox-relay.js';
 import { Sweeper } from './store/sweeper.js';
 
 export interface HubOptions {
@@ -97,6 +96,7 @@ export function createHub(config: Config, options: HubOptions = {}): Hub {
       offerTtlMs: config.OFFER_TTL_SECONDS * 1000,
       currency: config.CURRENCY,
     };
+    let announceCommit = () => {}; // set once live delivery runs, before anything can commit
     const runner = new CommandRunner(db.sequelize, rules, () => announceCommit());
     const market = new Market(runner);
 
@@ -130,32 +130,9 @@ export function createHub(config: Config, options: HubOptions = {}): Hub {
       corsOrigins: config.CORS_ORIGINS,
     });
     io = gateway;
-    const delivery = new Delivery(gateway, metrics);
-    const redisClients = redis;
-    const outbox = new OutboxRelay({
-      sequelize: db.sequelize,
-      databaseUrl: db.embedded ? undefined : db.url,
-      log,
-      // with Redis away a broadcast would reach this node only: hold the position until it is back
-      publish: (events) => {
-        if (redisClients && redisClients.pub.status !== 'ready') return false;
-        delivery.publish(events);
-        metrics.eventsPublished.inc(events.length);
-        return true;
-      },
-    });
-    relay = outbox;
-    gateway.on('outbox:kick', () => outbox.kick());
-    let kickPending = false;
-    const announceCommit = () => {
-      outbox.kick();
-      if (!redisClients || kickPending) return;
-      kickPending = true; // one kick per tick for all the commits in it
-      setImmediate(() => {
-        kickPending = false;
-        gateway.serverSideEmit('outbox:kick');
-      });
-    };
+    const live = startLiveDelivery(gateway, { db, redis, events, metrics, log });
+    relay = live.relay;
+    announceCommit = live.announceCommit;
     commands = new CommandRouter({
       log,
       metrics,
@@ -179,27 +156,12 @@ export function createHub(config: Config, options: HubOptions = {}): Hub {
       auth,
       commands,
       metrics,
-      delivery,
+      delivery: live.delivery,
       events,
       market,
       replayMax: config.REPLAY_MAX,
       log,
     });
-    if (redisClients) {
-      // Broadcasts published while this node's subscription was down never arrive: fill each
-      // connection's gap from the log when it is back (and once more after resubscribing settles).
-      const catchUpAll = () => {
-        for (const socket of gateway.of('/').sockets.values())
-          void catchUp(socket, { delivery, events, log });
-      };
-      // the subscriber is connected already: each 'ready' from here on is a reconnect
-      redisClients.sub.on('ready', () => {
-        log.info('Redis subscription is back; catching live connections up from the log');
-        catchUpAll();
-        setTimeout(catchUpAll, 1000).unref();
-      });
-    }
-    outbox.start();
     sweeper = new Sweeper(runner, config.SWEEP_INTERVAL_MS, log);
     sweeper.start();
     if (config.SEED_DEMO) await seedDemo(db.sequelize, hasher, market, log);
