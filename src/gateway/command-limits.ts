@@ -1,11 +1,5 @@
-import type { Redis } from 'ioredis';
-import {
-  BurstyRateLimiter,
-  RateLimiterMemory,
-  RateLimiterRedis,
-  RateLimiterRes,
-} from 'rate-limiter-flexible';
-import { HubError } from '../domain/errors.js';
+import { BurstyRateLimiter } from 'rate-limiter-flexible';
+import { type SharedLimitStore, spend, windowLimiter } from '../rate-limit.js';
 
 export interface CommandLimitSettings {
   /** sustained commands per user per second */
@@ -15,46 +9,21 @@ export interface CommandLimitSettings {
 }
 
 /**
- * Per-user command budget: a sustained rate plus a burst allowance (rate-limiter-flexible's
- * BurstyRateLimiter), shared by all nodes through Redis when configured; if Redis is away each
- * node limits on its own.
+ * Per-user command budget: a sustained rate plus a burst allowance that refills over 10 s
+ * (rate-limiter-flexible's BurstyRateLimiter), shared by all nodes through Redis when configured.
  */
 export class CommandLimits {
   private readonly limiter: BurstyRateLimiter;
 
-  constructor(settings: CommandLimitSettings, redis?: { client: Redis; prefix: string }) {
-    const make = (keyPrefix: string, points: number, duration: number) => {
-      const memory = new RateLimiterMemory({ keyPrefix, points, duration });
-      return redis
-        ? new RateLimiterRedis({
-            storeClient: redis.client,
-            keyPrefix: `${redis.prefix}:${keyPrefix}`,
-            points,
-            duration,
-            insuranceLimiter: memory,
-            // with Redis away, fall back to the in-process limiter at once instead of queueing
-            rejectIfRedisNotReady: true,
-          })
-        : memory;
-    };
+  constructor(settings: CommandLimitSettings, shared?: SharedLimitStore) {
     this.limiter = new BurstyRateLimiter(
-      make('cmd:rate', settings.perSecond, 1),
-      // the burst allowance refills over 10 s
-      make('cmd:burst', settings.burst, 10),
+      windowLimiter('cmd:rate', settings.perSecond, 1, shared),
+      windowLimiter('cmd:burst', settings.burst, 10, shared),
     );
   }
 
   /** Spends one command of this user's budget; throws RATE_LIMITED when it is used up. */
-  async spend(userId: string): Promise<void> {
-    try {
-      await this.limiter.consume(userId);
-    } catch (err) {
-      if (err instanceof RateLimiterRes) {
-        throw new HubError('RATE_LIMITED', 'Too many commands; slow down', {
-          retryAfterMs: Math.max(1, Math.ceil(err.msBeforeNext)),
-        });
-      }
-      throw err;
-    }
+  spend(userId: string): Promise<void> {
+    return spend(this.limiter.consume(userId), 'Too many commands; slow down');
   }
 }

@@ -4,17 +4,9 @@ import { HubClient, type HubClientError, type Swap } from '../../src/client/inde
 import { PASSWORD, uniqueEmail } from '../support/client.js';
 import { startHub } from '../support/hub.js';
 import { TestPostgres } from '../support/pg-cluster.js';
-import { requireServices } from '../support/services.js';
 import { listingInput } from '../support/traders.js';
 
-const haveCluster = await TestPostgres.create().then(
-  (pg) => pg.destroy().then(() => true),
-  (err) => {
-    if (requireServices) throw err;
-    console.warn(`skipped: PostgreSQL restart: cannot run a PostgreSQL cluster of the test's own (${err})`);
-    return false;
-  },
-);
+const haveCluster = await TestPostgres.available('PostgreSQL restart');
 
 describe.skipIf(!haveCluster)('PostgreSQL restarted under load', () => {
   test('UNAVAILABLE while it is away, nothing acked without a commit, recovery by itself, /readyz tells', async () => {

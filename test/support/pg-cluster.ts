@@ -38,6 +38,18 @@ export class TestPostgres {
     return pg;
   }
 
+  /** Whether this machine can run a cluster of the test's own; prints one line when it cannot. */
+  static async available(what: string): Promise<boolean> {
+    try {
+      await (await TestPostgres.create()).destroy();
+      return true;
+    } catch (err) {
+      if (process.env.REQUIRE_SERVICES === '1') throw err;
+      console.warn(`skipped: ${what}: cannot run a PostgreSQL cluster of the test's own (${err})`);
+      return false;
+    }
+  }
+
   get url(): string {
     return `postgres://postgres@127.0.0.1:${this.port}/postgres`;
   }
