@@ -9,3 +9,5 @@ import type { OfferView, SwapView } from '../domain/swap.js';
 export type Offer = OfferView;
 /** A swap; `GET /api/v1/swaps/:id` adds the whole offer thread. */
 export type Swap = SwapView & { offers?: OfferView[] };
+
+export type { TradeView as Trade } from '../domain/trade.js';

@@ -1,0 +1,356 @@
+// The dashboard in a real browser (Debian chromium through playwright-core) against a real hub:
+// two traders register through the UI, post, see each other live, negotiate, trade, reload.
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import {
+  type Browser,
+  type BrowserContext,
+  chromium,
+  type Locator,
+  type Page,
+  type WebSocketRoute,
+} from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { HubClient } from '../../src/client/index.js';
+import { PASSWORD, uniqueEmail } from '../support/client.js';
+import { startHub, type TestHub } from '../support/hub.js';
+import { requireServices } from '../support/services.js';
+import { listingInput, trader } from '../support/traders.js';
+
+const ROOT = path.resolve(import.meta.dirname, '../..');
+const CHROMIUM = '/usr/bin/chromium';
+const ARTIFACTS = path.join(ROOT, 'test/artifacts');
+
+const hasChromium = existsSync(CHROMIUM);
+if (!hasChromium) {
+  const line = `dashboard browser tests: ${CHROMIUM} is missing (apt-get install chromium)`;
+  if (requireServices) throw new Error(`${line} and REQUIRE_SERVICES=1`);
+  console.warn(`skipped: ${line}`);
+}
+
+/** Newest modification time of the files under `dir`. */
+function newest(dir: string): number {
+  let t = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, entry.name);
+    t = Math.max(t, entry.isDirectory() ? newest(p) : statSync(p).mtimeMs);
+  }
+  return t;
+}
+
+/** Builds dist/web once when it is missing or older than web/ (or the client it bundles). */
+async function ensureBuilt(): Promise<void> {
+  const index = path.join(ROOT, 'dist/web/index.html');
+  const sources = Math.max(newest(path.join(ROOT, 'web')), newest(path.join(ROOT, 'src/client')));
+  if (existsSync(index) && statSync(index).mtimeMs >= sources) return;
+  await new Promise<void>((resolve, reject) => {
+    const p = spawn('npx', ['vite', 'build', '--config', 'web/vite.config.ts', '--logLevel', 'warn'], {
+      cwd: ROOT,
+      stdio: ['ignore', 'inherit', 'inherit'],
+    });
+    p.on('error', reject);
+    p.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`vite build exited with ${code}`))));
+  });
+}
+
+/** Waits (auto-waiting locator, no sleeps) until `loc` has a visible match containing `text`. */
+const until = (loc: Locator, text: string | RegExp) => loc.filter({ hasText: text }).first().waitFor();
+
+const connected = (page: Page) =>
+  page.locator('[data-testid="connection-state"][data-state="connected"]').waitFor();
+
+interface Trader {
+  context: BrowserContext;
+  page: Page;
+  email: string;
+  name: string;
+  errors: string[];
+}
+
+describe.skipIf(!hasChromium)('dashboard in a browser', () => {
+  let node: TestHub;
+  let browser: Browser;
+  const contexts: BrowserContext[] = [];
+  const clients: HubClient[] = [];
+
+  beforeAll(async () => {
+    await ensureBuilt();
+    node = await startHub();
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+      ],
+    });
+  }, 180_000);
+
+  afterAll(async () => {
+    for (const c of clients) c.close();
+    for (const c of contexts) await c.close().catch(() => {});
+    await browser?.close();
+    await node?.stop();
+  });
+
+  async function openTrader(
+    name: string,
+    viewport = { width: 1440, height: 1000 },
+    setup?: (page: Page) => Promise<void>,
+  ) {
+    const context = await browser.newContext({ viewport });
+    context.setDefaultTimeout(15_000);
+    contexts.push(context);
+    const page = await context.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (err) => errors.push(err.message));
+    await setup?.(page);
+    await page.goto(node.url);
+    const email = uniqueEmail(name.split(' ')[0]!.toLowerCase());
+    await page.getByTestId('show-register').click();
+    const form = page.getByTestId('register-form');
+    await form.getByLabel('Display name').fill(name);
+    await form.getByLabel('Email').fill(email);
+    await form.getByLabel('Password').fill(PASSWORD);
+    await form.getByRole('button', { name: 'Create account' }).click();
+    await until(page.getByTestId('user-name'), name);
+    await connected(page);
+    return { context, page, email, name, errors } satisfies Trader;
+  }
+
+  const pwned = (page: Page) => page.evaluate(() => (globalThis as { __pwned?: unknown }).__pwned);
+
+  test('two traders: post, see it live, negotiate with a dropped connection, trade, reload', async () => {
+    // --- Alice, with some trade history so the chart has data ------------------------------------
+    const alice = await openTrader('Alice Solar');
+    const a = alice.page;
+    const aliceApi = await HubClient.login(node.url, alice.email, PASSWORD);
+    await aliceApi.connect();
+    const carol = await trader(node.url, 'carol');
+    clients.push(aliceApi, carol);
+    for (const [energyType, price] of [
+      ['wind', '0.0950'],
+      ['solar', '0.1180'],
+      ['wind', '0.0990'],
+      ['solar', '0.1210'],
+    ] as const) {
+      const l = await carol.createListing(
+        listingInput({ energyType, pricePerKwh: price, volumeKwh: '50', zone: 'DE-South' }),
+      );
+      const s = await aliceApi.propose({ listingId: l.id, volumeKwh: '10', pricePerKwh: price });
+      await carol.accept(s.id, 1);
+    }
+    await a.getByTestId('trade-row').nth(3).waitFor();
+    // a reload keeps the session (and clears the notifications of the seeding)
+    await a.reload();
+    await until(a.getByTestId('user-name'), 'Alice Solar');
+    await connected(a);
+    expect(await a.getByTestId('trade-row').count()).toBe(4);
+
+    // --- Bob, whose socket goes through a switch the test can turn off -----------------------------
+    let blocked = false;
+    const bobSockets: WebSocketRoute[] = [];
+    const bob = await openTrader('Bob Wind', { width: 1280, height: 900 }, async (page) => {
+      await page.routeWebSocket(/\/socket\.io\//, (ws) => {
+        const server = ws.connectToServer();
+        if (!blocked) {
+          bobSockets.push(ws);
+          return;
+        }
+        // network down: the engine.io handshake passes, the socket.io connect is answered by a close
+        server.onMessage((m) => ws.send(m));
+        ws.onMessage(() => void ws.close({ code: 4000, reason: 'test: network down' }));
+      });
+    });
+    const b = bob.page;
+
+    // --- Alice posts a listing whose description is full of markup ---------------------------------
+    const description =
+      '<script>window.__pwned = 1</script>Fresh <b>solar</b> &lt;img src=x onerror="window.__pwned=2"&gt;';
+    const post = a.getByTestId('post-listing-form');
+    await post.getByLabel('Energy type').selectOption('solar');
+    await post.getByLabel('Zone').fill('DE-North');
+    await post.getByLabel('Volume (kWh)').fill('100');
+    await post.getByLabel('Price per kWh').fill('0.1200');
+    await post.getByLabel('Description').fill(description);
+    await post.getByRole('button', { name: 'Post listing' }).click();
+
+    const aRow = a.getByTestId('listing-row').filter({ hasText: 'Fresh solar' });
+    await aRow.waitFor();
+    const listingId = (await aRow.getAttribute('data-listing-id'))!;
+    const aDesc = aRow.getByTestId('listing-description');
+    // stored as plain text ("Fresh solar <img …>") and shown as text: no element, no script
+    expect(await aDesc.textContent()).toBe('Fresh solar <img src=x onerror="window.__pwned=2">');
+    expect(await aDesc.locator('b, img, script').count()).toBe(0);
+    await until(aRow.getByTestId('listing-available'), '100.000 / 100.000 kWh');
+    await aRow.getByTestId('cancel-listing-button').waitFor();
+
+    // --- Bob sees it appear without a reload -------------------------------------------------------
+    const bRow = b.locator(`[data-testid="listing-row"][data-listing-id="${listingId}"]`);
+    await until(bRow.getByTestId('listing-description'), 'Fresh solar <img src=x');
+    expect(await bRow.getByTestId('listing-description').locator('*').count()).toBe(0);
+    expect(await pwned(a)).toBeUndefined();
+    expect(await pwned(b)).toBeUndefined();
+
+    // the market filters: by energy type, and back
+    const bFilters = b.getByTestId('market-filters');
+    await bFilters.getByLabel('Energy').selectOption('wind');
+    await bRow.waitFor({ state: 'detached' });
+    await until(b.getByTestId('listing-row'), 'Wind');
+    await bFilters.getByLabel('Energy').selectOption('');
+    await bRow.waitFor();
+
+    // --- Bob proposes, by keyboard -----------------------------------------------------------------
+    await bRow.getByTestId('propose-button').focus();
+    await b.keyboard.press('Enter');
+    const dialog = b.getByTestId('propose-dialog');
+    await dialog.waitFor();
+    await b.keyboard.type('40'); // the volume field has focus, its value selected
+    await dialog.getByLabel('Price per kWh').fill('0.1100');
+    await dialog.getByLabel('Note').fill('Can you do <i>0.11</i>?');
+    await dialog.getByLabel('Price per kWh').press('Enter');
+    await dialog.waitFor({ state: 'hidden' });
+    const bCard = b.getByTestId('swap-card').first();
+    await until(bCard.getByTestId('swap-turn'), 'Waiting for the counterparty');
+    const swapId = (await bCard.getAttribute('data-swap-id'))!;
+    await bRow.getByTestId('view-offer-button').waitFor();
+
+    // --- Alice is notified the moment it arrives, and sees the thread ------------------------------
+    await until(a.getByTestId('toast'), 'New offer on your listing');
+    const aCard = a.locator(`[data-testid="swap-card"][data-swap-id="${swapId}"]`);
+    await until(aCard.getByTestId('swap-turn'), 'Your turn');
+    await until(aCard.getByTestId('offer-round'), '40.000 kWh @ 0.1100');
+    await until(aCard.getByTestId('offer-note'), 'Can you do 0.11?');
+    await aCard
+      .getByTestId('swap-countdown')
+      .filter({ hasText: /^\d+:\d\d$/ })
+      .waitFor();
+    mkdirSync(ARTIFACTS, { recursive: true });
+    await a.screenshot({ path: path.join(ARTIFACTS, 'dashboard-negotiation.png'), fullPage: true });
+
+    // --- Bob's connection drops and stays down while Alice counters --------------------------------
+    blocked = true;
+    const socketsBefore = bobSockets.length;
+    await Promise.all(bobSockets.map((ws) => ws.close({ code: 4000, reason: 'test: network down' })));
+    await b.locator('[data-testid="connection-state"][data-state="reconnecting"]').waitFor();
+
+    await aCard.getByTestId('counter-volume').fill('40');
+    await aCard.getByTestId('counter-price').fill('0.1150');
+    await aCard.getByTestId('counter-note').fill('Meet in the middle');
+    await aCard.getByTestId('counter-button').click();
+    await until(aCard.getByTestId('swap-turn'), 'Waiting for the counterparty');
+    await until(aCard.getByTestId('offer-round').nth(1), '0.1150');
+
+    // back online: Bob catches up from lastEventId, once
+    blocked = false;
+    await connected(b);
+    expect(bobSockets.length).toBeGreaterThan(socketsBefore);
+    await until(b.getByTestId('toast'), 'Counter-offer received');
+    await until(bCard.getByTestId('swap-turn'), 'Your turn');
+    await until(bCard.getByTestId('offer-round').nth(1), 'Meet in the middle');
+    expect(await bCard.getByTestId('offer-round').count()).toBe(2);
+    expect(await b.getByTestId('toast').filter({ hasText: 'Counter-offer received' }).count()).toBe(1);
+    expect(await b.locator(`[data-testid="swap-card"][data-swap-id="${swapId}"]`).count()).toBe(1);
+    expect(await b.locator(`[data-testid="listing-row"][data-listing-id="${listingId}"]`).count()).toBe(1);
+
+    // --- Bob accepts; both see the trade and the listing's volume, without a reload -----------------
+    await bCard.getByTestId('accept-button').click();
+    for (const page of [a, b]) {
+      const trade = page.locator(`[data-testid="trade-row"][data-swap-id="${swapId}"]`);
+      await trade.waitFor();
+      await until(trade.getByTestId('trade-volume'), '40.000');
+      await until(trade.getByTestId('trade-price'), '0.1150');
+      const row = page.locator(`[data-testid="listing-row"][data-listing-id="${listingId}"]`);
+      await until(row.getByTestId('listing-available'), '60.000 / 100.000 kWh');
+    }
+    await until(a.getByTestId('toast'), 'Trade done');
+    await until(a.locator(`[data-testid="swap-card"][data-swap-id="${swapId}"]`), 'Trade done');
+    expect(await a.getByTestId('trade-row').count()).toBe(5);
+    expect(await b.getByTestId('trade-row').count()).toBe(1);
+    await a.getByTestId('price-chart').locator('canvas').first().waitFor();
+
+    // --- Bob reloads: still signed in, the negotiation is still there ------------------------------
+    await b.reload();
+    await until(b.getByTestId('user-name'), 'Bob Wind');
+    await connected(b);
+    await b.getByText('History').click();
+    const bAfter = b.locator(`[data-testid="swap-card"][data-swap-id="${swapId}"]`);
+    await until(bAfter, 'Trade done');
+    expect(await bAfter.getAttribute('data-status')).toBe('accepted');
+    await until(bAfter.getByTestId('offer-round').nth(1), 'Meet in the middle');
+    expect(await bAfter.getByTestId('offer-round').count()).toBe(2);
+    await b.locator(`[data-testid="trade-row"][data-swap-id="${swapId}"]`).waitFor();
+
+    // --- Alice downloads her ledger ---------------------------------------------------------------
+    const [download] = await Promise.all([a.waitForEvent('download'), a.getByTestId('download-csv').click()]);
+    const csv = readFileSync((await download.path())!, 'utf8');
+    expect(csv.trim().split('\n')).toHaveLength(6);
+    expect(csv).toContain(swapId);
+    expect(download.suggestedFilename()).toMatch(/^renex-trades-.*\.csv$/);
+
+    // --- Alice cancels what is left of her listing; Bob sees it close ------------------------------
+    await a
+      .locator(`[data-testid="listing-row"][data-listing-id="${listingId}"]`)
+      .getByTestId('cancel-listing-button')
+      .click();
+    await b
+      .locator(`[data-testid="listing-row"][data-listing-id="${listingId}"][data-status="cancelled"]`)
+      .waitFor();
+
+    // --- Bob logs out; the stored session is gone ------------------------------------------------
+    await b.getByTestId('logout-button').click();
+    await b.getByTestId('login-form').waitFor();
+    expect(await b.evaluate(() => localStorage.getItem('renex.refreshToken'))).toBeNull();
+    await b.reload();
+    await b.getByTestId('login-form').waitFor();
+
+    expect(await pwned(a)).toBeUndefined();
+    expect(alice.errors).toEqual([]);
+    expect(bob.errors).toEqual([]);
+  }, 120_000);
+
+  test('a 375px wide phone shows the market in one column, without horizontal scrolling', async () => {
+    const dave = await trader(node.url, 'dave');
+    clients.push(dave);
+    await dave.createListing(
+      listingInput({
+        energyType: 'geothermal',
+        zone: 'Very_Long_Zone_Name_For_Layout_Checks-0123456789',
+        description: `A long description without spaces: ${'x'.repeat(120)}`,
+      }),
+    );
+    const { page } = await openTrader('Erin', { width: 375, height: 800 });
+    const rows = page.getByTestId('listing-row');
+    await until(rows, 'Very_Long_Zone_Name');
+    const widths = await page.evaluate(() => {
+      const root = (globalThis as any).document.documentElement;
+      return { scroll: root.scrollWidth as number, client: root.clientWidth as number };
+    });
+    expect(widths.scroll).toBeLessThanOrEqual(widths.client);
+    const market = (await page.getByTestId('market').boundingBox())!;
+    const negotiations = (await page.getByTestId('negotiations').boundingBox())!;
+    expect(market.x + market.width).toBeLessThanOrEqual(375);
+    expect(negotiations.y).toBeGreaterThan(market.y + market.height - 1); // one column: below, not beside
+    const row = (await rows.first().boundingBox())!;
+    expect(row.x).toBeGreaterThanOrEqual(0);
+    expect(row.x + row.width).toBeLessThanOrEqual(375);
+  }, 60_000);
+
+  test('index.html is revalidated, hashed assets are immutable', async () => {
+    const index = await fetch(`${node.url}/`);
+    expect(index.status).toBe(200);
+    expect(index.headers.get('cache-control')).toBe('no-cache');
+    const html = await index.text();
+    const script = /src="(\/assets\/[^"]+\.js)"/.exec(html)?.[1];
+    expect(script).toBeDefined();
+    const asset = await fetch(`${node.url}${script}`);
+    expect(asset.status).toBe(200);
+    expect(asset.headers.get('cache-control')).toContain('immutable');
+    expect(asset.headers.get('content-type')).toMatch(/javascript/);
+  });
+});

@@ -1,0 +1,31 @@
+// Decimals arrive as fixed-scale strings ("12.500", "0.1200") and stay strings. The only
+// arithmetic the dashboard needs (the share of a listing still available) is done on integers.
+
+export const KWH_SCALE = 3;
+export const PRICE_SCALE = 4;
+
+const DECIMAL = /^(\d+)(?:\.(\d+))?$/;
+
+/** "12.5" at scale 3 is 12500n; undefined when the string is not a plain non-negative decimal. */
+export function toUnits(value: string, scale: number): bigint | undefined {
+  const m = DECIMAL.exec(value.trim());
+  if (!m) return undefined;
+  const fraction = m[2] ?? '';
+  if (fraction.length > scale) return undefined;
+  return BigInt(m[1]! + fraction.padEnd(scale, '0'));
+}
+
+/** Whether an input is a decimal the hub takes at this scale (no silent rounding anywhere). */
+export const isDecimal = (value: string, scale: number): boolean => toUnits(value, scale) !== undefined;
+
+/** part / whole in thousandths, 0..1000, computed on integers. */
+export function perMille(part: string, whole: string, scale: number): number {
+  const p = toUnits(part, scale);
+  const w = toUnits(whole, scale);
+  if (p === undefined || w === undefined || w === 0n) return 0;
+  const r = (p * 1000n) / w;
+  return Number(r < 0n ? 0n : r > 1000n ? 1000n : r);
+}
+
+/** A regex source for `pattern` attributes: digits with at most `scale` decimals. */
+export const decimalPattern = (scale: number): string => `\\d+(\\.\\d{1,${scale}})?`;
