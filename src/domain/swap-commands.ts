@@ -86,10 +86,8 @@ async function lockListingThenSwap(
   uow: UnitOfWork,
   swapId: string,
 ): Promise<{ listing: Listing; swap: Swap }> {
-  const seen = await uow.swaps.get(swapId);
-  if (!seen) throw new HubError('NOT_FOUND', 'No such swap');
-  const listing = await uow.listings.lock(seen.listingId);
-  const swap = await uow.swaps.lock(swapId);
+  const listing = await uow.listings.lockOfSwap(swapId);
+  const swap = listing && (await uow.swaps.lock(swapId));
   if (!listing || !swap) throw new HubError('NOT_FOUND', 'No such swap');
   return { listing, swap };
 }

@@ -18,6 +18,8 @@ export interface ListingRepo {
   insert(listing: Listing): Promise<void>;
   /** reads and locks the listing for the rest of the transaction */
   lock(id: string): Promise<Listing | undefined>;
+  /** locks the listing of a swap (one round trip) */
+  lockOfSwap(swapId: string): Promise<Listing | undefined>;
   update(listing: Listing): Promise<void>;
   /** active listings whose gate has closed by `cutoff`, locked; rows other nodes hold are skipped */
   lockGateClosed(cutoff: Date, limit: number): Promise<Listing[]>;
@@ -26,8 +28,6 @@ export interface ListingRepo {
 /** Swaps and their offers as one transaction sees them. */
 export interface SwapRepo {
   insert(swap: Swap, offer: Offer): Promise<void>;
-  /** reads without a lock (to learn the listing before locking it) */
-  get(id: string): Promise<Swap | undefined>;
   lock(id: string): Promise<Swap | undefined>;
   update(swap: Swap): Promise<void>;
   addOffer(offer: Offer): Promise<void>;

@@ -3,7 +3,7 @@ import { QueryTypes, type Sequelize, type Transaction, UniqueConstraintError } f
 import { HubError } from '../domain/errors.js';
 import type { EventDraft } from '../domain/events.js';
 import type { MarketRules, UnitOfWork } from '../domain/unit-of-work.js';
-import { appendEvents } from './event-log.js';
+import { eventsInsert } from './event-log.js';
 import { listingRepo } from './listing-repo.js';
 import { swapRepo } from './swap-repo.js';
 
@@ -68,18 +68,13 @@ export class CommandRunner {
   async run<R>(req: CommandRequest, fn: (uow: UnitOfWork) => Promise<R>): Promise<R> {
     if (req.key === undefined) return this.transact(fn);
     const hash = hashPayload(req.command, req.payload);
-    const earlier = await this.storedAnswer(req.userId, req.key);
-    if (earlier) return this.replay<R>(earlier, req.command, hash);
+    const answer = { userId: req.userId, key: req.key, command: req.command, hash };
     try {
-      return await this.transact(fn, async (t, response) => {
-        await this.sequelize.query(
-          `INSERT INTO idempotency_keys (user_id, key, command, payload_hash, response) VALUES ($1, $2, $3, $4, $5::jsonb)`,
-          { bind: [req.userId, req.key, req.command, hash, JSON.stringify(response)], transaction: t },
-        );
-      });
+      // No lookup first: a repeat is rare, and its transaction fails on the stored key and is rolled back.
+      return await this.transact(fn, answer);
     } catch (err) {
-      // The same key may have committed meanwhile (a concurrent retry): its answer wins, and this
-      // attempt, rolled back, did nothing.
+      // The key was used before (a retry) or meanwhile (a concurrent retry): its answer wins, and
+      // this attempt, rolled back, did nothing.
       if (err instanceof UniqueConstraintError || err instanceof HubError) {
         const winner = await this.storedAnswer(req.userId, req.key);
         if (winner) return this.replay<R>(winner, req.command, hash);
@@ -95,7 +90,7 @@ export class CommandRunner {
 
   private async transact<R>(
     fn: (uow: UnitOfWork) => Promise<R>,
-    beforeCommit?: (t: Transaction, result: R) => Promise<void>,
+    answer?: { userId: string; key: string; command: string; hash: Buffer },
   ): Promise<R> {
     const events: EventDraft[] = [];
     const began = performance.now();
@@ -109,8 +104,7 @@ export class CommandRunner {
         emit: (e) => void events.push(e),
       };
       const out = await fn(uow);
-      await appendEvents(this.sequelize, transaction, events, now);
-      await beforeCommit?.(transaction, out);
+      await this.finish(transaction, now, events, answer && { ...answer, response: out });
       return out;
     });
     this.observer?.transactionSeconds.observe((performance.now() - began) / 1000);
@@ -119,6 +113,30 @@ export class CommandRunner {
       this.committed();
     }
     return result;
+  }
+
+  /** The events and the idempotency record, in one statement: one round trip before COMMIT. */
+  private async finish(
+    transaction: Transaction,
+    at: Date,
+    events: EventDraft[],
+    answer?: { userId: string; key: string; command: string; hash: Buffer; response: unknown },
+  ): Promise<void> {
+    // $1 is the events' time, bound only when there are events
+    const bind: unknown[] = events.length ? [at] : [];
+    const parts: string[] = [];
+    if (events.length) parts.push(eventsInsert(events, bind));
+    if (answer) {
+      bind.push(answer.userId, answer.key, answer.command, answer.hash, JSON.stringify(answer.response));
+      const p = bind.length;
+      parts.push(
+        `INSERT INTO idempotency_keys (user_id, key, command, payload_hash, response)
+         VALUES ($${p - 4}, $${p - 3}, $${p - 2}, $${p - 1}, $${p}::jsonb)`,
+      );
+    }
+    if (parts.length === 0) return;
+    const sql = parts.length === 2 ? `WITH outbox AS (${parts[0]}) ${parts[1]}` : parts[0]!;
+    await this.sequelize.query(sql, { bind, transaction });
   }
 
   private async storedAnswer(userId: string, key: string): Promise<StoredAnswer | undefined> {

@@ -1,4 +1,4 @@
-import { QueryTypes, type Sequelize, type Transaction } from 'sequelize';
+import { QueryTypes, type Sequelize } from 'sequelize';
 import type { EventDraft, EventType, StoredEvent } from '../domain/events.js';
 
 /**
@@ -12,27 +12,18 @@ export const HORIZON = `(pg_snapshot_xmin(pg_current_snapshot())::text::bigint <
 /** Most events one transaction may append: positions take the low 16 bits of the id. */
 export const MAX_EVENTS_PER_TRANSACTION = 65_536;
 
-export async function appendEvents(
-  sequelize: Sequelize,
-  transaction: Transaction,
-  drafts: EventDraft[],
-  at: Date,
-): Promise<void> {
-  if (drafts.length === 0) return;
+/**
+ * The INSERT of a transaction's events, with its bind values appended to `bind` (`$1` must already
+ * be the events' time). Ids take the writing transaction's id: see HORIZON.
+ */
+export function eventsInsert(drafts: EventDraft[], bind: unknown[]): string {
   if (drafts.length > MAX_EVENTS_PER_TRANSACTION) throw new Error('too many events in one transaction');
-  const bind: unknown[] = [at];
   const values = drafts.map((d, i) => {
     bind.push(d.type, d.users[0] ?? null, d.users[1] ?? null, JSON.stringify(d.data));
     const p = bind.length;
     return `((pg_current_xact_id()::text::bigint << 16) + ${i}, $${p - 3}, $1, $${p - 2}::uuid, $${p - 1}::uuid, $${p}::jsonb)`;
   });
-  await sequelize.query(
-    `INSERT INTO events (id, type, at, user_a, user_b, data) VALUES ${values.join(', ')}`,
-    {
-      bind,
-      transaction,
-    },
-  );
+  return `INSERT INTO events (id, type, at, user_a, user_b, data) VALUES ${values.join(', ')}`;
 }
 
 export interface EventRow {

@@ -81,6 +81,13 @@ export function listingRepo(sequelize: Sequelize, transaction: Transaction): Lis
       const [row] = await rows(`SELECT ${LISTING_COLUMNS} FROM listings WHERE id = $1 FOR UPDATE`, [id]);
       return row && toListing(row);
     },
+    async lockOfSwap(swapId) {
+      const [row] = await rows(
+        `SELECT ${LISTING_COLUMNS} FROM listings WHERE id = (SELECT listing_id FROM swaps WHERE id = $1) FOR UPDATE`,
+        [swapId],
+      );
+      return row && toListing(row);
+    },
     async update(l) {
       await sequelize.query(
         'UPDATE listings SET available_wh = $2, status = $3, version = $4, updated_at = $5 WHERE id = $1',

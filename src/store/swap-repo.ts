@@ -73,16 +73,26 @@ export function swapRepo(sequelize: Sequelize, transaction: Transaction): SwapRe
     );
   return {
     async insert(s, offer) {
+      // the swap and its first offer in one statement
       await exec(
-        `INSERT INTO swaps (id, listing_id, initiator_id, recipient_id, buyer_id, seller_id, created_at, ${CHANGING})
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`,
-        [s.id, s.listingId, s.initiatorId, s.recipientId, s.buyerId, s.sellerId, s.createdAt, ...changing(s)],
+        `WITH swap AS (
+           INSERT INTO swaps (id, listing_id, initiator_id, recipient_id, buyer_id, seller_id, created_at, ${CHANGING})
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16))
+         INSERT INTO offers (swap_id, round, author_id, volume_wh, price_e4, note, created_at)
+         VALUES ($1, $9, $17, $11, $12, $18, $7)`,
+        [
+          s.id,
+          s.listingId,
+          s.initiatorId,
+          s.recipientId,
+          s.buyerId,
+          s.sellerId,
+          s.createdAt,
+          ...changing(s),
+          offer.authorId,
+          offer.note,
+        ],
       );
-      await addOffer(offer);
-    },
-    async get(id) {
-      const [r] = await rows(`SELECT ${SWAP_COLUMNS} FROM swaps WHERE id = $1`, [id]);
-      return r && toSwap(r);
     },
     async lock(id) {
       const [r] = await rows(`SELECT ${SWAP_COLUMNS} FROM swaps WHERE id = $1 FOR UPDATE`, [id]);
