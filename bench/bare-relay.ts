@@ -5,14 +5,34 @@
 //   on connection: joins room `u:<auth.userId>`
 //   on `swap:propose` {to, sentAt, ...}: emits `event` {id, type: 'swap.proposed', at, data: payload}
 //   to room `u:<to>` and acks {ok: true, data: {...}} shaped like the hub's swap answer.
+//   on `feed:subscribe` {}: joins room `feed`, acks {ok: true, data: {filter: {}}} (the hub's answer).
+//   on `feed:publish` listing: emits `event` {id, type: 'listing.created', at, data: listing} to room
+//   `feed` (every subscribed socket, as the hub's feed rooms) and acks {ok: true, data: listing}.
+// With REDIS_URL (and REDIS_PREFIX), several relays form a cluster with the hub's adapter:
+// @socket.io/redis-adapter's sharded adapter on ioredis, as src/gateway/server.ts sets it up.
 import { createServer } from 'node:http';
+import { createShardedAdapter } from '@socket.io/redis-adapter';
+import { Redis } from 'ioredis';
 import { Server } from 'socket.io';
 
 const port = Number(process.argv[2] ?? process.env.PORT ?? 0);
+const redisUrl = process.env.REDIS_URL || undefined;
+const redisPrefix = process.env.REDIS_PREFIX || 'bare';
+
+let redis: Redis[] = [];
+if (redisUrl) {
+  redis = [new Redis(redisUrl, { lazyConnect: true }), new Redis(redisUrl, { lazyConnect: true })];
+  await Promise.all(redis.map((r) => r.connect()));
+}
 
 const http = createServer((req, res) => {
   if (req.url === '/readyz' || req.url === '/healthz') {
     res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"ok"}');
+    return;
+  }
+  // for the connect benchmark: heap and RSS of this process
+  if (req.url === '/memory') {
+    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(process.memoryUsage()));
     return;
   }
   res.writeHead(404).end();
@@ -22,6 +42,9 @@ const io = new Server(http, {
   transports: ['websocket', 'polling'],
   maxHttpBufferSize: 64 * 1024,
   serveClient: false,
+  ...(redis.length
+    ? { adapter: createShardedAdapter(redis[0]!, redis[1]!, { channelPrefix: `${redisPrefix}#io` }) }
+    : {}),
 });
 
 let nextId = 0n;
@@ -59,12 +82,28 @@ io.on('connection', (socket) => {
       },
     });
   });
+  socket.on('feed:subscribe', (_filter: unknown, ack?: (answer: unknown) => void) => {
+    void socket.join('feed');
+    if (typeof ack === 'function') ack({ ok: true, data: { filter: {} } });
+  });
+  socket.on('feed:publish', (listing: Record<string, unknown>, ack?: (answer: unknown) => void) => {
+    io.to('feed').emit('event', {
+      id: (++nextId).toString(),
+      type: 'listing.created',
+      at: new Date().toISOString(),
+      data: listing,
+    });
+    if (typeof ack === 'function') ack({ ok: true, data: listing });
+  });
 });
 
 http.listen(port, '127.0.0.1');
 
 const stop = () => {
-  io.close(() => process.exit(0));
+  io.close(() => {
+    for (const r of redis) r.disconnect();
+    process.exit(0);
+  });
   setTimeout(() => process.exit(0), 2000).unref();
 };
 process.on('SIGTERM', stop);

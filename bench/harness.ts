@@ -2,6 +2,7 @@
 // the bare relay process, traders, a fixed-rate dispatcher and a progress line.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { readdir, readFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { Redis } from 'ioredis';
@@ -453,4 +454,274 @@ export function progress(label: string) {
       write(true);
     },
   };
+}
+
+// --- socket swarms (load-generator child processes) -----------------------------------------
+
+/** One bench/swarm.ts child process: holds sockets or runs a login storm, answers over IPC. */
+export interface Swarm {
+  pid: number;
+  call<T = Record<string, unknown>>(op: string, args?: Record<string, unknown>): Promise<T>;
+  /** feed completions pushed by the child (`reset` with watch: true) */
+  onDone(fn: (seq: number) => void): void;
+  stop(): Promise<void>;
+}
+
+export async function startSwarm(): Promise<Swarm> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'bench/swarm.ts'], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? '', NODE_ENV: 'production' },
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const waiting = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
+  let nextId = 0;
+  let done: ((seq: number) => void) | undefined;
+  const ready = new Promise<void>((resolve, reject) => {
+    child.once('exit', (code) => {
+      reject(new Error(`swarm exited during start-up (${code})`));
+      for (const w of waiting.values()) w.reject(new Error(`swarm process exited (${code})`));
+      waiting.clear();
+    });
+    child.on(
+      'message',
+      (m: { id?: number; result?: unknown; error?: string; done?: number; ready?: boolean }) => {
+        if (m.ready) return resolve();
+        if (m.done !== undefined) return done?.(m.done);
+        const w = waiting.get(m.id!);
+        if (!w) return;
+        waiting.delete(m.id!);
+        if (m.error) w.reject(new Error(`swarm: ${m.error}`));
+        else w.resolve(m.result);
+      },
+    );
+  });
+  await ready;
+  return {
+    pid: child.pid!,
+    call<T>(op: string, args: Record<string, unknown> = {}) {
+      const id = ++nextId;
+      return new Promise<T>((resolve, reject) => {
+        waiting.set(id, { resolve: resolve as (v: unknown) => void, reject });
+        child.send({ id, op, ...args });
+      });
+    },
+    onDone(fn) {
+      done = fn;
+    },
+    async stop() {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+/** Starts `n` swarms (stopping those started when one fails). */
+export async function startSwarms(n: number): Promise<Swarm[]> {
+  const out: Swarm[] = [];
+  try {
+    for (let i = 0; i < n; i++) out.push(await startSwarm());
+  } catch (err) {
+    await stopAll(out);
+    throw err;
+  }
+  return out;
+}
+
+/**
+ * Measures each swarm's clock against this process's (`performance.timeOrigin + now()`, epoch ms)
+ * with `pings` IPC round trips, keeps the one with the smallest round trip (offset = child clock
+ * - midpoint of the round trip) and hands it to the swarm, which then reports times in this
+ * process's clock. Returns the offsets and round trips (the error bound is half the round trip).
+ */
+export async function syncClocks(
+  swarms: Swarm[],
+  pings = 30,
+): Promise<{ offsetMs: number; rttMs: number }[]> {
+  const out = [];
+  for (const s of swarms) {
+    let best = { offsetMs: 0, rttMs: Number.POSITIVE_INFINITY };
+    for (let i = 0; i < pings; i++) {
+      const t0 = performance.timeOrigin + performance.now();
+      const { now } = await s.call<{ now: number }>('clock');
+      const t1 = performance.timeOrigin + performance.now();
+      if (t1 - t0 < best.rttMs) best = { offsetMs: now - (t0 + t1) / 2, rttMs: t1 - t0 };
+    }
+    await s.call('offset', { offsetMs: best.offsetMs });
+    out.push({ offsetMs: Number(best.offsetMs.toFixed(4)), rttMs: Number(best.rttMs.toFixed(4)) });
+  }
+  return out;
+}
+
+/** Splits `items` into `n` nearly equal consecutive parts. */
+export function split<T>(items: readonly T[], n: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < n; i++) {
+    out.push(items.slice(Math.floor((i * items.length) / n), Math.floor(((i + 1) * items.length) / n)));
+  }
+  return out;
+}
+
+// --- process facts ----------------------------------------------------------------------------
+
+/** Resident set size of process `pid` in bytes (VmRSS of /proc/<pid>/status). */
+export async function rssBytes(pid: number): Promise<number> {
+  const text = await readFile(`/proc/${pid}/status`, 'utf8');
+  const m = text.match(/^VmRSS:\s+(\d+)\s+kB/m);
+  if (!m) throw new Error(`no VmRSS for pid ${pid}`);
+  return Number(m[1]) * 1024;
+}
+
+/** CPU seconds (user + system) process `pid` has used so far (/proc/<pid>/stat, 100 ticks/s). */
+export async function cpuSeconds(pid: number): Promise<number> {
+  const text = await readFile(`/proc/${pid}/stat`, 'utf8');
+  // fields after the command name (which is in parentheses and may hold spaces)
+  const rest = text.slice(text.lastIndexOf(')') + 2).split(' ');
+  return (Number(rest[11]) + Number(rest[12])) / 100;
+}
+
+/**
+ * CPU seconds used by the processes named `comm` (e.g. postgres): their own time plus that of
+ * their exited children (a backend that ended is counted in the postmaster's).
+ */
+export async function cpuSecondsOf(comm: string): Promise<number> {
+  let total = 0;
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if ((await readFile(`/proc/${entry}/comm`, 'utf8')).trim() !== comm) continue;
+      const text = await readFile(`/proc/${entry}/stat`, 'utf8');
+      const f = text.slice(text.lastIndexOf(')') + 2).split(' ');
+      total += (Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14])) / 100;
+    } catch {}
+  }
+  return total;
+}
+
+/** The hub's Prometheus metrics (GET /metrics) as name{labels} -> value. */
+export async function scrapeMetrics(url: string): Promise<Map<string, number>> {
+  const res = await fetch(`${url}/metrics`);
+  if (!res.ok) throw new Error(`GET /metrics: HTTP ${res.status}`);
+  const out = new Map<string, number>();
+  for (const line of (await res.text()).split('\n')) {
+    if (!line || line.startsWith('#')) continue;
+    const at = line.lastIndexOf(' ');
+    out.set(line.slice(0, at), Number(line.slice(at + 1)));
+  }
+  return out;
+}
+
+/** Where the CPU went during a phase, in cores (CPU seconds per second of wall time). */
+export interface CpuSplit {
+  seconds: number;
+  /** the hub nodes or bare relays */
+  server: number;
+  /** the swarm child processes */
+  swarms: number;
+  /** this process (publisher, negotiating clients) */
+  bench: number;
+  postgres: number;
+  redis: number;
+}
+
+/** Starts counting CPU time of the server processes, the swarms, this process, PostgreSQL and Redis. */
+export async function cpuMeter(serverPids: number[], swarms: Swarm[]): Promise<() => Promise<CpuSplit>> {
+  const snap = async () => {
+    let server = 0;
+    for (const pid of serverPids) server += await cpuSeconds(pid).catch(() => 0);
+    let swarm = 0;
+    for (const s of swarms) {
+      const u = await s.call<{ cpu: { user: number; system: number } }>('usage');
+      swarm += (u.cpu.user + u.cpu.system) / 1e6;
+    }
+    const me = process.cpuUsage();
+    return {
+      t: performance.now(),
+      server,
+      swarm,
+      bench: (me.user + me.system) / 1e6,
+      postgres: await cpuSecondsOf('postgres'),
+      redis: await cpuSecondsOf('redis-server'),
+    };
+  };
+  const a = await snap();
+  return async () => {
+    const b = await snap();
+    const s = (b.t - a.t) / 1000;
+    const cores = (x: number) => Number((x / s).toFixed(2));
+    return {
+      seconds: Number(s.toFixed(2)),
+      server: cores(b.server - a.server),
+      swarms: cores(b.swarm - a.swarm),
+      bench: cores(b.bench - a.bench),
+      postgres: cores(b.postgres - a.postgres),
+      redis: cores(b.redis - a.redis),
+    };
+  };
+}
+
+/**
+ * A Prometheus histogram of the hub between two scrapes, summed over its label sets: count, mean,
+ * and the bucket bounds holding the median and the 99th percentile (upper bounds, as coarse as
+ * the buckets).
+ */
+export function metricHistogramDelta(
+  before: Map<string, number>,
+  after: Map<string, number>,
+  name: string,
+  filter: (labels: string) => boolean = () => true,
+) {
+  const sum = (m: Map<string, number>, suffix: string) => {
+    const buckets = new Map<number, number>();
+    let total = 0;
+    for (const [k, v] of m) {
+      if (!k.startsWith(`${name}${suffix}`)) continue;
+      const labels = k.slice(name.length + suffix.length);
+      if (!filter(labels)) continue;
+      if (suffix === '_bucket') {
+        const le = labels.match(/le="([^"]+)"/)?.[1];
+        if (le === undefined) continue;
+        const bound = le === '+Inf' ? Number.POSITIVE_INFINITY : Number(le);
+        buckets.set(bound, (buckets.get(bound) ?? 0) + v);
+      } else total += v;
+    }
+    return { buckets, total };
+  };
+  const count = sum(after, '_count').total - sum(before, '_count').total;
+  const seconds = sum(after, '_sum').total - sum(before, '_sum').total;
+  const b0 = sum(before, '_bucket').buckets;
+  const b1 = sum(after, '_bucket').buckets;
+  const bounds = [...b1.keys()].sort((a, b) => a - b);
+  const at = (q: number) => {
+    for (const le of bounds) {
+      if ((b1.get(le) ?? 0) - (b0.get(le) ?? 0) >= q * count)
+        return le === Number.POSITIVE_INFINITY ? 'inf' : le * 1000;
+    }
+    return 'inf';
+  };
+  return {
+    count,
+    meanMs: count ? Number(((seconds / count) * 1000).toFixed(2)) : null,
+    p50UpToMs: count ? at(0.5) : null,
+    p99UpToMs: count ? at(0.99) : null,
+  };
+}
+
+/**
+ * TcpExt counters of this network namespace (/proc/net/netstat), e.g. ListenOverflows (connections
+ * dropped on a full accept queue) and TCPSynRetrans (SYNs sent again after such a drop).
+ */
+export async function tcpCounters(names: string[]): Promise<Record<string, number>> {
+  const lines = (await readFile('/proc/net/netstat', 'utf8')).split('\n');
+  const out: Record<string, number> = {};
+  for (let i = 0; i + 1 < lines.length; i += 2) {
+    if (!lines[i]!.startsWith('TcpExt:')) continue;
+    const keys = lines[i]!.split(/\s+/);
+    const values = lines[i + 1]!.split(/\s+/);
+    for (const n of names) {
+      const at = keys.indexOf(n);
+      if (at >= 0) out[n] = Number(values[at]);
+    }
+  }
+  return out;
 }

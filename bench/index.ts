@@ -1,5 +1,14 @@
 // `npm run bench` runs every workload; `npm run bench -- <name>` runs one.
-const WORKLOADS = ['auth', 'negotiate', 'hot-accept', 'delivery'] as const;
+const WORKLOADS = [
+  'auth',
+  'negotiate',
+  'hot-accept',
+  'delivery',
+  'fanout',
+  'connect',
+  'login',
+  'cluster',
+] as const;
 
 const asked = process.argv.slice(2);
 const names = asked.length ? asked : [...WORKLOADS];

@@ -53,11 +53,32 @@ const DELIVERY_GRACE_MS = 3_000;
 
 const us = (ms: number) => Math.min(60_000_000, Math.max(1, Math.round(ms * 1000)));
 
-type Step = 'create' | 'propose' | 'counter' | 'accept';
-const STEPS: Step[] = ['create', 'propose', 'counter', 'accept'];
+/** How a negotiate run is shaped; the defaults come from the environment (see above). */
+export interface NegotiateSettings {
+  /** traders, an even number */
+  clients: number;
+  /** seconds per phase */
+  seconds: number;
+  warmup: number;
+  /** negotiations in flight per pair at a fixed rate */
+  lanes: number;
+  /** the fixed rates of phase B, given the closed-loop throughput of phase A */
+  rates(closedLoopPerSecond: number): number[];
+}
+
+export const NEGOTIATE_DEFAULTS: NegotiateSettings = {
+  clients: CLIENTS,
+  seconds: SECONDS,
+  warmup: WARMUP,
+  lanes: LANES,
+  rates: fixedRates,
+};
+
+export type Step = 'create' | 'propose' | 'counter' | 'accept';
+export const STEPS: Step[] = ['create', 'propose', 'counter', 'accept'];
 
 /** What one phase measures. */
-class Recorder {
+export class Recorder {
   /** ack latency from the scheduled send (closed loop: from the send) */
   readonly ack = histogram();
   /** ack latency from the actual send (the service time) */
@@ -91,7 +112,7 @@ class Recorder {
 }
 
 /** Sends waiting for their counterparty's event: key -> send time and phase. */
-class DeliveryWatch {
+export class DeliveryWatch {
   private readonly waiting = new Map<string, { sentAt: number; rec: Recorder }>();
 
   expect(key: string, rec: Recorder, sentAt: number) {
@@ -132,12 +153,12 @@ class DeliveryWatch {
 
 // --- the hub ------------------------------------------------------------------------------------
 
-interface Pair {
+export interface Pair {
   seller: HubClient;
   buyer: HubClient;
 }
 
-interface Lane {
+export interface Lane {
   pair: Pair;
   step: Step;
   listingId?: string;
@@ -145,7 +166,7 @@ interface Lane {
   round?: number;
 }
 
-const deliveryKey = (
+export const deliveryKey = (
   receiverId: string,
   type: string,
   data: { id?: string; listingId?: string; round?: number },
@@ -157,7 +178,7 @@ const deliveryKey = (
 };
 
 /** One command of a lane's negotiation; a failure restarts the lane with a new listing. */
-async function step(lane: Lane, rec: Recorder, watch: DeliveryWatch, dueAt?: number): Promise<void> {
+export async function step(lane: Lane, rec: Recorder, watch: DeliveryWatch, dueAt?: number): Promise<void> {
   const { seller, buyer } = lane.pair;
   const current = lane.step;
   const sentAt = performance.now();
@@ -209,7 +230,7 @@ async function step(lane: Lane, rec: Recorder, watch: DeliveryWatch, dueAt?: num
 }
 
 /** Runs every lane in a closed loop for `seconds`, with a progress line. */
-async function closedLoop<L>(
+export async function closedLoop<L>(
   label: string,
   lanes: L[],
   seconds: number,
@@ -238,23 +259,24 @@ async function closedLoop<L>(
   return elapsed;
 }
 
-async function openLoop<L>(
+export async function openLoop<L>(
   label: string,
   rate: number,
   lanes: L[],
   rec: Recorder,
   one: (lane: L, dueAt: number) => Promise<void>,
+  seconds = SECONDS,
 ): Promise<FixedRateOutcome> {
   const line = progress(label);
   rec.start();
   const out = await fixedRate({
     rate,
-    seconds: SECONDS,
+    seconds,
     workers: lanes,
     run: one,
     drainMs: 5_000,
     onTick: (s, backlog) =>
-      line.update(`${s.toFixed(0)}/${SECONDS} s, ${rec.ok} acked, ${rec.failed} failed, backlog ${backlog}`),
+      line.update(`${s.toFixed(0)}/${seconds} s, ${rec.ok} acked, ${rec.failed} failed, backlog ${backlog}`),
   });
   line.done(
     `${out.dispatched}/${out.scheduled} sent, ${rec.ok} acked, ${rec.failed} failed, ${out.unserved} unserved`,
@@ -268,7 +290,7 @@ function fixedRates(closedLoopPerSecond: number): number[] {
   return half >= 1 && half < RATE * 0.6 ? [RATE, half] : [RATE];
 }
 
-function phaseFigures(rec: Recorder, elapsed: number, lost: number) {
+export function phaseFigures(rec: Recorder, elapsed: number, lost: number) {
   return {
     committed: rec.ok,
     failed: rec.failed,
@@ -287,13 +309,19 @@ function phaseFigures(rec: Recorder, elapsed: number, lost: number) {
   };
 }
 
-async function runHub(databaseUrl: string | undefined) {
-  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'renex-bench-negotiate-'));
-  let hub: HubProcess | undefined;
+/**
+ * The negotiate phases against hub nodes already running at `urls`: traders registered and
+ * connected round-robin over the nodes (so with two nodes the seller and the buyer of every pair
+ * are on different nodes), a warm-up, phase A (closed loop) and phase B at `s.rates(...)`.
+ */
+export async function negotiateOnHub(
+  urls: string[],
+  s: NegotiateSettings = NEGOTIATE_DEFAULTS,
+  name = 'hub',
+) {
   let clients: HubClient[] = [];
   try {
-    hub = await startReadyHub(hubEnv({ DATABASE_URL: databaseUrl, DATA_DIR: dataDir }));
-    clients = await registerTraders([hub.url], CLIENTS, 'neg');
+    clients = await registerTraders(urls, s.clients, 'neg');
     await connectAll(clients);
     const watch = new DeliveryWatch();
     for (const c of clients) {
@@ -308,14 +336,14 @@ async function runHub(databaseUrl: string | undefined) {
 
     const closedLanes: Lane[] = pairs.map((pair) => ({ pair, step: 'create' }));
     const warm = new Recorder();
-    await closedLoop('hub warm-up', closedLanes, WARMUP, warm, (l) => step(l, warm, watch));
+    await closedLoop(`${name} warm-up`, closedLanes, s.warmup, warm, (l) => step(l, warm, watch));
     await watch.settle(warm, DELIVERY_GRACE_MS);
 
     const a = new Recorder();
     const aElapsed = await closedLoop(
-      `hub phase A: closed loop, ${pairs.length} pairs`,
+      `${name} phase A: closed loop, ${pairs.length} pairs`,
       closedLanes,
-      SECONDS,
+      s.seconds,
       a,
       (l) => step(l, a, watch),
     );
@@ -325,19 +353,20 @@ async function runHub(databaseUrl: string | undefined) {
 
     // phase B at the asked rate and, when that is beyond what the hub sustains, at half its
     // closed-loop throughput: latency under a load it can carry
-    const rates = fixedRates(closed.commandsPerSecond);
+    const rates = s.rates(closed.commandsPerSecond);
     const fixed = [];
     for (const rate of rates) {
       const openLanes: Lane[] = pairs.flatMap((pair) =>
-        Array.from({ length: LANES }, () => ({ pair, step: 'create' as Step })),
+        Array.from({ length: s.lanes }, () => ({ pair, step: 'create' as Step })),
       );
       const b = new Recorder();
       const bOut = await openLoop(
-        `hub phase B: ${rate} commands/s, ${openLanes.length} lanes`,
+        `${name} phase B: ${rate} commands/s, ${openLanes.length} lanes`,
         rate,
         openLanes,
         b,
         (l, due) => step(l, b, watch, due),
+        s.seconds,
       );
       const bLost = await watch.settle(b, DELIVERY_GRACE_MS);
       fixed.push({
@@ -348,9 +377,20 @@ async function runHub(databaseUrl: string | undefined) {
         ...phaseFigures(b, bOut.elapsed, bLost),
       });
     }
-    return { closedLoop: closed, fixedRate: fixed, hubAlive: hub.child.exitCode === null };
+    return { closedLoop: closed, fixedRate: fixed };
   } finally {
     for (const c of clients) c.close();
+  }
+}
+
+async function runHub(databaseUrl: string | undefined) {
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'renex-bench-negotiate-'));
+  let hub: HubProcess | undefined;
+  try {
+    hub = await startReadyHub(hubEnv({ DATABASE_URL: databaseUrl, DATA_DIR: dataDir }));
+    const figures = await negotiateOnHub([hub.url]);
+    return { ...figures, hubAlive: hub.child.exitCode === null };
+  } finally {
     await stopAll([hub]);
     await rm(dataDir, { recursive: true, force: true });
   }
@@ -404,12 +444,30 @@ async function relaySend(
 
 async function runRelay(rates: number[]) {
   const relay = await startBareRelay();
+  try {
+    return await negotiateOnRelay([relay.url], rates);
+  } finally {
+    await stopAll([relay]);
+  }
+}
+
+/**
+ * The relay's side of the comparison against relays already running at `urls`: the same number
+ * of clients, round-robin over the relays (pairs split over two nodes as on the hub), closed loop
+ * and the hub's fixed rates, propose only.
+ */
+export async function negotiateOnRelay(
+  urls: string[],
+  rates: number[],
+  s: NegotiateSettings = NEGOTIATE_DEFAULTS,
+  name = 'relay',
+) {
   const sockets: Socket[] = [];
   try {
     const waiting = new Map<string, { sentAt: number; rec: Recorder }>();
-    const clients: RelayClient[] = Array.from({ length: CLIENTS }, () => {
+    const clients: RelayClient[] = Array.from({ length: s.clients }, (_, i) => {
       const id = randomUUID();
-      const socket = io(relay.url, {
+      const socket = io(urls[i % urls.length]!, {
         transports: ['websocket'],
         auth: { userId: id },
         reconnectionDelay: 250,
@@ -444,13 +502,13 @@ async function runRelay(rates: number[]) {
     };
     const closedLanes = lanesOf(1);
     const warm = new Recorder();
-    await closedLoop('relay warm-up', closedLanes, WARMUP, warm, (l) => relaySend(l, warm, waiting));
+    await closedLoop(`${name} warm-up`, closedLanes, s.warmup, warm, (l) => relaySend(l, warm, waiting));
     await settle(warm);
     const a = new Recorder();
     const aElapsed = await closedLoop(
-      `relay closed loop, ${closedLanes.length} pairs`,
+      `${name} closed loop, ${closedLanes.length} pairs`,
       closedLanes,
-      SECONDS,
+      s.seconds,
       a,
       (l) => relaySend(l, a, waiting),
     );
@@ -461,10 +519,15 @@ async function runRelay(rates: number[]) {
     };
     const fixed = [];
     for (const rate of rates) {
-      const openLanes = lanesOf(LANES);
+      const openLanes = lanesOf(s.lanes);
       const b = new Recorder();
-      const bOut = await openLoop(`relay: ${rate} msgs/s`, rate, openLanes, b, (l, due) =>
-        relaySend(l, b, waiting, due),
+      const bOut = await openLoop(
+        `${name}: ${rate} msgs/s`,
+        rate,
+        openLanes,
+        b,
+        (l, due) => relaySend(l, b, waiting, due),
+        s.seconds,
       );
       const bLost = await settle(b);
       fixed.push({
@@ -477,8 +540,7 @@ async function runRelay(rates: number[]) {
     }
     return { closedLoop: { seconds: aElapsed, ...figures(a, aElapsed, aLost) }, fixedRate: fixed };
   } finally {
-    for (const s of sockets) s.close();
-    await stopAll([relay]);
+    for (const socket of sockets) socket.close();
   }
 }
 

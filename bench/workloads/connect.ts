@@ -1,0 +1,425 @@
+// connect: 10,000 authenticated sockets opened at a fixed rate on one node, from swarm child
+// processes (bench/swarm.ts), and kept open. Figures: handshakes/s achieved, failures, handshake
+// latency (from each socket's scheduled time, so a hub falling behind shows), and the server
+// process's memory per connection above idle: RSS from /proc/<pid>/status (VmRSS) and V8 heap used
+// (the hub's GET /metrics hub_nodejs_heap_size_used_bytes; the relay's GET /memory), read after a
+// warm-up batch was opened and closed (idle) and again with every socket open, each time after a
+// settle pause (no forced GC: heap figures include garbage not yet collected).
+// A socket of the hub counts as ready on its `sync` (token verified, revocation checked, rooms
+// joined, newest event looked up); the bare relay has no sync and is ready on `connect`.
+// When the offered rate is above what the server accepts, its accept queue (listen backlog 511)
+// overflows and the kernel drops connections: clients then wait for SYN retransmits (1 s, 3 s,
+// 7 s, ...) or see ECONNRESET, so the achieved rate also holds idle gaps. The kernel's counters
+// (TcpExt ListenOverflows, TCPSynRetrans) are read around each phase to show it.
+// Phase 2, capacity: BENCH_CAPACITY_SOCKETS more sockets in a closed loop with at most
+// BENCH_CONNECT_INFLIGHT handshakes under way (no overrun, no backoff): the handshakes/s the
+// server sustains, and the latency of one handshake at that load.
+// Baseline in the same run: the bare relay (bench/bare-relay.ts), same swarms, same phases.
+// Env: BENCH_SOCKETS (10000), BENCH_CONNECT_RATE (1500), BENCH_CAPACITY_SOCKETS (5000),
+// BENCH_CONNECT_INFLIGHT (64; 0 skips phase 2), BENCH_SWARM_PROCS (2), BENCH_SOCKETS_PER_TRADER
+// (1000), DATABASE_URL (unset: PGlite).
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import * as hdr from 'hdr-histogram-js';
+import {
+  type BenchDatabase,
+  type CpuSplit,
+  cpuMeter,
+  envNumber,
+  freshDatabase,
+  hubEnv,
+  progress,
+  registerTraders,
+  rssBytes,
+  type Swarm,
+  scrapeMetrics,
+  sleep,
+  split,
+  startBareRelay,
+  startReadyHub,
+  startSwarms,
+  stopAll,
+  syncClocks,
+  tcpCounters,
+} from '../harness.js';
+import { type HubProcess, histogram, machine, printTable, saveResult, summary } from '../lib.js';
+
+const SOCKETS = Math.floor(envNumber('BENCH_SOCKETS', 10_000));
+const RATE = envNumber('BENCH_CONNECT_RATE', 1500);
+const CAPACITY_SOCKETS = Math.floor(envNumber('BENCH_CAPACITY_SOCKETS', 5000));
+const IN_FLIGHT = Math.floor(Number(process.env.BENCH_CONNECT_INFLIGHT ?? 64));
+const PROCS = Math.floor(envNumber('BENCH_SWARM_PROCS', 2));
+const PER_TRADER = Math.floor(envNumber('BENCH_SOCKETS_PER_TRADER', 1000));
+const WARMUP_SOCKETS = 500;
+const SETTLE_MS = 3_000;
+const TCP_COUNTERS = ['ListenOverflows', 'TCPSynRetrans'];
+const TIMEOUT_MS = 30_000;
+
+interface Opened {
+  connected: number;
+  failed: number;
+  errors: Record<string, number>;
+  handshake: string;
+  ready: string;
+  firstDue: number;
+  elapsedSeconds: number;
+}
+
+interface Memory {
+  rssBytes: number;
+  heapUsedBytes: number;
+}
+
+/** Opens `auths.length` sockets at `rate` spread over the swarms; merged figures. */
+async function openAll(
+  swarms: Swarm[],
+  url: string,
+  auths: Record<string, unknown>[],
+  pace: { rate: number; maxInFlight?: number },
+  readyOn: 'connect' | 'sync',
+  label: string,
+) {
+  const line = progress(label);
+  const tcp0 = await tcpCounters(TCP_COUNTERS);
+  const parts = split(auths, swarms.length);
+  let timer: NodeJS.Timeout | undefined;
+  const t0 = performance.now();
+  timer = setInterval(() => line.update(`${((performance.now() - t0) / 1000).toFixed(0)} s`), 1000);
+  let opened: Opened[];
+  try {
+    opened = await Promise.all(
+      swarms.map((s, k) =>
+        s.call<Opened>('open', {
+          url,
+          auths: parts[k],
+          rate: pace.rate / swarms.length,
+          ...(pace.maxInFlight
+            ? { maxInFlight: Math.max(1, Math.round(pace.maxInFlight / swarms.length)) }
+            : {}),
+          readyOn,
+          timeoutMs: TIMEOUT_MS,
+        }),
+      ),
+    );
+  } finally {
+    clearInterval(timer);
+    timer = undefined;
+  }
+  const handshake = histogram();
+  const ready = histogram();
+  const errors: Record<string, number> = {};
+  for (const o of opened) {
+    if (o.connected) {
+      handshake.add(hdr.decodeFromCompressedBase64(o.handshake));
+      ready.add(hdr.decodeFromCompressedBase64(o.ready));
+    }
+    for (const [k, v] of Object.entries(o.errors)) errors[k] = (errors[k] ?? 0) + v;
+  }
+  const connected = opened.reduce((a, o) => a + o.connected, 0);
+  const failed = opened.reduce((a, o) => a + o.failed, 0);
+  // first due time and last ready time over all swarms, in this process's clock (syncClocks)
+  const first = Math.min(...opened.map((o) => o.firstDue));
+  const last = Math.max(...opened.map((o) => o.firstDue + o.elapsedSeconds * 1000));
+  const seconds = (last - first) / 1000;
+  const tcp1 = await tcpCounters(TCP_COUNTERS);
+  const figures = {
+    offeredPerSecond: pace.maxInFlight ? null : pace.rate,
+    maxInFlight: pace.maxInFlight ?? null,
+    sockets: auths.length,
+    connected,
+    failed,
+    errors,
+    seconds: Number(seconds.toFixed(3)),
+    handshakesPerSecond: Math.round(connected / seconds),
+    /** from each socket's scheduled time to `connect` */
+    handshake: summary(handshake),
+    /** from each socket's scheduled time to ready (the hub: `sync`) */
+    ready: summary(ready),
+    /** kernel counters over the phase (the whole machine's namespace) */
+    tcp: Object.fromEntries(TCP_COUNTERS.map((n) => [n, (tcp1[n] ?? 0) - (tcp0[n] ?? 0)])),
+  };
+  line.done(
+    `${connected}/${auths.length} ready, ${failed} failed, ${figures.handshakesPerSecond}/s, ` +
+      `ready p50 ${figures.ready.p50ms} ms, p99 ${figures.ready.p99ms} ms`,
+  );
+  return figures;
+}
+
+async function closeAll(swarms: Swarm[]) {
+  await Promise.all(swarms.map((s) => s.call('close')));
+}
+
+async function measureServer(opts: {
+  name: string;
+  url: string;
+  pid: number;
+  swarms: Swarm[];
+  auth(i: number): Record<string, unknown>;
+  readyOn: 'connect' | 'sync';
+  memory(): Promise<Memory>;
+  /** sockets the server itself counts as connected, when it tells */
+  socketsSeen?(): Promise<number>;
+}) {
+  const { swarms } = opts;
+  try {
+    const auths = (n: number) => Array.from({ length: n }, (_, i) => opts.auth(i));
+    const clocks = await syncClocks(swarms);
+    await openAll(
+      swarms,
+      opts.url,
+      auths(WARMUP_SOCKETS),
+      { rate: 500 },
+      opts.readyOn,
+      `${opts.name}: warm-up`,
+    );
+    await closeAll(swarms);
+    await sleep(SETTLE_MS);
+    const idle = await opts.memory();
+
+    const cpu = await cpuMeter([opts.pid], swarms);
+    const fixed = await openAll(
+      swarms,
+      opts.url,
+      auths(SOCKETS),
+      { rate: RATE },
+      opts.readyOn,
+      `${opts.name}: ${SOCKETS} sockets at ${RATE}/s`,
+    );
+    const cpuSplit: CpuSplit = await cpu();
+    await sleep(SETTLE_MS);
+    const loaded = await opts.memory();
+    const seen = await opts.socketsSeen?.();
+    await closeAll(swarms);
+
+    let capacity: (Awaited<ReturnType<typeof openAll>> & { cpu: CpuSplit }) | undefined;
+    if (IN_FLIGHT > 0) {
+      await sleep(SETTLE_MS);
+      const cpu2 = await cpuMeter([opts.pid], swarms);
+      const c = await openAll(
+        swarms,
+        opts.url,
+        auths(CAPACITY_SOCKETS),
+        { rate: 1_000_000, maxInFlight: IN_FLIGHT },
+        opts.readyOn,
+        `${opts.name}: capacity, ${CAPACITY_SOCKETS} sockets, ${IN_FLIGHT} in flight`,
+      );
+      capacity = { ...c, cpu: await cpu2() };
+      await closeAll(swarms);
+    }
+    const perConn = (a: number, b: number) =>
+      fixed.connected ? Math.round((b - a) / fixed.connected) : null;
+    return {
+      clocks,
+      fixedRate: { ...fixed, cpu: cpuSplit },
+      memory: {
+        idle,
+        loaded,
+        socketsSeenByServer: seen ?? null,
+        rssPerConnectionBytes: perConn(idle.rssBytes, loaded.rssBytes),
+        heapPerConnectionBytes: perConn(idle.heapUsedBytes, loaded.heapUsedBytes),
+      },
+      capacity: capacity ?? { skipped: 'BENCH_CONNECT_INFLIGHT=0' },
+    };
+  } finally {
+    await closeAll(swarms).catch(() => undefined);
+  }
+}
+
+export async function run(): Promise<void> {
+  const adminUrl = process.env.DATABASE_URL || undefined;
+  const traders = Math.max(1, Math.ceil(SOCKETS / PER_TRADER));
+  console.log(
+    `connect: ${SOCKETS} sockets at ${RATE}/s on 1 node from ${PROCS} swarm process(es), ${traders} traders ` +
+      `(${PER_TRADER} sockets each), then ${IN_FLIGHT > 0 ? `capacity: ${CAPACITY_SOCKETS} sockets, ${IN_FLIGHT} in flight` : 'no capacity phase'}; ` +
+      `database ${adminUrl ? 'PostgreSQL' : 'PGlite (embedded)'}`,
+  );
+  let db: BenchDatabase | undefined;
+  let hub: HubProcess | undefined;
+  let relay: HubProcess | undefined;
+  let swarms: Swarm[] = [];
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'renex-bench-connect-'));
+  let hubFigures: Awaited<ReturnType<typeof measureServer>>;
+  let bareFigures: Awaited<ReturnType<typeof measureServer>>;
+  try {
+    swarms = await startSwarms(PROCS);
+    if (adminUrl) db = await freshDatabase(adminUrl, 'renex_bench_connect');
+    hub = await startReadyHub(
+      hubEnv({ DATABASE_URL: db?.url, DATA_DIR: dataDir, MAX_SOCKETS_PER_USER: '10000' }),
+    );
+    const clients = await registerTraders([hub.url], traders, 'conn');
+    const tokens = clients.map((c) => c.session.accessToken);
+    const hubUrl = hub.url;
+    const hubPid = hub.child.pid!;
+    hubFigures = await measureServer({
+      name: 'hub',
+      url: hubUrl,
+      pid: hubPid,
+      swarms,
+      auth: (i) => ({ token: tokens[i % tokens.length] }),
+      readyOn: 'sync',
+      async memory() {
+        const m = await scrapeMetrics(hubUrl);
+        return {
+          rssBytes: await rssBytes(hubPid),
+          heapUsedBytes: m.get('hub_nodejs_heap_size_used_bytes') ?? 0,
+        };
+      },
+      async socketsSeen() {
+        return (await scrapeMetrics(hubUrl)).get('hub_sockets_connected') ?? -1;
+      },
+    });
+    await stopAll([hub]);
+    hub = undefined;
+
+    relay = await startBareRelay();
+    const relayUrl = relay.url;
+    const relayPid = relay.child.pid!;
+    bareFigures = await measureServer({
+      name: 'bare relay',
+      url: relayUrl,
+      pid: relayPid,
+      swarms,
+      // the same token bytes in the handshake; the relay only reads userId
+      auth: (i) => ({ token: tokens[i % tokens.length], userId: `u${i % tokens.length}` }),
+      readyOn: 'connect',
+      async memory() {
+        const m = (await (await fetch(`${relayUrl}/memory`)).json()) as { heapUsed: number };
+        return { rssBytes: await rssBytes(relayPid), heapUsedBytes: m.heapUsed };
+      },
+    });
+  } finally {
+    await stopAll([hub, relay, ...swarms]);
+    await db?.drop();
+    await rm(dataDir, { recursive: true, force: true });
+  }
+
+  const ratio = (a: number | null, b: number | null | undefined) =>
+    a !== null && b && Number.isFinite(b) && b > 0 ? Number((a / b).toFixed(3)) : null;
+  const h = hubFigures.fixedRate;
+  const b = bareFigures.fixedRate;
+  const hm = hubFigures.memory;
+  const bm = bareFigures.memory;
+  const result = {
+    workload: 'connect',
+    machine: machine(),
+    parameters: {
+      sockets: SOCKETS,
+      rate: RATE,
+      capacitySockets: CAPACITY_SOCKETS,
+      capacityInFlight: IN_FLIGHT,
+      swarmProcs: PROCS,
+      traders,
+      socketsPerTrader: PER_TRADER,
+      warmupSockets: WARMUP_SOCKETS,
+      settleMs: SETTLE_MS,
+      timeoutMs: TIMEOUT_MS,
+      database: adminUrl ? 'postgres' : 'pglite',
+      transport: 'websocket',
+      hubReadyOn: 'sync',
+      bareReadyOn: 'connect',
+    },
+    baseline: { bareRelay: bareFigures },
+    hub: hubFigures,
+    ratio: {
+      handshakesPerSecond: ratio(h.handshakesPerSecond, b.handshakesPerSecond),
+      rssPerConnection: ratio(hm.rssPerConnectionBytes, bm.rssPerConnectionBytes),
+      heapPerConnection: ratio(hm.heapPerConnectionBytes, bm.heapPerConnectionBytes),
+      handshakesPerSecondCapacity:
+        'connected' in hubFigures.capacity && 'connected' in bareFigures.capacity
+          ? ratio(hubFigures.capacity.handshakesPerSecond, bareFigures.capacity.handshakesPerSecond)
+          : null,
+    },
+    targets: {
+      'no failure': h.failed === 0,
+      // an open loop cannot go faster than offered: kept up = within 2% of the offered rate
+      [`>= ${RATE} handshakes/s (kept up: >= 98% of offered)`]: h.handshakesPerSecond >= 0.98 * RATE,
+      '<= 20 KB RSS per connection': (hm.rssPerConnectionBytes ?? Number.POSITIVE_INFINITY) <= 20 * 1024,
+    },
+  };
+  const kb = (n: number | null) => (n === null ? '-' : (n / 1024).toFixed(1));
+  const mb = (n: number) => (n / 2 ** 20).toFixed(1);
+  const cap = (f: typeof hubFigures.capacity) =>
+    'connected' in f ? `${f.handshakesPerSecond}/s, ${f.failed} failed` : 'skipped';
+  const capLat = (f: typeof hubFigures.capacity) =>
+    'connected' in f ? `${f.ready.p50ms} / ${f.ready.p99ms}` : '-';
+  const capCpu = (f: typeof hubFigures.capacity) =>
+    'connected' in f ? `${f.cpu.server} / ${f.cpu.swarms} (pg ${f.cpu.postgres})` : '-';
+  printTable([
+    {
+      figure: `handshakes/s at ${RATE}/s offered`,
+      hub: h.handshakesPerSecond,
+      bare: b.handshakesPerSecond,
+      ratio: result.ratio.handshakesPerSecond ?? '-',
+    },
+    {
+      figure: 'connected / failed',
+      hub: `${h.connected} / ${h.failed}`,
+      bare: `${b.connected} / ${b.failed}`,
+      ratio: '',
+    },
+    {
+      figure: 'handshake (connect) p50 / p99 ms',
+      hub: `${h.handshake.p50ms} / ${h.handshake.p99ms}`,
+      bare: `${b.handshake.p50ms} / ${b.handshake.p99ms}`,
+      ratio: '',
+    },
+    {
+      figure: 'ready (hub: sync) p50 / p99 ms',
+      hub: `${h.ready.p50ms} / ${h.ready.p99ms}`,
+      bare: `${b.ready.p50ms} / ${b.ready.p99ms}`,
+      ratio: '',
+    },
+    {
+      figure: 'RSS idle -> loaded (MiB)',
+      hub: `${mb(hm.idle.rssBytes)} -> ${mb(hm.loaded.rssBytes)}`,
+      bare: `${mb(bm.idle.rssBytes)} -> ${mb(bm.loaded.rssBytes)}`,
+      ratio: '',
+    },
+    {
+      figure: 'RSS per connection (KB)',
+      hub: kb(hm.rssPerConnectionBytes),
+      bare: kb(bm.rssPerConnectionBytes),
+      ratio: result.ratio.rssPerConnection ?? '-',
+    },
+    {
+      figure: 'heap used per connection (KB)',
+      hub: kb(hm.heapPerConnectionBytes),
+      bare: kb(bm.heapPerConnectionBytes),
+      ratio: result.ratio.heapPerConnection ?? '-',
+    },
+    {
+      figure: 'server / swarm cores while opening',
+      hub: `${h.cpu.server} / ${h.cpu.swarms} (pg ${h.cpu.postgres})`,
+      bare: `${b.cpu.server} / ${b.cpu.swarms}`,
+      ratio: '',
+    },
+    {
+      figure: `accept-queue overflows / SYN retransmits at ${RATE}/s`,
+      hub: `${h.tcp.ListenOverflows} / ${h.tcp.TCPSynRetrans}`,
+      bare: `${b.tcp.ListenOverflows} / ${b.tcp.TCPSynRetrans}`,
+      ratio: '',
+    },
+    {
+      figure: `capacity: handshakes/s, ${IN_FLIGHT} in flight`,
+      hub: cap(hubFigures.capacity),
+      bare: cap(bareFigures.capacity),
+      ratio: result.ratio.handshakesPerSecondCapacity ?? '-',
+    },
+    {
+      figure: 'capacity: ready p50 / p99 ms',
+      hub: capLat(hubFigures.capacity),
+      bare: capLat(bareFigures.capacity),
+      ratio: '',
+    },
+    {
+      figure: 'capacity: server / swarm cores',
+      hub: capCpu(hubFigures.capacity),
+      bare: capCpu(bareFigures.capacity),
+      ratio: '',
+    },
+  ]);
+  if (Object.keys(h.errors).length) console.log('hub handshake failures:', h.errors);
+  printTable(Object.entries(result.targets).map(([target, met]) => ({ target, met: met ? 'yes' : 'NO' })));
+  console.log(`saved ${await saveResult('connect', result)}`);
+}
