@@ -622,6 +622,17 @@ export interface CpuSplit {
   bench: number;
   postgres: number;
   redis: number;
+  /** the whole machine (/proc/stat, busy = all but idle and iowait) */
+  machine: number;
+  /** the machine minus the processes above: anything else running on the box meanwhile */
+  other: number;
+}
+
+/** Busy CPU seconds of the whole machine so far (/proc/stat, USER_HZ = 100). */
+async function machineBusySeconds(): Promise<number> {
+  const f = (await readFile('/proc/stat', 'utf8')).split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+  // user nice system idle iowait irq softirq steal ...: busy = user + nice + system + irq + softirq
+  return ((f[0] ?? 0) + (f[1] ?? 0) + (f[2] ?? 0) + (f[5] ?? 0) + (f[6] ?? 0)) / 100;
 }
 
 /** Starts counting CPU time of the server processes, the swarms, this process, PostgreSQL and Redis. */
@@ -642,6 +653,7 @@ export async function cpuMeter(serverPids: number[], swarms: Swarm[]): Promise<(
       bench: (me.user + me.system) / 1e6,
       postgres: await cpuSecondsOf('postgres'),
       redis: await cpuSecondsOf('redis-server'),
+      machine: await machineBusySeconds(),
     };
   };
   const a = await snap();
@@ -649,6 +661,13 @@ export async function cpuMeter(serverPids: number[], swarms: Swarm[]): Promise<(
     const b = await snap();
     const s = (b.t - a.t) / 1000;
     const cores = (x: number) => Number((x / s).toFixed(2));
+    const known =
+      b.server -
+      a.server +
+      (b.swarm - a.swarm) +
+      (b.bench - a.bench) +
+      (b.postgres - a.postgres) +
+      (b.redis - a.redis);
     return {
       seconds: Number(s.toFixed(2)),
       server: cores(b.server - a.server),
@@ -656,6 +675,8 @@ export async function cpuMeter(serverPids: number[], swarms: Swarm[]): Promise<(
       bench: cores(b.bench - a.bench),
       postgres: cores(b.postgres - a.postgres),
       redis: cores(b.redis - a.redis),
+      machine: cores(b.machine - a.machine),
+      other: cores(Math.max(0, b.machine - a.machine - known)),
     };
   };
 }

@@ -265,8 +265,8 @@ export async function run(): Promise<void> {
           'deliv/s max': f?.capacity.deliveriesPerSecond ?? '-',
           'p50/p99 ms max': p(f?.capacity.latency),
           lost: f ? f.fixedRate.lost + f.capacity.lost + (f.carriedRate?.lost ?? 0) : '-',
-          'cores srv/swarm/redis (max)': f
-            ? `${f.capacity.cpu.server} / ${f.capacity.cpu.swarms} / ${f.capacity.cpu.redis}`
+          'cores srv/swarm/redis/other (max)': f
+            ? `${f.capacity.cpu.server} / ${f.capacity.cpu.swarms} / ${f.capacity.cpu.redis} / ${f.capacity.cpu.other}`
             : '-',
         };
       }),

@@ -344,7 +344,7 @@ export async function run(): Promise<void> {
   const capLat = (f: typeof hubFigures.capacity) =>
     'connected' in f ? `${f.ready.p50ms} / ${f.ready.p99ms}` : '-';
   const capCpu = (f: typeof hubFigures.capacity) =>
-    'connected' in f ? `${f.cpu.server} / ${f.cpu.swarms} (pg ${f.cpu.postgres})` : '-';
+    'connected' in f ? `${f.cpu.server} / ${f.cpu.swarms} (pg ${f.cpu.postgres}, other ${f.cpu.other})` : '-';
   printTable([
     {
       figure: `handshakes/s at ${RATE}/s offered`,
@@ -390,8 +390,8 @@ export async function run(): Promise<void> {
     },
     {
       figure: 'server / swarm cores while opening',
-      hub: `${h.cpu.server} / ${h.cpu.swarms} (pg ${h.cpu.postgres})`,
-      bare: `${b.cpu.server} / ${b.cpu.swarms}`,
+      hub: `${h.cpu.server} / ${h.cpu.swarms} (pg ${h.cpu.postgres}, other ${h.cpu.other})`,
+      bare: `${b.cpu.server} / ${b.cpu.swarms} (pg ${b.cpu.postgres}, other ${b.cpu.other})`,
       ratio: '',
     },
     {

@@ -719,8 +719,8 @@ export async function run(): Promise<void> {
         subscribers: f.subscribers,
         'events/s max': f.capacity.eventsPerSecond,
         'p50/p99 ms max': `${f.capacity.latency.p50ms} / ${f.capacity.latency.p99ms}`,
-        'cores fixed srv/swarm/pg': `${f.fixedRate.cpu.server} / ${f.fixedRate.cpu.swarms} / ${f.fixedRate.cpu.postgres}`,
-        'cores max srv/swarm/pg': `${f.capacity.cpu.server} / ${f.capacity.cpu.swarms} / ${f.capacity.cpu.postgres}`,
+        'cores fixed srv/swarm/pg/other': `${f.fixedRate.cpu.server} / ${f.fixedRate.cpu.swarms} / ${f.fixedRate.cpu.postgres} / ${f.fixedRate.cpu.other}`,
+        'cores max srv/swarm/pg/other': `${f.capacity.cpu.server} / ${f.capacity.cpu.swarms} / ${f.capacity.cpu.postgres} / ${f.capacity.cpu.other}`,
         'event bytes': f.fixedRate.eventBytes,
         'open p99 ms': f.open.ready.p99ms,
       });

@@ -367,9 +367,9 @@ export async function run(): Promise<void> {
       ratio: '',
     },
     {
-      figure: 'cores: hub / swarm / postgres / this process',
-      quiet: `${quiet.cpu.server} / ${quiet.cpu.swarms} / ${quiet.cpu.postgres} / ${quiet.cpu.bench}`,
-      storm: `${storm.cpu.server} / ${storm.cpu.swarms} / ${storm.cpu.postgres} / ${storm.cpu.bench}`,
+      figure: 'cores: hub / swarm / postgres / this process / other',
+      quiet: `${quiet.cpu.server} / ${quiet.cpu.swarms} / ${quiet.cpu.postgres} / ${quiet.cpu.bench} / ${quiet.cpu.other}`,
+      storm: `${storm.cpu.server} / ${storm.cpu.swarms} / ${storm.cpu.postgres} / ${storm.cpu.bench} / ${storm.cpu.other}`,
       ratio: '',
     },
   ]);
