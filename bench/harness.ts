@@ -1,5 +1,6 @@
-// Pieces shared by the socket workloads (negotiate, hot-accept): throwaway databases, pgbench,
-// the bare relay process, traders, a fixed-rate dispatcher and a progress line.
+// Pieces shared by the socket workloads (negotiate, hot-accept, fanout, connect, login, cluster):
+// throwaway databases, pgbench, the bare relay process, traders, a fixed-rate dispatcher, a
+// progress line, socket swarm child processes, clock sync, and CPU, memory and kernel counters.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
