@@ -151,7 +151,7 @@ export async function runPgbench(opts: {
   seconds: number;
   defines?: Record<string, string | number>;
 }): Promise<PgbenchResult> {
-  const args = ['-n', '-M', 'extended', '-r', '-f', opts.script];
+  const args = ['-n', '-M', 'simple', '-r', '-f', opts.script];
   args.push('-c', String(opts.clients), '-j', String(opts.threads), '-T', String(opts.seconds));
   for (const [k, v] of Object.entries(opts.defines ?? {})) args.push('-D', `${k}=${v}`);
   const shown = `pgbench ${args.map((a) => (a === opts.script ? path.relative(ROOT, a) : a)).join(' ')}`;

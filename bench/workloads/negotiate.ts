@@ -20,6 +20,7 @@ import {
   type BenchDatabase,
   connectAll,
   countInto,
+  cpuMeter,
   envNumber,
   errorCode,
   execSql,
@@ -318,6 +319,7 @@ export async function negotiateOnHub(
   urls: string[],
   s: NegotiateSettings = NEGOTIATE_DEFAULTS,
   name = 'hub',
+  serverPids: number[] = [],
 ) {
   let clients: HubClient[] = [];
   try {
@@ -340,6 +342,7 @@ export async function negotiateOnHub(
     await watch.settle(warm, DELIVERY_GRACE_MS);
 
     const a = new Recorder();
+    const cpu = await cpuMeter(serverPids, []);
     const aElapsed = await closedLoop(
       `${name} phase A: closed loop, ${pairs.length} pairs`,
       closedLanes,
@@ -347,9 +350,10 @@ export async function negotiateOnHub(
       a,
       (l) => step(l, a, watch),
     );
+    const aCpu = await cpu();
     const aLost = await watch.settle(a, DELIVERY_GRACE_MS);
 
-    const closed = { seconds: aElapsed, ...phaseFigures(a, aElapsed, aLost) };
+    const closed = { seconds: aElapsed, ...phaseFigures(a, aElapsed, aLost), cpu: aCpu };
 
     // phase B at the asked rate and, when that is beyond what the hub sustains, at half its
     // closed-loop throughput: latency under a load it can carry
@@ -388,7 +392,7 @@ async function runHub(databaseUrl: string | undefined) {
   let hub: HubProcess | undefined;
   try {
     hub = await startReadyHub(hubEnv({ DATABASE_URL: databaseUrl, DATA_DIR: dataDir }));
-    const figures = await negotiateOnHub([hub.url]);
+    const figures = await negotiateOnHub([hub.url], NEGOTIATE_DEFAULTS, 'hub', [hub.child.pid!]);
     return { ...figures, hubAlive: hub.child.exitCode === null };
   } finally {
     await stopAll([hub]);
@@ -659,6 +663,10 @@ export async function run(): Promise<void> {
     { figure: 'relay ack p50 / p99 / p99.9, closed loop (ms)', value: p3(relay.closedLoop.service) },
     { figure: 'hub delivery p50 / p99, closed loop (ms)', value: p2(hubA.delivery) },
     { figure: 'relay delivery p50 / p99, closed loop (ms)', value: p2(relay.closedLoop.delivery) },
+    {
+      figure: 'CPU cores, closed loop: hub / postgres / clients / machine',
+      value: `${hubA.cpu.server} / ${hubA.cpu.postgres} / ${hubA.cpu.bench} / ${hubA.cpu.machine}`,
+    },
   ];
   hubFigures.fixedRate.forEach((f, i) => {
     const r = relay.fixedRate[i]!;

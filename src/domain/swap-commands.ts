@@ -46,12 +46,13 @@ export async function propose(
   listingId: string,
   terms: Terms,
 ): Promise<SwapView> {
-  const listing = await uow.listings.lock(listingId);
-  if (!listing) throw new HubError('NOT_FOUND', 'No such listing');
+  const locked = await uow.listings.lockForProposal(listingId, actorId);
+  if (!locked) throw new HubError('NOT_FOUND', 'No such listing');
+  const { listing } = locked;
   if (!isTradable(listing, uow.now, uow.rules.gateLeadMs)) throw notTradable(listing);
   if (listing.ownerId === actorId) throw new HubError('SELF_SWAP', 'You cannot propose on your own listing');
   checkVolume(listing, terms.volumeWh);
-  if (await uow.swaps.hasOpen(listingId, actorId)) {
+  if (locked.hasOpen) {
     throw new HubError('CONFLICT', 'You already have an open swap on this listing');
   }
   const supply = listing.side === 'supply';
@@ -86,10 +87,9 @@ async function lockListingThenSwap(
   uow: UnitOfWork,
   swapId: string,
 ): Promise<{ listing: Listing; swap: Swap }> {
-  const listing = await uow.listings.lockOfSwap(swapId);
-  const swap = listing && (await uow.swaps.lock(swapId));
-  if (!listing || !swap) throw new HubError('NOT_FOUND', 'No such swap');
-  return { listing, swap };
+  const locked = await uow.swaps.lockWithListing(swapId);
+  if (!locked) throw new HubError('NOT_FOUND', 'No such swap');
+  return locked;
 }
 
 const offerOf = (s: Swap, authorId: string, note = '') => ({
@@ -152,14 +152,15 @@ export async function accept(
   checkVolume(listing, swap.volumeWh);
   const availableWh = listing.availableWh - swap.volumeWh;
   const after = changed(listing, { availableWh, status: availableWh === 0n ? 'filled' : 'active' }, uow.now);
+  // only the open swaps that no longer fit are locked and voided; the others keep trading. They
+  // are read before the writes, so all the writes go out in one statement at commit.
+  const misfits = await uow.swaps.lockOpenOfListing(listing.id, availableWh, swap.id);
   await uow.listings.update(after);
   await uow.swaps.update(t.swap);
   uow.emit(swapEvent(t.event, t.swap));
   uow.emit(listingEvent(after.status === 'filled' ? 'listing.closed' : 'listing.updated', after));
-  // only the open swaps that no longer fit are locked and voided; the others keep trading
   const reason = after.status === 'filled' ? 'listing_filled' : 'insufficient_volume';
-  for (const other of await uow.swaps.lockOpenOfListing(listing.id, availableWh))
-    await voidSwap(uow, other, reason);
+  for (const other of misfits) await voidSwap(uow, other, reason);
   return swapView(t.swap);
 }
 

@@ -18,8 +18,14 @@ export interface ListingRepo {
   insert(listing: Listing): Promise<void>;
   /** reads and locks the listing for the rest of the transaction */
   lock(id: string): Promise<Listing | undefined>;
-  /** locks the listing of a swap (one round trip) */
-  lockOfSwap(swapId: string): Promise<Listing | undefined>;
+  /**
+   * reads and locks the listing, and tells whether `proposerId` has an open swap on it (as of the
+   * read; a race past it meets the one-open-swap constraint when the command commits)
+   */
+  lockForProposal(
+    id: string,
+    proposerId: string,
+  ): Promise<{ listing: Listing; hasOpen: boolean } | undefined>;
   update(listing: Listing): Promise<void>;
   /** active listings whose gate has closed by `cutoff`, locked; rows other nodes hold are skipped */
   lockGateClosed(cutoff: Date, limit: number): Promise<Listing[]>;
@@ -29,19 +35,23 @@ export interface ListingRepo {
 export interface SwapRepo {
   insert(swap: Swap, offer: Offer): Promise<void>;
   lock(id: string): Promise<Swap | undefined>;
+  /** locks a swap and its listing in one round trip, the listing first */
+  lockWithListing(id: string): Promise<{ listing: Listing; swap: Swap } | undefined>;
   update(swap: Swap): Promise<void>;
   addOffer(offer: Offer): Promise<void>;
-  /** whether this user already has an open swap on this listing */
-  hasOpen(listingId: string, initiatorId: string): Promise<boolean>;
-  /** the open swaps of a listing, locked (the listing is locked first); only those above `overWh` if given */
-  lockOpenOfListing(listingId: string, overWh?: bigint): Promise<Swap[]>;
+  /**
+   * the open swaps of a listing, locked (the listing is locked first); only those above `overWh`
+   * if given, and never `exceptId`
+   */
+  lockOpenOfListing(listingId: string, overWh?: bigint, exceptId?: string): Promise<Swap[]>;
   /** open swaps past their deadline, locked; rows other nodes hold are skipped */
   lockExpired(now: Date, limit: number): Promise<Swap[]>;
 }
 
 /**
  * What a command handler works with: the repositories of one transaction and an event sink. The
- * changes and the events emitted commit together or not at all.
+ * changes and the events emitted commit together or not at all. Writes may reach the database
+ * later than their call (with the next read or at commit), never out of order.
  */
 export interface UnitOfWork {
   now: Date;

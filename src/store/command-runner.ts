@@ -1,11 +1,12 @@
 import { createHash } from 'node:crypto';
-import { QueryTypes, type Sequelize, type Transaction, UniqueConstraintError } from 'sequelize';
+import { QueryTypes, type Sequelize, UniqueConstraintError } from 'sequelize';
 import { HubError } from '../domain/errors.js';
 import type { EventDraft } from '../domain/events.js';
 import type { MarketRules, UnitOfWork } from '../domain/unit-of-work.js';
 import { eventsInsert } from './event-log.js';
 import { listingRepo } from './listing-repo.js';
-import { swapRepo } from './swap-repo.js';
+import { Session } from './session.js';
+import { SWAP_CONSTRAINT_ERRORS, swapRepo } from './swap-repo.js';
 
 /** One command of one user; `key` is its requestId or Idempotency-Key. */
 export interface CommandRequest {
@@ -38,6 +39,14 @@ export function canonicalJson(value: unknown): string {
 const hashPayload = (command: string, payload: unknown) =>
   createHash('sha256').update(command).update('\0').update(canonicalJson(payload)).digest();
 
+/** A constraint a concurrent command tripped, as the answer the losing command gets. */
+function raced(err: unknown): unknown {
+  const constraint =
+    err instanceof UniqueConstraintError ? (err.parent as { constraint?: string }).constraint : undefined;
+  const answer = constraint ? SWAP_CONSTRAINT_ERRORS[constraint] : undefined;
+  return answer ? answer() : err;
+}
+
 interface StoredAnswer {
   command: string;
   payload_hash: Buffer;
@@ -46,7 +55,7 @@ interface StoredAnswer {
 
 /**
  * Runs domain commands: one transaction holding the changes, their events (the outbox) and the
- * idempotency record with the answer. A repeated key returns the stored answer and does nothing.
+ * idempotency record with the answer (see Session for how few round trips that takes). A repeated key returns the stored answer and does nothing.
  * `committed` is told after each commit that appended events, so the relay publishes at once.
  */
 export class CommandRunner {
@@ -66,7 +75,7 @@ export class CommandRunner {
   }
 
   async run<R>(req: CommandRequest, fn: (uow: UnitOfWork) => Promise<R>): Promise<R> {
-    if (req.key === undefined) return this.transact(fn);
+    if (req.key === undefined) return this.system(fn);
     const hash = hashPayload(req.command, req.payload);
     const answer = { userId: req.userId, key: req.key, command: req.command, hash };
     try {
@@ -79,13 +88,15 @@ export class CommandRunner {
         const winner = await this.storedAnswer(req.userId, req.key);
         if (winner) return this.replay<R>(winner, req.command, hash);
       }
-      throw err;
+      throw raced(err);
     }
   }
 
   /** A command of the hub itself (sweeps): no user, no idempotency key. */
   system<R>(fn: (uow: UnitOfWork) => Promise<R>): Promise<R> {
-    return this.transact(fn);
+    return this.transact(fn).catch((err) => {
+      throw raced(err);
+    });
   }
 
   private async transact<R>(
@@ -94,19 +105,23 @@ export class CommandRunner {
   ): Promise<R> {
     const events: EventDraft[] = [];
     const began = performance.now();
-    const result = await this.sequelize.transaction(async (transaction) => {
+    const session = new Session(this.sequelize);
+    let result: R;
+    try {
       const now = new Date();
       const uow: UnitOfWork = {
         now,
         rules: this.rules,
-        listings: listingRepo(this.sequelize, transaction),
-        swaps: swapRepo(this.sequelize, transaction),
+        listings: listingRepo(session),
+        swaps: swapRepo(session),
         emit: (e) => void events.push(e),
       };
-      const out = await fn(uow);
-      await this.finish(transaction, now, events, answer && { ...answer, response: out });
-      return out;
-    });
+      result = await fn(uow);
+      await this.finish(session, now, events, answer && { ...answer, response: result });
+    } catch (err) {
+      await session.rollback();
+      throw err;
+    }
     this.observer?.transactionSeconds.observe((performance.now() - began) / 1000);
     if (events.length) {
       this.observer?.eventsAppended.inc(events.length);
@@ -115,9 +130,12 @@ export class CommandRunner {
     return result;
   }
 
-  /** The events and the idempotency record, in one statement: one round trip before COMMIT. */
+  /**
+   * The command's pending writes, its events and its idempotency record, in one statement sent
+   * with the COMMIT; the whole command when it read nothing.
+   */
   private async finish(
-    transaction: Transaction,
+    session: Session,
     at: Date,
     events: EventDraft[],
     answer?: { userId: string; key: string; command: string; hash: Buffer; response: unknown },
@@ -126,6 +144,7 @@ export class CommandRunner {
     const bind: unknown[] = events.length ? [at] : [];
     const parts: string[] = [];
     if (events.length) parts.push(eventsInsert(events, bind));
+    parts.push(...session.take(bind));
     if (answer) {
       bind.push(answer.userId, answer.key, answer.command, answer.hash, JSON.stringify(answer.response));
       const p = bind.length;
@@ -134,9 +153,7 @@ export class CommandRunner {
          VALUES ($${p - 4}, $${p - 3}, $${p - 2}, $${p - 1}, $${p}::jsonb)`,
       );
     }
-    if (parts.length === 0) return;
-    const sql = parts.length === 2 ? `WITH outbox AS (${parts[0]}) ${parts[1]}` : parts[0]!;
-    await this.sequelize.query(sql, { bind, transaction });
+    await session.commit(parts, bind);
   }
 
   private async storedAnswer(userId: string, key: string): Promise<StoredAnswer | undefined> {

@@ -1,5 +1,5 @@
-import { QueryTypes, type Sequelize, type Transaction } from 'sequelize';
 import type { Listing, ListingRepo } from '../domain/unit-of-work.js';
+import type { Session } from './session.js';
 
 /** A listings row as PostgreSQL returns it (bigint as text). */
 export interface ListingRow {
@@ -45,53 +45,71 @@ export function toListing(r: ListingRow): Listing {
   };
 }
 
-/** The listings of one transaction. */
-export function listingRepo(sequelize: Sequelize, transaction: Transaction): ListingRepo {
-  const rows = (sql: string, bind: unknown[]) =>
-    sequelize.query<ListingRow>(sql, { bind, transaction, type: QueryTypes.SELECT });
+/** `columns` of `alias` as `<alias>_<column>`, to read two tables' rows from one result. */
+export function prefixed(columns: string, alias: string): string {
+  return columns
+    .split(',')
+    .map((c) => `${alias}.${c.trim()} AS ${alias}_${c.trim()}`)
+    .join(', ');
+}
+
+/** The row of `alias` out of a result read with `prefixed`. */
+export function unprefixed<R>(row: Record<string, unknown>, alias: string): R {
+  const out: Record<string, unknown> = {};
+  const p = `${alias}_`;
+  for (const k in row) if (k.startsWith(p)) out[k.slice(p.length)] = row[k];
+  return out as R;
+}
+
+/** The listings of one command. */
+export function listingRepo(session: Session): ListingRepo {
+  const rows = (sql: string, bind: unknown[]) => session.read<ListingRow>(sql, bind);
   return {
     async insert(l) {
-      await sequelize.query(
+      await session.write(
+        `listings:${l.id}`,
         `INSERT INTO listings (${LISTING_COLUMNS})
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`,
-        {
-          bind: [
-            l.id,
-            l.ownerId,
-            l.side,
-            l.energyType,
-            l.volumeWh.toString(),
-            l.availableWh.toString(),
-            l.priceE4.toString(),
-            l.currency,
-            l.deliveryStart,
-            l.deliveryEnd,
-            l.zone,
-            l.description,
-            l.status,
-            l.version,
-            l.createdAt,
-            l.updatedAt,
-          ],
-          transaction,
-        },
+        [
+          l.id,
+          l.ownerId,
+          l.side,
+          l.energyType,
+          l.volumeWh.toString(),
+          l.availableWh.toString(),
+          l.priceE4.toString(),
+          l.currency,
+          l.deliveryStart,
+          l.deliveryEnd,
+          l.zone,
+          l.description,
+          l.status,
+          l.version,
+          l.createdAt,
+          l.updatedAt,
+        ],
       );
     },
     async lock(id) {
       const [row] = await rows(`SELECT ${LISTING_COLUMNS} FROM listings WHERE id = $1 FOR UPDATE`, [id]);
       return row && toListing(row);
     },
-    async lockOfSwap(swapId) {
-      const [row] = await rows(
-        `SELECT ${LISTING_COLUMNS} FROM listings WHERE id = (SELECT listing_id FROM swaps WHERE id = $1) FOR UPDATE`,
-        [swapId],
+    async lockForProposal(id, proposerId) {
+      // the open-swap check reads the statement's snapshot, taken before a wait for the lock: a
+      // proposal committed meanwhile is caught by swaps_open_per_proposer_key instead
+      const [row] = await session.read<ListingRow & { has_open: boolean }>(
+        `SELECT ${LISTING_COLUMNS}, EXISTS (SELECT 1 FROM swaps s
+           WHERE s.listing_id = listings.id AND s.initiator_id = $2 AND s.status = 'open') AS has_open
+         FROM listings WHERE id = $1 FOR UPDATE`,
+        [id, proposerId],
       );
-      return row && toListing(row);
+      return row && { listing: toListing(row), hasOpen: row.has_open };
     },
     async update(l) {
-      await sequelize.query(
+      await session.write(
+        `listings:${l.id}`,
         'UPDATE listings SET available_wh = $2, status = $3, version = $4, updated_at = $5 WHERE id = $1',
-        { bind: [l.id, l.availableWh.toString(), l.status, l.version, l.updatedAt], transaction },
+        [l.id, l.availableWh.toString(), l.status, l.version, l.updatedAt],
       );
     },
     async lockGateClosed(cutoff, limit) {

@@ -1,6 +1,8 @@
-import { QueryTypes, type Sequelize, type Transaction } from 'sequelize';
+import { HubError } from '../domain/errors.js';
 import type { Offer, Swap } from '../domain/swap.js';
 import type { SwapRepo } from '../domain/unit-of-work.js';
+import { LISTING_COLUMNS, type ListingRow, prefixed, toListing, unprefixed } from './listing-repo.js';
+import type { Session } from './session.js';
 
 export interface SwapRow {
   id: string;
@@ -60,65 +62,66 @@ const changing = (s: Swap) => [
   s.updatedAt,
 ];
 
-/** The swaps and offers of one transaction. */
-export function swapRepo(sequelize: Sequelize, transaction: Transaction): SwapRepo {
-  const rows = (sql: string, bind: unknown[]) =>
-    sequelize.query<SwapRow>(sql, { bind, transaction, type: QueryTypes.SELECT });
-  const exec = (sql: string, bind: unknown[]) => sequelize.query(sql, { bind, transaction });
+/** Violations of swap constraints a command can meet in a race, as the answer it gets. */
+export const SWAP_CONSTRAINT_ERRORS: Record<string, () => HubError> = {
+  swaps_open_per_proposer_key: () =>
+    new HubError('CONFLICT', 'You already have an open swap on this listing'),
+};
+
+/** The swaps and offers of one command. */
+export function swapRepo(session: Session): SwapRepo {
+  const rows = (sql: string, bind: unknown[]) => session.read<SwapRow>(sql, bind);
   const addOffer = (o: Offer) =>
-    exec(
+    session.write(
+      `offers:${o.swapId}:${o.round}`,
       `INSERT INTO offers (swap_id, round, author_id, volume_wh, price_e4, note, created_at)
        VALUES ($1, $2, $3, $4, $5, $6, $7)`,
       [o.swapId, o.round, o.authorId, o.volumeWh.toString(), o.priceE4.toString(), o.note, o.createdAt],
     );
   return {
     async insert(s, offer) {
-      // the swap and its first offer in one statement
-      await exec(
-        `WITH swap AS (
-           INSERT INTO swaps (id, listing_id, initiator_id, recipient_id, buyer_id, seller_id, created_at, ${CHANGING})
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16))
-         INSERT INTO offers (swap_id, round, author_id, volume_wh, price_e4, note, created_at)
-         VALUES ($1, $9, $17, $11, $12, $18, $7)`,
-        [
-          s.id,
-          s.listingId,
-          s.initiatorId,
-          s.recipientId,
-          s.buyerId,
-          s.sellerId,
-          s.createdAt,
-          ...changing(s),
-          offer.authorId,
-          offer.note,
-        ],
+      // with its first offer: both go out in the command's next statement
+      await session.write(
+        `swaps:${s.id}`,
+        `INSERT INTO swaps (id, listing_id, initiator_id, recipient_id, buyer_id, seller_id, created_at, ${CHANGING})
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`,
+        [s.id, s.listingId, s.initiatorId, s.recipientId, s.buyerId, s.sellerId, s.createdAt, ...changing(s)],
       );
+      await addOffer(offer);
     },
     async lock(id) {
       const [r] = await rows(`SELECT ${SWAP_COLUMNS} FROM swaps WHERE id = $1 FOR UPDATE`, [id]);
       return r && toSwap(r);
     },
+    async lockWithListing(id) {
+      // FOR UPDATE OF l, s locks in that order (PostgreSQL locks the row marks in the order of the
+      // OF list): the listing before the swap, as on every other path (docs/swaps.md)
+      const [r] = await session.read<Record<string, unknown>>(
+        `SELECT ${prefixed(LISTING_COLUMNS, 'l')}, ${prefixed(SWAP_COLUMNS, 's')}
+         FROM swaps s JOIN listings l ON l.id = s.listing_id
+         WHERE s.id = $1 FOR UPDATE OF l, s`,
+        [id],
+      );
+      return (
+        r && { listing: toListing(unprefixed<ListingRow>(r, 'l')), swap: toSwap(unprefixed<SwapRow>(r, 's')) }
+      );
+    },
     async update(s) {
-      await exec(`UPDATE swaps SET (${CHANGING}) = ($2, $3, $4, $5, $6, $7, $8, $9, $10) WHERE id = $1`, [
-        s.id,
-        ...changing(s),
-      ]);
+      await session.write(
+        `swaps:${s.id}`,
+        `UPDATE swaps SET (${CHANGING}) = ($2, $3, $4, $5, $6, $7, $8, $9, $10) WHERE id = $1`,
+        [s.id, ...changing(s)],
+      );
     },
     async addOffer(o) {
       await addOffer(o);
     },
-    async hasOpen(listingId, initiatorId) {
-      const found = await rows(
-        `SELECT id FROM swaps WHERE listing_id = $1 AND initiator_id = $2 AND status = 'open'`,
-        [listingId, initiatorId],
-      );
-      return found.length > 0;
-    },
-    async lockOpenOfListing(listingId, overWh) {
+    async lockOpenOfListing(listingId, overWh, exceptId) {
       const found = await rows(
         `SELECT ${SWAP_COLUMNS} FROM swaps WHERE listing_id = $1 AND status = 'open' AND volume_wh > $2
+           AND id IS DISTINCT FROM $3::uuid
          ORDER BY id FOR UPDATE`,
-        [listingId, (overWh ?? 0n).toString()],
+        [listingId, (overWh ?? 0n).toString(), exceptId ?? null],
       );
       return found.map(toSwap);
     },

@@ -86,6 +86,27 @@ describe('accept is atomic and never oversells', () => {
     for (const c of [owner, ...buyers]) c.close();
   });
 
+  test('concurrent proposals of one trader on one listing: one opens, the others are CONFLICT', async () => {
+    const owner = await trader(node.url, 'owner');
+    const buyer = await trader(node.url, 'eager');
+    const listing = await owner.createListing(listingInput({ volumeKwh: '100' }));
+    const outcomes = await Promise.allSettled(
+      Array.from({ length: 12 }, () =>
+        buyer.propose({ listingId: listing.id, volumeKwh: '1', pricePerKwh: '0.1' }),
+      ),
+    );
+    expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(1);
+    for (const o of outcomes)
+      if (o.status === 'rejected') expect((o.reason as HubClientError).code).toBe('CONFLICT');
+    const db = await one<{ swaps: string; events: string }>(
+      `SELECT (SELECT count(*) FROM swaps WHERE listing_id = $1)::text AS swaps,
+              (SELECT count(*) FROM events WHERE type = 'swap.proposed' AND data->>'listingId' = $2)::text AS events`,
+      [listing.id, listing.id],
+    );
+    expect(db).toEqual({ swaps: '1', events: '1' });
+    for (const c of [owner, buyer]) c.close();
+  });
+
   test('a retried accept with the same requestId after a dropped connection takes effect once', async () => {
     const owner = await trader(node.url, 'owner');
     const buyer = await trader(node.url, 'buyer');

@@ -1,0 +1,158 @@
+import { QueryTypes, type Sequelize, Transaction } from 'sequelize';
+
+interface PendingWrite {
+  /** the row it writes ("table:id"), so a second write of one row is not merged with the first */
+  row: string;
+  sql: string;
+  bind: unknown[];
+}
+
+/** Bind values of the writes sent together, well below PostgreSQL's 65,535 per statement. */
+const MAX_BATCH_VALUES = 20_000;
+
+/** `$n` placeholders of `sql` moved up by `offset`. */
+const shift = (sql: string, offset: number) =>
+  offset === 0 ? sql : sql.replace(/\$(\d+)/g, (_m, n: string) => `$${Number(n) + offset}`);
+
+/**
+ * Statements as one statement: all but the last become data-modifying CTEs, which PostgreSQL
+ * always runs to completion, whether the last statement reads them or not.
+ */
+export function oneStatement(parts: string[]): string {
+  if (parts.length === 1) return parts[0]!;
+  const ctes = parts.slice(0, -1).map((p, i) => `w${i} AS (${p})`);
+  return `WITH ${ctes.join(', ')} ${parts[parts.length - 1]}`;
+}
+
+/** Sequelize's Transaction, as far as a Session drives it by hand. */
+interface ManualTransaction {
+  begin(): Promise<void>;
+  prepareEnvironment(useCls: boolean): Promise<void>;
+  finished?: string;
+  cleanup(): void;
+}
+
+/**
+ * The database as one command sees it, with as few round trips as the command allows:
+ * - the transaction begins at the command's first read, and its START TRANSACTION travels with
+ *   that read; a command that only writes needs none: its writes, events and answer are one
+ *   statement, atomic on its own;
+ * - writes wait and go out together, in the statement before the next read or in the command's
+ *   final statement with its events, which carries the COMMIT with it.
+ * A read sees every earlier write of the command, as it would have without the buffering. The
+ * statements that carry START TRANSACTION or COMMIT go as one simple-protocol query, their values
+ * inlined by Sequelize's escaping; all others bind their values (docs/decisions.md, "Round trips
+ * of a command").
+ */
+export class Session {
+  private tx: Transaction | undefined;
+  private beginning: Promise<Transaction> | undefined;
+  /** whether START TRANSACTION has been sent */
+  private open = false;
+  private pending: PendingWrite[] = [];
+  private pendingValues = 0;
+
+  constructor(readonly sequelize: Sequelize) {}
+
+  /** the transaction, if the command has begun one */
+  get transaction(): Transaction | undefined {
+    return this.tx;
+  }
+
+  /** A connection of the pool for the transaction; START TRANSACTION is left to the first statement. */
+  private begin(): Promise<Transaction> {
+    this.beginning ??= (async () => {
+      const t = new Transaction(this.sequelize, {});
+      const manual = t as unknown as ManualTransaction;
+      manual.begin = async () => {};
+      await manual.prepareEnvironment(false);
+      this.tx = t;
+      return t;
+    })();
+    return this.beginning;
+  }
+
+  /** `$n` placeholders replaced by their values as SQL literals. */
+  private inline(sql: string, bind: unknown[]): string {
+    return sql.replace(/\$(\d+)/g, (_m, n: string) => this.sequelize.escape(bind[Number(n) - 1] as string));
+  }
+
+  /** One statement in the transaction; the first one carries START TRANSACTION. */
+  private async send<T extends object>(sql: string, bind: unknown[], select: boolean): Promise<T[]> {
+    const transaction = await this.begin();
+    const type = select ? QueryTypes.SELECT : QueryTypes.RAW;
+    if (this.open) return (await this.sequelize.query(sql, { bind, transaction, type })) as T[];
+    this.open = true;
+    return (await this.sequelize.query(`START TRANSACTION; ${this.inline(sql, bind)}`, {
+      transaction,
+      type,
+    })) as T[];
+  }
+
+  /** Rows of a read in the command's transaction (begun now if need be), after its pending writes. */
+  async read<T extends object>(sql: string, bind: unknown[]): Promise<T[]> {
+    await this.flush();
+    return this.send<T>(sql, bind, true);
+  }
+
+  /** A write of `row`, sent with the next statement. A row written twice is written in order. */
+  async write(row: string, sql: string, bind: unknown[]): Promise<void> {
+    if (this.pending.some((w) => w.row === row) || this.pendingValues + bind.length > MAX_BATCH_VALUES) {
+      await this.flush();
+    }
+    this.pending.push({ row, sql, bind });
+    this.pendingValues += bind.length;
+  }
+
+  /**
+   * The pending writes as statements numbered after `bind`'s values, which they append to it;
+   * they are no longer pending.
+   */
+  take(bind: unknown[]): string[] {
+    const parts = this.pending.map((w) => {
+      const sql = shift(w.sql, bind.length);
+      bind.push(...w.bind);
+      return sql;
+    });
+    this.pending = [];
+    this.pendingValues = 0;
+    return parts;
+  }
+
+  private async flush(): Promise<void> {
+    if (this.pending.length === 0) return;
+    const bind: unknown[] = [];
+    const parts = this.take(bind);
+    await this.send(oneStatement(parts), bind, false);
+  }
+
+  /**
+   * Commits the command with `parts` (from `take`) as its last statement: with COMMIT in the same
+   * round trip inside a transaction, or alone (atomic by itself) when the command read nothing.
+   */
+  async commit(parts: string[], bind: unknown[]): Promise<void> {
+    const t = this.tx;
+    if (!t) {
+      if (parts.length) await this.sequelize.query(oneStatement(parts), { bind });
+      return;
+    }
+    if (parts.length === 0) {
+      await t.commit();
+      return;
+    }
+    const sql = `${this.open ? '' : 'START TRANSACTION; '}${this.inline(oneStatement(parts), bind)}; COMMIT`;
+    this.open = true;
+    await this.sequelize.query(sql, { transaction: t });
+    // committed by the query itself: the connection goes back to the pool
+    const manual = t as unknown as ManualTransaction;
+    manual.finished = 'commit';
+    manual.cleanup();
+  }
+
+  /** Ends a begun transaction without its changes; never throws (the connection is released). */
+  async rollback(): Promise<void> {
+    const t = this.tx ?? (await this.beginning?.catch(() => undefined));
+    if (!t || (t as unknown as ManualTransaction).finished) return;
+    await t.rollback().catch(() => {});
+  }
+}
