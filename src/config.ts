@@ -79,6 +79,8 @@ const envSchema = z.object({
   ARGON2_TIME_COST: int(1, 100).default(2),
   /** @default 1 */
   ARGON2_PARALLELISM: int(1, 64).default(1),
+  /** argon2 hashes and verifications running at once on a node, the others queued; @default 1 */
+  ARGON2_CONCURRENCY: int(1, 64).default(1),
   /** comma-separated origins allowed for CORS and the Socket.IO handshake, besides the hub's own */
   CORS_ORIGINS: origins.default([]),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

@@ -76,6 +76,7 @@ export function createHub(config: Config, options: HubOptions = {}): Hub {
       memoryKib: config.ARGON2_MEMORY_KIB,
       timeCost: config.ARGON2_TIME_COST,
       parallelism: config.ARGON2_PARALLELISM,
+      concurrency: config.ARGON2_CONCURRENCY,
     });
 
     const tokens = new TokenService({

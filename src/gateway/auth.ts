@@ -4,7 +4,7 @@ import type { Accounts } from '../domain/auth/accounts.js';
 import { HubError } from '../domain/errors.js';
 import { requestIdInput } from '../domain/schemas.js';
 import { toHubError } from '../errors.js';
-import type { CommandRouter } from './commands.js';
+import type { CommandRouter, CommandSpec } from './commands.js';
 import type { HubServer, HubSocket } from './server.js';
 
 export const userRoom = (userId: string) => `u:${userId}`;
@@ -19,9 +19,23 @@ export interface SocketAuthSettings {
   closing(): boolean;
 }
 
+/** built once: a zod schema costs kilobytes, and there may be tens of thousands of sockets */
+const refreshInput = z.strictObject({
+  token: z.string().min(1).max(4096),
+  requestId: requestIdInput.optional(),
+});
+
+/** Most a timer may wait (setTimeout's limit is 2^31 - 1 ms); longer waits are re-armed. */
+const MAX_DELAY = 2 ** 31 - 1;
+
+const refuse = (next: (err?: Error) => void, e: HubError) =>
+  next(Object.assign(new Error(e.code), { data: e.toJSON() }));
+
 /**
  * JWT on every socket for its whole life: verified at the handshake, warned with `auth:expiring`
  * ahead of expiry, closed after expiry plus grace unless `auth:refresh` brings a new token.
+ * Each socket holds one timer at a time (the warning, then the closing), and the listeners and
+ * the auth:refresh handler are shared by every socket: a connection costs as little as it can.
  */
 export function installSocketAuth(
   io: HubServer,
@@ -30,30 +44,52 @@ export function installSocketAuth(
   log: Logger,
   commands: CommandRouter,
 ): { connected(socket: HubSocket): void } {
-  const timers = new Map<string, NodeJS.Timeout[]>();
+  /** the one pending expiry timer of each socket, by socket id */
+  const timers = new Map<string, NodeJS.Timeout>();
 
   const clear = (socket: HubSocket) => {
-    for (const t of timers.get(socket.id) ?? []) clearTimeout(t);
-    timers.delete(socket.id);
+    const t = timers.get(socket.id);
+    if (t !== undefined) {
+      clearTimeout(t);
+      timers.delete(socket.id);
+    }
   };
+  function onDisconnect(this: HubSocket) {
+    clear(this);
+  }
 
+  const arm = (socket: HubSocket, fire: (socket: HubSocket) => void, at: number) => {
+    timers.set(socket.id, setTimeout(fire, Math.min(MAX_DELAY, Math.max(0, at - Date.now())), socket));
+  };
+  // The deadlines are read from socket.data when a timer fires, so a refresh only re-arms.
+  const warnAt = (expiresAt: number, from: number) => {
+    const left = expiresAt - from;
+    // warn a fifth of the remaining life ahead, at most a minute
+    return from + Math.max(0, left - Math.min(60_000, left / 5));
+  };
+  const closeAt = (socket: HubSocket) => socket.data.expiresAt + settings.graceMs;
+  const warn = (socket: HubSocket) => {
+    timers.delete(socket.id);
+    if (!socket.connected) return;
+    const { warnDueAt, expiresAt } = socket.data as Clock;
+    if (Date.now() < warnDueAt) return arm(socket, warn, warnDueAt); // a wait longer than MAX_DELAY
+    socket.emit('auth:expiring', { expiresAt: new Date(expiresAt).toISOString() });
+    arm(socket, close, closeAt(socket));
+  };
+  const close = (socket: HubSocket) => {
+    timers.delete(socket.id);
+    if (!socket.connected) return;
+    const at = closeAt(socket);
+    if (Date.now() < at) return arm(socket, close, at);
+    socket.disconnect(true);
+  };
+  /** (re)starts the expiry clock from now and the token's expiry */
   const schedule = (socket: HubSocket) => {
     clear(socket);
-    const { expiresAt } = socket.data;
-    const left = expiresAt - Date.now();
-    // warn a fifth of the remaining life ahead, at most a minute
-    const warnIn = Math.max(0, left - Math.min(60_000, left / 5));
-    timers.set(socket.id, [
-      setTimeout(
-        () => socket.emit('auth:expiring', { expiresAt: new Date(expiresAt).toISOString() }),
-        warnIn,
-      ),
-      setTimeout(() => socket.disconnect(true), Math.max(0, left + settings.graceMs)),
-    ]);
+    const due = warnAt(socket.data.expiresAt, Date.now());
+    (socket.data as Clock).warnDueAt = due;
+    arm(socket, warn, due);
   };
-
-  const refuse = (next: (err?: Error) => void, e: HubError) =>
-    next(Object.assign(new Error(e.code), { data: e.toJSON() }));
 
   io.use((socket, next) => {
     if (settings.closing()) {
@@ -89,30 +125,34 @@ export function installSocketAuth(
   // a login that ends (logout, refresh-token reuse) closes its sockets on every node
   accounts.onLoginRevoked = (familyId) => io.in(loginRoom(familyId)).disconnectSockets(true);
 
+  const refresh: CommandSpec<typeof refreshInput, { accessExpiresAt: string }> = {
+    limited: false,
+    schema: refreshInput,
+    async run({ token }, socket) {
+      const claims = await accounts.authenticate(token);
+      if (claims.userId !== socket.data.userId) {
+        throw new HubError('FORBIDDEN', 'The token belongs to another user');
+      }
+      if (claims.familyId !== socket.data.familyId) {
+        void socket.leave(loginRoom(socket.data.familyId));
+        void socket.join(loginRoom(claims.familyId));
+      }
+      socket.data.familyId = claims.familyId;
+      socket.data.expiresAt = claims.expiresAt;
+      if (socket.connected) schedule(socket);
+      return { accessExpiresAt: new Date(claims.expiresAt).toISOString() };
+    },
+  };
+
   /** joins the user's rooms, starts the expiry clock and answers auth:refresh */
   const connected = (socket: HubSocket) => {
     void socket.join([userRoom(socket.data.userId), loginRoom(socket.data.familyId)]);
     schedule(socket);
-    socket.on('disconnect', () => clear(socket));
-
-    commands.on(socket, 'auth:refresh', {
-      limited: false,
-      schema: z.strictObject({ token: z.string().min(1).max(4096), requestId: requestIdInput.optional() }),
-      async run({ token }) {
-        const claims = await accounts.authenticate(token);
-        if (claims.userId !== socket.data.userId) {
-          throw new HubError('FORBIDDEN', 'The token belongs to another user');
-        }
-        if (claims.familyId !== socket.data.familyId) {
-          void socket.leave(loginRoom(socket.data.familyId));
-          void socket.join(loginRoom(claims.familyId));
-        }
-        socket.data.familyId = claims.familyId;
-        socket.data.expiresAt = claims.expiresAt;
-        schedule(socket);
-        return { accessExpiresAt: new Date(claims.expiresAt).toISOString() };
-      },
-    });
+    socket.on('disconnect', onDisconnect);
+    commands.on(socket, 'auth:refresh', refresh);
   };
   return { connected };
 }
+
+/** socket.data plus when the current token's warning is due (kept on the socket, not in a closure) */
+type Clock = HubSocket['data'] & { warnDueAt: number };

@@ -33,18 +33,17 @@ export function installConnections(io: HubServer, deps: ConnectionDeps): void {
     next(Object.assign(new Error(e.code), { data: e.toJSON() }));
   });
 
+  // one listener and one replay context for every socket: a connection should cost little memory
+  const gauge = deps.metrics.sockets;
+  const closed = () => gauge.dec();
+  const replayDeps = { delivery: deps.delivery, events: deps.events, max: deps.replayMax, log: deps.log };
   io.on('connection', (socket) => {
-    deps.metrics.sockets.inc();
-    socket.once('disconnect', () => deps.metrics.sockets.dec());
+    gauge.inc();
+    socket.once('disconnect', closed);
     deps.delivery.open(socket);
     deps.auth.connected(socket);
     registerMarketHandlers(socket, deps.market, deps.commands);
     const lastEventId = parseLastEventId((socket.handshake.auth as Record<string, unknown>).lastEventId);
-    void replay(socket, lastEventId === 'invalid' ? undefined : lastEventId, {
-      delivery: deps.delivery,
-      events: deps.events,
-      max: deps.replayMax,
-      log: deps.log,
-    });
+    void replay(socket, lastEventId === 'invalid' ? undefined : lastEventId, replayDeps);
   });
 }

@@ -1,5 +1,6 @@
 import { QueryTypes, type Sequelize, UniqueConstraintError } from 'sequelize';
 import type { AccountStore, SpendResult, User } from '../domain/auth/accounts.js';
+import { handshakeReads } from './event-log.js';
 
 interface UserRow {
   id: string;
@@ -20,6 +21,8 @@ const toUser = (r: UserRow): User => ({
 export function createAccountStore(sequelize: Sequelize): AccountStore {
   const select = <T extends object>(sql: string, bind: unknown[]) =>
     sequelize.query<T>(sql, { bind, type: QueryTypes.SELECT });
+
+  const handshake = handshakeReads(sequelize);
 
   return {
     async createUser(u) {
@@ -113,12 +116,7 @@ export function createAccountStore(sequelize: Sequelize): AccountStore {
       return known?.family_id;
     },
 
-    async isFamilyRevoked(familyId) {
-      const rows = await select<{ one: number }>(
-        'SELECT 1 AS one FROM refresh_tokens WHERE family_id = $1 AND revoked_at IS NOT NULL LIMIT 1',
-        [familyId],
-      );
-      return rows.length > 0;
-    },
+    // asked by every handshake: batched with the other handshakes' reads (event-log.ts)
+    isFamilyRevoked: (familyId) => handshake.familyRevoked(familyId),
   };
 }

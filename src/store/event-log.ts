@@ -1,5 +1,6 @@
 import { QueryTypes, type Sequelize } from 'sequelize';
 import type { EventDraft, EventType, StoredEvent } from '../domain/events.js';
+import { isUuidText, ReadBatcher } from './read-batcher.js';
 
 /**
  * The outbox. An event id is (transaction id << 16) + its position in the transaction, so ids
@@ -99,6 +100,58 @@ export async function latestUserEventId(sequelize: Sequelize, userId: string): P
   return BigInt(row?.id ?? '0');
 }
 
+/** The two reads of every socket handshake. */
+export interface HandshakeReads {
+  /** whether a token of the login `familyId` was revoked (logout, refresh-token reuse) */
+  familyRevoked(familyId: string): Promise<boolean>;
+  /** the newest event addressed to `userId` below the horizon, or 0 */
+  latestUserEventId(userId: string): Promise<bigint>;
+}
+
+/**
+ * Every handshake checks its login is not revoked (before the socket is accepted) and, without a
+ * lastEventId, looks up the user's newest event (after it joined its rooms). The reads asked for
+ * together go in one statement of both kinds (ReadBatcher: always a statement sent after the
+ * read was asked for, so a revocation committed before the handshake and an event below the
+ * horizon after the join are seen): under load one round trip serves many handshakes.
+ */
+const HANDSHAKE_READS_SQL = `WITH h AS (SELECT ${HORIZON} AS horizon)
+  SELECT 'r' || f AS k, '1' AS v FROM unnest($1::text[]) AS f
+  WHERE EXISTS (SELECT 1 FROM refresh_tokens WHERE family_id = f::uuid AND revoked_at IS NOT NULL)
+  UNION ALL
+  SELECT 'l' || u, GREATEST(
+    (SELECT max(id) FROM events, h WHERE user_a = u::uuid AND id < h.horizon),
+    (SELECT max(id) FROM events, h WHERE user_b = u::uuid AND id < h.horizon))::text
+  FROM unnest($2::text[]) AS u`;
+
+const handshakeReadsOf = new WeakMap<Sequelize, HandshakeReads>();
+
+/** The handshake reads over `sequelize`, one batcher per database shared by its users. */
+export function handshakeReads(sequelize: Sequelize): HandshakeReads {
+  let reads = handshakeReadsOf.get(sequelize);
+  if (reads) return reads;
+  // keys: 'r' + family id, 'l' + user id (both uuids: the prefix letter cannot be confused)
+  const batch = new ReadBatcher<string, bigint>(async (keys) => {
+    const families: string[] = [];
+    const users: string[] = [];
+    for (const k of keys) (k[0] === 'r' ? families : users).push(k.slice(1));
+    const rows = await sequelize.query<{ k: string; v: string | null }>(HANDSHAKE_READS_SQL, {
+      bind: [families, users],
+      type: QueryTypes.SELECT,
+    });
+    const values = new Map<string, bigint>();
+    for (const r of rows) if (r.v !== null) values.set(r.k, BigInt(r.v));
+    return values;
+  }, 0n);
+  reads = {
+    // an id that is no uuid names no row (and must not fail the batch's ::uuid cast)
+    familyRevoked: async (familyId) => isUuidText(familyId) && (await batch.get(`r${familyId}`)) !== 0n,
+    latestUserEventId: async (userId) => (isUuidText(userId) ? batch.get(`l${userId}`) : 0n),
+  };
+  handshakeReadsOf.set(sequelize, reads);
+  return reads;
+}
+
 /** Reading a user's stream: what replay and GET /events need from the log. */
 export interface EventReader {
   userEvents(userId: string, afterId: bigint, limit: number): Promise<StoredEvent[]>;
@@ -106,9 +159,11 @@ export interface EventReader {
 }
 
 export function eventReader(sequelize: Sequelize): EventReader {
+  const handshake = handshakeReads(sequelize);
   return {
     userEvents: (userId, afterId, limit) => readUserEvents(sequelize, userId, afterId, limit),
-    latestUserEventId: (userId) => latestUserEventId(sequelize, userId),
+    // asked by every connection without lastEventId: batched with the handshakes' revocation checks
+    latestUserEventId: (userId) => handshake.latestUserEventId(userId),
   };
 }
 
