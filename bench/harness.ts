@@ -210,6 +210,8 @@ export function hubEnv(extra: Record<string, string | undefined> = {}): Record<s
   for (const [k, v] of Object.entries(extra)) if (v !== undefined) env[k] = v;
   // e.g. BENCH_HUB_NODE_OPTIONS="--import=/path/to/profiler.mjs" to see where the hub's time goes
   if (process.env.BENCH_HUB_NODE_OPTIONS) env.NODE_OPTIONS = process.env.BENCH_HUB_NODE_OPTIONS;
+  // the hub's pool size, to try another than its default
+  if (process.env.BENCH_HUB_POOL_MAX) env.DATABASE_POOL_MAX = process.env.BENCH_HUB_POOL_MAX;
   return env;
 }
 

@@ -21,15 +21,18 @@ export async function connectRedis(url: string): Promise<RedisClients> {
   const where = describe(url);
   let started = false;
   let lastError: unknown;
-  const make = () =>
+  const make = (pipelined: boolean) =>
     new Redis(url, {
       lazyConnect: true,
+      // commands issued in one tick (a relay batch's publishes, many commands' rate limits) share
+      // one write; not for the subscriber
+      enableAutoPipelining: pipelined,
       connectTimeout: 3_000,
       maxRetriesPerRequest: 2,
       // at start-up one failure is final; once running, retry forever, at most every 2 s
       retryStrategy: (times) => (started ? Math.min(times * 100, 2_000) : null),
     });
-  const clients = [make(), make(), make()] as const;
+  const clients = [make(true), make(true), make(false)] as const;
   for (const c of clients) {
     // outages are reported by /readyz, not as log noise
     c.on('error', (err) => {

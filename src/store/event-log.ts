@@ -54,16 +54,37 @@ export function toStoredEvent(r: EventRow): StoredEvent {
 const EVENT_COLUMNS = 'id, type, at, user_a, user_b, data';
 const AS_TEXT = 'id::text AS id, type, at, user_a, user_b, data';
 
-/** Every event after $1 below the horizon, ascending, at most $2. */
-export const READ_LOG_SQL = `SELECT ${AS_TEXT} FROM events WHERE events.id > $1 AND events.id < ${HORIZON}
-  ORDER BY events.id LIMIT $2`;
+/**
+ * Every event after $1 below the horizon, ascending, at most $2; each row also tells whether
+ * committed events wait at or above the horizon (an older transaction is still running). With no
+ * event to read, one row of nulls carries that flag.
+ */
+export const READ_LOG_SQL = `WITH h AS (SELECT ${HORIZON} AS horizon),
+  batch AS (SELECT ${EVENT_COLUMNS} FROM events, h WHERE events.id > $1 AND events.id < h.horizon
+            ORDER BY events.id LIMIT $2)
+  SELECT b.id::text AS id, b.type, b.at, b.user_a, b.user_b, b.data,
+    EXISTS (SELECT 1 FROM events, h WHERE events.id >= h.horizon) AS held
+  FROM (SELECT 1) AS one LEFT JOIN batch b ON true ORDER BY b.id`;
 
-export async function readLog(sequelize: Sequelize, afterId: bigint, limit: number): Promise<StoredEvent[]> {
-  const rows = await sequelize.query<EventRow>(READ_LOG_SQL, {
+/** A read of the log: the events, and whether more are committed but held back by the horizon. */
+export interface LogRead {
+  events: StoredEvent[];
+  held: boolean;
+}
+
+export function toLogRead(rows: (EventRow & { held: boolean })[]): LogRead {
+  return {
+    events: rows.filter((r) => r.id !== null).map(toStoredEvent),
+    held: rows[0]?.held ?? false,
+  };
+}
+
+export async function readLog(sequelize: Sequelize, afterId: bigint, limit: number): Promise<LogRead> {
+  const rows = await sequelize.query<EventRow & { held: boolean }>(READ_LOG_SQL, {
     bind: [afterId.toString(), limit],
     type: QueryTypes.SELECT,
   });
-  return rows.map(toStoredEvent);
+  return toLogRead(rows);
 }
 
 /**

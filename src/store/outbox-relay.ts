@@ -2,7 +2,7 @@ import pg from 'pg';
 import type { Logger } from 'pino';
 import { QueryTypes, type Sequelize } from 'sequelize';
 import type { StoredEvent } from '../domain/events.js';
-import { type EventRow, READ_LOG_SQL, readLog, toStoredEvent } from './event-log.js';
+import { type EventRow, READ_LOG_SQL, readLog, toLogRead } from './event-log.js';
 
 /** Advisory lock naming the relay's leadership. */
 const RELAY_LOCK = 7_263_110_003;
@@ -38,7 +38,8 @@ export class OutboxRelay {
   private timer: NodeJS.Timeout | undefined;
   private running = false;
   private kicked = false;
-  private lastKick = 0;
+  /** the wait before the next look while events are held back by the horizon; 0 when none are */
+  private heldRetryMs = 0;
   private stopped = false;
   private readonly batch: number;
   private readonly idleMs: number;
@@ -66,7 +67,6 @@ export class OutboxRelay {
   /** New events were committed: publish them now rather than at the next poll. */
   kick(): void {
     this.kicked = true;
-    this.lastKick = Date.now();
     if (!this.running) this.schedule(0);
   }
 
@@ -91,11 +91,18 @@ export class OutboxRelay {
       if (!this.isLeader) await this.elect();
       if (this.isLeader) {
         this.kicked = false;
-        const published = await this.publishBatch();
+        const { published, held } = await this.publishBatch();
         if (published === this.batch || this.kicked) next = 0;
-        // an older transaction may still hold the horizon back: look again soon after a kick
-        else if (Date.now() - this.lastKick < this.idleMs) next = 2;
-        else next = this.idleMs;
+        else if (held) {
+          // committed events wait behind an older transaction; it kicks when it ends, and this
+          // covers one that does not (a transaction of another database on the server): look
+          // again soon, then less and less often
+          this.heldRetryMs = Math.min(this.idleMs, this.heldRetryMs ? this.heldRetryMs * 2 : 2);
+          next = this.heldRetryMs;
+        } else {
+          this.heldRetryMs = 0;
+          next = this.idleMs;
+        }
       }
     } catch (err) {
       this.opts.log.warn({ err }, 'outbox relay pass failed; retrying');
@@ -106,23 +113,29 @@ export class OutboxRelay {
     this.schedule(next);
   }
 
-  private async publishBatch(): Promise<number> {
+  private async publishBatch(): Promise<{ published: number; held: boolean }> {
     // the leader reads on its own session, so the relay never waits for (or holds) a pool connection
     const session = this.leaderSession;
-    const events =
+    const { events, held } =
       session === 'single-node' || session === undefined
         ? await readLog(this.opts.sequelize, this.cursor, this.batch)
-        : (await session.query<EventRow>(READ_LOG_SQL, [this.cursor.toString(), this.batch])).rows.map(
-            toStoredEvent,
+        : toLogRead(
+            (
+              await session.query<EventRow & { held: boolean }>(READ_LOG_SQL, [
+                this.cursor.toString(),
+                this.batch,
+              ])
+            ).rows,
           );
-    if (events.length === 0) return 0;
-    if (!this.opts.publish(events)) return 0; // delivery is not possible now; keep the position
+    if (events.length === 0) return { published: 0, held };
+    // delivery is not possible now; keep the position
+    if (!this.opts.publish(events)) return { published: 0, held: false };
     this.cursor = events[events.length - 1]!.id;
     const save = 'UPDATE outbox_cursor SET last_id = $1 WHERE name = $2 AND last_id < $1';
     const bind = [this.cursor.toString(), 'relay'];
     if (this.leaderSession === 'single-node') await this.opts.sequelize.query(save, { bind });
     else await (this.leaderSession as pg.Client).query(save, bind);
-    return events.length;
+    return { published: events.length, held };
   }
 
   private async elect() {
