@@ -10,8 +10,10 @@ import {
   freshDatabase,
   hubEnv,
   listingInput,
+  metricHistogramDelta,
   progress,
   registerTraders,
+  scrapeMetrics,
   startReadyHub,
   stopAll,
 } from '../harness.js';
@@ -61,6 +63,7 @@ export async function run(): Promise<void> {
     // warm-up, then the measured run at a fixed offered rate (each step is one propose and one withdraw)
     await fixedRate({ rate: rate / 2, seconds: 2, workers: lanes, run: (l) => step(l), drainMs: 5000 });
     recording = true;
+    const before = await Promise.all([a, b].map((h) => scrapeMetrics(h.url)));
     const line = progress(`delivery at ${rate} commands/s`);
     const outcome = await fixedRate({
       rate: rate / 2,
@@ -72,6 +75,13 @@ export async function run(): Promise<void> {
     });
     line.done();
     await new Promise((r) => setTimeout(r, 500));
+    const after = await Promise.all([a, b].map((h) => scrapeMetrics(h.url)));
+    // inside each hub: a command from arrival to answer, and its transaction
+    const hubSide = ['A', 'B'].map((node, i) => ({
+      node,
+      commandMs: metricHistogramDelta(before[i]!, after[i]!, 'hub_command_duration_seconds'),
+      transactionMs: metricHistogramDelta(before[i]!, after[i]!, 'hub_transaction_duration_seconds'),
+    }));
 
     const same = summary(hist.same);
     const cross = summary(hist.cross);
@@ -80,6 +90,7 @@ export async function run(): Promise<void> {
       machine: machine(),
       parameters: { pairs, offeredCommandsPerSecond: rate, seconds, nodes: 2 },
       outcome,
+      hubSide,
       sameNode: same,
       crossNode: cross,
       ratio: {
@@ -94,6 +105,10 @@ export async function run(): Promise<void> {
       { figure: 'delivery p99 cross node (ms)', value: cross.p99ms },
       { figure: 'ratio cross : same (p50 / p99)', value: `${result.ratio.p50} / ${result.ratio.p99}` },
       { figure: 'samples (same / cross)', value: `${same.count} / ${cross.count}` },
+      ...hubSide.map((h) => ({
+        figure: `node ${h.node}: command / transaction mean ms (p99 bucket)`,
+        value: `${h.commandMs.meanMs} (${h.commandMs.p99UpToMs}) / ${h.transactionMs.meanMs} (${h.transactionMs.p99UpToMs})`,
+      })),
     ]);
     console.log(`saved ${await saveResult('delivery', result)}`);
   } finally {
