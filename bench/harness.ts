@@ -210,8 +210,10 @@ export function hubEnv(extra: Record<string, string | undefined> = {}): Record<s
   for (const [k, v] of Object.entries(extra)) if (v !== undefined) env[k] = v;
   // e.g. BENCH_HUB_NODE_OPTIONS="--import=/path/to/profiler.mjs" to see where the hub's time goes
   if (process.env.BENCH_HUB_NODE_OPTIONS) env.NODE_OPTIONS = process.env.BENCH_HUB_NODE_OPTIONS;
-  // the hub's pool size, to try another than its default
-  if (process.env.BENCH_HUB_POOL_MAX) env.DATABASE_POOL_MAX = process.env.BENCH_HUB_POOL_MAX;
+  // any other hub setting, to try another value: BENCH_HUB_DATABASE_POOL_MAX=20 sets DATABASE_POOL_MAX
+  for (const [k, v] of Object.entries(process.env)) {
+    if (k.startsWith('BENCH_HUB_') && k !== 'BENCH_HUB_NODE_OPTIONS' && v !== undefined) env[k.slice(10)] = v;
+  }
   return env;
 }
 

@@ -99,6 +99,8 @@ const envSchema = z.object({
   SWEEP_INTERVAL_MS: int(50, 600_000).default(1000),
   /** events replayed at most on one reconnect before `sync.truncated`; @default 1000 */
   REPLAY_MAX: int(1, 100_000).default(1000),
+  /** the relay reads the log at most once per this many ms after commits: fewer reads, later delivery; @default 2 */
+  RELAY_GATHER_MS: int(0, 1000).default(2),
   /** login/register attempts per IP per minute; @default 100 */
   AUTH_RATE_IP_PER_MINUTE: int(1, 1_000_000).default(100),
   /** failed logins per email per 15 minutes; @default 10 */

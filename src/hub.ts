@@ -131,7 +131,14 @@ export function createHub(config: Config, options: HubOptions = {}): Hub {
       corsOrigins: config.CORS_ORIGINS,
     });
     io = gateway;
-    const live = startLiveDelivery(gateway, { db, redis, events, metrics, log });
+    const live = startLiveDelivery(gateway, {
+      db,
+      redis,
+      events,
+      metrics,
+      log,
+      gatherMs: config.RELAY_GATHER_MS,
+    });
     relay = live.relay;
     announceCommit = live.announceCommit;
     commands = new CommandRouter({

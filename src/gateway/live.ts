@@ -22,14 +22,23 @@ export interface LiveDelivery {
  */
 export function startLiveDelivery(
   gateway: HubServer,
-  deps: { db: Database; redis?: RedisClients; events: EventReader; metrics: HubMetrics; log: Logger },
+  deps: {
+    db: Database;
+    redis?: RedisClients;
+    events: EventReader;
+    metrics: HubMetrics;
+    log: Logger;
+    /** see OutboxRelay's gatherMs */
+    gatherMs?: number;
+  },
 ): LiveDelivery {
-  const { db, redis, events, metrics, log } = deps;
+  const { db, redis, events, metrics, log, gatherMs } = deps;
   const delivery = new Delivery(gateway, metrics);
   const relay = new OutboxRelay({
     sequelize: db.sequelize,
     databaseUrl: db.embedded ? undefined : db.url,
     log,
+    gatherMs,
     // with Redis away a broadcast would reach this node only: hold the position until it is back
     publish: (batch) => {
       if (redis && redis.pub.status !== 'ready') return false;

@@ -21,6 +21,8 @@ export interface RelayOptions {
   batch?: number;
   /** poll interval when nothing kicks it; @default 100 */
   idleMs?: number;
+  /** least time between two reads after kicks, so commits close together share a read; @default 2 */
+  gatherMs?: number;
   /** how often a follower tries to become leader; @default 1000 */
   electionMs?: number;
 }
@@ -40,6 +42,8 @@ export class OutboxRelay {
   private kicked = false;
   /** the wait before the next look while events are held back by the horizon; 0 when none are */
   private heldRetryMs = 0;
+  private lastRead = Number.NEGATIVE_INFINITY;
+  private readonly gatherMs: number;
   private stopped = false;
   private readonly batch: number;
   private readonly idleMs: number;
@@ -49,6 +53,7 @@ export class OutboxRelay {
     this.batch = opts.batch ?? 500;
     this.idleMs = opts.idleMs ?? 100;
     this.electionMs = opts.electionMs ?? 1000;
+    this.gatherMs = opts.gatherMs ?? 2;
   }
 
   get isLeader(): boolean {
@@ -67,7 +72,8 @@ export class OutboxRelay {
   /** New events were committed: publish them now rather than at the next poll. */
   kick(): void {
     this.kicked = true;
-    if (!this.running) this.schedule(0);
+    // commits in quick succession share one read: at most one read per gatherMs
+    if (!this.running) this.schedule(Math.max(0, this.lastRead + this.gatherMs - performance.now()));
   }
 
   async stop(): Promise<void> {
@@ -92,7 +98,8 @@ export class OutboxRelay {
       if (this.isLeader) {
         this.kicked = false;
         const { published, held } = await this.publishBatch();
-        if (published === this.batch || this.kicked) next = 0;
+        if (published === this.batch) next = 0;
+        else if (this.kicked) next = this.gatherMs;
         else if (held) {
           // committed events wait behind an older transaction; it kicks when it ends, and this
           // covers one that does not (a transaction of another database on the server): look
@@ -116,6 +123,7 @@ export class OutboxRelay {
   private async publishBatch(): Promise<{ published: number; held: boolean }> {
     // the leader reads on its own session, so the relay never waits for (or holds) a pool connection
     const session = this.leaderSession;
+    this.lastRead = performance.now();
     const { events, held } =
       session === 'single-node' || session === undefined
         ? await readLog(this.opts.sequelize, this.cursor, this.batch)
