@@ -152,6 +152,7 @@ export async function run(): Promise<void> {
     seconds: SECONDS,
     warmup: 1,
     lanes: LANES,
+    closedLanes: LANES,
     // the first run (hub, 1 node) fixes the rate for all four
     rates: (closed) => {
       negRate ??= Math.max(1, Math.round(closed / 2));

@@ -5,7 +5,7 @@
 // database and Redis; buyers are spread over both, the owner is on node 1. Baseline in the same
 // run: pgbench replaying the hub's accept transaction on one hot row (bench/sql/accept.sql).
 // Env: BENCH_BUYERS (200), BENCH_VOLUME_KWH (500), BENCH_PROPOSE_KWH (3), BENCH_ROUNDS (3),
-// BENCH_SECONDS (pgbench duration, 10), BENCH_PG_CLIENTS (8), DATABASE_URL, REDIS_URL.
+// BENCH_SECONDS (pgbench duration, 10), BENCH_PG_CLIENTS (the hub nodes' pools, 20), DATABASE_URL, REDIS_URL.
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -40,7 +40,12 @@ const VOLUME_KWH = envNumber('BENCH_VOLUME_KWH', 500);
 const PROPOSE_KWH = envNumber('BENCH_PROPOSE_KWH', 3);
 const ROUNDS = Math.floor(envNumber('BENCH_ROUNDS', 3));
 const SECONDS = envNumber('BENCH_SECONDS', 10);
-const PG_CLIENTS = Math.floor(envNumber('BENCH_PG_CLIENTS', 8));
+/** the hub's database concurrency per node: its pool (DATABASE_POOL_MAX, 10 unless BENCH_HUB_DATABASE_POOL_MAX) */
+const HUB_POOL = Math.floor(envNumber('BENCH_HUB_DATABASE_POOL_MAX', 10));
+/** pgbench at the hub's concurrency: the pools of both nodes (with Redis) */
+const PG_CLIENTS = Math.floor(
+  envNumber('BENCH_PG_CLIENTS', process.env.DATABASE_URL && process.env.REDIS_URL ? 2 * HUB_POOL : HUB_POOL),
+);
 /** open swaps on the hot listing in the second pgbench run: about the average an accept of the burst sees */
 const PG_OPEN_SWAPS = 100;
 const FINAL_EVENT_TIMEOUT_MS = 10_000;
@@ -382,7 +387,7 @@ export async function run(): Promise<void> {
       rounds: ROUNDS,
       nodes: hub.nodes,
       database: adminUrl ? 'postgres' : 'pglite',
-      hubPoolMaxPerNode: 10,
+      hubPoolMaxPerNode: HUB_POOL,
       pgbenchClients: PG_CLIENTS,
       pgbenchSeconds: SECONDS,
     },

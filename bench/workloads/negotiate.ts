@@ -1,5 +1,5 @@
 // negotiate: N traders in pairs run create listing -> propose -> counter -> accept over their
-// sockets. Phase A: closed loop (one negotiation in flight per pair), committed commands/s and ack
+// sockets. Phase A: closed loop (BENCH_CLOSED_LANES negotiations in flight per pair, 4), committed commands/s and ack
 // latency of every command. Phase B: commands at a fixed offered rate, ack latency from the
 // scheduled send time. Delivery latency: from sending propose/counter/accept to the counterparty
 // receiving the matching swap.* event, in this process. Baselines in the same run: the bare relay
@@ -7,7 +7,7 @@
 // propose (bench/sql/propose.sql) at the hub's database concurrency.
 // Env: BENCH_CLIENTS (100), BENCH_SECONDS (10), BENCH_RATE (1000; when the hub's closed-loop
 // throughput is well below it, phase B also runs at half that throughput), BENCH_WARMUP_SECONDS (2),
-// BENCH_LANES (negotiations in flight per pair at the fixed rate, 4), BENCH_PG_CLIENTS (8),
+// BENCH_LANES (negotiations in flight per pair at the fixed rate, 4), BENCH_PG_CLIENTS (the hub's pool, 10),
 // DATABASE_URL (unset: the hub runs PGlite and the pgbench baseline is skipped).
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -47,7 +47,11 @@ const SECONDS = envNumber('BENCH_SECONDS', 10);
 const RATE = envNumber('BENCH_RATE', 1000);
 const WARMUP = envNumber('BENCH_WARMUP_SECONDS', 2);
 const LANES = Math.floor(envNumber('BENCH_LANES', 4));
-const PG_CLIENTS = Math.floor(envNumber('BENCH_PG_CLIENTS', 8));
+const CLOSED_LANES = Math.max(1, Math.floor(envNumber('BENCH_CLOSED_LANES', 4)));
+/** the hub's database concurrency: its pool (DATABASE_POOL_MAX, 10 unless BENCH_HUB_DATABASE_POOL_MAX) */
+const HUB_POOL = Math.floor(envNumber('BENCH_HUB_DATABASE_POOL_MAX', 10));
+/** pgbench at the same concurrency as the hub's pool */
+const PG_CLIENTS = Math.floor(envNumber('BENCH_PG_CLIENTS', HUB_POOL));
 const ACK_TIMEOUT_MS = 20_000;
 /** how long to wait after a phase for its last deliveries before counting the rest as lost */
 const DELIVERY_GRACE_MS = 3_000;
@@ -63,6 +67,8 @@ export interface NegotiateSettings {
   warmup: number;
   /** negotiations in flight per pair at a fixed rate */
   lanes: number;
+  /** negotiations in flight per pair in the closed loop (and for the bare relay, messages) */
+  closedLanes: number;
   /** the fixed rates of phase B, given the closed-loop throughput of phase A */
   rates(closedLoopPerSecond: number): number[];
 }
@@ -72,6 +78,7 @@ export const NEGOTIATE_DEFAULTS: NegotiateSettings = {
   seconds: SECONDS,
   warmup: WARMUP,
   lanes: LANES,
+  closedLanes: CLOSED_LANES,
   rates: fixedRates,
 };
 
@@ -336,7 +343,9 @@ export async function negotiateOnHub(
     const pairs: Pair[] = [];
     for (let i = 0; i < clients.length; i += 2) pairs.push({ seller: clients[i]!, buyer: clients[i + 1]! });
 
-    const closedLanes: Lane[] = pairs.map((pair) => ({ pair, step: 'create' }));
+    const closedLanes: Lane[] = pairs.flatMap((pair) =>
+      Array.from({ length: s.closedLanes }, () => ({ pair, step: 'create' as Step })),
+    );
     const warm = new Recorder();
     await closedLoop(`${name} warm-up`, closedLanes, s.warmup, warm, (l) => step(l, warm, watch));
     await watch.settle(warm, DELIVERY_GRACE_MS);
@@ -504,7 +513,7 @@ export async function negotiateOnRelay(
           lanes.push({ a: clients[i]!, b: clients[i + 1]!, listingId: randomUUID(), turn: false });
       return lanes;
     };
-    const closedLanes = lanesOf(1);
+    const closedLanes = lanesOf(s.closedLanes);
     const warm = new Recorder();
     await closedLoop(`${name} warm-up`, closedLanes, s.warmup, warm, (l) => relaySend(l, warm, waiting));
     await settle(warm);
@@ -628,8 +637,9 @@ export async function run(): Promise<void> {
       rate: RATE,
       fixedRates: rates,
       lanesPerPairAtFixedRate: LANES,
+      lanesPerPairClosedLoop: CLOSED_LANES,
       database: adminUrl ? 'postgres' : 'pglite',
-      hubPoolMax: 10,
+      hubPoolMax: HUB_POOL,
       pgbenchClients: PG_CLIENTS,
       ackTimeoutMs: ACK_TIMEOUT_MS,
       transport: 'websocket',
@@ -651,7 +661,10 @@ export async function run(): Promise<void> {
   const p3 = (s: { p50ms: number; p99ms: number; p999ms: number }) => `${s.p50ms} / ${s.p99ms} / ${s.p999ms}`;
   const p2 = (s: { p50ms: number; p99ms: number }) => `${s.p50ms} / ${s.p99ms}`;
   const rows: Record<string, string | number>[] = [
-    { figure: `hub commands/s, closed loop (${CLIENTS / 2} in flight)`, value: hubA.commandsPerSecond },
+    {
+      figure: `hub commands/s, closed loop (${(CLIENTS / 2) * CLOSED_LANES} in flight)`,
+      value: hubA.commandsPerSecond,
+    },
     {
       figure: `pgbench propose.sql tps (${PG_CLIENTS} clients)`,
       value: pgbench ? (pgbench.error ? `error: ${pgbench.error}` : Math.round(pgbench.tps)) : 'skipped',

@@ -4,6 +4,9 @@ import { QueryTypes, type Sequelize } from 'sequelize';
 import type { StoredEvent } from '../domain/events.js';
 import { type EventRow, READ_LOG_SQL, readLog, toLogRead } from './event-log.js';
 
+/** The longest wait between two reads while committed events are held back by the horizon. */
+const HELD_RETRY_MAX_MS = 4;
+
 /** Advisory lock naming the relay's leadership. */
 const RELAY_LOCK = 7_263_110_003;
 
@@ -101,10 +104,10 @@ export class OutboxRelay {
         if (published === this.batch) next = 0;
         else if (this.kicked) next = this.gatherMs;
         else if (held) {
-          // committed events wait behind an older transaction; it kicks when it ends, and this
-          // covers one that does not (a transaction of another database on the server): look
-          // again soon, then less and less often
-          this.heldRetryMs = Math.min(this.idleMs, this.heldRetryMs ? this.heldRetryMs * 2 : 2);
+          // committed events wait behind an older transaction. A command's kicks when it ends;
+          // this covers one that does not (autovacuum's ANALYZE, a rollback, another database
+          // on the server): look again soon, every few ms while they wait
+          this.heldRetryMs = Math.min(HELD_RETRY_MAX_MS, this.heldRetryMs ? this.heldRetryMs * 2 : 1);
           next = this.heldRetryMs;
         } else {
           this.heldRetryMs = 0;
