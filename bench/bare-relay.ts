@@ -97,7 +97,8 @@ io.on('connection', (socket) => {
   });
 });
 
-http.listen(port, '127.0.0.1');
+// the same accept queue as the hub (LISTEN_BACKLOG's default)
+http.listen(port, '127.0.0.1', 4096);
 
 const stop = () => {
   io.close(() => {

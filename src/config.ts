@@ -101,6 +101,8 @@ const envSchema = z.object({
   REPLAY_MAX: int(1, 100_000).default(1000),
   /** the relay reads the log at most once per this many ms after commits: fewer reads, later delivery; @default 2 */
   RELAY_GATHER_MS: int(0, 1000).default(2),
+  /** connections waiting to be accepted (the kernel caps it at net.core.somaxconn); @default 4096 */
+  LISTEN_BACKLOG: int(1, 65_535).default(4096),
   /** login/register attempts per IP per minute; @default 100 */
   AUTH_RATE_IP_PER_MINUTE: int(1, 1_000_000).default(100),
   /** failed logins per email per 15 minutes; @default 10 */

@@ -175,7 +175,9 @@ export function createHub(config: Config, options: HubOptions = {}): Hub {
     if (config.SEED_DEMO) await seedDemo(db.sequelize, hasher, market, log);
 
     try {
-      await app.listen({ port: config.PORT, host: config.HOST });
+      // a deep accept queue: after a node restarts, its clients all reconnect at once, and a
+      // connection waiting in the queue beats a dropped SYN retried a second later
+      await app.listen({ port: config.PORT, host: config.HOST, backlog: config.LISTEN_BACKLOG });
     } catch (err) {
       throw new StartupError(`cannot listen on ${config.HOST}:${config.PORT}: ${reason(err)}`);
     }
