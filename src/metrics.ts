@@ -35,6 +35,13 @@ export class HubMetrics {
     registers: [this.registry],
   });
 
+  readonly acceptGroupSize = new Histogram({
+    name: 'hub_accept_group_size',
+    help: 'Accepts of one listing committed together in one transaction (group commit)',
+    buckets: [2, 4, 8, 16, 32, 64],
+    registers: [this.registry],
+  });
+
   readonly eventsAppended = new Counter({
     name: 'hub_events_appended_total',
     help: 'Events written to the outbox by this node',

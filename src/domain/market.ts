@@ -11,6 +11,14 @@ export interface CommandPort {
     req: { userId: string; command: string; key?: string; payload: unknown },
     fn: (uow: UnitOfWork) => Promise<R>,
   ): Promise<R>;
+  /** runs an accept, maybe in one transaction with other accepts of its listing; else `run` */
+  runAccept?(
+    req: { userId: string; command: string; key?: string; payload: unknown },
+    swapId: string,
+    fn: (uow: UnitOfWork) => Promise<SwapView>,
+  ): Promise<SwapView>;
+  /** told of each swap proposed or countered (its listing, for runAccept) */
+  seen?(swap: SwapView): void;
 }
 
 /**
@@ -33,10 +41,11 @@ export class Market {
   }
 
   propose(userId: string, listingId: string, terms: swaps.Terms, key?: string): Promise<SwapView> {
-    return this.commands.run(
-      { userId, command: 'swap:propose', key, payload: { listingId, ...terms } },
-      (uow) => swaps.propose(uow, userId, listingId, terms),
-    );
+    return this.commands
+      .run({ userId, command: 'swap:propose', key, payload: { listingId, ...terms } }, (uow) =>
+        swaps.propose(uow, userId, listingId, terms),
+      )
+      .then(this.saw);
   }
 
   counter(
@@ -46,17 +55,23 @@ export class Market {
     terms: swaps.Terms,
     key?: string,
   ): Promise<SwapView> {
-    return this.commands.run(
-      { userId, command: 'swap:counter', key, payload: { swapId, round, ...terms } },
-      (uow) => swaps.counter(uow, userId, swapId, round, terms),
-    );
+    return this.commands
+      .run({ userId, command: 'swap:counter', key, payload: { swapId, round, ...terms } }, (uow) =>
+        swaps.counter(uow, userId, swapId, round, terms),
+      )
+      .then(this.saw);
   }
 
   accept(userId: string, swapId: string, round: number, key?: string): Promise<SwapView> {
-    return this.commands.run({ userId, command: 'swap:accept', key, payload: { swapId, round } }, (uow) =>
-      swaps.accept(uow, userId, swapId, round),
-    );
+    const req = { userId, command: 'swap:accept', key, payload: { swapId, round } };
+    const fn = (uow: UnitOfWork) => swaps.accept(uow, userId, swapId, round);
+    return this.commands.runAccept ? this.commands.runAccept(req, swapId, fn) : this.commands.run(req, fn);
   }
+
+  private readonly saw = (swap: SwapView): SwapView => {
+    this.commands.seen?.(swap);
+    return swap;
+  };
 
   reject(userId: string, swapId: string, round: number, key?: string): Promise<SwapView> {
     return this.commands.run({ userId, command: 'swap:reject', key, payload: { swapId, round } }, (uow) =>

@@ -2,11 +2,19 @@ import { createHash } from 'node:crypto';
 import { QueryTypes, type Sequelize, UniqueConstraintError } from 'sequelize';
 import { HubError } from '../domain/errors.js';
 import type { EventDraft } from '../domain/events.js';
+import type { SwapView } from '../domain/swap.js';
 import type { MarketRules, UnitOfWork } from '../domain/unit-of-work.js';
+import { AcceptGroups } from './accept-groups.js';
 import { eventsInsert } from './event-log.js';
-import { listingRepo } from './listing-repo.js';
+import { listingRepo, writeListingUpdate } from './listing-repo.js';
 import { Session } from './session.js';
-import { SWAP_CONSTRAINT_ERRORS, swapRepo } from './swap-repo.js';
+import {
+  lockOpenOfListingExcept,
+  lockSwapsOfListing,
+  SWAP_CONSTRAINT_ERRORS,
+  swapRepo,
+  writeSwapUpdate,
+} from './swap-repo.js';
 
 /** One command of one user; `key` is its requestId or Idempotency-Key. */
 export interface CommandRequest {
@@ -47,6 +55,21 @@ function raced(err: unknown): unknown {
   return answer ? answer() : err;
 }
 
+/** The idempotency record of a command, but for its answer. */
+interface PendingAnswer {
+  userId: string;
+  key: string;
+  command: string;
+  hash: Buffer;
+}
+
+const answerOf = (req: CommandRequest & { key: string }): PendingAnswer => ({
+  userId: req.userId,
+  key: req.key,
+  command: req.command,
+  hash: hashPayload(req.command, req.payload),
+});
+
 interface StoredAnswer {
   command: string;
   payload_hash: Buffer;
@@ -59,14 +82,36 @@ interface StoredAnswer {
  * `committed` is told after each commit that appended events, so the relay publishes at once.
  */
 export class CommandRunner {
+  private readonly groups: AcceptGroups;
+
   constructor(
     private readonly sequelize: Sequelize,
     private readonly rules: MarketRules,
     private readonly committed: () => void = () => {},
-  ) {}
+  ) {
+    this.groups = new AcceptGroups(this, sequelize);
+  }
+
+  /** An accept, run in a group with the others of its listing waiting on this node (AcceptGroups). */
+  runAccept(
+    req: CommandRequest,
+    swapId: string,
+    fn: (uow: UnitOfWork) => Promise<SwapView>,
+  ): Promise<SwapView> {
+    return this.groups.accept(req, swapId, fn);
+  }
+
+  /** A swap this node proposed or countered: its accept will not need to look its listing up. */
+  seen(swap: { id: string; listingId: string }): void {
+    this.groups.remember(swap);
+  }
 
   private observer:
-    | { transactionSeconds: { observe(v: number): void }; eventsAppended: { inc(n: number): void } }
+    | {
+        transactionSeconds: { observe(v: number): void };
+        eventsAppended: { inc(n: number): void };
+        acceptGroupSize?: { observe(v: number): void };
+      }
     | undefined;
 
   /** Reports each transaction's duration and the events it appended. */
@@ -75,20 +120,126 @@ export class CommandRunner {
   }
 
   async run<R>(req: CommandRequest, fn: (uow: UnitOfWork) => Promise<R>): Promise<R> {
-    if (req.key === undefined) return this.system(fn);
-    const hash = hashPayload(req.command, req.payload);
-    const answer = { userId: req.userId, key: req.key, command: req.command, hash };
+    const { key } = req;
+    if (key === undefined) return this.system(fn);
     try {
       // No lookup first: a repeat is rare, and its transaction fails on the stored key and is rolled back.
-      return await this.transact(fn, answer);
+      return await this.transact(fn, [answerOf({ ...req, key })]);
     } catch (err) {
-      // The key was used before (a retry) or meanwhile (a concurrent retry): its answer wins, and
-      // this attempt, rolled back, did nothing.
-      if (err instanceof UniqueConstraintError || err instanceof HubError) {
-        const winner = await this.storedAnswer(req.userId, req.key);
-        if (winner) return this.replay<R>(winner, req.command, hash);
+      return this.settle<R>(req, err);
+    }
+  }
+
+  /**
+   * The answer to a command whose attempt failed and changed nothing. If its key was used before
+   * (a retry) or meanwhile (a concurrent retry), the stored answer wins; otherwise the error.
+   */
+  async settle<R>(req: CommandRequest, err: unknown): Promise<R> {
+    if (req.key !== undefined && (err instanceof UniqueConstraintError || err instanceof HubError)) {
+      const winner = await this.storedAnswer(req.userId, req.key);
+      if (winner) return this.replay<R>(winner, req.command, hashPayload(req.command, req.payload));
+    }
+    throw raced(err);
+  }
+
+  /**
+   * Accepts of swaps of one listing, in one transaction: the listing and the swaps locked once,
+   * each accept run in turn against the state the ones before it left, every write, event and
+   * answer sent with one COMMIT. An accept that is refused changes nothing and is answered its
+   * error (through `settle`); if the transaction fails as a whole, it throws and nothing of it
+   * stays. The same rules as one accept per transaction, one lock hold for many.
+   */
+  async runAccepts(
+    listingId: string,
+    accepts: { req: CommandRequest; swapId: string; fn: (uow: UnitOfWork) => Promise<SwapView> }[],
+  ): Promise<({ ok: true; value: SwapView } | { ok: false; error: unknown })[]> {
+    const began = performance.now();
+    const session = new Session(this.sequelize);
+    try {
+      const now = new Date();
+      const locked = await lockSwapsOfListing(
+        session,
+        listingId,
+        accepts.map((a) => a.swapId),
+      );
+      if (!locked) throw new Error('none of the grouped swaps is on the listing');
+      let listing = locked.listing;
+      let swaps = new Map(locked.swaps.map((s) => [s.id, s]));
+      // the open swaps any of these accepts may void: the listing can fall to available minus them all
+      const floor = listing.availableWh - locked.swaps.reduce((sum, s) => sum + s.volumeWh, 0n);
+      for (const s of await lockOpenOfListingExcept(session, listingId, floor, [...swaps.keys()]))
+        swaps.set(s.id, s);
+
+      const notInGroup = () => Promise.reject(new Error('not available to a grouped accept'));
+      const events: EventDraft[] = [];
+      const answers: (PendingAnswer & { response: unknown })[] = [];
+      const outcomes: ({ ok: true; value: SwapView } | { ok: false; error: unknown })[] = [];
+      for (const a of accepts) {
+        const mark = session.mark();
+        const flushes = session.flushes;
+        const before = { listing, swaps: new Map(swaps) };
+        const own: EventDraft[] = [];
+        const uow: UnitOfWork = {
+          now,
+          rules: this.rules,
+          emit: (e) => void own.push(e),
+          listings: {
+            insert: notInGroup,
+            lock: notInGroup,
+            lockForProposal: notInGroup,
+            lockGateClosed: notInGroup,
+            update: async (l) => {
+              listing = l;
+              await writeListingUpdate(session, l);
+            },
+          },
+          swaps: {
+            insert: notInGroup,
+            lock: notInGroup,
+            addOffer: notInGroup,
+            lockExpired: notInGroup,
+            lockWithListing: async (id) => {
+              const swap = swaps.get(id);
+              return swap && swap.listingId === listing.id ? { listing, swap } : undefined;
+            },
+            lockOpenOfListing: async (id, overWh, exceptId) =>
+              [...swaps.values()]
+                .filter(
+                  (s) =>
+                    s.listingId === id &&
+                    s.status === 'open' &&
+                    s.volumeWh > (overWh ?? 0n) &&
+                    s.id !== exceptId,
+                )
+                .sort((x, y) => (x.id < y.id ? -1 : x.id > y.id ? 1 : 0)),
+            update: async (s) => {
+              swaps.set(s.id, s);
+              await writeSwapUpdate(session, s);
+            },
+          },
+        };
+        try {
+          const value = await a.fn(uow);
+          events.push(...own);
+          if (a.req.key !== undefined)
+            answers.push({ ...answerOf({ ...a.req, key: a.req.key }), response: value });
+          outcomes.push({ ok: true, value });
+        } catch (error) {
+          // a refusal comes before any write; anything else, or writes already sent, ends the group
+          if (!(error instanceof HubError) || session.flushes !== flushes) throw error;
+          session.reset(mark);
+          listing = before.listing;
+          swaps = before.swaps;
+          outcomes.push({ ok: false, error });
+        }
       }
-      throw raced(err);
+      await this.finish(session, now, events, answers);
+      this.committedWith(began, events.length);
+      this.observer?.acceptGroupSize?.observe(accepts.length);
+      return outcomes;
+    } catch (err) {
+      await session.rollback();
+      throw err;
     }
   }
 
@@ -99,10 +250,7 @@ export class CommandRunner {
     });
   }
 
-  private async transact<R>(
-    fn: (uow: UnitOfWork) => Promise<R>,
-    answer?: { userId: string; key: string; command: string; hash: Buffer },
-  ): Promise<R> {
+  private async transact<R>(fn: (uow: UnitOfWork) => Promise<R>, answers: PendingAnswer[] = []): Promise<R> {
     const events: EventDraft[] = [];
     const began = performance.now();
     const session = new Session(this.sequelize);
@@ -117,17 +265,26 @@ export class CommandRunner {
         emit: (e) => void events.push(e),
       };
       result = await fn(uow);
-      await this.finish(session, now, events, answer && { ...answer, response: result });
+      await this.finish(
+        session,
+        now,
+        events,
+        answers.map((a) => ({ ...a, response: result })),
+      );
     } catch (err) {
       await session.rollback();
       throw err;
     }
+    this.committedWith(began, events.length);
+    return result;
+  }
+
+  private committedWith(began: number, events: number) {
     this.observer?.transactionSeconds.observe((performance.now() - began) / 1000);
-    if (events.length) {
-      this.observer?.eventsAppended.inc(events.length);
+    if (events) {
+      this.observer?.eventsAppended.inc(events);
       this.committed();
     }
-    return result;
   }
 
   /**
@@ -138,19 +295,21 @@ export class CommandRunner {
     session: Session,
     at: Date,
     events: EventDraft[],
-    answer?: { userId: string; key: string; command: string; hash: Buffer; response: unknown },
+    answers: (PendingAnswer & { response: unknown })[],
   ): Promise<void> {
     // $1 is the events' time, bound only when there are events
     const bind: unknown[] = events.length ? [at] : [];
     const parts: string[] = [];
     if (events.length) parts.push(eventsInsert(events, bind));
     parts.push(...session.take(bind));
-    if (answer) {
-      bind.push(answer.userId, answer.key, answer.command, answer.hash, JSON.stringify(answer.response));
-      const p = bind.length;
+    if (answers.length) {
+      const rows = answers.map((a) => {
+        bind.push(a.userId, a.key, a.command, a.hash, JSON.stringify(a.response));
+        const p = bind.length;
+        return `($${p - 4}, $${p - 3}, $${p - 2}, $${p - 1}, $${p}::jsonb)`;
+      });
       parts.push(
-        `INSERT INTO idempotency_keys (user_id, key, command, payload_hash, response)
-         VALUES ($${p - 4}, $${p - 3}, $${p - 2}, $${p - 1}, $${p}::jsonb)`,
+        `INSERT INTO idempotency_keys (user_id, key, command, payload_hash, response) VALUES ${rows.join(', ')}`,
       );
     }
     await session.commit(parts, bind);

@@ -61,6 +61,15 @@ export function unprefixed<R>(row: Record<string, unknown>, alias: string): R {
   return out as R;
 }
 
+/** The update of a listing's changing state, as a pending write of `session`. */
+export const writeListingUpdate = (session: Session, l: Listing) =>
+  session.write(
+    `listings:${l.id}`,
+    'UPDATE listings SET available_wh = $2, status = $3, version = $4, updated_at = $5 WHERE id = $1',
+    [l.id, l.availableWh.toString(), l.status, l.version, l.updatedAt],
+    'update',
+  );
+
 /** The listings of one command. */
 export function listingRepo(session: Session): ListingRepo {
   const rows = (sql: string, bind: unknown[]) => session.read<ListingRow>(sql, bind);
@@ -106,11 +115,7 @@ export function listingRepo(session: Session): ListingRepo {
       return row && { listing: toListing(row), hasOpen: row.has_open };
     },
     async update(l) {
-      await session.write(
-        `listings:${l.id}`,
-        'UPDATE listings SET available_wh = $2, status = $3, version = $4, updated_at = $5 WHERE id = $1',
-        [l.id, l.availableWh.toString(), l.status, l.version, l.updatedAt],
-      );
+      await writeListingUpdate(session, l);
     },
     async lockGateClosed(cutoff, limit) {
       const found = await rows(

@@ -3,9 +3,14 @@ import { QueryTypes, type Sequelize, Transaction } from 'sequelize';
 interface PendingWrite {
   /** the row it writes ("table:id"), so a second write of one row is not merged with the first */
   row: string;
+  /** an update sets a row's whole changing state, so a later update of the row replaces it */
+  kind: 'insert' | 'update';
   sql: string;
   bind: unknown[];
 }
+
+/** The pending writes at one moment, to go back to (`Session.mark`, `Session.reset`). */
+export type WriteMark = readonly PendingWrite[];
 
 /** Bind values of the writes sent together, well below PostgreSQL's 65,535 per statement. */
 const MAX_BATCH_VALUES = 20_000;
@@ -51,6 +56,8 @@ export class Session {
   private open = false;
   private pending: PendingWrite[] = [];
   private pendingValues = 0;
+  /** statements of pending writes sent so far (a flush cannot be taken back by `reset`) */
+  flushes = 0;
 
   constructor(readonly sequelize: Sequelize) {}
 
@@ -95,13 +102,37 @@ export class Session {
     return this.send<T>(sql, bind, true);
   }
 
-  /** A write of `row`, sent with the next statement. A row written twice is written in order. */
-  async write(row: string, sql: string, bind: unknown[]): Promise<void> {
-    if (this.pending.some((w) => w.row === row) || this.pendingValues + bind.length > MAX_BATCH_VALUES) {
-      await this.flush();
+  /**
+   * A write of `row`, sent with the next statement. An update of a row with an update pending
+   * replaces it (both set the row's whole changing state); any other second write of a row goes
+   * out after the first, in a later statement.
+   */
+  async write(
+    row: string,
+    sql: string,
+    bind: unknown[],
+    kind: 'insert' | 'update' = 'insert',
+  ): Promise<void> {
+    const at = this.pending.findIndex((w) => w.row === row);
+    if (at >= 0 && kind === 'update' && this.pending[at]!.kind === 'update') {
+      this.pendingValues += bind.length - this.pending[at]!.bind.length;
+      this.pending[at] = { row, kind, sql, bind };
+      return;
     }
-    this.pending.push({ row, sql, bind });
+    if (at >= 0 || this.pendingValues + bind.length > MAX_BATCH_VALUES) await this.flush();
+    this.pending.push({ row, kind, sql, bind });
     this.pendingValues += bind.length;
+  }
+
+  /** The pending writes now. */
+  mark(): WriteMark {
+    return [...this.pending];
+  }
+
+  /** Back to the pending writes of `mark` (a command of a group failed: its writes are dropped). */
+  reset(mark: WriteMark): void {
+    this.pending = [...mark];
+    this.pendingValues = mark.reduce((n, w) => n + w.bind.length, 0);
   }
 
   /**
@@ -123,6 +154,7 @@ export class Session {
     if (this.pending.length === 0) return;
     const bind: unknown[] = [];
     const parts = this.take(bind);
+    this.flushes++;
     await this.send(oneStatement(parts), bind, false);
   }
 

@@ -1,6 +1,6 @@
 import { HubError } from '../domain/errors.js';
 import type { Offer, Swap } from '../domain/swap.js';
-import type { SwapRepo } from '../domain/unit-of-work.js';
+import type { Listing, SwapRepo } from '../domain/unit-of-work.js';
 import { LISTING_COLUMNS, type ListingRow, prefixed, toListing, unprefixed } from './listing-repo.js';
 import type { Session } from './session.js';
 
@@ -62,6 +62,53 @@ const changing = (s: Swap) => [
   s.updatedAt,
 ];
 
+/** The update of a swap's changing state, as a pending write of `session`. */
+export const writeSwapUpdate = (session: Session, s: Swap) =>
+  session.write(
+    `swaps:${s.id}`,
+    `UPDATE swaps SET (${CHANGING}) = ($2, $3, $4, $5, $6, $7, $8, $9, $10) WHERE id = $1`,
+    [s.id, ...changing(s)],
+    'update',
+  );
+
+/**
+ * A listing and several of its swaps, locked in one statement (the listing first, as
+ * lockWithListing); swaps of other listings or not found are left out.
+ */
+export async function lockSwapsOfListing(
+  session: Session,
+  listingId: string,
+  swapIds: string[],
+): Promise<{ listing: Listing; swaps: Swap[] } | undefined> {
+  const rows = await session.read<Record<string, unknown>>(
+    `SELECT ${prefixed(LISTING_COLUMNS, 'l')}, ${prefixed(SWAP_COLUMNS, 's')}
+     FROM swaps s JOIN listings l ON l.id = s.listing_id
+     WHERE s.id = ANY($1::uuid[]) AND l.id = $2 FOR UPDATE OF l, s`,
+    [swapIds, listingId],
+  );
+  if (rows.length === 0) return undefined;
+  return {
+    listing: toListing(unprefixed<ListingRow>(rows[0]!, 'l')),
+    swaps: rows.map((r) => toSwap(unprefixed<SwapRow>(r, 's'))),
+  };
+}
+
+/** The open swaps of a (locked) listing above `overWh` but `exceptIds`, locked. */
+export async function lockOpenOfListingExcept(
+  session: Session,
+  listingId: string,
+  overWh: bigint,
+  exceptIds: string[],
+): Promise<Swap[]> {
+  const rows = await session.read<SwapRow>(
+    `SELECT ${SWAP_COLUMNS} FROM swaps WHERE listing_id = $1 AND status = 'open' AND volume_wh > $2
+       AND id <> ALL($3::uuid[])
+     ORDER BY id FOR UPDATE`,
+    [listingId, overWh.toString(), exceptIds],
+  );
+  return rows.map(toSwap);
+}
+
 /** Violations of swap constraints a command can meet in a race, as the answer it gets. */
 export const SWAP_CONSTRAINT_ERRORS: Record<string, () => HubError> = {
   swaps_open_per_proposer_key: () =>
@@ -107,11 +154,7 @@ export function swapRepo(session: Session): SwapRepo {
       );
     },
     async update(s) {
-      await session.write(
-        `swaps:${s.id}`,
-        `UPDATE swaps SET (${CHANGING}) = ($2, $3, $4, $5, $6, $7, $8, $9, $10) WHERE id = $1`,
-        [s.id, ...changing(s)],
-      );
+      await writeSwapUpdate(session, s);
     },
     async addOffer(o) {
       await addOffer(o);

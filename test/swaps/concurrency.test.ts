@@ -1,6 +1,8 @@
+import { randomUUID } from 'node:crypto';
 import { QueryTypes } from 'sequelize';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { HubClient, type HubClientError, type Swap } from '../../src/client/index.js';
+import { emitAck } from '../support/client.js';
 import { startHub, type TestHub } from '../support/hub.js';
 import { listingInput, recorder, trader } from '../support/traders.js';
 
@@ -47,6 +49,9 @@ describe('accept is atomic and never oversells', () => {
       [listing.id],
     );
     expect(db).toEqual({ accepted: '33', voided: '17', open: '0' });
+    // the accepts that waited on the listing were committed in groups (AcceptGroups)
+    const metrics = await (await fetch(`${node.url}/metrics`)).text();
+    expect(Number(metrics.match(/^hub_accept_group_size_count (\d+)/m)?.[1] ?? 0)).toBeGreaterThan(0);
 
     // every loser is told: its swap voided for lack of volume
     await Promise.all(
@@ -105,6 +110,40 @@ describe('accept is atomic and never oversells', () => {
     );
     expect(db).toEqual({ swaps: '1', events: '1' });
     for (const c of [owner, buyer]) c.close();
+  });
+
+  test('grouped accepts keep idempotency: repeats of a requestId answer the first answer, a reused one is CONFLICT', async () => {
+    const owner = await trader(node.url, 'owner');
+    const listing = await owner.createListing(listingInput({ volumeKwh: '100' }));
+    const buyers = await Promise.all(Array.from({ length: 6 }, (_, i) => trader(node.url, `g${i}`)));
+    const swaps = await Promise.all(
+      buyers.map((b) => b.propose({ listingId: listing.id, volumeKwh: '5', pricePerKwh: '0.1' })),
+    );
+    const socket = (owner as unknown as { socket: Parameters<typeof emitAck>[0] }).socket;
+    const keys = swaps.map(() => randomUUID());
+    const accept = (i: number, key = keys[i]!) =>
+      emitAck(socket, 'swap:accept', { requestId: key, swapId: swaps[i]!.id, round: 1 });
+    // all at once: the first runs alone, the others wait on the listing and commit as one group
+    const answers = await Promise.all([
+      ...swaps.map((_, i) => accept(i)),
+      accept(0),
+      accept(3),
+      accept(4, keys[1]),
+    ]);
+    for (let i = 0; i < swaps.length; i++) {
+      expect(answers[i]).toMatchObject({ ok: true, data: { id: swaps[i]!.id, status: 'accepted' } });
+    }
+    expect(answers[6]).toEqual(answers[0]);
+    expect(answers[7]).toEqual(answers[3]);
+    expect(answers[8]).toMatchObject({ ok: false, error: { code: 'CONFLICT' } });
+    const db = await one<{ available_wh: string; accepted: string; events: string }>(
+      `SELECT (SELECT available_wh FROM listings WHERE id = $1)::text AS available_wh,
+              (SELECT count(*) FROM swaps WHERE listing_id = $1 AND status = 'accepted')::text AS accepted,
+              (SELECT count(*) FROM events WHERE type = 'swap.accepted' AND data->>'listingId' = $2)::text AS events`,
+      [listing.id, listing.id],
+    );
+    expect(db).toEqual({ available_wh: '70000', accepted: '6', events: '6' });
+    for (const c of [owner, ...buyers]) c.close();
   });
 
   test('a retried accept with the same requestId after a dropped connection takes effect once', async () => {
