@@ -11,6 +11,7 @@ import pg from 'pg';
 import { Sequelize } from 'sequelize';
 import { HubClient, HubClientError } from '../src/client/index.js';
 import { migrate } from '../src/store/migrate.js';
+import { freshServerDatabase } from '../test/support/services.js';
 import { type HubProcess, ROOT, startHubProcess } from './lib.js';
 
 export const PASSWORD = 'bench password 123';
@@ -53,33 +54,18 @@ export interface BenchDatabase {
   drop(): Promise<void>;
 }
 
-/** A new database on the server of `adminUrl`; `drop()` removes it (forcing sessions out). */
+/** A new database on the server of `adminUrl` (the tests' own helper); `drop()` removes it once. */
 export async function freshDatabase(adminUrl: string, prefix: string): Promise<BenchDatabase> {
   assertLocal(adminUrl, 'DATABASE_URL');
-  const name = `${prefix}_${randomBytes(5).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: adminUrl });
-  await admin.connect();
-  try {
-    await admin.query(`CREATE DATABASE ${name}`);
-  } finally {
-    await admin.end();
-  }
-  const u = new URL(adminUrl);
-  u.pathname = `/${name}`;
+  const db = await freshServerDatabase(adminUrl, prefix);
   let dropped = false;
   return {
-    name,
-    url: u.toString(),
+    name: db.id,
+    url: db.url!,
     async drop() {
       if (dropped) return;
       dropped = true;
-      const c = new pg.Client({ connectionString: adminUrl });
-      await c.connect();
-      try {
-        await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      } finally {
-        await c.end();
-      }
+      await db.drop();
     },
   };
 }
@@ -199,6 +185,9 @@ export async function runPgbench(opts: {
 // --- hub --------------------------------------------------------------------------------------
 
 /** Environment for a benchmark hub: limits off (login and command rates), demo seed off. */
+/** The hub nodes' database pool (DATABASE_POOL_MAX, 10 unless BENCH_HUB_DATABASE_POOL_MAX): their concurrency. */
+export const HUB_POOL_MAX = Math.floor(envNumber('BENCH_HUB_DATABASE_POOL_MAX', 10));
+
 export function hubEnv(extra: Record<string, string | undefined> = {}): Record<string, string> {
   const env: Record<string, string> = {
     SEED_DEMO: 'false',

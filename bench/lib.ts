@@ -88,6 +88,10 @@ export async function saveResult(name: string, result: unknown): Promise<string>
   return file;
 }
 
+/** a : b to three decimals, or null when either is missing or b is not positive. */
+export const ratio = (a: number | null, b: number | null | undefined): number | null =>
+  a !== null && b && Number.isFinite(b) && b > 0 ? Number((a / b).toFixed(3)) : null;
+
 export function printTable(rows: Record<string, string | number>[]): void {
   console.table(rows);
 }

@@ -29,13 +29,12 @@ import {
   startSwarms,
   stopAll,
 } from '../harness.js';
-import { type HubProcess, machine, printTable, saveResult } from '../lib.js';
+import { type HubProcess, machine, printTable, ratio, saveResult } from '../lib.js';
 import {
   type FanoutSettings,
   fanoutSettings,
   fanoutSizes,
   hubTarget,
-  ratio,
   relayTarget,
   type SizeFigures,
 } from './fanout.js';

@@ -43,7 +43,7 @@ import {
   syncClocks,
   tcpCounters,
 } from '../harness.js';
-import { type HubProcess, histogram, machine, printTable, saveResult, summary } from '../lib.js';
+import { type HubProcess, histogram, machine, printTable, ratio, saveResult, summary } from '../lib.js';
 
 const SOCKETS = Math.floor(envNumber('BENCH_SOCKETS', 10_000));
 const RATE = envNumber('BENCH_CONNECT_RATE', 1500);
@@ -294,8 +294,6 @@ export async function run(): Promise<void> {
     await rm(dataDir, { recursive: true, force: true });
   }
 
-  const ratio = (a: number | null, b: number | null | undefined) =>
-    a !== null && b && Number.isFinite(b) && b > 0 ? Number((a / b).toFixed(3)) : null;
   const h = hubFigures.fixedRate;
   const b = bareFigures.fixedRate;
   const hm = hubFigures.memory;

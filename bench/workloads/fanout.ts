@@ -50,7 +50,7 @@ import {
   stopAll,
   syncClocks,
 } from '../harness.js';
-import { type HubProcess, histogram, machine, printTable, saveResult, summary } from '../lib.js';
+import { type HubProcess, histogram, machine, printTable, ratio, saveResult, summary } from '../lib.js';
 
 export interface FanoutSettings {
   sizes: number[];
@@ -120,6 +120,28 @@ interface Collected {
   unparsed: number;
   subscribed: number;
   disconnects: number;
+}
+
+/** What the swarms received of `expected` deliveries of events published from `t0`. */
+function deliveryFigures(
+  c: Awaited<ReturnType<typeof collect>>,
+  expected: number,
+  t0: number,
+  cpu: CpuSplit,
+) {
+  const elapsed = Math.max(0.001, (c.lastRecv - t0) / 1000);
+  return {
+    deliveriesExpected: expected,
+    delivered: c.delivered,
+    lost: Math.max(0, expected - c.delivered),
+    deliveriesPerSecond: Math.round(c.delivered / elapsed),
+    seconds: Number(elapsed.toFixed(3)),
+    latency: summary(c.h),
+    eventBytes: c.sampleBytes,
+    unparsed: c.unparsed,
+    disconnects: c.disconnects,
+    cpu,
+  };
 }
 
 async function collect(swarms: Swarm[]) {
@@ -204,22 +226,12 @@ async function fixedPhase(
   await waitDelivered(swarms, expected, SETTLE_MS);
   const split = await cpu();
   const c = await collect(swarms);
-  const elapsed = Math.max(0.001, (c.lastRecv - t0) / 1000);
   const figures = {
     offeredEventsPerSecond: rate,
     events: ok,
     unserved: out.unserved,
     publishErrors: errors,
-    deliveriesExpected: expected,
-    delivered: c.delivered,
-    lost: Math.max(0, expected - c.delivered),
-    deliveriesPerSecond: Math.round(c.delivered / elapsed),
-    seconds: Number(elapsed.toFixed(3)),
-    latency: summary(c.h),
-    eventBytes: c.sampleBytes,
-    unparsed: c.unparsed,
-    disconnects: c.disconnects,
-    cpu: split,
+    ...deliveryFigures(c, expected, t0, split),
   };
   line.done(
     `${ok} events, ${c.delivered}/${expected} delivered, p50 ${figures.latency.p50ms} ms, ` +
@@ -306,23 +318,14 @@ async function capacityPhase(
   const split = await cpu();
   const c = await collect(swarms);
   for (const s of swarms) s.onDone(() => {});
-  const elapsed = Math.max(0.001, (c.lastRecv - t0) / 1000);
+  const delivery = deliveryFigures(c, expected, t0, split);
   const figures = {
     window,
     events: ok,
-    eventsPerSecond: Math.round(completed / elapsed),
+    eventsPerSecond: Math.round(completed / delivery.seconds),
     stalled,
     publishErrors: errors,
-    deliveriesExpected: expected,
-    delivered: c.delivered,
-    lost: Math.max(0, expected - c.delivered),
-    deliveriesPerSecond: Math.round(c.delivered / elapsed),
-    seconds: Number(elapsed.toFixed(3)),
-    latency: summary(c.h),
-    eventBytes: c.sampleBytes,
-    unparsed: c.unparsed,
-    disconnects: c.disconnects,
-    cpu: split,
+    ...delivery,
   };
   line.done(
     `${ok} events, ${c.delivered}/${expected} delivered, ${figures.deliveriesPerSecond} deliveries/s, ` +
@@ -567,9 +570,6 @@ export async function relayTarget(
 }
 
 // --- the run ------------------------------------------------------------------------------------
-
-export const ratio = (a: number, b: number | undefined) =>
-  b && Number.isFinite(b) && b > 0 ? Number((a / b).toFixed(3)) : null;
 
 /** The short table of a fanout comparison: one row per size. */
 export function fanoutRows(hub: SizeFigures[], bare: SizeFigures[], hubName = 'hub', bareName = 'bare') {

@@ -22,6 +22,7 @@ import {
   errorCode,
   execSql,
   freshDatabase,
+  HUB_POOL_MAX,
   hubEnv,
   listingInput,
   migrateDatabase,
@@ -33,18 +34,19 @@ import {
   startReadyHub,
   stopAll,
 } from '../harness.js';
-import { type HubProcess, histogram, machine, printTable, ROOT, saveResult, summary } from '../lib.js';
+import { type HubProcess, histogram, machine, printTable, ROOT, ratio, saveResult, summary } from '../lib.js';
 
 const BUYERS = Math.floor(envNumber('BENCH_BUYERS', 200));
 const VOLUME_KWH = envNumber('BENCH_VOLUME_KWH', 500);
 const PROPOSE_KWH = envNumber('BENCH_PROPOSE_KWH', 3);
 const ROUNDS = Math.floor(envNumber('BENCH_ROUNDS', 3));
 const SECONDS = envNumber('BENCH_SECONDS', 10);
-/** the hub's database concurrency per node: its pool (DATABASE_POOL_MAX, 10 unless BENCH_HUB_DATABASE_POOL_MAX) */
-const HUB_POOL = Math.floor(envNumber('BENCH_HUB_DATABASE_POOL_MAX', 10));
 /** pgbench at the hub's concurrency: the pools of both nodes (with Redis) */
 const PG_CLIENTS = Math.floor(
-  envNumber('BENCH_PG_CLIENTS', process.env.DATABASE_URL && process.env.REDIS_URL ? 2 * HUB_POOL : HUB_POOL),
+  envNumber(
+    'BENCH_PG_CLIENTS',
+    process.env.DATABASE_URL && process.env.REDIS_URL ? 2 * HUB_POOL_MAX : HUB_POOL_MAX,
+  ),
 );
 /** open swaps on the hot listing in the second pgbench run: about the average an accept of the burst sees */
 const PG_OPEN_SWAPS = 100;
@@ -375,8 +377,6 @@ export async function run(): Promise<void> {
   const openTps = pgbench?.runs[1]?.result.tps;
   const oversold = hub.rounds.map((r) => BigInt(r.verdict.oversoldWh));
   const overVolume = hub.rounds.map((r) => BigInt(r.verdict.overVolumeWh));
-  const ratio = (a: number, b: number | undefined) =>
-    b && Number.isFinite(b) && b > 0 ? Number((a / b).toFixed(3)) : null;
   const result = {
     workload: 'hot-accept',
     machine: machine(),
@@ -387,7 +387,7 @@ export async function run(): Promise<void> {
       rounds: ROUNDS,
       nodes: hub.nodes,
       database: adminUrl ? 'postgres' : 'pglite',
-      hubPoolMaxPerNode: HUB_POOL,
+      hubPoolMaxPerNode: HUB_POOL_MAX,
       pgbenchClients: PG_CLIENTS,
       pgbenchSeconds: SECONDS,
     },

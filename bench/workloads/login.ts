@@ -43,7 +43,7 @@ import {
   stopAll,
   syncClocks,
 } from '../harness.js';
-import { type HubProcess, histogram, machine, printTable, saveResult, summary } from '../lib.js';
+import { type HubProcess, histogram, machine, printTable, ratio, saveResult, summary } from '../lib.js';
 import {
   DeliveryWatch,
   deliveryKey,
@@ -280,8 +280,6 @@ export async function run(): Promise<void> {
     await rm(dataDir, { recursive: true, force: true });
   }
 
-  const ratio = (a: number, b: number | undefined) =>
-    b && Number.isFinite(b) && b > 0 ? Number((a / b).toFixed(3)) : null;
   const logins = storm.logins as { loginsPerSecond: number; latency: ReturnType<typeof summary> } & Record<
     string,
     unknown

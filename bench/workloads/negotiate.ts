@@ -27,6 +27,7 @@ import {
   type FixedRateOutcome,
   fixedRate,
   freshDatabase,
+  HUB_POOL_MAX,
   hubEnv,
   listingInput,
   mapLimit,
@@ -40,7 +41,7 @@ import {
   startReadyHub,
   stopAll,
 } from '../harness.js';
-import { type HubProcess, histogram, machine, printTable, ROOT, saveResult, summary } from '../lib.js';
+import { type HubProcess, histogram, machine, printTable, ROOT, ratio, saveResult, summary } from '../lib.js';
 
 const CLIENTS = Math.max(2, Math.floor(envNumber('BENCH_CLIENTS', 100) / 2) * 2);
 const SECONDS = envNumber('BENCH_SECONDS', 10);
@@ -48,10 +49,8 @@ const RATE = envNumber('BENCH_RATE', 1000);
 const WARMUP = envNumber('BENCH_WARMUP_SECONDS', 2);
 const LANES = Math.floor(envNumber('BENCH_LANES', 4));
 const CLOSED_LANES = Math.max(1, Math.floor(envNumber('BENCH_CLOSED_LANES', 4)));
-/** the hub's database concurrency: its pool (DATABASE_POOL_MAX, 10 unless BENCH_HUB_DATABASE_POOL_MAX) */
-const HUB_POOL = Math.floor(envNumber('BENCH_HUB_DATABASE_POOL_MAX', 10));
 /** pgbench at the same concurrency as the hub's pool */
-const PG_CLIENTS = Math.floor(envNumber('BENCH_PG_CLIENTS', HUB_POOL));
+const PG_CLIENTS = Math.floor(envNumber('BENCH_PG_CLIENTS', HUB_POOL_MAX));
 const ACK_TIMEOUT_MS = 20_000;
 /** how long to wait after a phase for its last deliveries before counting the rest as lost */
 const DELIVERY_GRACE_MS = 3_000;
@@ -624,8 +623,6 @@ export async function run(): Promise<void> {
   else console.log('pgbench baseline skipped: DATABASE_URL unset (the hub ran on PGlite)');
 
   const hubA = hubFigures.closedLoop;
-  const ratio = (a: number, b: number | undefined) =>
-    b && Number.isFinite(b) && b > 0 ? Number((a / b).toFixed(3)) : null;
   const result = {
     workload: 'negotiate',
     machine: machine(),
@@ -639,7 +636,7 @@ export async function run(): Promise<void> {
       lanesPerPairAtFixedRate: LANES,
       lanesPerPairClosedLoop: CLOSED_LANES,
       database: adminUrl ? 'postgres' : 'pglite',
-      hubPoolMax: HUB_POOL,
+      hubPoolMax: HUB_POOL_MAX,
       pgbenchClients: PG_CLIENTS,
       ackTimeoutMs: ACK_TIMEOUT_MS,
       transport: 'websocket',

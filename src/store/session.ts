@@ -23,7 +23,7 @@ const shift = (sql: string, offset: number) =>
  * Statements as one statement: all but the last become data-modifying CTEs, which PostgreSQL
  * always runs to completion, whether the last statement reads them or not.
  */
-export function oneStatement(parts: string[]): string {
+function oneStatement(parts: string[]): string {
   if (parts.length === 1) return parts[0]!;
   const ctes = parts.slice(0, -1).map((p, i) => `w${i} AS (${p})`);
   return `WITH ${ctes.join(', ')} ${parts[parts.length - 1]}`;
@@ -55,16 +55,10 @@ export class Session {
   /** whether START TRANSACTION has been sent */
   private open = false;
   private pending: PendingWrite[] = [];
-  private pendingValues = 0;
   /** statements of pending writes sent so far (a flush cannot be taken back by `reset`) */
   flushes = 0;
 
   constructor(readonly sequelize: Sequelize) {}
-
-  /** the transaction, if the command has begun one */
-  get transaction(): Transaction | undefined {
-    return this.tx;
-  }
 
   /** A connection of the pool for the transaction; START TRANSACTION is left to the first statement. */
   private begin(): Promise<Transaction> {
@@ -115,13 +109,12 @@ export class Session {
   ): Promise<void> {
     const at = this.pending.findIndex((w) => w.row === row);
     if (at >= 0 && kind === 'update' && this.pending[at]!.kind === 'update') {
-      this.pendingValues += bind.length - this.pending[at]!.bind.length;
       this.pending[at] = { row, kind, sql, bind };
       return;
     }
-    if (at >= 0 || this.pendingValues + bind.length > MAX_BATCH_VALUES) await this.flush();
+    const values = this.pending.reduce((n, w) => n + w.bind.length, bind.length);
+    if (at >= 0 || values > MAX_BATCH_VALUES) await this.flush();
     this.pending.push({ row, kind, sql, bind });
-    this.pendingValues += bind.length;
   }
 
   /** The pending writes now. */
@@ -132,7 +125,6 @@ export class Session {
   /** Back to the pending writes of `mark` (a command of a group failed: its writes are dropped). */
   reset(mark: WriteMark): void {
     this.pending = [...mark];
-    this.pendingValues = mark.reduce((n, w) => n + w.bind.length, 0);
   }
 
   /**
@@ -146,7 +138,6 @@ export class Session {
       return sql;
     });
     this.pending = [];
-    this.pendingValues = 0;
     return parts;
   }
 

@@ -72,25 +72,34 @@ export const writeSwapUpdate = (session: Session, s: Swap) =>
   );
 
 /**
- * A listing and several of its swaps, locked in one statement (the listing first, as
- * lockWithListing); swaps of other listings or not found are left out.
+ * Swaps with their listing, locked in one statement. FOR UPDATE OF l, s locks in that order
+ * (PostgreSQL locks the row marks in the order of the OF list): the listing before the swaps, as
+ * on every other path (docs/swaps.md).
  */
+async function lockSwapsWithListing(session: Session, where: string, bind: unknown[]) {
+  const rows = await session.read<Record<string, unknown>>(
+    `SELECT ${prefixed(LISTING_COLUMNS, 'l')}, ${prefixed(SWAP_COLUMNS, 's')}
+     FROM swaps s JOIN listings l ON l.id = s.listing_id
+     WHERE ${where} FOR UPDATE OF l, s`,
+    bind,
+  );
+  return rows.map((r) => ({
+    listing: toListing(unprefixed<ListingRow>(r, 'l')),
+    swap: toSwap(unprefixed<SwapRow>(r, 's')),
+  }));
+}
+
+/** A listing and those of `swapIds` that are its swaps, locked in one statement. */
 export async function lockSwapsOfListing(
   session: Session,
   listingId: string,
   swapIds: string[],
 ): Promise<{ listing: Listing; swaps: Swap[] } | undefined> {
-  const rows = await session.read<Record<string, unknown>>(
-    `SELECT ${prefixed(LISTING_COLUMNS, 'l')}, ${prefixed(SWAP_COLUMNS, 's')}
-     FROM swaps s JOIN listings l ON l.id = s.listing_id
-     WHERE s.id = ANY($1::uuid[]) AND l.id = $2 FOR UPDATE OF l, s`,
-    [swapIds, listingId],
-  );
-  if (rows.length === 0) return undefined;
-  return {
-    listing: toListing(unprefixed<ListingRow>(rows[0]!, 'l')),
-    swaps: rows.map((r) => toSwap(unprefixed<SwapRow>(r, 's'))),
-  };
+  const found = await lockSwapsWithListing(session, 's.id = ANY($1::uuid[]) AND l.id = $2', [
+    swapIds,
+    listingId,
+  ]);
+  return found.length ? { listing: found[0]!.listing, swaps: found.map((f) => f.swap) } : undefined;
 }
 
 /** The open swaps of a (locked) listing above `overWh` but `exceptIds`, locked. */
@@ -141,17 +150,8 @@ export function swapRepo(session: Session): SwapRepo {
       return r && toSwap(r);
     },
     async lockWithListing(id) {
-      // FOR UPDATE OF l, s locks in that order (PostgreSQL locks the row marks in the order of the
-      // OF list): the listing before the swap, as on every other path (docs/swaps.md)
-      const [r] = await session.read<Record<string, unknown>>(
-        `SELECT ${prefixed(LISTING_COLUMNS, 'l')}, ${prefixed(SWAP_COLUMNS, 's')}
-         FROM swaps s JOIN listings l ON l.id = s.listing_id
-         WHERE s.id = $1 FOR UPDATE OF l, s`,
-        [id],
-      );
-      return (
-        r && { listing: toListing(unprefixed<ListingRow>(r, 'l')), swap: toSwap(unprefixed<SwapRow>(r, 's')) }
-      );
+      const [found] = await lockSwapsWithListing(session, 's.id = $1', [id]);
+      return found;
     },
     async update(s) {
       await writeSwapUpdate(session, s);
@@ -159,14 +159,8 @@ export function swapRepo(session: Session): SwapRepo {
     async addOffer(o) {
       await addOffer(o);
     },
-    async lockOpenOfListing(listingId, overWh, exceptId) {
-      const found = await rows(
-        `SELECT ${SWAP_COLUMNS} FROM swaps WHERE listing_id = $1 AND status = 'open' AND volume_wh > $2
-           AND id IS DISTINCT FROM $3::uuid
-         ORDER BY id FOR UPDATE`,
-        [listingId, (overWh ?? 0n).toString(), exceptId ?? null],
-      );
-      return found.map(toSwap);
+    lockOpenOfListing(listingId, overWh, exceptId) {
+      return lockOpenOfListingExcept(session, listingId, overWh ?? 0n, exceptId ? [exceptId] : []);
     },
     async lockExpired(now, limit) {
       const found = await rows(

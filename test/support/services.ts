@@ -27,8 +27,9 @@ export async function freshDatabase(): Promise<TestDatabase> {
   return freshEmbeddedDir();
 }
 
-export async function freshServerDatabase(adminUrl: string): Promise<TestDatabase> {
-  const name = `renex_t_${randomBytes(6).toString('hex')}`;
+/** A new database on the server of `adminUrl` (named `<prefix>_<random>`); `drop()` removes it, forcing sessions out. */
+export async function freshServerDatabase(adminUrl: string, prefix = 'renex_t'): Promise<TestDatabase> {
+  const name = `${prefix}_${randomBytes(6).toString('hex')}`;
   const admin = new pg.Client({ connectionString: adminUrl });
   await admin.connect();
   try {
