@@ -52,6 +52,15 @@ const envSchema = z.object({
   DATABASE_URL: url(['postgres:', 'postgresql:']).optional(),
   /** @default 10 */
   DATABASE_POOL_MAX: int(1, 200).default(10),
+  /** a statement running longer is cancelled by PostgreSQL; 0 turns it off; @default 10000 */
+  DATABASE_STATEMENT_TIMEOUT_MS: int(0, 86_400_000).default(10_000),
+  /**
+   * a hub session that holds a transaction (or the relay's lock) and sends nothing for this long
+   * is ended by PostgreSQL, releasing its locks and the delivery horizon (a frozen node); @default 5000
+   */
+  DATABASE_IDLE_TIMEOUT_MS: int(100, 86_400_000).default(5_000),
+  /** TCP keepalive idle time of the hub's sessions, on both ends: a peer gone silent is found within 2x this; @default 15 */
+  DATABASE_KEEPALIVE_SECONDS: int(1, 7_200).default(15),
   /** @default ./data */
   DATA_DIR: z.string().min(1).default('./data'),
   /** unset: in-process Socket.IO adapter, one node */

@@ -1,7 +1,4 @@
-import { constants } from 'node:fs';
-import { access, mkdir } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
-import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Config } from './config.js';
@@ -14,7 +11,7 @@ import { installSocketAuth } from './gateway/auth.js';
 import { CommandLimits } from './gateway/command-limits.js';
 import { CommandRouter } from './gateway/commands.js';
 import { installConnections } from './gateway/connection.js';
-import { startLiveDelivery } from './gateway/live.js';
+import { type LiveDelivery, startLiveDelivery } from './gateway/live.js';
 import { createGateway, type HubServer } from './gateway/server.js';
 import { buildHttpApp } from './http/app.js';
 import { AuthLimits } from './http/auth-limits.js';
@@ -24,6 +21,7 @@ import { connectRedis, type RedisClients } from './redis.js';
 import { resolveJwtSecret } from './secrets.js';
 import { createAccountStore } from './store/account-store.js';
 import { CommandRunner } from './store/command-runner.js';
+import { type DataDir, prepareDataDir } from './store/data-dir.js';
 import { type Database, type DatabaseOptions, openDatabase, reason, StartupError } from './store/database.js';
 import { seedDemo } from './store/demo-seed.js';
 import { eventReader, outboxLag } from './store/event-log.js';
@@ -61,13 +59,15 @@ export function createHub(config: Config, options: HubOptions = {}): Hub {
   let app: FastifyInstance | undefined;
   let io: HubServer | undefined;
   let relay: OutboxRelay | undefined;
+  let live: LiveDelivery | undefined;
   let commands: CommandRouter | undefined;
   let sweeper: Sweeper | undefined;
   let stopping: Promise<void> | undefined;
+  let dataDir: DataDir | undefined;
 
   async function start() {
     const began = performance.now();
-    await ensureWritableDataDir(config);
+    dataDir = await ensureWritableDataDir(config, log);
     if (config.REDIS_URL) redis = await connectRedis(config.REDIS_URL);
     db = await openDatabase(config, log, options.database);
     await migrate(db.sequelize, log);
@@ -131,12 +131,13 @@ export function createHub(config: Config, options: HubOptions = {}): Hub {
       corsOrigins: config.CORS_ORIGINS,
     });
     io = gateway;
-    const live = startLiveDelivery(gateway, {
+    live = await startLiveDelivery(gateway, {
       db,
       redis,
-      events,
+      redisPrefix: config.REDIS_PREFIX,
       metrics,
       log,
+      relaySession: db.relaySession,
       gatherMs: config.RELAY_GATHER_MS,
     });
     relay = live.relay;
@@ -203,9 +204,10 @@ export function createHub(config: Config, options: HubOptions = {}): Hub {
     if (io) await new Promise<void>((resolve) => io!.close(() => resolve()));
     if (app) await app.close();
     await sweeper?.stop();
-    await relay?.stop();
+    await live?.stop();
     await redis?.close();
     await db?.close();
+    await dataDir?.release(); // last: the data is closed
     log.info('hub stopped');
   }
 
@@ -229,13 +231,12 @@ export function createHub(config: Config, options: HubOptions = {}): Hub {
   };
 }
 
-async function ensureWritableDataDir(config: Config): Promise<void> {
-  if (!config.embedded && config.JWT_SECRET) return; // nothing is kept on disk
-  const dir = path.resolve(config.DATA_DIR);
-  try {
-    await mkdir(dir, { recursive: true });
-    await access(dir, constants.W_OK);
-  } catch (err) {
-    throw new StartupError(`cannot write DATA_DIR ${dir}: ${reason(err)}`);
-  }
+/**
+ * DATA_DIR made private (0700), and in embedded mode locked for the hub's life before anything
+ * touches the data (src/store/data-dir.ts); undefined when nothing is kept on disk. Server mode
+ * keeps only the generated JWT key there, written safely by several nodes: no lock.
+ */
+async function ensureWritableDataDir(config: Config, log: Logger): Promise<DataDir | undefined> {
+  if (!config.embedded && config.JWT_SECRET) return undefined; // nothing is kept on disk
+  return prepareDataDir(config.DATA_DIR, { lock: config.embedded, log });
 }

@@ -54,9 +54,27 @@ export class HubMetrics {
     registers: [this.registry],
   });
 
+  readonly relayPublishFailures = new Counter({
+    name: 'hub_relay_publish_failures_total',
+    help: 'Relay steps whose publish to Redis failed (other nodes fill them from the log)',
+    registers: [this.registry],
+  });
+
+  readonly streamGaps = new Counter({
+    name: 'hub_stream_gaps_total',
+    help: 'Gaps this node found in the relay stream (a lost or failed publish, a relay fail-over)',
+    registers: [this.registry],
+  });
+
+  readonly streamFilled = new Counter({
+    name: 'hub_stream_filled_events_total',
+    help: 'Events this node read from the log to fill gaps in the relay stream',
+    registers: [this.registry],
+  });
+
   readonly replayed = new Counter({
     name: 'hub_replayed_events_total',
-    help: 'Events sent from the log to reconnecting or catching-up sockets',
+    help: 'Events sent from the log to reconnecting sockets',
     registers: [this.registry],
   });
 

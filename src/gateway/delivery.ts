@@ -1,27 +1,25 @@
-import { type StoredEvent, toEnvelope } from '../domain/events.js';
+import { type EventEnvelope, type StoredEvent, toEnvelope } from '../domain/events.js';
 import type { HubMetrics } from '../metrics.js';
 import { userRoom } from './auth.js';
 import { roomsForMarketEvent } from './feed-rooms.js';
 import type { HubServer, HubSocket } from './server.js';
 
-/** Socket.IO's EVENT packet type (socket.io-parser). */
-const EVENT_PACKET = 2;
-
 interface SocketStream {
-  /** the highest event id this connection has been sent */
+  /** the highest event id this connection has been sent; it only grows */
   lastSent: bigint;
-  /** live events that arrived while the connection was still replaying, with their send */
-  held: { id: bigint; send: () => void }[] | undefined;
+  /** the id of the last live event this connection was considered for (a socket in two rooms) */
+  considered: bigint;
+  /** live events that arrived while the connection was still replaying */
+  held: { id: bigint; envelope: EventEnvelope }[] | undefined;
 }
 
-type Apply = (opts: { flags?: Record<string, unknown> }, callback: (socket: HubSocket) => void) => void;
-
 /**
- * Delivers committed events to rooms (users, feeds) through the adapter, so a broadcast crosses
- * nodes over Redis and reaches only nodes with interested sockets. On each receiving node the
- * adapter's per-socket step is wrapped: a connection is sent an event only if its id is above the
- * last one it was sent (ascending order, repeats dropped), and events are held back while the
- * connection replays. The event id travels in the broadcast's flags.
+ * Delivers committed events to this node's sockets: the users they are addressed to and the feeds
+ * that match. Events come from this node's copy of the relay's stream (EventStream), ascending and
+ * each once. Per connection, an event is sent only if its id is above the last one it was sent
+ * (ascending order, repeats of replay dropped), and live events are held while the connection
+ * replays. Sending is one local broadcast per event (Socket.IO encodes it once), to the event's
+ * rooms except the sockets that must not get it now.
  */
 export class Delivery {
   private readonly streams = new Map<string, SocketStream>();
@@ -29,46 +27,53 @@ export class Delivery {
   constructor(
     private readonly io: HubServer,
     private readonly metrics?: HubMetrics,
-  ) {
-    const adapter = io.of('/').adapter as unknown as { apply: Apply };
-    const apply = adapter.apply.bind(adapter);
-    adapter.apply = (opts, callback) => {
-      const raw = opts.flags?.eventId;
-      if (typeof raw !== 'string') return apply(opts, callback);
-      const id = BigInt(raw);
-      apply(opts, (socket) => this.offer(socket, id, () => callback(socket)));
-    };
-  }
+  ) {}
 
-  /** Broadcasts events (ascending) to the users they are addressed to and to matching feeds. */
-  publish(events: StoredEvent[]): void {
-    const adapter = this.io.of('/').adapter;
+  /** Sends events (ascending) to this node's sockets in their rooms. */
+  deliver(events: StoredEvent[]): void {
+    const rooms = this.io.of('/').adapter.rooms;
     for (const e of events) {
-      const rooms = e.users.map(userRoom);
-      if (e.market) rooms.push(...roomsForMarketEvent(e.market));
-      void adapter.broadcast(
-        { type: EVENT_PACKET, nsp: '/', data: ['event', toEnvelope(e)] },
-        { rooms: new Set(rooms), except: new Set(), flags: { eventId: e.id.toString() } as never },
-      );
+      const targets = e.users.map(userRoom);
+      if (e.market) targets.push(...roomsForMarketEvent(e.market));
+      const envelope = toEnvelope(e);
+      const except: string[] = [];
+      let sending = false;
+      for (const room of targets) {
+        const sids = rooms.get(room);
+        if (!sids) continue;
+        for (const sid of sids) {
+          const s = this.streams.get(sid);
+          if (!s) {
+            except.push(sid); // not a connection this node has opened: nothing to order against
+            continue;
+          }
+          if (s.considered === e.id) continue;
+          s.considered = e.id;
+          if (s.held) s.held.push({ id: e.id, envelope });
+          else if (e.id > s.lastSent) {
+            s.lastSent = e.id;
+            sending = true;
+            continue;
+          }
+          except.push(sid);
+        }
+      }
+      if (!sending) continue;
+      const to = this.io.local.to(targets);
+      (except.length ? to.except(except) : to).emit('event', envelope);
     }
   }
 
   /** A new connection, before it joins any room: live events are held until `release`. */
   open(socket: HubSocket): void {
-    this.streams.set(socket.id, { lastSent: 0n, held: [] });
+    this.streams.set(socket.id, { lastSent: 0n, considered: 0n, held: [] });
     socket.once('disconnect', () => this.streams.delete(socket.id));
   }
 
-  /** Holds live events again (a catch-up from the log is about to run); `release` ends it. */
-  hold(socket: HubSocket): void {
-    const s = this.streams.get(socket.id);
-    if (s && !s.held) s.held = [];
-  }
-
-  /** Where the connection's stream starts: events up to `id` count as sent. */
+  /** Where the connection's stream starts: events up to `id` count as sent. It never moves back. */
   startAt(socket: HubSocket, id: bigint): void {
     const s = this.streams.get(socket.id);
-    if (s) s.lastSent = id;
+    if (s && id > s.lastSent) s.lastSent = id;
   }
 
   /** Sends one event directly (replay), keeping the order rule. */
@@ -87,23 +92,15 @@ export class Delivery {
   /** Ends the replay: `before` runs first (the sync message), then the held events in order. */
   release(socket: HubSocket, before: () => void): void {
     const s = this.streams.get(socket.id);
-    if (!s) return;
-    const held = s.held ?? [];
+    if (!s?.held) return;
+    const held = s.held;
     s.held = undefined;
     before();
-    held.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-    for (const h of held) this.offer(socket, h.id, h.send);
-  }
-
-  private offer(socket: HubSocket, id: bigint, send: () => void) {
-    const s = this.streams.get(socket.id);
-    if (!s) return send(); // not yet opened: nothing to order against
-    if (s.held) {
-      s.held.push({ id, send });
-      return;
+    // held in the stream's order, which is ascending
+    for (const h of held) {
+      if (h.id <= s.lastSent) continue;
+      s.lastSent = h.id;
+      socket.emit('event', h.envelope);
     }
-    if (id <= s.lastSent) return;
-    s.lastSent = id;
-    send();
   }
 }

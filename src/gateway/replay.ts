@@ -46,30 +46,3 @@ export async function replay(
     socket.emit('sync', { lastEventId: last > 0n ? last.toString() : null, replayed, truncated });
   });
 }
-
-/**
- * Fills a live connection's gap from the log: used after this node's Redis subscription came
- * back, since broadcasts published while it was away never reached this node.
- */
-export async function catchUp(
-  socket: HubSocket,
-  deps: { delivery: Delivery; events: EventReader; log: Logger },
-) {
-  const { delivery, events } = deps;
-  delivery.hold(socket);
-  try {
-    for (;;) {
-      const missed = await events.userEvents(socket.data.userId, delivery.lastSent(socket), 1000);
-      for (const e of missed) delivery.sendDirect(socket, e);
-      if (missed.length < 1000) break;
-    }
-  } catch (err) {
-    deps.log.warn(
-      { err, userId: socket.data.userId },
-      'catch-up failed; closing the connection so the client resumes',
-    );
-    socket.disconnect(true);
-    return;
-  }
-  delivery.release(socket, () => {});
-}

@@ -89,6 +89,24 @@ export async function readLog(sequelize: Sequelize, afterId: bigint, limit: numb
 }
 
 /**
+ * Every event with `afterId < id <= upTo`, ascending, at most `limit`: a stretch of the relay's
+ * stream that a node missed. `upTo` is a position the relay reached, so the whole stretch lies
+ * below the horizon and is final.
+ */
+export async function readLogRange(
+  sequelize: Sequelize,
+  afterId: bigint,
+  upTo: bigint,
+  limit: number,
+): Promise<StoredEvent[]> {
+  const rows = await sequelize.query<EventRow>(
+    `SELECT ${AS_TEXT} FROM events WHERE id > $1 AND id <= $2 ORDER BY id LIMIT $3`,
+    { bind: [afterId.toString(), upTo.toString(), limit], type: QueryTypes.SELECT },
+  );
+  return rows.map(toStoredEvent);
+}
+
+/**
  * The events addressed to `userId` after `afterId` and below the horizon, ascending, at most
  * `limit`. Two index range scans (user_a, user_b) merged.
  */

@@ -22,6 +22,8 @@ const MIGRATION_LOCK = 7_263_110_001;
 export async function migrate(sequelize: Sequelize, log?: Logger): Promise<string[]> {
   return sequelize.transaction(async (transaction) => {
     const q = (sql: string) => sequelize.query(sql, { transaction, raw: true });
+    // a migration (or waiting for another node's) may take longer than a command may
+    await q('SET LOCAL statement_timeout = 0');
     await q(`SELECT pg_advisory_xact_lock(${MIGRATION_LOCK})`);
     await q(`CREATE TABLE IF NOT EXISTS schema_migrations (
       name text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`);
