@@ -9,6 +9,10 @@ const UNAVAILABLE_CODES = new Set([
   '57P01',
   '57P02',
   '57P03',
+  // the session's own limits (docs/delivery.md, "A node that stalls"): nothing was committed
+  '57014', // statement_timeout
+  '25P03', // idle_in_transaction_session_timeout
+  '57P05', // idle_session_timeout
   '08006',
   '08001',
 ]);

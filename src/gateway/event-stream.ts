@@ -55,7 +55,12 @@ export class EventStream {
   receive(batch: RelayBatch): void {
     if (this.stopped) return;
     // the usual case, a step that follows on: delivered at once, without waiting for a tick
-    if (!this.draining && this.queue.length === 0 && this.position !== undefined && batch.from <= this.position) {
+    if (
+      !this.draining &&
+      this.queue.length === 0 &&
+      this.position !== undefined &&
+      batch.from <= this.position
+    ) {
       this.apply(batch);
       return;
     }
@@ -91,7 +96,10 @@ export class EventStream {
   private async fill(upTo: bigint) {
     const { metrics, log } = this.deps;
     metrics?.streamGaps.inc();
-    log.info({ from: this.position!.toString(), to: upTo.toString() }, 'filling a gap in the event stream from the log');
+    log.info(
+      { from: this.position!.toString(), to: upTo.toString() },
+      'filling a gap in the event stream from the log',
+    );
     let wait = 50;
     while (this.position! < upTo && !this.stopped) {
       let page: StoredEvent[];

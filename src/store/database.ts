@@ -1,10 +1,12 @@
-import { mkdir } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { PGlite } from '@electric-sql/pglite';
 import type { PGLiteSocketServer } from '@electric-sql/pglite-socket';
+import type pg from 'pg';
 import type { Logger } from 'pino';
 import { QueryTypes, Sequelize } from 'sequelize';
 import type { Config } from '../config.js';
+import { type DataDir, holdsDataDirLock, prepareDataDir } from './data-dir.js';
 
 /** Raised when the database cannot be reached or prepared at start-up; one readable line. */
 export class StartupError extends Error {
@@ -20,6 +22,11 @@ export interface Database {
   url: string;
   /** true for PGlite: one session, one node */
   embedded: boolean;
+  /**
+   * how to open a long-lived session of the hub's own on the same database (the relay's), with the
+   * pool's safety settings and an idle limit; unset for the embedded database
+   */
+  relaySession?: pg.ClientConfig;
   ping(): Promise<boolean>;
   close(): Promise<void>;
 }
@@ -35,7 +42,13 @@ export async function openDatabase(
   log: Logger,
   opts: DatabaseOptions = {},
 ): Promise<Database> {
-  if (config.DATABASE_URL) return openUrl(config.DATABASE_URL, config.DATABASE_POOL_MAX, opts);
+  if (config.DATABASE_URL) {
+    return openUrl(config.DATABASE_URL, config.DATABASE_POOL_MAX, opts, undefined, {
+      statementTimeoutMs: config.DATABASE_STATEMENT_TIMEOUT_MS,
+      idleTimeoutMs: config.DATABASE_IDLE_TIMEOUT_MS,
+      keepaliveSeconds: config.DATABASE_KEEPALIVE_SECONDS,
+    });
+  }
   return openEmbedded(config, log, opts);
 }
 
@@ -44,20 +57,70 @@ function describeUrl(url: string): string {
   return `${u.hostname}:${u.port || 5432}${u.pathname}`;
 }
 
+/**
+ * What keeps a frozen or vanished hub node from holding PostgreSQL (its row locks, the delivery
+ * horizon of the whole server, the relay's lock): limits PostgreSQL enforces on every session of
+ * the hub (docs/delivery.md, "A node that stalls").
+ */
+export interface SessionSafety {
+  /** statement_timeout; 0 for none */
+  statementTimeoutMs: number;
+  /** idle_in_transaction_session_timeout, and idle_session_timeout of the relay's session */
+  idleTimeoutMs: number;
+  /** TCP keepalive idle time on both ends; probes every third of it, three of them */
+  keepaliveSeconds: number;
+}
+
+/** Names the hub's sessions in pg_stat_activity: which role, which process. */
+const sessionName = (role: string) => `renex-${role}/${process.pid}`;
+
+/** The startup `options` of a session: server-side keepalives (PostgreSQL finds a silent peer) and more. */
+function serverOptions(s: SessionSafety, extra: Record<string, number> = {}): string {
+  const gucs: Record<string, number> = {
+    tcp_keepalives_idle: s.keepaliveSeconds,
+    tcp_keepalives_interval: Math.max(1, Math.round(s.keepaliveSeconds / 3)),
+    tcp_keepalives_count: 3,
+    ...extra,
+  };
+  return Object.entries(gucs)
+    .map(([k, v]) => `-c ${k}=${v}`)
+    .join(' ');
+}
+
 async function openUrl(
   url: string,
   poolMax: number,
   opts: DatabaseOptions,
   cleanup?: () => Promise<void>,
+  safety?: SessionSafety,
 ): Promise<Database> {
   const where = describeUrl(url);
+  const limits = safety && {
+    statement_timeout: safety.statementTimeoutMs,
+    idle_in_transaction_session_timeout: safety.idleTimeoutMs,
+    keepAlive: true,
+  };
   const sequelize = new Sequelize(url, {
     dialect: 'postgres',
     logging: opts.onQuery ? (sql: string) => opts.onQuery?.(sql) : false,
     pool: { max: poolMax, min: 0, idle: 10_000, acquire: 10_000 },
-    dialectOptions: { connectionTimeoutMillis: 5_000, application_name: 'renex-hub' },
+    dialectOptions: {
+      connectionTimeoutMillis: 5_000,
+      application_name: sessionName('hub'),
+      ...(safety && { ...limits, options: serverOptions(safety) }),
+    },
     define: { underscored: true },
   });
+  const relaySession: pg.ClientConfig | undefined = safety && {
+    connectionString: url,
+    application_name: sessionName('relay'),
+    connectionTimeoutMillis: 5_000,
+    ...limits,
+    keepAliveInitialDelayMillis: safety.keepaliveSeconds * 1000,
+    // the relay reads at least every 100 ms: a relay session silent this long belongs to a frozen
+    // node, and ending it frees the leadership for another node
+    options: serverOptions(safety, { idle_session_timeout: safety.idleTimeoutMs }),
+  };
   try {
     await sequelize.authenticate({ logging: false });
   } catch (err) {
@@ -71,6 +134,7 @@ async function openUrl(
     where,
     url,
     embedded: false,
+    relaySession,
     async ping() {
       try {
         await sequelize.query('SELECT 1', { type: QueryTypes.SELECT, logging: false });
@@ -96,12 +160,55 @@ export function reason(err: unknown): string {
   return msg.split('\n')[0]!;
 }
 
+/**
+ * pg and libpq find a server's Unix socket in the socket directory under the name
+ * `.s.PGSQL.<port>`; the embedded server's is DATA_DIR/.s.PGSQL.5432.
+ */
+const SOCKET_PORT = 5432;
+/** a Unix socket path holds at most 108 bytes on Linux and 104 on macOS, with the final NUL */
+const SOCKET_PATH_MAX = process.platform === 'linux' ? 107 : 103;
+
+/**
+ * PGlite in DATA_DIR/pgdata, served to the pool by pglite-socket on a Unix socket in DATA_DIR:
+ * PGlite has no authentication, and a TCP port on 127.0.0.1 would let any local user in, while
+ * DATA_DIR is mode 0700 (src/store/data-dir.ts). The hub takes DATA_DIR's lock before it gets
+ * here; another caller (the migrate command) takes it here, so no two PGlites share the files.
+ */
 async function openEmbedded(config: Config, log: Logger, opts: DatabaseOptions): Promise<Database> {
-  const dir = path.resolve(config.DATA_DIR, 'pgdata');
+  const dataDir = path.resolve(config.DATA_DIR);
+  const dir = path.join(dataDir, 'pgdata');
+  const socket = path.join(dataDir, `.s.PGSQL.${SOCKET_PORT}`);
+  const bytes = Buffer.byteLength(socket);
+  if (bytes > SOCKET_PATH_MAX) {
+    throw new StartupError(
+      `DATA_DIR ${dataDir} is too long for the embedded database's Unix socket (${socket} is ${bytes} bytes, at most ${SOCKET_PATH_MAX}); choose a shorter DATA_DIR`,
+    );
+  }
+  const lock = (await holdsDataDirLock(dataDir))
+    ? undefined
+    : await prepareDataDir(dataDir, { lock: true, log });
   try {
-    await mkdir(dir, { recursive: true });
+    return await openPglite(dataDir, dir, socket, log, opts, lock);
   } catch (err) {
-    throw new StartupError(`cannot write DATA_DIR ${path.resolve(config.DATA_DIR)}: ${reason(err)}`);
+    await lock?.release();
+    throw err;
+  }
+}
+
+async function openPglite(
+  dataDir: string,
+  dir: string,
+  socket: string,
+  log: Logger,
+  opts: DatabaseOptions,
+  lock: DataDir | undefined,
+): Promise<Database> {
+  try {
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    // left by a hub that did not stop; we hold DATA_DIR's lock, so no server listens on it
+    await rm(socket, { force: true });
+  } catch (err) {
+    throw new StartupError(`cannot write DATA_DIR ${dataDir}: ${reason(err)}`);
   }
   const { PGlite } = await import('@electric-sql/pglite');
   const { PGLiteSocketServer } = await import('@electric-sql/pglite-socket');
@@ -117,17 +224,23 @@ async function openEmbedded(config: Config, log: Logger, opts: DatabaseOptions):
   const poolMax = 1;
   const server: PGLiteSocketServer = new PGLiteSocketServer({
     db,
-    host: '127.0.0.1',
-    port: 0,
+    path: socket,
     maxConnections: poolMax + 4,
   });
-  await server.start();
-  const port = (server as unknown as { port: number }).port;
-  log.info({ dir, port }, 'embedded PostgreSQL (PGlite) ready');
-  const url = `postgres://postgres@127.0.0.1:${port}/postgres`;
+  try {
+    await server.start();
+  } catch (err) {
+    await db.close().catch(() => {});
+    throw new StartupError(`cannot listen on ${socket}: ${reason(err)}`);
+  }
+  log.info({ dir, socket }, 'embedded PostgreSQL (PGlite) ready');
+  // pg, Sequelize and libpq take a directory in `host` as the Unix socket's; the URL's own
+  // host only satisfies URL parsers that want one
+  const url = `postgres://postgres@localhost:${SOCKET_PORT}/postgres?host=${encodeURIComponent(dataDir)}`;
   const database = await openUrl(url, poolMax, opts, async () => {
     await server.stop();
     await db.close();
+    await lock?.release();
   });
   return { ...database, where: `PGlite ${dir}`, embedded: true };
 }

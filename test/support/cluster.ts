@@ -69,6 +69,7 @@ export class TestRedis {
 export interface NodeProcess {
   url: string;
   port: number;
+  pid: number;
   output(): string;
   /** sends the signal and resolves with the exit code once the process has ended */
   kill(signal?: NodeJS.Signals): Promise<number | null>;
@@ -83,6 +84,7 @@ export async function startNode(env: Record<string, string>, port?: number): Pro
   return {
     url,
     port,
+    pid: p.child.pid!,
     output: p.output,
     async kill(signal = 'SIGTERM') {
       if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill(signal);
