@@ -1,3 +1,4 @@
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
@@ -201,7 +202,7 @@ export function createHub(config: Config, options: HubOptions = {}): Hub {
     // Order: stop taking sockets (the handshake refuses once stopping), let running commands
     // commit and answer, close sockets (clients reconnect elsewhere), HTTP, Redis, the database.
     await commands?.drain(config.SHUTDOWN_GRACE_MS);
-    if (io) await new Promise<void>((resolve) => io!.close(() => resolve()));
+    if (io) await closeSockets(io, app?.server, config.SHUTDOWN_GRACE_MS);
     if (app) await app.close();
     await sweeper?.stop();
     await live?.stop();
@@ -239,4 +240,21 @@ export function createHub(config: Config, options: HubOptions = {}): Hub {
 async function ensureWritableDataDir(config: Config, log: Logger): Promise<DataDir | undefined> {
   if (!config.embedded && config.JWT_SECRET) return undefined; // nothing is kept on disk
   return prepareDataDir(config.DATA_DIR, { lock: config.embedded, log });
+}
+
+/**
+ * Closes Socket.IO, which closes the HTTP server too. The server's close waits for every
+ * connection; a keep-alive connection whose last response ended after the close began (a client's
+ * reconnect attempt answered as the node stops) would hold it for the keep-alive timeout (72 s),
+ * so idle connections are closed again until it is done, and all of them after the grace.
+ */
+async function closeSockets(io: HubServer, server: Server | undefined, graceMs: number): Promise<void> {
+  const sweep = setInterval(() => server?.closeIdleConnections(), 100);
+  const force = setTimeout(() => server?.closeAllConnections(), graceMs);
+  try {
+    await new Promise<void>((resolve) => io.close(() => resolve()));
+  } finally {
+    clearInterval(sweep);
+    clearTimeout(force);
+  }
 }

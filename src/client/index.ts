@@ -162,10 +162,13 @@ export class HubClient {
     socket.on('disconnect', (reason) => {
       this.emitState('disconnected');
       // closed by the hub (token expired, node draining): reconnect with a fresh token
+      // (unless this client was closed meanwhile: a logout must not bring the socket back)
       if (reason === 'io server disconnect')
         void this.refresh()
           .catch(() => {})
-          .finally(() => socket.connect());
+          .finally(() => {
+            if (this.socket === socket) socket.connect();
+          });
     });
     socket.on('connect_error', (err) => {
       const data = (err as Error & { data?: { details?: { reason?: string } } }).data;

@@ -1,4 +1,5 @@
 // Exact decimal quantities as integers of their smallest unit. No floating point touches them.
+import { UNSAFE_NUMBER_MESSAGE, UnsafeNumber } from './json.js';
 
 /** kWh carry 3 decimals: the unit is one Wh. */
 export const KWH_SCALE = 3;
@@ -14,6 +15,8 @@ export type ParseResult = { ok: true; units: bigint } | { ok: false; message: st
 /**
  * Reads a JSON number or decimal string into integer units at `scale` decimals.
  * More decimals than the scale is refused, never rounded. Bounds are inclusive, in units.
+ * A JSON number arrives as a number only when its text had at most 15 significant digits
+ * (src/domain/json.ts), so its shortest round-trip text has exactly the value that was sent.
  */
 export function parseDecimal(
   input: unknown,
@@ -25,7 +28,8 @@ export function parseDecimal(
   else if (typeof input === 'number' && Number.isFinite(input)) {
     // A JSON number's shortest round-trip text is what the sender wrote (0.1 -> "0.1").
     text = String(input);
-  } else return { ok: false, message: 'must be a decimal number or string' };
+  } else if (input instanceof UnsafeNumber) return { ok: false, message: UNSAFE_NUMBER_MESSAGE };
+  else return { ok: false, message: 'must be a decimal number or string' };
   const negative = text.startsWith('-');
   const m = DECIMAL.exec(negative ? text.slice(1) : text);
   if (!m) return { ok: false, message: 'must be a plain decimal such as "12.5"' };

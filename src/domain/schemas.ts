@@ -1,12 +1,25 @@
 // Zod schemas of the protocol's inputs, shared by both edges (Socket.IO and REST).
 import { z } from 'zod';
+import { UNSAFE_NUMBER_MESSAGE, UnsafeNumber } from './json.js';
 import { ENERGY_TYPES, SIDES } from './listing.js';
 import { KWH_SCALE, MAX_PRICE_E4, MAX_WH, PRICE_SCALE, parseDecimal } from './quantity.js';
-import { plainText } from './text.js';
+import { plainText, unstorableText } from './text.js';
+
+/**
+ * A string PostgreSQL can store as it is: no NUL, no unpaired surrogate. Every text input that
+ * may reach SQL is built from this one (REST bodies, socket payloads; see docs/decisions.md).
+ */
+export const storableString = z.string().superRefine((s, ctx) => {
+  const why = unstorableText(s);
+  if (why) ctx.addIssue({ code: 'custom', message: why });
+});
 
 const decimal = (scale: number, min: bigint, max: bigint, example: string) =>
   z
-    .union([z.number(), z.string().max(40)])
+    .union([z.number(), z.string().max(40)], {
+      // a JSON number of more than 15 significant digits was not rounded by the JSON reader
+      error: (issue) => (issue.input instanceof UnsafeNumber ? UNSAFE_NUMBER_MESSAGE : undefined),
+    })
     .transform((v, ctx) => {
       const r = parseDecimal(v, scale, { min, max });
       if (r.ok) return r.units;
@@ -23,18 +36,39 @@ export const kwhInput = decimal(KWH_SCALE, 1n, MAX_WH, '12.5');
 /** price per kWh >= 0 with at most 4 decimals, as integer ten-thousandths. */
 export const priceInput = decimal(PRICE_SCALE, 0n, MAX_PRICE_E4, '0.12');
 
+/** The times an ISO-8601 output with a 4-digit year can show: an offset may push an input past them. */
+const FIRST_TIME = Date.parse('0000-01-01T00:00:00.000Z');
+const LAST_TIME = Date.parse('9999-12-31T23:59:59.999Z');
+
 export const timeInput = z.iso
   .datetime({ offset: true, message: 'must be an ISO-8601 time such as 2026-11-26T10:00:00.000Z' })
-  .transform((s) => new Date(s));
+  .transform((s) => new Date(s))
+  .refine(
+    (d) => d.getTime() >= FIRST_TIME && d.getTime() <= LAST_TIME,
+    'must be within the years 0000 to 9999 in UTC',
+  );
 
 export const zoneInput = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1 to 64 letters, digits, _ or -');
 
 /** Plain text of at most 500 characters once markup is removed. */
-export const plainTextInput = z
-  .string()
+export const plainTextInput = storableString
   .max(2000, 'must be at most 500 characters (2000 with markup)')
   .transform((s) => plainText(s))
-  .pipe(z.string().max(500, 'must be at most 500 characters'));
+  .pipe(storableString.max(500, 'must be at most 500 characters'));
+
+/** Largest event id: ids are PostgreSQL bigints. */
+export const MAX_EVENT_ID = 9_223_372_036_854_775_807n;
+
+const EVENT_ID = /^\d{1,19}$/;
+
+/** An event id as its decimal text (0 to 2^63-1), as PROTOCOL.md gives them. */
+export const eventIdInput = z
+  .string()
+  .regex(EVENT_ID, 'must be an event id')
+  .refine(
+    (s) => !EVENT_ID.test(s) || BigInt(s) <= MAX_EVENT_ID,
+    `must be an event id of at most ${MAX_EVENT_ID}`,
+  );
 
 export const requestIdInput = z.uuid({ message: 'must be a UUID' });
 export const uuidInput = z.uuid({ message: 'must be a UUID' });

@@ -3,6 +3,7 @@ import { createShardedAdapter } from '@socket.io/redis-adapter';
 import type { Logger } from 'pino';
 import { Server, type Socket } from 'socket.io';
 import type { RedisClients } from '../redis.js';
+import { hubParser } from './json-parser.js';
 import type {
   ClientToServerEvents,
   InterServerEvents,
@@ -43,6 +44,8 @@ export function createGateway(httpServer: HttpServer, deps: GatewayDeps): HubSer
       callback(null, host === req.headers.host || deps.corsOrigins.includes(origin));
     },
     serveClient: false,
+    // the stock wire format; JSON numbers are read from their text, never rounded (json-parser.ts)
+    parser: hubParser,
     ...(deps.redis
       ? {
           adapter: createShardedAdapter(deps.redis.pub, deps.redis.sub, {

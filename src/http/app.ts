@@ -23,6 +23,7 @@ import { installErrorHandling } from './errors.js';
 import { eventRoutes } from './event-routes.js';
 import { type HealthChecks, healthRoutes } from './health-routes.js';
 import { historyRoutes } from './history-routes.js';
+import { installJsonBody } from './json-body.js';
 import { listingRoutes } from './listing-routes.js';
 import { installObservability } from './observability.js';
 
@@ -55,6 +56,8 @@ export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   installErrorHandling(app);
+  // numbers are read from the body's text: one of more than 15 significant digits is refused, not rounded
+  installJsonBody(app);
   installObservability(app, deps.metrics);
   await app.register(cors, { origin: deps.corsOrigins.length ? deps.corsOrigins : false, credentials: true });
   await app.register(helmet, {

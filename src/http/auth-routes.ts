@@ -3,7 +3,14 @@ import { z } from 'zod';
 import type { Accounts } from '../domain/auth/accounts.js';
 import type { AuthLimits } from './auth-limits.js';
 import { requireUser } from './authenticate.js';
-import { emailSchema, errors, passwordSchema, sessionSchema, userSchema } from './schemas.js';
+import {
+  displayNameSchema,
+  emailSchema,
+  errors,
+  passwordSchema,
+  sessionSchema,
+  userSchema,
+} from './schemas.js';
 
 export interface AuthRouteDeps {
   accounts: Accounts;
@@ -23,7 +30,7 @@ export const authRoutes: FastifyPluginAsyncZod<AuthRouteDeps> = async (app, { ac
         body: z.strictObject({
           email: emailSchema,
           password: passwordSchema,
-          displayName: z.string().trim().min(1).max(64),
+          displayName: displayNameSchema,
         }),
         response: { 201: sessionSchema, ...errors(400, 409, 429, 503) },
       },

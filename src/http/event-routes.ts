@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Accounts } from '../domain/auth/accounts.js';
 import { toEnvelope } from '../domain/events.js';
+import { eventIdInput } from '../domain/schemas.js';
 import type { EventReader } from '../store/event-log.js';
 import { requireUser } from './authenticate.js';
 import { errors, queryInt } from './schemas.js';
@@ -26,10 +27,7 @@ export const eventRoutes: FastifyPluginAsyncZod<{ accounts: Accounts; events: Ev
           'Only events below the delivery horizon are listed, so paging by the last id never skips one.',
         security: [{ bearer: [] }],
         querystring: z.strictObject({
-          after: z
-            .string()
-            .regex(/^\d{1,19}$/, 'must be an event id')
-            .optional(),
+          after: eventIdInput.optional(),
           limit: queryInt(1, 1000, 100),
         }),
         response: {

@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { ERROR_STATUS, type ErrorCode } from '../domain/errors.js';
 import { ENERGY_TYPES, LISTING_STATUSES, SIDES } from '../domain/listing.js';
+import { storableString } from '../domain/schemas.js';
 import { SWAP_STATUSES } from '../domain/swap.js';
 
 export const errorEnvelope = z
@@ -32,14 +33,13 @@ export const sessionSchema = z
   })
   .meta({ id: 'Session' });
 
-export const emailSchema = z
-  .string()
+export const emailSchema = storableString
   .trim()
   .toLowerCase()
   .max(254)
   .pipe(z.email({ message: 'must be an email address' }));
-export const passwordSchema = z
-  .string()
+/** A new password; not stored as text, but an unpaired surrogate would be hashed as U+FFFD, so refused too. */
+export const passwordSchema = storableString
   .min(10, 'must be at least 10 characters')
   .max(128, 'must be at most 128 characters');
 
@@ -105,6 +105,9 @@ export function decodeCursor<T>(raw: string, shape: z.ZodType<T>): T | undefined
     return undefined;
   }
 }
+
+/** A person's name as others see it: 1 to 64 characters, trimmed. */
+export const displayNameSchema = storableString.trim().min(1).max(64);
 
 export const idempotencyHeaders = z.object({
   'idempotency-key': z.uuid({ message: 'must be a UUID' }).optional(),

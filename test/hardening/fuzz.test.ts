@@ -44,6 +44,10 @@ const nasty = fc.oneof(
     '-0',
     '0.0001',
     '99999999999999999999',
+    // text PostgreSQL cannot keep: NUL and unpaired surrogates
+    'a\u0000b',
+    'a\uD800b',
+    '\uDC00',
   ),
   fc.string({ unit: 'grapheme', maxLength: 3000 }),
   fc.uuid(),
@@ -163,7 +167,11 @@ describe('fuzzing every REST body', () => {
             fc.constantFrom('limit', 'cursor', 'status', 'energyType', 'minPrice', 'after', 'role'),
             fc.string({ maxLength: 8 }),
           ),
-          fc.string({ maxLength: 40 }),
+          fc.oneof(
+            fc.string({ maxLength: 40 }),
+            // beyond a bigint, a NUL
+            fc.constantFrom('9999999999999999999', '9223372036854775808', 'a\u0000'),
+          ),
           { maxKeys: 3 },
         ),
         async (path, query) => {
@@ -173,6 +181,39 @@ describe('fuzzing every REST body', () => {
           expect(res.status).toBeLessThan(500);
         },
       ),
+      { numRuns: RUNS },
+    );
+  });
+});
+
+describe('fuzzing free text', () => {
+  /** short strings mixing what PostgreSQL refuses or alters (NUL, surrogates alone or paired) with ordinary text */
+  const text = fc.string({
+    unit: fc.oneof(
+      fc.constantFrom('\u0000', '\uD800', '\uDBFF', '\uDC00', '\uDFFF', '<', '&'),
+      fc.string({ unit: 'grapheme', minLength: 1, maxLength: 1 }),
+    ),
+    maxLength: 12,
+  });
+
+  test('description and note never answer INTERNAL', async () => {
+    await fc.assert(
+      fc.asyncProperty(text, text, async (description, note) => {
+        const created = await emitAck(socketOf(alice), 'listing:create', {
+          requestId: crypto.randomUUID(),
+          ...listingInput(),
+          description,
+        });
+        expectProtocolAnswer(created);
+        const proposed = await emitAck(socketOf(bob), 'swap:propose', {
+          requestId: crypto.randomUUID(),
+          listingId: created.ok ? created.data.id : listing.id,
+          volumeKwh: '1',
+          pricePerKwh: '0.1',
+          note,
+        });
+        expectProtocolAnswer(proposed);
+      }),
       { numRuns: RUNS },
     );
   });
