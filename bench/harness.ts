@@ -384,7 +384,7 @@ export async function fixedRate<W>(opts: {
   let lastDone = t0;
   const dispatch = () => {
     while (dueHead < due.length && free.length) {
-      const w = free.pop()!;
+      const w = free.shift()!; // the longest idle first: every worker takes its turn
       const at = due[dueHead++]!;
       dispatched++;
       inFlight++;
