@@ -184,6 +184,9 @@ export async function runPgbench(opts: {
 
 // --- hub --------------------------------------------------------------------------------------
 
+/** the bearer token the bench's hubs require on GET /metrics (scrapeMetrics sends it); new per run */
+export const BENCH_METRICS_TOKEN = randomBytes(24).toString('base64url');
+
 /** Environment for a benchmark hub: limits off (login and command rates), demo seed off. */
 /** The hub nodes' database pool (DATABASE_POOL_MAX, 10 unless BENCH_HUB_DATABASE_POOL_MAX): their concurrency. */
 export const HUB_POOL_MAX = Math.floor(envNumber('BENCH_HUB_DATABASE_POOL_MAX', 10));
@@ -193,8 +196,14 @@ export function hubEnv(extra: Record<string, string | undefined> = {}): Record<s
     SEED_DEMO: 'false',
     AUTH_RATE_IP_PER_MINUTE: '1000000',
     AUTH_RATE_EMAIL_PER_15MIN: '1000000',
+    AUTH_REGISTER_PER_IP_PER_HOUR: '1000000',
+    METRICS_TOKEN: BENCH_METRICS_TOKEN,
     COMMAND_RATE_PER_SECOND: '1000000',
     COMMAND_RATE_BURST: '1000000',
+    // load generators open thousands of sockets from one address, many per trader, each subscribing
+    FEED_RATE_PER_SECOND: '1000000',
+    FEED_RATE_BURST: '1000000',
+    SOCKET_UNAUTHENTICATED_PER_IP: '1000000',
   };
   for (const [k, v] of Object.entries(extra)) if (v !== undefined) env[k] = v;
   // e.g. BENCH_HUB_NODE_OPTIONS="--import=/path/to/profiler.mjs" to see where the hub's time goes
@@ -594,7 +603,7 @@ export async function cpuSecondsOf(comm: string): Promise<number> {
 
 /** The hub's Prometheus metrics (GET /metrics) as name{labels} -> value. */
 export async function scrapeMetrics(url: string): Promise<Map<string, number>> {
-  const res = await fetch(`${url}/metrics`);
+  const res = await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${BENCH_METRICS_TOKEN}` } });
   if (!res.ok) throw new Error(`GET /metrics: HTTP ${res.status}`);
   const out = new Map<string, number>();
   for (const line of (await res.text()).split('\n')) {

@@ -116,12 +116,76 @@ const envSchema = z.object({
   AUTH_RATE_IP_PER_MINUTE: int(1, 1_000_000).default(100),
   /** failed logins per email per 15 minutes; @default 10 */
   AUTH_RATE_EMAIL_PER_15MIN: int(1, 1_000_000).default(10),
+  /**
+   * time a new connection has to complete the Socket.IO handshake (the namespace CONNECT with its
+   * token) before it is closed; @default 10000
+   */
+  SOCKET_HANDSHAKE_TIMEOUT_MS: int(100, 600_000).default(10_000),
+  /** connections one address may hold on one node before they authenticate; @default 50 */
+  SOCKET_UNAUTHENTICATED_PER_IP: int(1, 1_000_000).default(50),
+  /** feed:subscribe, feed:unsubscribe and auth:refresh per user per second, sustained; @default 10 */
+  FEED_RATE_PER_SECOND: int(1, 1_000_000).default(10),
+  /** burst of those per user, above the sustained rate; @default 20 */
+  FEED_RATE_BURST: int(1, 1_000_000).default(20),
   /** socket commands per user per second, sustained; @default 20 */
   COMMAND_RATE_PER_SECOND: int(1, 1_000_000).default(20),
   /** socket command burst per user; @default 50 */
   COMMAND_RATE_BURST: int(1, 1_000_000).default(50),
+  /**
+   * a spent refresh token presented again this soon after its rotation (its successor still unused)
+   * gets the same new refresh token: a retried request is safe; later, it revokes the login; @default 10
+   */
+  REFRESH_REUSE_SECONDS: int(0, 300).default(10),
+  /** a login cannot be refreshed past this long after it began (it never outlives this); @default 2592000 (30 days) */
+  SESSION_MAX_SECONDS: int(1, 400 * 86_400).default(2_592_000),
+  /** how often each node closes the sockets of users that were disabled or deleted; @default 30 */
+  ACCOUNT_CHECK_SECONDS: int(1, 3600).default(30),
   /** sockets one user may hold open on one node; @default 20 */
   MAX_SOCKETS_PER_USER: int(1, 10_000).default(20),
+  /** registrations per address per hour, apart from the login/register budget per minute; @default 20 */
+  AUTH_REGISTER_PER_IP_PER_HOUR: int(1, 1_000_000).default(20),
+  /** a connection that has not sent a whole request head in this time is closed (408); at most the request timeout; @default 10000 */
+  HTTP_HEADERS_TIMEOUT_MS: int(100, 600_000).default(10_000),
+  /**
+   * a request not received whole (head and body) in this time is cut (408). Only the request counts, not
+   * the wait for the answer: a Socket.IO long-poll (up to 25 s) is not cut; keep it above that anyway;
+   * @default 30000
+   */
+  HTTP_REQUEST_TIMEOUT_MS: int(100, 3_600_000).default(30_000),
+  /** bearer token that GET /metrics requires, at least 16 characters; unset: /metrics is 404 */
+  METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  /**
+   * who may name the client in X-Forwarded-For (limits per address): unset, nobody; a number n, the n
+   * nearest hops (only when the hub cannot be reached but through them); or a comma list of the proxies'
+   * addresses and CIDR ranges (also `loopback`, `linklocal`, `uniquelocal`)
+   */
+  TRUST_PROXY: z
+    .string()
+    .transform((v, ctx): false | number | string[] => {
+      if (/^\d+$/.test(v)) {
+        const hops = Number(v);
+        if (hops <= 32) return hops === 0 ? false : hops;
+      } else {
+        const list = v
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean);
+        const address = z.union([
+          z.enum(['loopback', 'linklocal', 'uniquelocal']),
+          z.ipv4(),
+          z.ipv6(),
+          z.cidrv4(),
+          z.cidrv6(),
+        ]);
+        if (list.length > 0 && list.every((s) => address.safeParse(s).success)) return list;
+      }
+      ctx.addIssue({
+        code: 'custom',
+        message: 'must be a hop count from 0 to 32 or a comma list of IP addresses and CIDR ranges',
+      });
+      return z.NEVER;
+    })
+    .default(false),
   /** time allowed for in-flight work on shutdown; @default 10000 */
   SHUTDOWN_GRACE_MS: int(0, 600_000).default(10_000),
 });
@@ -158,5 +222,5 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
 }
 
 function redact(name: string, value: string): string {
-  return /SECRET|PASSWORD|URL/.test(name) ? '<hidden>' : value;
+  return /SECRET|PASSWORD|URL|^METRICS_TOKEN$/.test(name) ? '<hidden>' : value;
 }

@@ -8,8 +8,9 @@ import { PasswordHasher } from './domain/auth/passwords.js';
 import { TokenService } from './domain/auth/tokens.js';
 import { Market } from './domain/market.js';
 import type { MarketRules } from './domain/unit-of-work.js';
+import { type AccountWatch, watchAccounts } from './gateway/account-watch.js';
 import { installSocketAuth } from './gateway/auth.js';
-import { CommandLimits } from './gateway/command-limits.js';
+import { CommandLimits, FEED_BUDGET } from './gateway/command-limits.js';
 import { CommandRouter } from './gateway/commands.js';
 import { installConnections } from './gateway/connection.js';
 import { type LiveDelivery, startLiveDelivery } from './gateway/live.js';
@@ -63,6 +64,7 @@ export function createHub(config: Config, options: HubOptions = {}): Hub {
   let live: LiveDelivery | undefined;
   let commands: CommandRouter | undefined;
   let sweeper: Sweeper | undefined;
+  let accountWatch: AccountWatch | undefined;
   let stopping: Promise<void> | undefined;
   let dataDir: DataDir | undefined;
 
@@ -86,10 +88,16 @@ export function createHub(config: Config, options: HubOptions = {}): Hub {
       audience: config.JWT_AUDIENCE,
       accessTtlSeconds: config.ACCESS_TOKEN_TTL_SECONDS,
       refreshTtlSeconds: config.REFRESH_TOKEN_TTL_SECONDS,
+      refreshReuseSeconds: config.REFRESH_REUSE_SECONDS,
+      sessionMaxSeconds: config.SESSION_MAX_SECONDS,
     });
     const accounts = new Accounts(createAccountStore(db.sequelize), hasher, tokens);
     const authLimits = new AuthLimits(
-      { perIpPerMinute: config.AUTH_RATE_IP_PER_MINUTE, perEmailPer15Min: config.AUTH_RATE_EMAIL_PER_15MIN },
+      {
+        perIpPerMinute: config.AUTH_RATE_IP_PER_MINUTE,
+        perEmailPer15Min: config.AUTH_RATE_EMAIL_PER_15MIN,
+        registerPerIpPerHour: config.AUTH_REGISTER_PER_IP_PER_HOUR,
+      },
       redis && { client: redis.main, prefix: config.REDIS_PREFIX },
     );
 
@@ -123,6 +131,10 @@ export function createHub(config: Config, options: HubOptions = {}): Hub {
       market,
       sequelize: db.sequelize,
       events,
+      headersTimeoutMs: config.HTTP_HEADERS_TIMEOUT_MS,
+      requestTimeoutMs: config.HTTP_REQUEST_TIMEOUT_MS,
+      metricsToken: config.METRICS_TOKEN,
+      trustProxy: config.TRUST_PROXY,
     });
     await app.ready();
     const gateway = createGateway(app.server, {
@@ -130,6 +142,9 @@ export function createHub(config: Config, options: HubOptions = {}): Hub {
       redis,
       redisPrefix: config.REDIS_PREFIX,
       corsOrigins: config.CORS_ORIGINS,
+      handshakeTimeoutMs: config.SOCKET_HANDSHAKE_TIMEOUT_MS,
+      unauthenticatedPerAddress: config.SOCKET_UNAUTHENTICATED_PER_IP,
+      trustProxy: config.TRUST_PROXY,
     });
     io = gateway;
     live = await startLiveDelivery(gateway, {
@@ -146,10 +161,17 @@ export function createHub(config: Config, options: HubOptions = {}): Hub {
     commands = new CommandRouter({
       log,
       metrics,
-      limits: new CommandLimits(
-        { perSecond: config.COMMAND_RATE_PER_SECOND, burst: config.COMMAND_RATE_BURST },
-        redis && { client: redis.main, prefix: config.REDIS_PREFIX },
-      ),
+      limits: {
+        market: new CommandLimits(
+          { perSecond: config.COMMAND_RATE_PER_SECOND, burst: config.COMMAND_RATE_BURST },
+          redis && { client: redis.main, prefix: config.REDIS_PREFIX },
+        ),
+        feed: new CommandLimits(
+          { perSecond: config.FEED_RATE_PER_SECOND, burst: config.FEED_RATE_BURST },
+          redis && { client: redis.main, prefix: config.REDIS_PREFIX },
+          FEED_BUDGET,
+        ),
+      },
     });
     const auth = installSocketAuth(
       gateway,
@@ -174,6 +196,12 @@ export function createHub(config: Config, options: HubOptions = {}): Hub {
     });
     sweeper = new Sweeper(runner, config.SWEEP_INTERVAL_MS, log);
     sweeper.start();
+    accountWatch = watchAccounts(
+      gateway,
+      (ids) => accounts.inactiveUsers(ids),
+      config.ACCOUNT_CHECK_SECONDS * 1000,
+      log,
+    );
     if (config.SEED_DEMO) await seedDemo(db.sequelize, hasher, market, log);
 
     try {
@@ -201,6 +229,7 @@ export function createHub(config: Config, options: HubOptions = {}): Hub {
   async function shutdown() {
     // Order: stop taking sockets (the handshake refuses once stopping), let running commands
     // commit and answer, close sockets (clients reconnect elsewhere), HTTP, Redis, the database.
+    await accountWatch?.stop();
     await commands?.drain(config.SHUTDOWN_GRACE_MS);
     if (io) await closeSockets(io, app?.server, config.SHUTDOWN_GRACE_MS);
     if (app) await app.close();

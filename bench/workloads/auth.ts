@@ -24,6 +24,7 @@ export async function run(): Promise<void> {
   const env: Record<string, string> = {
     AUTH_RATE_IP_PER_MINUTE: '1000000',
     AUTH_RATE_EMAIL_PER_15MIN: '1000000',
+    AUTH_REGISTER_PER_IP_PER_HOUR: '1000000',
   };
   if (process.env.DATABASE_URL) env.DATABASE_URL = process.env.DATABASE_URL;
   const hub = await startHubProcess(env);

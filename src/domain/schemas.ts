@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { UNSAFE_NUMBER_MESSAGE, UnsafeNumber } from './json.js';
 import { ENERGY_TYPES, SIDES } from './listing.js';
 import { KWH_SCALE, MAX_PRICE_E4, MAX_WH, PRICE_SCALE, parseDecimal } from './quantity.js';
-import { plainText, unstorableText } from './text.js';
+import { plainText, type TextKind, unstorableText } from './text.js';
 
 /**
  * A string PostgreSQL can store as it is: no NUL, no unpaired surrogate. Every text input that
@@ -50,11 +50,29 @@ export const timeInput = z.iso
 
 export const zoneInput = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1 to 64 letters, digits, _ or -');
 
-/** Plain text of at most 500 characters once markup is removed. */
-export const plainTextInput = storableString
-  .max(2000, 'must be at most 500 characters (2000 with markup)')
-  .transform((s) => plainText(s))
-  .pipe(storableString.max(500, 'must be at most 500 characters'));
+/**
+ * Free text by the one rule of `plainText` (src/domain/text.ts): refused with VALIDATION_FAILED
+ * or stored as plain text of `min` to `max` characters; the input may be `raw` long with markup.
+ */
+export function freeTextInput(kind: TextKind, { min, max, raw }: { min: number; max: number; raw: number }) {
+  return storableString
+    .max(raw, `must be at most ${max} characters (${raw} with markup)`)
+    .transform((s, ctx) => {
+      const r = plainText(s, kind);
+      if (r.ok) return r.text;
+      ctx.addIssue({ code: 'custom', message: r.message });
+      return z.NEVER;
+    })
+    .pipe(
+      z
+        .string()
+        .min(min, 'must not be empty once markup is removed')
+        .max(max, `must be at most ${max} characters`),
+    );
+}
+
+/** A description or a note: plain text of at most 500 characters once markup is removed. */
+export const plainTextInput = freeTextInput('lines', { min: 0, max: 500, raw: 2000 });
 
 /** Largest event id: ids are PostgreSQL bigints. */
 export const MAX_EVENT_ID = 9_223_372_036_854_775_807n;

@@ -58,9 +58,12 @@ export const TRADE_COLUMNS: (keyof TradeView)[] = [
   'deliveryEnd',
 ];
 
-/** One CSV field (RFC 4180); text a spreadsheet would run as a formula is quoted as text. */
+/**
+ * One CSV field (RFC 4180); text a spreadsheet would run as a formula is quoted as text. Only a
+ * whole number is left as it is: `-1+1` or `-2+3+cmd|' /C calc'!A0` starts with a digit too.
+ */
 function csvField(value: string): string {
-  const safe = /^[=+\-@\t\r]/.test(value) && !/^-?\d/.test(value) ? `'${value}` : value;
+  const safe = /^[=+\-@\t\r]/.test(value) && !/^-?\d+(\.\d+)?$/.test(value) ? `'${value}` : value;
   return /[",\r\n]/.test(safe) ? `"${safe.replaceAll('"', '""')}"` : safe;
 }
 

@@ -13,7 +13,7 @@ export const loginRoom = (familyId: string) => `l:${familyId}`;
 export interface SocketAuthSettings {
   /** a socket is closed this long after its token expired, unless refreshed */
   graceMs: number;
-  /** sockets one user may hold on this node */
+  /** sockets one user may hold on this node, counting those admitted and still connecting */
   maxSocketsPerUser: number;
   /** true once the node is draining: new sockets are refused so clients go to another node */
   closing(): boolean;
@@ -31,6 +31,18 @@ const MAX_DELAY = 2 ** 31 - 1;
 const refuse = (next: (err?: Error) => void, e: HubError) =>
   next(Object.assign(new Error(e.code), { data: e.toJSON() }));
 
+/** What the rest of the gateway calls: `admit` as the last handshake middleware, `connected` on connection. */
+export interface SocketAuth {
+  /**
+   * The per-user socket cap, decided and counted in one synchronous step, so concurrent handshakes
+   * cannot all see room for one more. It must be the last middleware: once it lets a socket through,
+   * only the connection closing can stop the socket from connecting (and that gives the slot back).
+   */
+  admit(socket: HubSocket, next: (err?: Error) => void): void;
+  /** joins the user's rooms, starts the expiry clock and answers auth:refresh */
+  connected(socket: HubSocket): void;
+}
+
 /**
  * JWT on every socket for its whole life: verified at the handshake, warned with `auth:expiring`
  * ahead of expiry, closed after expiry plus grace unless `auth:refresh` brings a new token.
@@ -43,10 +55,19 @@ export function installSocketAuth(
   settings: SocketAuthSettings,
   log: Logger,
   commands: CommandRouter,
-): { connected(socket: HubSocket): void } {
+): SocketAuth {
   /** the one pending expiry timer of each socket, by socket id */
   const timers = new Map<string, NodeJS.Timeout>();
+  /** sockets each user holds on this node: connected, or admitted and about to connect */
+  const held = new Map<string, number>();
+  /** admitted sockets not yet connected: what gives their slot back if the connection closes first */
+  const connecting = new WeakMap<HubSocket, () => void>();
 
+  const release = (userId: string) => {
+    const n = held.get(userId) ?? 0;
+    if (n <= 1) held.delete(userId);
+    else held.set(userId, n - 1);
+  };
   const clear = (socket: HubSocket) => {
     const t = timers.get(socket.id);
     if (t !== undefined) {
@@ -56,6 +77,7 @@ export function installSocketAuth(
   };
   function onDisconnect(this: HubSocket) {
     clear(this);
+    release(this.data.userId);
   }
 
   const arm = (socket: HubSocket, fire: (socket: HubSocket) => void, at: number) => {
@@ -101,15 +123,6 @@ export function installSocketAuth(
     const auth = socket.handshake.auth as Record<string, unknown> | undefined;
     accounts.authenticate(auth?.token).then(
       (claims) => {
-        const open = io.of('/').adapter.rooms.get(userRoom(claims.userId))?.size ?? 0;
-        if (open >= settings.maxSocketsPerUser) {
-          return refuse(
-            next,
-            new HubError('RATE_LIMITED', `At most ${settings.maxSocketsPerUser} connections per user`, {
-              retryAfterMs: 1000,
-            }),
-          );
-        }
         socket.data.userId = claims.userId;
         socket.data.familyId = claims.familyId;
         socket.data.expiresAt = claims.expiresAt;
@@ -125,8 +138,10 @@ export function installSocketAuth(
   // a login that ends (logout, refresh-token reuse) closes its sockets on every node
   accounts.onLoginRevoked = (familyId) => io.in(loginRoom(familyId)).disconnectSockets(true);
 
+  // spends from the feed budget: like feeds it changes only the connection, and a flood of
+  // market commands must not keep a socket from renewing its token
   const refresh: CommandSpec<typeof refreshInput, { accessExpiresAt: string }> = {
-    limited: false,
+    budget: 'feed',
     schema: refreshInput,
     async run({ token }, socket) {
       const claims = await accounts.authenticate(token);
@@ -144,14 +159,37 @@ export function installSocketAuth(
     },
   };
 
-  /** joins the user's rooms, starts the expiry clock and answers auth:refresh */
+  const admit = (socket: HubSocket, next: (err?: Error) => void) => {
+    const { userId } = socket.data;
+    const open = held.get(userId) ?? 0;
+    if (open >= settings.maxSocketsPerUser) {
+      return refuse(
+        next,
+        new HubError('RATE_LIMITED', `At most ${settings.maxSocketsPerUser} connections per user`, {
+          retryAfterMs: 1000,
+        }),
+      );
+    }
+    held.set(userId, open + 1);
+    const lost = () => release(userId);
+    socket.conn.once('close', lost);
+    connecting.set(socket, lost);
+    next();
+  };
+
   const connected = (socket: HubSocket) => {
+    const lost = connecting.get(socket);
+    if (lost) {
+      connecting.delete(socket);
+      socket.conn.off('close', lost); // from now on its disconnect gives the slot back
+    }
+    if (!socket.connected) return release(socket.data.userId); // gone already: no disconnect will come
     void socket.join([userRoom(socket.data.userId), loginRoom(socket.data.familyId)]);
     schedule(socket);
     socket.on('disconnect', onDisconnect);
     commands.on(socket, 'auth:refresh', refresh);
   };
-  return { connected };
+  return { admit, connected };
 }
 
 /** socket.data plus when the current token's warning is due (kept on the socket, not in a closure) */

@@ -8,25 +8,32 @@ import type { CommandLimits } from './command-limits.js';
 import type { Ack } from './protocol.js';
 import type { HubSocket } from './server.js';
 
+/**
+ * The per-user budgets commands spend from: `market` for those that change the market
+ * (listing:*, swap:*), `feed` for those that change only the connection (feed:*, auth:refresh),
+ * so a dashboard re-subscribing cannot starve trading, nor trading starve a token refresh.
+ */
+export type Budget = 'market' | 'feed';
+
 /** Commands the socket may send; each has its zod schema and a handler returning the ack data. */
 export interface CommandSpec<S extends z.ZodType, R> {
   schema: S;
   run(input: z.output<S>, socket: HubSocket): Promise<R>;
-  /** false for commands that change nothing (feeds, auth:refresh): they skip the rate limit */
-  limited?: boolean;
+  /** the budget each call spends from, before its payload is even parsed; @default 'market' */
+  budget?: Budget;
 }
 
 export interface CommandRouterDeps {
   log: Logger;
   metrics: HubMetrics;
-  limits: CommandLimits;
+  limits: Record<Budget, CommandLimits>;
 }
 
 const isPlainObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /**
- * Registers socket commands. Each command is rate limited per user, its payload parsed at the
+ * Registers socket commands. Each command spends from a per-user budget, its payload parsed at the
  * edge, its handler run, and the ack carries `{ok: true, data}` once committed or
  * `{ok: false, error}` with a protocol code; the connection stays up either way. One log line
  * and metrics per command. An error that is not a protocol error is logged and answered INTERNAL.
@@ -59,7 +66,7 @@ export class CommandRouter {
                 },
               );
             }
-            if (spec.limited !== false) await limits.spend(socket.data.userId);
+            await limits[spec.budget ?? 'market'].spend(socket.data.userId);
             if (!isPlainObject(payload))
               throw validationFailed([{ path: '', message: 'payload must be an object' }]);
             const data = await spec.run(parseInput(spec.schema, payload), socket);
@@ -67,7 +74,8 @@ export class CommandRouter {
           } catch (err) {
             const e = toHubError(err);
             outcome = e.code;
-            if (e.code === 'RATE_LIMITED') metrics.rateLimited.inc({ kind: 'command' });
+            if (e.code === 'RATE_LIMITED')
+              metrics.rateLimited.inc({ kind: spec.budget === 'feed' ? 'feed' : 'command' });
             if (!(err instanceof HubError))
               log.error({ err, command: name, userId: socket.data.userId }, 'command failed');
             reply({ ok: false, error: e.toJSON() });
@@ -75,7 +83,8 @@ export class CommandRouter {
             const seconds = (performance.now() - began) / 1000;
             metrics.commands.inc({ command: name, outcome });
             metrics.commandSeconds.observe({ command: name }, seconds);
-            log.info(
+            // a refusal costs one debug line: a flood past the limit must not flood the log
+            log[outcome === 'RATE_LIMITED' ? 'debug' : 'info'](
               {
                 command: name,
                 requestId:

@@ -3,6 +3,7 @@ import { HubError } from '../domain/errors.js';
 import type { Market } from '../domain/market.js';
 import type { HubMetrics } from '../metrics.js';
 import type { EventReader } from '../store/event-log.js';
+import type { SocketAuth } from './auth.js';
 import type { CommandRouter } from './commands.js';
 import type { Delivery } from './delivery.js';
 import { registerMarketHandlers } from './market-handlers.js';
@@ -10,7 +11,7 @@ import { parseLastEventId, replay } from './replay.js';
 import type { HubServer, HubSocket } from './server.js';
 
 export interface ConnectionDeps {
-  auth: { connected(socket: HubSocket): void };
+  auth: SocketAuth;
   delivery: Delivery;
   events: EventReader;
   market: Market;
@@ -32,10 +33,17 @@ export function installConnections(io: HubServer, deps: ConnectionDeps): void {
     });
     next(Object.assign(new Error(e.code), { data: e.toJSON() }));
   });
+  // last: nothing may refuse a socket after it took its slot
+  io.use(deps.auth.admit);
 
   // one listener and one replay context for every socket: a connection should cost little memory
   const gauge = deps.metrics.sockets;
-  const closed = () => gauge.dec();
+  // A client that leaves the namespace but keeps its connection would hold it with no handshake
+  // deadline and outside the per-address count of unauthenticated connections: it is closed.
+  function closed(this: HubSocket, reason: string) {
+    gauge.dec();
+    if (reason === 'client namespace disconnect') this.conn.close();
+  }
   const replayDeps = { delivery: deps.delivery, events: deps.events, max: deps.replayMax, log: deps.log };
   io.on('connection', (socket) => {
     gauge.inc();

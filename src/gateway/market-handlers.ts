@@ -88,7 +88,7 @@ function marketSpecs(market: Market): [string, AnySpec][] {
     [
       'feed:subscribe',
       spec({
-        limited: false,
+        budget: 'feed',
         schema: feedSubscribeInput,
         async run({ requestId: _, ...filter }, socket) {
           leaveFeeds(socket);
@@ -100,7 +100,7 @@ function marketSpecs(market: Market): [string, AnySpec][] {
     [
       'feed:unsubscribe',
       spec({
-        limited: false,
+        budget: 'feed',
         schema: feedUnsubscribeInput,
         async run(_input, socket) {
           leaveFeeds(socket);

@@ -1,7 +1,9 @@
-import type { Server as HttpServer } from 'node:http';
+import type { Server as HttpServer, IncomingMessage } from 'node:http';
+import type { TLSSocket } from 'node:tls';
 import { createShardedAdapter } from '@socket.io/redis-adapter';
 import type { Logger } from 'pino';
 import { Server, type Socket } from 'socket.io';
+import { clientAddress, type TrustFunction, type TrustProxy, trustFunction } from '../http/client-address.js';
 import type { RedisClients } from '../redis.js';
 import { hubParser } from './json-parser.js';
 import type {
@@ -10,6 +12,7 @@ import type {
   ServerToClientEvents,
   SocketData,
 } from './protocol.js';
+import { UnauthenticatedLimit } from './unauthenticated-limit.js';
 
 export type HubServer = Server<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
 export type HubSocket = Socket<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
@@ -24,24 +27,41 @@ export interface GatewayDeps {
   corsOrigins: string[];
   /** largest accepted message in bytes; @default 65536 */
   maxHttpBufferSize?: number;
+  /** time a new connection has to complete the namespace CONNECT (its token checked); @default 10000 */
+  handshakeTimeoutMs?: number;
+  /** engine connections one address may hold before they authenticate; @default 50 */
+  unauthenticatedPerAddress?: number;
+  /**
+   * proxies whose X-Forwarded-For names the client (per-address limits) and whose
+   * X-Forwarded-Proto names the scheme (the hub's own origin); @default false
+   */
+  trustProxy?: TrustProxy;
 }
 
-/** Creates the Socket.IO server on the hub's HTTP server, with the Redis sharded adapter when configured. */
+/**
+ * Creates the Socket.IO server on the hub's HTTP server, with the Redis sharded adapter when
+ * configured. Before any token is read, a connection must come from an allowed origin, from an
+ * address with fewer than `unauthenticatedPerAddress` connections still unauthenticated, and must
+ * complete its handshake within `handshakeTimeoutMs`.
+ */
 export function createGateway(httpServer: HttpServer, deps: GatewayDeps): HubServer {
+  const trust = trustFunction(deps.trustProxy ?? false);
+  const unauthenticated = new UnauthenticatedLimit(deps.unauthenticatedPerAddress ?? 50, (req) =>
+    clientAddress(req, trust),
+  );
   const io: HubServer = new Server(httpServer, {
     transports: ['websocket', 'polling'],
     maxHttpBufferSize: deps.maxHttpBufferSize ?? 64 * 1024,
     cors: deps.corsOrigins.length ? { origin: deps.corsOrigins, credentials: true } : undefined,
-    // A browser always sends Origin: only the hub's own and the configured ones may open a socket
-    // (no cross-site WebSocket hijacking). Clients that are not browsers send none.
+    // Socket.IO closes a connection that has not joined the namespace by then (its default, 45 s,
+    // let idle unauthenticated connections pile up)
+    connectTimeout: deps.handshakeTimeoutMs ?? 10_000,
     allowRequest: (req, callback) => {
-      const origin = req.headers.origin;
-      if (!origin) return callback(null, true);
-      let host: string | undefined;
-      try {
-        host = new URL(origin).host;
-      } catch {}
-      callback(null, host === req.headers.host || deps.corsOrigins.includes(origin));
+      // A browser always sends Origin: only the hub's own and the configured ones may open a socket
+      // (no cross-site WebSocket hijacking). Clients that are not browsers send none.
+      if (!originAllowed(req, deps.corsOrigins, trust)) return callback(null, false);
+      if (!unauthenticated.admit(req)) return callback('RATE_LIMITED', false);
+      callback(null, true);
     },
     serveClient: false,
     // the stock wire format; JSON numbers are read from their text, never rounded (json-parser.ts)
@@ -54,5 +74,32 @@ export function createGateway(httpServer: HttpServer, deps: GatewayDeps): HubSer
         }
       : {}),
   });
+  unauthenticated.install(io);
   return io;
+}
+
+/**
+ * The hub's own origin is the scheme and host the request reached it at; a page of the same host
+ * over the other scheme is another site. The scheme is the connection's own, or behind a trusted
+ * proxy the first one X-Forwarded-Proto names (where the browser's request arrived).
+ */
+function originAllowed(req: IncomingMessage, corsOrigins: string[], trust: TrustFunction): boolean {
+  const origin = req.headers.origin;
+  if (!origin) return true;
+  if (corsOrigins.includes(origin)) return true;
+  const host = req.headers.host;
+  if (!host) return false;
+  let scheme = (req.socket as TLSSocket).encrypted ? 'https' : 'http';
+  const forwarded = req.headers['x-forwarded-proto'];
+  const peer = req.socket.remoteAddress;
+  if (typeof forwarded === 'string' && peer !== undefined && trust(peer, 0)) {
+    const first = forwarded.split(',')[0]!.trim().toLowerCase();
+    if (first === 'http' || first === 'https') scheme = first;
+  }
+  try {
+    const theirs = new URL(origin).origin;
+    return theirs !== 'null' && theirs === new URL(`${scheme}://${host}`).origin;
+  } catch {
+    return false; // not a URL, or a Host that is not a host
+  }
 }

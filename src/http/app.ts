@@ -18,6 +18,8 @@ import type { HubMetrics } from '../metrics.js';
 import type { EventReader } from '../store/event-log.js';
 import type { AuthLimits } from './auth-limits.js';
 import { authRoutes } from './auth-routes.js';
+import { installAuthentication } from './authenticate.js';
+import { type TrustProxy, trustFunction } from './client-address.js';
 import { serveDashboard } from './dashboard.js';
 import { installErrorHandling } from './errors.js';
 import { eventRoutes } from './event-routes.js';
@@ -41,13 +43,41 @@ export interface HttpDeps {
   events: EventReader;
   /** largest accepted request body in bytes; @default 65536 */
   bodyLimit?: number;
+  /** a connection is closed when it has not sent a whole request head this long; @default 10000 */
+  headersTimeoutMs?: number;
+  /** a request (head and body) not received whole in this time is cut; @default 30000 */
+  requestTimeoutMs?: number;
+  /** the bearer token GET /metrics requires; unset: no /metrics */
+  metricsToken?: string;
+  /** which proxies may name the client in X-Forwarded-For (`req.ip`); @default false */
+  trustProxy?: TrustProxy;
 }
+
+/**
+ * An idle keep-alive connection is closed after this long. Fastify's default, kept: above the 60 s idle
+ * timeout of common load balancers, so a balancer never reuses a connection the hub is closing.
+ */
+const KEEP_ALIVE_TIMEOUT_MS = 72_000;
 
 /** Builds the Fastify app: every route, the error envelope and the OpenAPI document. */
 export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
+  const requestTimeout = deps.requestTimeoutMs ?? 30_000;
+  // Node refuses a head timeout longer than the whole request's
+  const headersTimeout = Math.min(deps.headersTimeoutMs ?? 10_000, requestTimeout);
   const app = Fastify({
     loggerInstance: deps.log as FastifyBaseLogger,
     bodyLimit: deps.bodyLimit ?? 64 * 1024,
+    // Slow clients cannot hold connections: Node answers 408 and closes a connection whose head (or
+    // whole request) has not arrived in time. These count only while a request is being received:
+    // a request waiting for its answer (a Socket.IO long-poll) and upgraded websockets are not cut.
+    requestTimeout,
+    keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
+    http: {
+      headersTimeout,
+      // Node checks these timeouts every 30 s by default, which would let a 10 s limit run to 40 s
+      connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor(headersTimeout / 4))),
+    },
+    trustProxy: deps.trustProxy ? trustFunction(deps.trustProxy) : false,
     // one line per request is written by our own hook (with user and latency), not Fastify's pair
     logController: new LogController({ disableRequestLogging: true }),
     return503OnClosing: true,
@@ -58,7 +88,7 @@ export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
   installErrorHandling(app);
   // numbers are read from the body's text: one of more than 15 significant digits is refused, not rounded
   installJsonBody(app);
-  installObservability(app, deps.metrics);
+  installObservability(app, deps.metrics, deps.metricsToken);
   await app.register(cors, { origin: deps.corsOrigins.length ? deps.corsOrigins : false, credentials: true });
   await app.register(helmet, {
     contentSecurityPolicy: {
@@ -91,21 +121,15 @@ export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
   await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
+  // after CORS and helmet, whose onRequest hooks put their headers on a 401 too; before any route:
+  // it protects every /api/v1 route but register, login and refresh
+  installAuthentication(app, deps.accounts);
   const typed = app.withTypeProvider<ZodTypeProvider>();
   await typed.register(healthRoutes, { checks: deps.health });
   await typed.register(authRoutes, { prefix: '/api/v1', accounts: deps.accounts, limits: deps.authLimits });
-  await typed.register(listingRoutes, {
-    prefix: '/api/v1',
-    accounts: deps.accounts,
-    market: deps.market,
-    sequelize: deps.sequelize,
-  });
-  await typed.register(historyRoutes, {
-    prefix: '/api/v1',
-    accounts: deps.accounts,
-    sequelize: deps.sequelize,
-  });
-  await typed.register(eventRoutes, { prefix: '/api/v1', accounts: deps.accounts, events: deps.events });
+  await typed.register(listingRoutes, { prefix: '/api/v1', market: deps.market, sequelize: deps.sequelize });
+  await typed.register(historyRoutes, { prefix: '/api/v1', sequelize: deps.sequelize });
+  await typed.register(eventRoutes, { prefix: '/api/v1', events: deps.events });
   await serveDashboard(app);
   return app;
 }

@@ -2,7 +2,6 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Accounts } from '../domain/auth/accounts.js';
 import type { AuthLimits } from './auth-limits.js';
-import { requireUser } from './authenticate.js';
 import {
   displayNameSchema,
   emailSchema,
@@ -21,6 +20,13 @@ const refreshBody = z.strictObject({ refreshToken: z.string().min(1).max(512) })
 
 /** /api/v1/auth/* and /api/v1/me. */
 export const authRoutes: FastifyPluginAsyncZod<AuthRouteDeps> = async (app, { accounts, limits }) => {
+  // Every answer here may carry tokens or a user: no cache (browser, proxy) may keep one.
+  // Scoped to this plugin, errors included.
+  app.addHook('onSend', async (_req, reply, payload) => {
+    reply.header('cache-control', 'no-store');
+    return payload;
+  });
+
   app.post(
     '/auth/register',
     {
@@ -37,10 +43,8 @@ export const authRoutes: FastifyPluginAsyncZod<AuthRouteDeps> = async (app, { ac
     },
     async (req, reply) => {
       await limits.attempt(req.ip);
-      // registrations per email have a budget of their own, apart from failed logins
-      const key = `register:${req.body.email}`;
-      await limits.checkEmail(key);
-      await limits.failed(key);
+      // registrations per address and per email have budgets of their own, apart from logins
+      await limits.registration(req.ip, req.body.email);
       const session = await accounts.register(req.body);
       return reply.status(201).send(session);
     },
@@ -58,15 +62,8 @@ export const authRoutes: FastifyPluginAsyncZod<AuthRouteDeps> = async (app, { ac
     },
     async (req) => {
       await limits.attempt(req.ip);
-      await limits.checkEmail(req.body.email);
-      try {
-        const session = await accounts.login(req.body);
-        await limits.succeeded(req.body.email);
-        return session;
-      } catch (err) {
-        await limits.failed(req.body.email);
-        throw err;
-      }
+      // the email's attempt is reserved before the password is checked, released on success
+      return limits.login(req.body.email, () => accounts.login(req.body));
     },
   );
 
@@ -76,7 +73,11 @@ export const authRoutes: FastifyPluginAsyncZod<AuthRouteDeps> = async (app, { ac
       schema: {
         tags: ['auth'],
         summary: 'Trade a refresh token for a new pair; the old one is spent',
-        description: 'Presenting a spent refresh token revokes every token of that login.',
+        description:
+          'Presenting a spent refresh token again within REFRESH_REUSE_SECONDS of its rotation (and before its ' +
+          'successor was used) returns the same refresh token again with a fresh access token, so a retried ' +
+          'request is safe; later it revokes every token of that login. No login is refreshed past ' +
+          'SESSION_MAX_SECONDS from its start.',
         body: refreshBody,
         response: { 200: sessionSchema, ...errors(400, 401, 503) },
       },
@@ -90,14 +91,15 @@ export const authRoutes: FastifyPluginAsyncZod<AuthRouteDeps> = async (app, { ac
       schema: {
         tags: ['auth'],
         summary: "Revoke this login's refresh tokens",
+        description:
+          'A refresh token of another user (or an unknown one) changes nothing and gets the same 204: the caller learns nothing about it.',
         security: [{ bearer: [] }],
         body: refreshBody,
         response: { 204: z.null().describe('logged out'), ...errors(400, 401, 503) },
       },
-      preHandler: requireUser(accounts),
     },
     async (req, reply) => {
-      await accounts.logout(req.body.refreshToken);
+      await accounts.logout(req.body.refreshToken, req.userId);
       return reply.status(204).send(null);
     },
   );
@@ -111,7 +113,6 @@ export const authRoutes: FastifyPluginAsyncZod<AuthRouteDeps> = async (app, { ac
         security: [{ bearer: [] }],
         response: { 200: userSchema, ...errors(401, 503) },
       },
-      preHandler: requireUser(accounts),
     },
     async (req) => accounts.me(req.userId),
   );

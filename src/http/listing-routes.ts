@@ -1,14 +1,12 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { Sequelize } from 'sequelize';
 import { z } from 'zod';
-import type { Accounts } from '../domain/auth/accounts.js';
 import { HubError } from '../domain/errors.js';
 import { ENERGY_TYPES, LISTING_STATUSES, listingView, SIDES } from '../domain/listing.js';
 import type { Market } from '../domain/market.js';
 import { createListingBody, kwhInput, priceInput, timeInput, zoneInput } from '../domain/schemas.js';
 import { validationFailed } from '../domain/validation.js';
 import { findListing, findListings } from '../store/listing-queries.js';
-import { requireUser } from './authenticate.js';
 import {
   commaList,
   cursorParam,
@@ -23,7 +21,6 @@ import {
 } from './schemas.js';
 
 export interface ListingRouteDeps {
-  accounts: Accounts;
   market: Market;
   sequelize: Sequelize;
 }
@@ -48,12 +45,7 @@ const listQuery = z.strictObject({
 const listingCursor = z.tuple([z.iso.datetime(), z.uuid()]);
 
 /** /api/v1/listings: the market, and posting and cancelling listings. */
-export const listingRoutes: FastifyPluginAsyncZod<ListingRouteDeps> = async (
-  app,
-  { accounts, market, sequelize },
-) => {
-  app.addHook('preHandler', requireUser(accounts));
-
+export const listingRoutes: FastifyPluginAsyncZod<ListingRouteDeps> = async (app, { market, sequelize }) => {
   app.get(
     '/listings',
     {

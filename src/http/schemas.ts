@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { ERROR_STATUS, type ErrorCode } from '../domain/errors.js';
 import { ENERGY_TYPES, LISTING_STATUSES, SIDES } from '../domain/listing.js';
-import { storableString } from '../domain/schemas.js';
+import { freeTextInput, storableString } from '../domain/schemas.js';
 import { SWAP_STATUSES } from '../domain/swap.js';
 
 export const errorEnvelope = z
@@ -106,8 +106,8 @@ export function decodeCursor<T>(raw: string, shape: z.ZodType<T>): T | undefined
   }
 }
 
-/** A person's name as others see it: 1 to 64 characters, trimmed. */
-export const displayNameSchema = storableString.trim().min(1).max(64);
+/** A person's name as others see it: one line of plain text, 1 to 64 characters (the rule of src/domain/text.ts). */
+export const displayNameSchema = freeTextInput('line', { min: 1, max: 64, raw: 256 });
 
 export const idempotencyHeaders = z.object({
   'idempotency-key': z.uuid({ message: 'must be a UUID' }).optional(),

@@ -1,6 +1,57 @@
 import { QueryTypes, type Sequelize, UniqueConstraintError } from 'sequelize';
 import type { AccountStore, SpendResult, User } from '../domain/auth/accounts.js';
 import { handshakeReads } from './event-log.js';
+import { isUuidText } from './read-batcher.js';
+
+/**
+ * Class id of the per-login advisory locks (two-key form, a key space apart from the hub's
+ * one-key locks): the refreshes of one login are decided one at a time on every node.
+ */
+const LOGIN_LOCK_CLASS = 7263;
+
+/** The state of a presented refresh token, read under its login's lock. */
+interface SpendRow {
+  id: string;
+  family_id: string;
+  spent: boolean;
+  revoked: boolean;
+  expired: boolean;
+  login_over: boolean;
+  recent: boolean;
+  successor_known: boolean;
+  successor_spent: boolean;
+  successor_expired: boolean;
+  user_id: string | null;
+  email: string;
+  display_name: string;
+  created_at: Date;
+  disabled: boolean;
+}
+
+// A login counts as revoked once any of its tokens is: a logout racing a rotation may miss the
+// successor the rotation is inserting, never the tokens it revoked.
+const SPEND_STATE_SQL = `SELECT t.id, t.family_id, t.spent_at IS NOT NULL AS spent,
+    EXISTS (SELECT 1 FROM refresh_tokens r WHERE r.family_id = t.family_id AND r.revoked_at IS NOT NULL) AS revoked,
+    t.expires_at <= now() AS expired,
+    t.family_created_at + make_interval(secs => $3) <= now() AS login_over,
+    COALESCE(t.spent_at > clock_timestamp() - make_interval(secs => $4), false) AS recent,
+    n.id IS NOT NULL AS successor_known,
+    COALESCE(n.spent_at IS NOT NULL, false) AS successor_spent,
+    COALESCE(n.expires_at <= now(), false) AS successor_expired,
+    u.id AS user_id, u.email, u.display_name, u.created_at, COALESCE(u.disabled_at IS NOT NULL, false) AS disabled
+  FROM refresh_tokens t
+  LEFT JOIN users u ON u.id = t.user_id
+  LEFT JOIN refresh_tokens n ON n.token_hash = $2 AND n.family_id = t.family_id
+  WHERE t.token_hash = $1`;
+
+// The successor keeps its login's start, and never outlives the login.
+const SPEND_SQL = `WITH spent AS (
+    UPDATE refresh_tokens SET spent_at = now() WHERE id = $1
+    RETURNING user_id, family_id, family_created_at)
+  INSERT INTO refresh_tokens (id, user_id, family_id, token_hash, expires_at, family_created_at)
+  SELECT gen_random_uuid(), user_id, family_id, $2,
+    LEAST(now() + make_interval(secs => $3), family_created_at + make_interval(secs => $4)), family_created_at
+  FROM spent`;
 
 interface UserRow {
   id: string;
@@ -40,11 +91,12 @@ export function createAccountStore(sequelize: Sequelize): AccountStore {
     },
 
     async findUserByEmail(email) {
-      const [row] = await select<UserRow>(
-        'SELECT id, email, display_name, created_at, password_hash FROM users WHERE email = $1',
+      const [row] = await select<UserRow & { disabled: boolean }>(
+        `SELECT id, email, display_name, created_at, password_hash, disabled_at IS NOT NULL AS disabled
+         FROM users WHERE email = $1`,
         [email],
       );
-      return row ? { ...toUser(row), passwordHash: row.password_hash! } : undefined;
+      return row ? { ...toUser(row), passwordHash: row.password_hash!, disabled: row.disabled } : undefined;
     },
 
     async findUserById(id) {
@@ -63,60 +115,106 @@ export function createAccountStore(sequelize: Sequelize): AccountStore {
       );
     },
 
-    async rotateRefreshToken(hash, next): Promise<SpendResult> {
+    async rotateRefreshToken({ hash, successorHash }, policy): Promise<SpendResult> {
       return sequelize.transaction(async (transaction) => {
-        // Spend it only if it is live; the row lock makes two concurrent refreshes see each other.
-        const [spent] = await sequelize.query<{ user_id: string; family_id: string }>(
-          `UPDATE refresh_tokens SET spent_at = now()
-           WHERE token_hash = $1 AND spent_at IS NULL AND revoked_at IS NULL AND expires_at > now()
-           RETURNING user_id, family_id`,
-          { bind: [hash], transaction, type: QueryTypes.SELECT },
-        );
-        if (spent) {
-          const successor = next({ userId: spent.user_id, familyId: spent.family_id });
-          await sequelize.query(
-            `INSERT INTO refresh_tokens (id, user_id, family_id, token_hash, expires_at)
-             VALUES (gen_random_uuid(), $1, $2, $3, $4)`,
-            { bind: [spent.user_id, spent.family_id, successor.hash, successor.expiresAt], transaction },
-          );
-          return { kind: 'spent', userId: spent.user_id, familyId: spent.family_id };
-        }
-        const [known] = await sequelize.query<{ family_id: string; spent: boolean; revoked: boolean }>(
-          `SELECT family_id, spent_at IS NOT NULL AS spent, revoked_at IS NOT NULL AS revoked
+        const q = <T extends object>(sql: string, bind: unknown[]) =>
+          sequelize.query<T>(sql, { bind, transaction, type: QueryTypes.SELECT });
+        // Concurrent refreshes of one login, on any node, wait here for each other; each then
+        // reads (a new snapshot: READ COMMITTED) what the one before it committed.
+        const [known] = await q<{ locked: unknown }>(
+          `SELECT pg_advisory_xact_lock(${LOGIN_LOCK_CLASS}, hashtext(family_id::text)) AS locked
            FROM refresh_tokens WHERE token_hash = $1`,
-          { bind: [hash], transaction, type: QueryTypes.SELECT },
+          [hash],
         );
         if (!known) return { kind: 'unknown' };
-        if (known.revoked) return { kind: 'revoked' };
-        if (known.spent) {
-          // reuse of a spent token: someone holds a copy; end the whole login
-          await sequelize.query(
-            'UPDATE refresh_tokens SET revoked_at = now() WHERE family_id = $1 AND revoked_at IS NULL',
-            { bind: [known.family_id], transaction },
-          );
-          return { kind: 'reused', familyId: known.family_id };
+        const [t] = await q<SpendRow>(SPEND_STATE_SQL, [
+          hash,
+          successorHash,
+          policy.sessionMaxSeconds,
+          policy.reuseSeconds,
+        ]);
+        if (!t) return { kind: 'unknown' }; // its user was deleted meanwhile
+        if (t.revoked) return { kind: 'revoked' };
+        if (t.user_id === null || t.disabled) return { kind: 'disabled' };
+        const user = toUser({ ...t, id: t.user_id });
+        if (!t.spent) {
+          if (t.expired || t.login_over) return { kind: 'expired' };
+          await sequelize.query(SPEND_SQL, {
+            bind: [t.id, successorHash, policy.ttlSeconds, policy.sessionMaxSeconds],
+            transaction,
+          });
+          return { kind: 'spent', user, familyId: t.family_id };
         }
-        return { kind: 'expired' };
+        // Spent: a retry (within the interval, its successor not used yet) gets that successor
+        // again; anything else means two parties hold the token: end the whole login.
+        if (t.recent && t.successor_known && !t.successor_spent) {
+          return t.successor_expired ? { kind: 'expired' } : { kind: 'retried', user, familyId: t.family_id };
+        }
+        await sequelize.query(
+          'UPDATE refresh_tokens SET revoked_at = now() WHERE family_id = $1 AND revoked_at IS NULL',
+          { bind: [t.family_id], transaction },
+        );
+        return { kind: 'reused', familyId: t.family_id };
       });
     },
 
-    async revokeFamilyOf(hash) {
+    async revokeFamilyOf(hash, userId) {
+      // only the caller's own logins: another user's token names no family here
       const [row] = await select<{ family_id: string }>(
-        `WITH f AS (SELECT family_id FROM refresh_tokens WHERE token_hash = $1)
+        `WITH f AS (SELECT family_id FROM refresh_tokens WHERE token_hash = $1 AND user_id = $2)
          UPDATE refresh_tokens SET revoked_at = now()
          WHERE family_id = (SELECT family_id FROM f) AND revoked_at IS NULL
          RETURNING family_id`,
-        [hash],
+        [hash, userId],
       );
       if (row) return row.family_id;
       const [known] = await select<{ family_id: string }>(
-        'SELECT family_id FROM refresh_tokens WHERE token_hash = $1',
-        [hash],
+        'SELECT family_id FROM refresh_tokens WHERE token_hash = $1 AND user_id = $2',
+        [hash, userId],
       );
       return known?.family_id;
     },
 
-    // asked by every handshake: batched with the other handshakes' reads (event-log.ts)
-    isFamilyRevoked: (familyId) => handshake.familyRevoked(familyId),
+    async inactiveUsers(userIds) {
+      const ids = userIds.filter(isUuidText);
+      if (!ids.length) return [];
+      const rows = await select<{ id: string }>(
+        `SELECT u::text AS id FROM unnest($1::uuid[]) AS u
+         WHERE NOT EXISTS (SELECT 1 FROM users WHERE id = u AND disabled_at IS NULL)`,
+        [ids],
+      );
+      return rows.map((r) => r.id);
+    },
+
+    // asked by every request and handshake: batched with the other handshakes' reads (event-log.ts)
+    loginState: (userId, familyId) => handshake.loginState(userId, familyId),
   };
+}
+
+/**
+ * Disables (or enables again) the user of `email`; disabling also revokes every login of the
+ * user. Their live sockets are closed by each node's account watch (src/gateway/account-watch.ts).
+ * Returns undefined when there is no such user.
+ */
+export async function setUserDisabled(
+  sequelize: Sequelize,
+  email: string,
+  disabled: boolean,
+): Promise<{ id: string; revokedLogins: number } | undefined> {
+  return sequelize.transaction(async (transaction) => {
+    const [user] = await sequelize.query<{ id: string }>(
+      `UPDATE users SET disabled_at = CASE WHEN $2::boolean THEN COALESCE(disabled_at, now()) END
+       WHERE email = $1 RETURNING id`,
+      { bind: [email.trim().toLowerCase(), disabled], transaction, type: QueryTypes.SELECT },
+    );
+    if (!user) return undefined;
+    if (!disabled) return { id: user.id, revokedLogins: 0 };
+    const [revoked] = await sequelize.query<{ n: string }>(
+      `WITH r AS (UPDATE refresh_tokens SET revoked_at = now()
+                  WHERE user_id = $1 AND revoked_at IS NULL RETURNING family_id)
+       SELECT count(DISTINCT family_id) AS n FROM r`,
+      { bind: [user.id], transaction, type: QueryTypes.SELECT },
+    );
+    return { id: user.id, revokedLogins: Number(revoked?.n ?? 0) };
+  });
 }

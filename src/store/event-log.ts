@@ -1,4 +1,5 @@
 import { QueryTypes, type Sequelize } from 'sequelize';
+import type { LoginState } from '../domain/auth/accounts.js';
 import type { EventDraft, EventType, StoredEvent } from '../domain/events.js';
 import { isUuidText, ReadBatcher } from './read-batcher.js';
 
@@ -140,29 +141,41 @@ export async function latestUserEventId(sequelize: Sequelize, userId: string): P
   return BigInt(row?.id ?? '0');
 }
 
-/** The two reads of every socket handshake. */
+/** The two reads of every socket handshake (the first also of every authenticated request). */
 export interface HandshakeReads {
-  /** whether a token of the login `familyId` was revoked (logout, refresh-token reuse) */
-  familyRevoked(familyId: string): Promise<boolean>;
+  /**
+   * whether an access token of `userId`'s login `familyId` may be used: 'revoked' once a token of
+   * the login was (logout, refresh-token reuse), 'disabled' or 'deleted' as its user is, else 'live'
+   */
+  loginState(userId: string, familyId: string): Promise<LoginState>;
   /** the newest event addressed to `userId` below the horizon, or 0 */
   latestUserEventId(userId: string): Promise<bigint>;
 }
 
+/** A login state's number in the batch's answer: its index here (absent from the answer: 'live'). */
+const LOGIN_STATES: readonly LoginState[] = ['live', 'revoked', 'disabled', 'deleted'];
+
 /**
- * Every handshake checks its login is not revoked (before the socket is accepted) and, without a
- * lastEventId, looks up the user's newest event (after it joined its rooms). The reads asked for
- * together go in one statement of both kinds (ReadBatcher: always a statement sent after the
- * read was asked for, so a revocation committed before the handshake and an event below the
- * horizon after the join are seen): under load one round trip serves many handshakes.
+ * Every handshake checks its login is not revoked and its user exists and is not disabled (before
+ * the socket is accepted; every REST request asks the same) and, without a lastEventId, looks up
+ * the user's newest event (after it joined its rooms). The reads asked for together go in one
+ * statement of both kinds (ReadBatcher: always a statement sent after the read was asked for, so
+ * a revocation or a disabling committed before the handshake and an event below the horizon
+ * after the join are seen): under load one round trip serves many handshakes.
  */
 const HANDSHAKE_READS_SQL = `WITH h AS (SELECT ${HORIZON} AS horizon)
-  SELECT 'r' || f AS k, '1' AS v FROM unnest($1::text[]) AS f
-  WHERE EXISTS (SELECT 1 FROM refresh_tokens WHERE family_id = f::uuid AND revoked_at IS NOT NULL)
+  SELECT 'r' || x.f || x.u AS k,
+    CASE WHEN usr.id IS NULL THEN '${LOGIN_STATES.indexOf('deleted')}'
+         WHEN usr.disabled_at IS NOT NULL THEN '${LOGIN_STATES.indexOf('disabled')}'
+         ELSE '${LOGIN_STATES.indexOf('revoked')}' END AS v
+  FROM unnest($1::text[], $2::text[]) AS x(f, u) LEFT JOIN users usr ON usr.id = x.u::uuid
+  WHERE usr.id IS NULL OR usr.disabled_at IS NOT NULL
+    OR EXISTS (SELECT 1 FROM refresh_tokens WHERE family_id = x.f::uuid AND revoked_at IS NOT NULL)
   UNION ALL
   SELECT 'l' || u, GREATEST(
     (SELECT max(id) FROM events, h WHERE user_a = u::uuid AND id < h.horizon),
     (SELECT max(id) FROM events, h WHERE user_b = u::uuid AND id < h.horizon))::text
-  FROM unnest($2::text[]) AS u`;
+  FROM unnest($3::text[]) AS u`;
 
 const handshakeReadsOf = new WeakMap<Sequelize, HandshakeReads>();
 
@@ -170,13 +183,19 @@ const handshakeReadsOf = new WeakMap<Sequelize, HandshakeReads>();
 export function handshakeReads(sequelize: Sequelize): HandshakeReads {
   let reads = handshakeReadsOf.get(sequelize);
   if (reads) return reads;
-  // keys: 'r' + family id, 'l' + user id (both uuids: the prefix letter cannot be confused)
+  // keys: 'r' + family id + user id, 'l' + user id (uuids of 36 characters: the prefix letter cannot be confused)
   const batch = new ReadBatcher<string, bigint>(async (keys) => {
     const families: string[] = [];
+    const loginUsers: string[] = [];
     const users: string[] = [];
-    for (const k of keys) (k[0] === 'r' ? families : users).push(k.slice(1));
+    for (const k of keys) {
+      if (k[0] === 'r') {
+        families.push(k.slice(1, 37));
+        loginUsers.push(k.slice(37));
+      } else users.push(k.slice(1));
+    }
     const rows = await sequelize.query<{ k: string; v: string | null }>(HANDSHAKE_READS_SQL, {
-      bind: [families, users],
+      bind: [families, loginUsers, users],
       type: QueryTypes.SELECT,
     });
     const values = new Map<string, bigint>();
@@ -185,7 +204,10 @@ export function handshakeReads(sequelize: Sequelize): HandshakeReads {
   }, 0n);
   reads = {
     // an id that is no uuid names no row (and must not fail the batch's ::uuid cast)
-    familyRevoked: async (familyId) => isUuidText(familyId) && (await batch.get(`r${familyId}`)) !== 0n,
+    loginState: async (userId, familyId) => {
+      if (!isUuidText(userId) || !isUuidText(familyId)) return 'revoked';
+      return LOGIN_STATES[Number(await batch.get(`r${familyId}${userId}`))] ?? 'revoked';
+    },
     latestUserEventId: async (userId) => (isUuidText(userId) ? batch.get(`l${userId}`) : 0n),
   };
   handshakeReadsOf.set(sequelize, reads);

@@ -1,10 +1,11 @@
 // `npm run migrate`: applies pending migrations to the configured database and exits.
 import { pino } from 'pino';
-import { ConfigError, loadConfig } from '../config.js';
-import { openDatabase, StartupError } from './database.js';
+import { loadConfig } from '../config.js';
+import { runCli } from './cli.js';
+import { openDatabase } from './database.js';
 import { migrate } from './migrate.js';
 
-try {
+await runCli(async () => {
   const config = loadConfig();
   const log = pino({ level: config.LOG_LEVEL });
   const db = await openDatabase(config, log);
@@ -14,10 +15,4 @@ try {
   } finally {
     await db.close();
   }
-} catch (err) {
-  if (err instanceof ConfigError || err instanceof StartupError) {
-    process.stderr.write(`${err.message}\n`);
-    process.exit(1);
-  }
-  throw err;
-}
+});

@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import { QueryTypes, type Sequelize, type Transaction } from 'sequelize';
 import { Umzug, type UmzugStorage } from 'umzug';
 import * as initialSchema from './migrations/0001-initial-schema.js';
+import * as accountLifetimes from './migrations/0002-account-lifetimes.js';
 
 /** What each migration receives: a runner bound to the migration transaction. */
 export interface MigrationContext {
@@ -9,7 +10,10 @@ export interface MigrationContext {
 }
 
 /** Every migration, in order. Listed here rather than globbed so the build and tests see the same set. */
-const MIGRATIONS = [{ name: '0001-initial-schema', up: initialSchema.up }];
+const MIGRATIONS = [
+  { name: '0001-initial-schema', up: initialSchema.up },
+  { name: '0002-account-lifetimes', up: accountLifetimes.up },
+];
 
 /** Arbitrary constant naming the migration lock among the hub's advisory locks. */
 const MIGRATION_LOCK = 7_263_110_001;

@@ -4,7 +4,8 @@ import { startHub, type TestHub } from '../support/hub.js';
 
 let node: TestHub;
 beforeAll(async () => {
-  node = await startHub();
+  // no reuse interval: presenting a spent token again is reuse at once (test/auth/refresh-reuse.test.ts has the interval)
+  node = await startHub({ env: { REFRESH_REUSE_SECONDS: '0' } });
 });
 afterAll(() => node?.stop());
 

@@ -36,7 +36,7 @@ describe('per-user command rate limit', () => {
       expect(a.error.details.retryAfterMs).toBeGreaterThan(0);
     }
     expect(socket.connected).toBe(true);
-    // feeds are not commands that change anything: not limited
+    // feeds have a budget of their own (set high for tests; test/hardening/feed-rate.test.ts)
     expect(await t.subscribeFeed({})).toEqual({ filter: {} });
     // another trader has a budget of its own
     const other = await trader(node.url, 'other');

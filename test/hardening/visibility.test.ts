@@ -5,6 +5,7 @@ import { api, PASSWORD } from '../support/client.js';
 import { startHub, type TestHub } from '../support/hub.js';
 import { listingInput, trader } from '../support/traders.js';
 
+const METRICS_TOKEN = 'metrics-token-of-the-visibility-test';
 const lines: Record<string, unknown>[] = [];
 const raw: string[] = [];
 let node: TestHub;
@@ -16,7 +17,7 @@ beforeAll(async () => {
       done();
     },
   });
-  node = await startHub({ log: pino({ level: 'trace' }, sink) });
+  node = await startHub({ log: pino({ level: 'trace' }, sink), env: { METRICS_TOKEN } });
 });
 afterAll(() => node?.stop());
 
@@ -73,6 +74,7 @@ describe('logs', () => {
     for (const secret of [
       PASSWORD,
       'wrong password!',
+      METRICS_TOKEN,
       seller.session.accessToken,
       seller.session.refreshToken,
       buyer.session.accessToken,
@@ -86,7 +88,8 @@ describe('logs', () => {
 
 describe('GET /metrics', () => {
   test('Prometheus text with the hub’s metrics and Node’s', async () => {
-    const res = await fetch(`${node.url}/metrics`);
+    const res = await fetch(`${node.url}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } });
+    expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toMatch(/^text\/plain/);
     const text = await res.text();
     for (const name of [

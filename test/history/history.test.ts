@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { HubClient, Swap } from '../../src/client/index.js';
 import { api } from '../support/client.js';
 import { startHub, type TestHub } from '../support/hub.js';
+import { PROTECTED_ROUTES, PUBLIC_ROUTES } from '../support/routes.js';
 import { listingInput, trader } from '../support/traders.js';
 
 let node: TestHub;
@@ -209,23 +210,7 @@ describe('OpenAPI', () => {
     const routes = Object.entries(doc.paths).flatMap(([p, ops]) =>
       Object.keys(ops as object).map((m) => `${m.toUpperCase()} ${p}`),
     );
-    for (const r of [
-      'GET /healthz',
-      'GET /readyz',
-      'POST /api/v1/auth/register',
-      'POST /api/v1/auth/login',
-      'POST /api/v1/auth/refresh',
-      'POST /api/v1/auth/logout',
-      'GET /api/v1/me',
-      'GET /api/v1/listings',
-      'POST /api/v1/listings',
-      'GET /api/v1/listings/{id}',
-      'DELETE /api/v1/listings/{id}',
-      'GET /api/v1/swaps',
-      'GET /api/v1/swaps/{id}',
-      'GET /api/v1/trades',
-      'GET /api/v1/events',
-    ]) {
+    for (const r of ['GET /healthz', 'GET /readyz', ...PUBLIC_ROUTES, ...PROTECTED_ROUTES]) {
       expect(routes).toContain(r);
     }
     expect(Object.keys(doc.paths['/api/v1/swaps/{id}'].get.responses).sort()).toEqual([

@@ -41,13 +41,13 @@ describe('migrations', () => {
 
   test('from empty: creates the whole schema, then a re-run applies nothing', async () => {
     expect(await tables(db)).toEqual([]);
-    expect(await migrate(db.sequelize)).toEqual(['0001-initial-schema']);
+    expect(await migrate(db.sequelize)).toEqual(['0001-initial-schema', '0002-account-lifetimes']);
     expect(await tables(db)).toEqual([...TABLES, 'schema_migrations'].sort());
     expect(await migrate(db.sequelize)).toEqual([]);
     const applied = await db.sequelize.query('SELECT name FROM schema_migrations', {
       type: QueryTypes.SELECT,
     });
-    expect(applied).toEqual([{ name: '0001-initial-schema' }]);
+    expect(applied).toEqual([{ name: '0001-initial-schema' }, { name: '0002-account-lifetimes' }]);
   });
 
   test('the schema refuses an oversold listing', async () => {
@@ -81,7 +81,7 @@ describe('two nodes migrating one empty database at once', async () => {
       const applied = await a.hub.db!.sequelize.query('SELECT name FROM schema_migrations', {
         type: QueryTypes.SELECT,
       });
-      expect(applied).toEqual([{ name: '0001-initial-schema' }]);
+      expect(applied).toEqual([{ name: '0001-initial-schema' }, { name: '0002-account-lifetimes' }]);
     } finally {
       await Promise.all([a.stop(), b.stop()]);
       await tdb.drop();

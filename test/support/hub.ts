@@ -18,6 +18,12 @@ export const TEST_ENV: Record<string, string> = {
   // tests drive traders far faster than people; the limits have tests of their own
   COMMAND_RATE_PER_SECOND: '100000',
   COMMAND_RATE_BURST: '100000',
+  FEED_RATE_PER_SECOND: '100000',
+  FEED_RATE_BURST: '100000',
+  // every test client comes from 127.0.0.1, many of them at once
+  SOCKET_UNAUTHENTICATED_PER_IP: '100000',
+  // tests register many traders from one address
+  AUTH_REGISTER_PER_IP_PER_HOUR: '1000000',
 };
 
 export interface TestHub {

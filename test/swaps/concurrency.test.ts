@@ -6,9 +6,10 @@ import { emitAck } from '../support/client.js';
 import { startHub, type TestHub } from '../support/hub.js';
 import { listingInput, recorder, trader } from '../support/traders.js';
 
+const METRICS_TOKEN = 'metrics-token-of-the-concurrency-test';
 let node: TestHub;
 beforeAll(async () => {
-  node = await startHub();
+  node = await startHub({ env: { METRICS_TOKEN } });
 });
 afterAll(() => node?.stop());
 
@@ -50,7 +51,9 @@ describe('accept is atomic and never oversells', () => {
     );
     expect(db).toEqual({ accepted: '33', voided: '17', open: '0' });
     // the accepts that waited on the listing were committed in groups (AcceptGroups)
-    const metrics = await (await fetch(`${node.url}/metrics`)).text();
+    const metrics = await (
+      await fetch(`${node.url}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } })
+    ).text();
     expect(Number(metrics.match(/^hub_accept_group_size_count (\d+)/m)?.[1] ?? 0)).toBeGreaterThan(0);
 
     // every loser is told: its swap voided for lack of volume

@@ -1,7 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { HubError } from '../errors.js';
 import type { PasswordHasher } from './passwords.js';
-import { type AccessClaims, hashRefreshToken, type TokenService, unauthenticated } from './tokens.js';
+import {
+  type AccessClaims,
+  hashRefreshToken,
+  type RefreshPolicy,
+  type TokenService,
+  unauthenticated,
+} from './tokens.js';
 
 /** A user as the protocol shows it: never a hash, never a token. */
 export interface User {
@@ -18,11 +24,18 @@ export interface Session {
   accessExpiresAt: string;
 }
 
-/** Outcome of spending a refresh token, decided atomically by the store. */
+/**
+ * Outcome of spending a refresh token, decided atomically by the store: `spent` rotated it now;
+ * `retried` it was rotated within the reuse interval and its successor is still unused (a retry:
+ * the same successor again); `reused` a spent token came back later (the login is now revoked).
+ */
 export type SpendResult =
-  | { kind: 'spent'; userId: string; familyId: string }
+  | { kind: 'spent' | 'retried'; user: User; familyId: string }
   | { kind: 'reused'; familyId: string }
-  | { kind: 'revoked' | 'expired' | 'unknown' };
+  | { kind: 'revoked' | 'expired' | 'unknown' | 'disabled' };
+
+/** Whether an access token's login may still be used: its family, and its user. */
+export type LoginState = 'live' | 'revoked' | 'disabled' | 'deleted';
 
 /** What accounts need from storage. */
 export interface AccountStore {
@@ -33,17 +46,28 @@ export interface AccountStore {
     displayName: string;
     passwordHash: string;
   }): Promise<User | undefined>;
-  findUserByEmail(email: string): Promise<(User & { passwordHash: string }) | undefined>;
+  findUserByEmail(email: string): Promise<(User & { passwordHash: string; disabled: boolean }) | undefined>;
   findUserById(id: string): Promise<User | undefined>;
+  /** the first token of a new login (family), which starts now */
   insertRefreshToken(t: { userId: string; familyId: string; hash: Buffer; expiresAt: Date }): Promise<void>;
-  /** Marks the token spent and stores its successor in one transaction; a spent token revokes its family. */
+  /**
+   * Spends the token of `hash` and stores `successorHash` in its family, in one transaction that
+   * locks the token's row, so concurrent refreshes on any node are decided one after the other
+   * (against the database's clock): a live token is spent; a spent one within
+   * `policy.reuseSeconds` whose successor is unused is `retried`; any other spent one revokes its
+   * family. The successor expires at min(now + ttl, family start + sessionMax); a family past its
+   * end, or a token of a disabled or deleted user, spends nothing.
+   */
   rotateRefreshToken(
-    hash: Buffer,
-    next: (spent: { userId: string; familyId: string }) => { hash: Buffer; expiresAt: Date },
+    token: { hash: Buffer; successorHash: Buffer },
+    policy: RefreshPolicy,
   ): Promise<SpendResult>;
-  /** Revokes every token of the family of `hash`; returns the family, if the token was known. */
-  revokeFamilyOf(hash: Buffer): Promise<string | undefined>;
-  isFamilyRevoked(familyId: string): Promise<boolean>;
+  /** Revokes every token of the family of `hash` if it is `userId`'s; returns the family, if so. */
+  revokeFamilyOf(hash: Buffer, userId: string): Promise<string | undefined>;
+  /** one read, batched with other requests' reads: the family revoked? the user disabled or gone? */
+  loginState(userId: string, familyId: string): Promise<LoginState>;
+  /** the users among `userIds` that are disabled or deleted, in one query */
+  inactiveUsers(userIds: string[]): Promise<string[]>;
 }
 
 const BAD_CREDENTIALS = 'Email or password is wrong';
@@ -59,11 +83,18 @@ export class Accounts {
     readonly tokens: TokenService,
   ) {}
 
-  /** Verifies an access token and that its login was not revoked; throws UNAUTHENTICATED. */
+  /** Verifies an access token, that its login was not revoked and its user is active; throws UNAUTHENTICATED. */
   async authenticate(token: unknown): Promise<AccessClaims> {
     const claims = this.tokens.verifyAccess(token);
-    if (await this.store.isFamilyRevoked(claims.familyId)) throw unauthenticated('revoked');
+    const state = await this.store.loginState(claims.userId, claims.familyId);
+    if (state === 'disabled') throw unauthenticated('disabled');
+    if (state !== 'live') throw unauthenticated('revoked');
     return claims;
+  }
+
+  /** The users among `userIds` (connected ones) that were disabled or deleted since. */
+  inactiveUsers(userIds: string[]): Promise<string[]> {
+    return userIds.length ? this.store.inactiveUsers(userIds) : Promise.resolve([]);
   }
 
   async register(input: { email: string; password: string; displayName: string }): Promise<Session> {
@@ -83,22 +114,27 @@ export class Accounts {
     const found = await this.store.findUserByEmail(input.email);
     const ok = await this.hasher.verify(found?.passwordHash, input.password);
     if (!found || !ok) throw new HubError('UNAUTHENTICATED', BAD_CREDENTIALS, { reason: 'invalid' });
-    const { passwordHash: _, ...user } = found;
+    // told only to whoever knows the password
+    if (found.disabled) throw unauthenticated('disabled');
+    const { passwordHash: _, disabled: __, ...user } = found;
     return this.openSession(user, randomUUID());
   }
 
+  /**
+   * Rotates a refresh token. A retry within the reuse interval gets the same successor (derived
+   * again, never stored in plain text) and a freshly signed access token of the same login.
+   */
   async refresh(refreshToken: string): Promise<Session> {
-    let issued: { token: string; hash: Buffer } | undefined;
-    const result = await this.store.rotateRefreshToken(hashRefreshToken(refreshToken), () => {
-      issued = this.tokens.newRefreshToken();
-      return { hash: issued.hash, expiresAt: new Date(Date.now() + this.tokens.refreshTtlMs) };
-    });
+    const hash = hashRefreshToken(refreshToken);
+    const successor = this.tokens.successorOf(hash);
+    const result = await this.store.rotateRefreshToken(
+      { hash, successorHash: successor.hash },
+      this.tokens.refreshPolicy,
+    );
     switch (result.kind) {
-      case 'spent': {
-        const user = await this.store.findUserById(result.userId);
-        if (!user || !issued) throw unauthenticated('invalid');
-        return this.session(user, result.familyId, issued.token);
-      }
+      case 'spent':
+      case 'retried':
+        return this.session(result.user, result.familyId, successor.token);
       case 'reused':
         this.onLoginRevoked(result.familyId);
         throw unauthenticated(
@@ -109,14 +145,20 @@ export class Accounts {
         throw unauthenticated('revoked');
       case 'expired':
         throw unauthenticated('expired');
+      case 'disabled':
+        throw unauthenticated('disabled');
       default:
         throw unauthenticated('invalid');
     }
   }
 
-  /** Revokes the login of this refresh token; an unknown token changes nothing. */
-  async logout(refreshToken: string): Promise<void> {
-    const familyId = await this.store.revokeFamilyOf(hashRefreshToken(refreshToken));
+  /**
+   * Revokes the login of this refresh token if it is `userId`'s. Another user's token is treated
+   * as an unknown one: nothing changes and the answer is the same, so a caller learns nothing
+   * about it (not even that it is live) and cannot end someone else's login.
+   */
+  async logout(refreshToken: string, userId: string): Promise<void> {
+    const familyId = await this.store.revokeFamilyOf(hashRefreshToken(refreshToken), userId);
     if (familyId) this.onLoginRevoked(familyId);
   }
 
@@ -128,11 +170,12 @@ export class Accounts {
 
   private async openSession(user: User, familyId: string): Promise<Session> {
     const refresh = this.tokens.newRefreshToken();
+    const { ttlSeconds, sessionMaxSeconds } = this.tokens.refreshPolicy;
     await this.store.insertRefreshToken({
       userId: user.id,
       familyId,
       hash: refresh.hash,
-      expiresAt: new Date(Date.now() + this.tokens.refreshTtlMs),
+      expiresAt: new Date(Date.now() + 1000 * Math.min(ttlSeconds, sessionMaxSeconds)),
     });
     return this.session(user, familyId, refresh.token);
   }

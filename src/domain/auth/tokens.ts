@@ -1,9 +1,17 @@
-import { createHash, createSecretKey, type KeyObject, randomBytes, randomUUID } from 'node:crypto';
+import {
+  createHash,
+  createHmac,
+  createSecretKey,
+  hkdfSync,
+  type KeyObject,
+  randomBytes,
+  randomUUID,
+} from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import { HubError } from '../errors.js';
 
 /** Why a token was refused, as `details.reason` of UNAUTHENTICATED. */
-export type TokenFailure = 'missing' | 'invalid' | 'expired' | 'revoked';
+export type TokenFailure = 'missing' | 'invalid' | 'expired' | 'revoked' | 'disabled';
 
 export const unauthenticated = (reason: TokenFailure, message?: string): HubError =>
   new HubError('UNAUTHENTICATED', message ?? MESSAGES[reason], { reason });
@@ -13,6 +21,7 @@ const MESSAGES: Record<TokenFailure, string> = {
   invalid: 'The token is not valid',
   expired: 'The token has expired',
   revoked: 'The token has been revoked',
+  disabled: 'This account is disabled',
 };
 
 /** The verified claims of an access token. */
@@ -30,9 +39,22 @@ export interface TokenSettings {
   audience: string;
   accessTtlSeconds: number;
   refreshTtlSeconds: number;
+  /** a spent refresh token presented again this soon after its rotation gets the same successor; @default 10 */
+  refreshReuseSeconds?: number;
+  /** no login is refreshed past this long after it began; @default 2592000 (30 days) */
+  sessionMaxSeconds?: number;
 }
 
 const ACCESS_TYPE = 'access';
+
+/** Clock skew allowed between the node that signed a token and the one verifying it. */
+export const CLOCK_SKEW_SECONDS = 30;
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** HKDF labels: the successor key is a key of its own, never the JWT key itself. */
+const SUCCESSOR_SALT = 'renex-hub refresh tokens';
+const SUCCESSOR_INFO = 'refresh-successor';
 
 /**
  * Issues and verifies HS256 access tokens and opaque refresh tokens. The key is a KeyObject:
@@ -40,13 +62,26 @@ const ACCESS_TYPE = 'access';
  */
 export class TokenService {
   private readonly key: KeyObject;
+  private readonly successorKey: KeyObject;
 
   constructor(private readonly settings: TokenSettings) {
     this.key = createSecretKey(Buffer.from(settings.secret, 'utf8'));
+    this.successorKey = createSecretKey(
+      Buffer.from(hkdfSync('sha256', settings.secret, SUCCESSOR_SALT, SUCCESSOR_INFO, 32)),
+    );
   }
 
   get refreshTtlMs(): number {
     return this.settings.refreshTtlSeconds * 1000;
+  }
+
+  /** How refresh tokens rotate: their life, the reuse interval, and the most a login may last. */
+  get refreshPolicy(): RefreshPolicy {
+    return {
+      ttlSeconds: this.settings.refreshTtlSeconds,
+      reuseSeconds: this.settings.refreshReuseSeconds ?? 10,
+      sessionMaxSeconds: this.settings.sessionMaxSeconds ?? 2_592_000,
+    };
   }
 
   signAccess(userId: string, familyId: string, now = Date.now()): { token: string; expiresAt: number } {
@@ -62,7 +97,11 @@ export class TokenService {
     return { token, expiresAt: exp * 1000 };
   }
 
-  /** Verifies signature, algorithm, issuer, audience, expiry and type; throws UNAUTHENTICATED. */
+  /**
+   * Verifies signature, algorithm, issuer, expiry, and that the claims are exactly what signAccess
+   * writes: `typ` access, `sub` and `sid` uuids, `aud` the audience itself (not an array holding
+   * it), `iat` not in the future beyond CLOCK_SKEW_SECONDS; throws UNAUTHENTICATED.
+   */
   verifyAccess(token: unknown): AccessClaims {
     if (typeof token !== 'string' || token.length === 0) throw unauthenticated('missing');
     if (token.length > 4096) throw unauthenticated('invalid');
@@ -76,10 +115,17 @@ export class TokenService {
     } catch (err) {
       throw unauthenticated(err instanceof jwt.TokenExpiredError ? 'expired' : 'invalid');
     }
+    // jsonwebtoken accepts an `aud` array that merely contains the audience, and an `iat` in the
+    // future; ids that are no uuids would reach SQL casts. Only what signAccess writes passes.
     if (
       payload.typ !== ACCESS_TYPE ||
       typeof payload.sub !== 'string' ||
+      !UUID.test(payload.sub) ||
       typeof payload.sid !== 'string' ||
+      !UUID.test(payload.sid) ||
+      payload.aud !== this.settings.audience ||
+      typeof payload.iat !== 'number' ||
+      payload.iat > Date.now() / 1000 + CLOCK_SKEW_SECONDS ||
       typeof payload.exp !== 'number'
     ) {
       throw unauthenticated('invalid');
@@ -92,6 +138,28 @@ export class TokenService {
     const token = `rt_${randomBytes(32).toString('base64url')}`;
     return { token, hash: hashRefreshToken(token) };
   }
+
+  /**
+   * The one successor of a refresh token: HMAC-SHA256 under a key derived from the JWT secret
+   * (HKDF) of "refresh-successor" and the spent token's hash. Deterministic, so a retry within
+   * the reuse interval gets the same successor back while only its hash is ever stored; nobody
+   * without the secret can compute it.
+   */
+  successorOf(spentHash: Buffer): { token: string; hash: Buffer } {
+    const mac = createHmac('sha256', this.successorKey).update(SUCCESSOR_INFO).update(spentHash).digest();
+    const token = `rt_${mac.toString('base64url')}`;
+    return { token, hash: hashRefreshToken(token) };
+  }
+}
+
+/** Rotation rules of refresh tokens, applied by the store against the database's clock. */
+export interface RefreshPolicy {
+  /** a new refresh token lives this long (capped by the end of its login) */
+  ttlSeconds: number;
+  /** a spent token presented again within this many seconds of its rotation gets its successor again */
+  reuseSeconds: number;
+  /** a login cannot be refreshed past its start plus this */
+  sessionMaxSeconds: number;
 }
 
 export const hashRefreshToken = (token: string): Buffer => createHash('sha256').update(token).digest();
