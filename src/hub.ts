@@ -196,12 +196,7 @@ export function createHub(config: Config, options: HubOptions = {}): Hub {
     });
     sweeper = new Sweeper(runner, config.SWEEP_INTERVAL_MS, log);
     sweeper.start();
-    accountWatch = watchAccounts(
-      gateway,
-      (ids) => accounts.inactiveUsers(ids),
-      config.ACCOUNT_CHECK_SECONDS * 1000,
-      log,
-    );
+    accountWatch = watchAccounts(gateway, accounts, config.ACCOUNT_CHECK_SECONDS * 1000, log);
     if (config.SEED_DEMO) await seedDemo(db.sequelize, hasher, market, log);
 
     try {

@@ -160,6 +160,9 @@ export function installSocketAuth(
   };
 
   const admit = (socket: HubSocket, next: (err?: Error) => void) => {
+    // The connection may have closed while the token was checked: its 'close' has then been
+    // emitted already and would never give a slot back, and Socket.IO drops such a socket anyway.
+    if (socket.conn.readyState !== 'open') return next(new Error('connection closed'));
     const { userId } = socket.data;
     const open = held.get(userId) ?? 0;
     if (open >= settings.maxSocketsPerUser) {

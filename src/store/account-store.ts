@@ -17,6 +17,7 @@ interface SpendRow {
   revoked: boolean;
   expired: boolean;
   login_over: boolean;
+  login_ends_at: Date;
   recent: boolean;
   successor_known: boolean;
   successor_spent: boolean;
@@ -34,6 +35,7 @@ const SPEND_STATE_SQL = `SELECT t.id, t.family_id, t.spent_at IS NOT NULL AS spe
     EXISTS (SELECT 1 FROM refresh_tokens r WHERE r.family_id = t.family_id AND r.revoked_at IS NOT NULL) AS revoked,
     t.expires_at <= now() AS expired,
     t.family_created_at + make_interval(secs => $3) <= now() AS login_over,
+    t.family_created_at + make_interval(secs => $3) AS login_ends_at,
     COALESCE(t.spent_at > clock_timestamp() - make_interval(secs => $4), false) AS recent,
     n.id IS NOT NULL AS successor_known,
     COALESCE(n.spent_at IS NOT NULL, false) AS successor_spent,
@@ -108,11 +110,17 @@ export function createAccountStore(sequelize: Sequelize): AccountStore {
     },
 
     async insertRefreshToken(t) {
-      await sequelize.query(
+      // Only for an active user, read under a share lock of the user's row: a disable (which
+      // updates that row, then revokes every login) either commits first, and nothing is stored,
+      // or sees this token and revokes it. A plain insert could land after the disable's revocation.
+      const rows = await select<{ id: string }>(
         `INSERT INTO refresh_tokens (id, user_id, family_id, token_hash, expires_at)
-         VALUES (gen_random_uuid(), $1, $2, $3, $4)`,
-        { bind: [t.userId, t.familyId, t.hash, t.expiresAt] },
+         SELECT gen_random_uuid(), u.id, $2, $3, $4
+         FROM (SELECT id FROM users WHERE id = $1 AND disabled_at IS NULL FOR SHARE) u
+         RETURNING id`,
+        [t.userId, t.familyId, t.hash, t.expiresAt],
       );
+      return rows.length > 0;
     },
 
     async rotateRefreshToken({ hash, successorHash }, policy): Promise<SpendResult> {
@@ -143,12 +151,14 @@ export function createAccountStore(sequelize: Sequelize): AccountStore {
             bind: [t.id, successorHash, policy.ttlSeconds, policy.sessionMaxSeconds],
             transaction,
           });
-          return { kind: 'spent', user, familyId: t.family_id };
+          return { kind: 'spent', user, familyId: t.family_id, loginEndsAt: new Date(t.login_ends_at) };
         }
         // Spent: a retry (within the interval, its successor not used yet) gets that successor
         // again; anything else means two parties hold the token: end the whole login.
         if (t.recent && t.successor_known && !t.successor_spent) {
-          return t.successor_expired ? { kind: 'expired' } : { kind: 'retried', user, familyId: t.family_id };
+          return t.successor_expired
+            ? { kind: 'expired' }
+            : { kind: 'retried', user, familyId: t.family_id, loginEndsAt: new Date(t.login_ends_at) };
         }
         await sequelize.query(
           'UPDATE refresh_tokens SET revoked_at = now() WHERE family_id = $1 AND revoked_at IS NULL',
@@ -181,6 +191,17 @@ export function createAccountStore(sequelize: Sequelize): AccountStore {
       const rows = await select<{ id: string }>(
         `SELECT u::text AS id FROM unnest($1::uuid[]) AS u
          WHERE NOT EXISTS (SELECT 1 FROM users WHERE id = u AND disabled_at IS NULL)`,
+        [ids],
+      );
+      return rows.map((r) => r.id);
+    },
+
+    async revokedLogins(familyIds) {
+      const ids = familyIds.filter(isUuidText);
+      if (!ids.length) return [];
+      const rows = await select<{ id: string }>(
+        `SELECT f::text AS id FROM unnest($1::uuid[]) AS f
+         WHERE EXISTS (SELECT 1 FROM refresh_tokens WHERE family_id = f AND revoked_at IS NOT NULL)`,
         [ids],
       );
       return rows.map((r) => r.id);

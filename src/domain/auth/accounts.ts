@@ -30,7 +30,7 @@ export interface Session {
  * the same successor again); `reused` a spent token came back later (the login is now revoked).
  */
 export type SpendResult =
-  | { kind: 'spent' | 'retried'; user: User; familyId: string }
+  | { kind: 'spent' | 'retried'; user: User; familyId: string; loginEndsAt: Date }
   | { kind: 'reused'; familyId: string }
   | { kind: 'revoked' | 'expired' | 'unknown' | 'disabled' };
 
@@ -48,8 +48,16 @@ export interface AccountStore {
   }): Promise<User | undefined>;
   findUserByEmail(email: string): Promise<(User & { passwordHash: string; disabled: boolean }) | undefined>;
   findUserById(id: string): Promise<User | undefined>;
-  /** the first token of a new login (family), which starts now */
-  insertRefreshToken(t: { userId: string; familyId: string; hash: Buffer; expiresAt: Date }): Promise<void>;
+  /**
+   * the first token of a new login (family), which starts now; false (nothing stored) when the
+   * user is disabled or gone by the time it is stored
+   */
+  insertRefreshToken(t: {
+    userId: string;
+    familyId: string;
+    hash: Buffer;
+    expiresAt: Date;
+  }): Promise<boolean>;
   /**
    * Spends the token of `hash` and stores `successorHash` in its family, in one transaction that
    * locks the token's row, so concurrent refreshes on any node are decided one after the other
@@ -68,6 +76,8 @@ export interface AccountStore {
   loginState(userId: string, familyId: string): Promise<LoginState>;
   /** the users among `userIds` that are disabled or deleted, in one query */
   inactiveUsers(userIds: string[]): Promise<string[]>;
+  /** the logins (families) among `familyIds` that are revoked, in one query */
+  revokedLogins(familyIds: string[]): Promise<string[]>;
 }
 
 const BAD_CREDENTIALS = 'Email or password is wrong';
@@ -95,6 +105,14 @@ export class Accounts {
   /** The users among `userIds` (connected ones) that were disabled or deleted since. */
   inactiveUsers(userIds: string[]): Promise<string[]> {
     return userIds.length ? this.store.inactiveUsers(userIds) : Promise.resolve([]);
+  }
+
+  /**
+   * The logins among `familyIds` (of connected sockets) revoked since: also those revoked outside
+   * this hub (`npm run user -- disable`, which no node hears of), even once the user is enabled again.
+   */
+  revokedLogins(familyIds: string[]): Promise<string[]> {
+    return familyIds.length ? this.store.revokedLogins(familyIds) : Promise.resolve([]);
   }
 
   async register(input: { email: string; password: string; displayName: string }): Promise<Session> {
@@ -134,7 +152,7 @@ export class Accounts {
     switch (result.kind) {
       case 'spent':
       case 'retried':
-        return this.session(result.user, result.familyId, successor.token);
+        return this.session(result.user, result.familyId, successor.token, result.loginEndsAt.getTime());
       case 'reused':
         this.onLoginRevoked(result.familyId);
         throw unauthenticated(
@@ -171,17 +189,20 @@ export class Accounts {
   private async openSession(user: User, familyId: string): Promise<Session> {
     const refresh = this.tokens.newRefreshToken();
     const { ttlSeconds, sessionMaxSeconds } = this.tokens.refreshPolicy;
-    await this.store.insertRefreshToken({
+    const stored = await this.store.insertRefreshToken({
       userId: user.id,
       familyId,
       hash: refresh.hash,
       expiresAt: new Date(Date.now() + 1000 * Math.min(ttlSeconds, sessionMaxSeconds)),
     });
-    return this.session(user, familyId, refresh.token);
+    // disabled (or deleted) after the password was checked: no login outlives the disable
+    if (!stored) throw unauthenticated('disabled');
+    return this.session(user, familyId, refresh.token, Date.now() + 1000 * sessionMaxSeconds);
   }
 
-  private session(user: User, familyId: string, refreshToken: string): Session {
-    const access = this.tokens.signAccess(user.id, familyId);
+  /** An access token never outlives its login (`loginEndsAt`, ms): no token is usable past SESSION_MAX_SECONDS. */
+  private session(user: User, familyId: string, refreshToken: string, loginEndsAt: number): Session {
+    const access = this.tokens.signAccess(user.id, familyId, Date.now(), loginEndsAt);
     return {
       user,
       accessToken: access.token,

@@ -84,9 +84,18 @@ export class TokenService {
     };
   }
 
-  signAccess(userId: string, familyId: string, now = Date.now()): { token: string; expiresAt: number } {
+  /** `notAfter` (ms since the epoch): the token expires then at the latest (the end of its login). */
+  signAccess(
+    userId: string,
+    familyId: string,
+    now = Date.now(),
+    notAfter = Number.POSITIVE_INFINITY,
+  ): { token: string; expiresAt: number } {
     const iat = Math.floor(now / 1000);
-    const exp = iat + this.settings.accessTtlSeconds;
+    const exp = Math.min(
+      iat + this.settings.accessTtlSeconds,
+      Math.max(iat + 1, Math.floor(notAfter / 1000)),
+    );
     const token = jwt.sign({ typ: ACCESS_TYPE, sid: familyId, iat, exp }, this.key, {
       algorithm: 'HS256',
       subject: userId,
