@@ -1,7 +1,10 @@
+# Node.js 20 (>= 20.19) as in CI; 22 (>= 22.12) is supported too: --build-arg NODE_VERSION=22
+ARG NODE_VERSION=20
+
 # Build stage: install everything, compile TypeScript, then keep only production dependencies.
-FROM node:20-bookworm-slim AS build
+FROM node:${NODE_VERSION}-bookworm-slim AS build
 WORKDIR /app
-COPY package.json package-lock.json ./
+COPY package.json package-lock.json .npmrc ./
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
@@ -9,7 +12,7 @@ COPY web ./web
 RUN npm run build && npm prune --omit=dev
 
 # Run stage: the compiled hub and its production dependencies, as an unprivileged user.
-FROM node:20-bookworm-slim
+FROM node:${NODE_VERSION}-bookworm-slim
 ENV NODE_ENV=production HOST=0.0.0.0 PORT=3000 DATA_DIR=/app/data
 WORKDIR /app
 COPY --from=build /app/package.json ./

@@ -1,4 +1,3 @@
-import './test/support/node20-shims.js';
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({

@@ -93,6 +93,8 @@ const envSchema = z.object({
   /** comma-separated origins allowed for CORS and the Socket.IO handshake, besides the hub's own */
   CORS_ORIGINS: origins.default([]),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** `auto`: readable lines (pino-pretty) in development when stdout is a terminal, else JSON lines */
+  LOG_FORMAT: z.enum(['auto', 'pretty', 'json']).default('auto'),
   /** seed three demo traders and a dozen listings on first start; @default true in embedded mode */
   SEED_DEMO: bool.optional(),
   /** @default EUR */

@@ -21,6 +21,7 @@ import { createLogger } from './logger.js';
 import { HubMetrics } from './metrics.js';
 import { connectRedis, type RedisClients } from './redis.js';
 import { resolveJwtSecret } from './secrets.js';
+import { AcceptGroups } from './store/accept-groups.js';
 import { createAccountStore } from './store/account-store.js';
 import { CommandRunner } from './store/command-runner.js';
 import { type DataDir, prepareDataDir } from './store/data-dir.js';
@@ -108,7 +109,7 @@ export function createHub(config: Config, options: HubOptions = {}): Hub {
     };
     let announceCommit = () => {}; // set once live delivery runs, before anything can commit
     const runner = new CommandRunner(db.sequelize, rules, () => announceCommit());
-    const market = new Market(runner);
+    const market = new Market(new AcceptGroups(runner, db.sequelize)); // group commit of hot listings' accepts
 
     const database = db;
     const checks: Record<string, () => Promise<boolean>> = { database: () => database.ping() };

@@ -17,6 +17,32 @@ const REDACT = [
   'req.headers.cookie',
 ];
 
-export function createLogger(config: Pick<Config, 'LOG_LEVEL'>): Logger {
-  return pino({ level: config.LOG_LEVEL, redact: { paths: REDACT, censor: '[redacted]' } });
+/**
+ * Whether log lines are for a person: `LOG_FORMAT=pretty`, or `auto` in development with stdout
+ * a terminal. Everything else (production, tests, CI, docker, a pipe) gets one JSON object a line.
+ */
+export function prettyLogs(
+  config: Pick<Config, 'LOG_FORMAT' | 'NODE_ENV'>,
+  isTTY: boolean = process.stdout.isTTY === true,
+): boolean {
+  if (config.LOG_FORMAT !== 'auto') return config.LOG_FORMAT === 'pretty';
+  return config.NODE_ENV === 'development' && isTTY;
+}
+
+export function createLogger(config: Pick<Config, 'LOG_LEVEL' | 'LOG_FORMAT' | 'NODE_ENV'>): Logger {
+  const options = { level: config.LOG_LEVEL, redact: { paths: REDACT, censor: '[redacted]' } };
+  if (!prettyLogs(config)) return pino(options);
+  // pino-pretty runs in pino's transport worker, loaded only here: JSON logging never imports it
+  return pino({
+    ...options,
+    transport: {
+      target: 'pino-pretty',
+      options: {
+        destination: 1,
+        colorize: process.stdout.isTTY === true,
+        translateTime: 'SYS:HH:MM:ss.l',
+        ignore: 'pid,hostname',
+      },
+    },
+  });
 }

@@ -1,30 +1,25 @@
 // The typed RenEx Hub client: REST with fetch, live with socket.io-client. Runs in Node and in
 // browsers. Used by the tests, the benchmarks and the dashboard. Depends on the protocol types only.
 import { io, type Socket } from 'socket.io-client';
+import type { AckAnswer, EventEnvelope, ServerToClientEvents, SyncMessage } from '../gateway/protocol.js';
+import { HubClientError, toClientError } from './errors.js';
+import { request } from './rest.js';
 import type {
-  Ack,
-  ClientToServerEvents,
-  EventEnvelope,
-  ServerToClientEvents,
-  SyncMessage,
-} from '../gateway/protocol.js';
-import type { Listing, Session, Swap, User } from './types.js';
+  ClientCommandEvents,
+  CommandArgs,
+  CommandData,
+  CommandInput,
+  CommandName,
+  Lenient,
+  Session,
+  StateCommand,
+  User,
+} from './types.js';
 
+export { HubClientError, isErrorCode } from './errors.js';
+export { request } from './rest.js';
 export type * from './types.js';
 export type { EventEnvelope, SyncMessage };
-
-/** An error answered by the hub, with the protocol's code. */
-export class HubClientError extends Error {
-  override name = 'HubClientError';
-  constructor(
-    readonly code: string,
-    message: string,
-    readonly details?: Record<string, unknown>,
-    readonly status?: number,
-  ) {
-    super(message);
-  }
-}
 
 export interface ClientOptions {
   /** how long to wait for an ack before retrying the command; @default 10000 */
@@ -45,7 +40,7 @@ const uuid = (): string => globalThis.crypto.randomUUID();
  * each (deduplicated by id) and `lastEventId` is sent on every reconnect to catch up.
  */
 export class HubClient {
-  private socket: Socket<ServerToClientEvents, ClientToServerEvents> | undefined;
+  private socket: Socket<ServerToClientEvents, ClientCommandEvents> | undefined;
   private readonly eventListeners = new Set<Listener<EventEnvelope>>();
   private readonly syncListeners = new Set<Listener<SyncMessage>>();
   private readonly stateListeners = new Set<Listener<'connected' | 'disconnected'>>();
@@ -142,7 +137,7 @@ export class HubClient {
   /** Connects (and keeps reconnecting with backoff); resolves on the first `sync`. */
   connect(): Promise<SyncMessage> {
     if (this.socket) throw new Error('already connected');
-    const socket: Socket<ServerToClientEvents, ClientToServerEvents> = io(this.baseUrl, {
+    const socket: Socket<ServerToClientEvents, ClientCommandEvents> = io(this.baseUrl, {
       transports: this.options.transports ?? ['websocket'],
       reconnectionDelay: 250,
       reconnectionDelayMax: 5000,
@@ -263,17 +258,15 @@ export class HubClient {
    * chosen once: a retry after a lost ack or a reconnect sends the same one, so the command
    * takes effect once.
    */
-  async command<T>(event: keyof ClientToServerEvents, payload: Record<string, unknown>): Promise<T> {
+  async command<K extends StateCommand>(event: K, payload: CommandArgs<K>): Promise<CommandData<K>> {
     const socket = this.socket;
     if (!socket) throw new Error('connect() first');
     const message = { requestId: uuid(), ...payload };
     const attempts = this.options.attempts ?? 3;
     for (let attempt = 1; ; attempt++) {
-      let answer: Parameters<Ack<T>>[0];
+      let answer: AckAnswer<CommandData<K>>;
       try {
-        answer = (await socket.timeout(this.ackTimeoutMs).emitWithAck(event, message)) as Parameters<
-          Ack<T>
-        >[0];
+        answer = await socket.timeout(this.ackTimeoutMs).emitWithAck<CommandName>(event, message);
       } catch (err) {
         if (attempt >= attempts)
           throw new HubClientError('UNAVAILABLE', `no answer to ${event}: ${(err as Error).message}`);
@@ -290,102 +283,62 @@ export class HubClient {
   }
 
   // --- commands ------------------------------------------------------------------------------
+  // Parameters and results come from the protocol's command map (CommandArgs, CommandData).
 
-  createListing(input: {
-    side: 'supply' | 'demand';
-    energyType: string;
-    volumeKwh: string | number;
-    pricePerKwh: string | number;
-    deliveryStart: string;
-    deliveryEnd: string;
-    zone: string;
-    description?: string;
-  }): Promise<Listing> {
+  createListing(input: CommandArgs<'listing:create'>): Promise<CommandData<'listing:create'>> {
     return this.command('listing:create', input);
   }
 
-  cancelListing(listingId: string): Promise<Listing> {
+  cancelListing(
+    listingId: CommandArgs<'listing:cancel'>['listingId'],
+  ): Promise<CommandData<'listing:cancel'>> {
     return this.command('listing:cancel', { listingId });
   }
 
-  propose(input: {
-    listingId: string;
-    volumeKwh: string | number;
-    pricePerKwh: string | number;
-    note?: string;
-  }) {
-    return this.command<Swap>('swap:propose', input);
+  propose(input: CommandArgs<'swap:propose'>): Promise<CommandData<'swap:propose'>> {
+    return this.command('swap:propose', input);
   }
 
-  counter(input: {
-    swapId: string;
-    round: number;
-    volumeKwh: string | number;
-    pricePerKwh: string | number;
-    note?: string;
-  }) {
-    return this.command<Swap>('swap:counter', input);
+  counter(input: CommandArgs<'swap:counter'>): Promise<CommandData<'swap:counter'>> {
+    return this.command('swap:counter', input);
   }
 
-  accept(swapId: string, round: number): Promise<Swap> {
+  accept(
+    swapId: CommandArgs<'swap:accept'>['swapId'],
+    round: CommandArgs<'swap:accept'>['round'],
+  ): Promise<CommandData<'swap:accept'>> {
     return this.command('swap:accept', { swapId, round });
   }
 
-  reject(swapId: string, round: number): Promise<Swap> {
+  reject(
+    swapId: CommandArgs<'swap:reject'>['swapId'],
+    round: CommandArgs<'swap:reject'>['round'],
+  ): Promise<CommandData<'swap:reject'>> {
     return this.command('swap:reject', { swapId, round });
   }
 
-  withdraw(swapId: string): Promise<Swap> {
+  withdraw(swapId: CommandArgs<'swap:withdraw'>['swapId']): Promise<CommandData<'swap:withdraw'>> {
     return this.command('swap:withdraw', { swapId });
   }
 
   /** Feed commands carry no requestId: they change no state. */
-  async subscribeFeed(filter: { energyTypes?: string[]; zones?: string[]; side?: 'supply' | 'demand' } = {}) {
-    return this.plain<{ filter: typeof filter }>('feed:subscribe', filter);
+  async subscribeFeed(filter: CommandArgs<'feed:subscribe'> = {}): Promise<CommandData<'feed:subscribe'>> {
+    return this.plain('feed:subscribe', filter);
   }
 
   async unsubscribeFeed(): Promise<void> {
     await this.plain('feed:unsubscribe', {});
   }
 
-  private async plain<T>(event: keyof ClientToServerEvents, payload: unknown): Promise<T> {
+  private async plain<K extends Exclude<CommandName, StateCommand>>(
+    event: K,
+    payload: Lenient<CommandInput<K>>,
+  ): Promise<CommandData<K>> {
     if (!this.socket) throw new Error('connect() first');
-    const answer = (await this.socket.timeout(this.ackTimeoutMs).emitWithAck(event, payload)) as Parameters<
-      Ack<T>
-    >[0];
+    const answer: AckAnswer<CommandData<K>> = await this.socket
+      .timeout(this.ackTimeoutMs)
+      .emitWithAck<CommandName>(event, payload);
     if (answer.ok) return answer.data;
     throw new HubClientError(answer.error.code, answer.error.message, answer.error.details);
   }
-}
-
-function toClientError(err: Error): HubClientError {
-  const data = (
-    err as Error & { data?: { code?: string; message?: string; details?: Record<string, unknown> } }
-  ).data;
-  return new HubClientError(data?.code ?? err.message, data?.message ?? err.message, data?.details);
-}
-
-/** One REST call; a non-2xx answer becomes a HubClientError with the protocol code. */
-export async function request<T>(
-  baseUrl: string,
-  method: string,
-  path: string,
-  opts: { body?: unknown; token?: string; headers?: Record<string, string> } = {},
-): Promise<T> {
-  const headers: Record<string, string> = { accept: 'application/json', ...opts.headers };
-  if (opts.token) headers.authorization = `Bearer ${opts.token}`;
-  if (opts.body !== undefined) headers['content-type'] = 'application/json';
-  const res = await fetch(`${baseUrl}${path}`, {
-    method,
-    headers,
-    body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
-  });
-  if (res.status === 204) return undefined as T;
-  const text = await res.text();
-  const body = text ? JSON.parse(text) : undefined;
-  if (!res.ok) {
-    const e = body?.error ?? { code: 'INTERNAL', message: `HTTP ${res.status}` };
-    throw new HubClientError(e.code, e.message, e.details, res.status);
-  }
-  return body as T;
 }

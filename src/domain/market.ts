@@ -5,20 +5,25 @@ import type { SwapView } from './swap.js';
 import * as swaps from './swap-commands.js';
 import type { UnitOfWork } from './unit-of-work.js';
 
+/** One command of one user, as the store runs it; `key` is its requestId or Idempotency-Key. */
+export interface CommandRequest {
+  userId: string;
+  /** the command name, part of what a key is bound to */
+  command: string;
+  key?: string;
+  /** the parsed payload without its key; a repeat of the key with another payload is CONFLICT */
+  payload: unknown;
+  /**
+   * Set when the command reads and writes only this swap's listing and that listing's swaps, and
+   * inserts nothing (accept). A store may then run it in one transaction with other commands
+   * confined to the same listing; the command cannot tell.
+   */
+  confinedTo?: { swapId: string };
+}
+
 /** Runs a command in one transaction with its events and, given a key, its idempotency record. */
 export interface CommandPort {
-  run<R>(
-    req: { userId: string; command: string; key?: string; payload: unknown },
-    fn: (uow: UnitOfWork) => Promise<R>,
-  ): Promise<R>;
-  /** runs an accept, maybe in one transaction with other accepts of its listing; else `run` */
-  runAccept?(
-    req: { userId: string; command: string; key?: string; payload: unknown },
-    swapId: string,
-    fn: (uow: UnitOfWork) => Promise<SwapView>,
-  ): Promise<SwapView>;
-  /** told of each swap proposed or countered (its listing, for runAccept) */
-  seen?(swap: SwapView): void;
+  run<R>(req: CommandRequest, fn: (uow: UnitOfWork) => Promise<R>): Promise<R>;
 }
 
 /**
@@ -41,11 +46,10 @@ export class Market {
   }
 
   propose(userId: string, listingId: string, terms: swaps.Terms, key?: string): Promise<SwapView> {
-    return this.commands
-      .run({ userId, command: 'swap:propose', key, payload: { listingId, ...terms } }, (uow) =>
-        swaps.propose(uow, userId, listingId, terms),
-      )
-      .then(this.saw);
+    return this.commands.run(
+      { userId, command: 'swap:propose', key, payload: { listingId, ...terms } },
+      (uow) => swaps.propose(uow, userId, listingId, terms),
+    );
   }
 
   counter(
@@ -55,23 +59,18 @@ export class Market {
     terms: swaps.Terms,
     key?: string,
   ): Promise<SwapView> {
-    return this.commands
-      .run({ userId, command: 'swap:counter', key, payload: { swapId, round, ...terms } }, (uow) =>
-        swaps.counter(uow, userId, swapId, round, terms),
-      )
-      .then(this.saw);
+    return this.commands.run(
+      { userId, command: 'swap:counter', key, payload: { swapId, round, ...terms } },
+      (uow) => swaps.counter(uow, userId, swapId, round, terms),
+    );
   }
 
   accept(userId: string, swapId: string, round: number, key?: string): Promise<SwapView> {
-    const req = { userId, command: 'swap:accept', key, payload: { swapId, round } };
-    const fn = (uow: UnitOfWork) => swaps.accept(uow, userId, swapId, round);
-    return this.commands.runAccept ? this.commands.runAccept(req, swapId, fn) : this.commands.run(req, fn);
+    return this.commands.run(
+      { userId, command: 'swap:accept', key, payload: { swapId, round }, confinedTo: { swapId } },
+      (uow) => swaps.accept(uow, userId, swapId, round),
+    );
   }
-
-  private readonly saw = (swap: SwapView): SwapView => {
-    this.commands.seen?.(swap);
-    return swap;
-  };
 
   reject(userId: string, swapId: string, round: number, key?: string): Promise<SwapView> {
     return this.commands.run({ userId, command: 'swap:reject', key, payload: { swapId, round } }, (uow) =>

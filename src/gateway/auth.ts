@@ -1,9 +1,8 @@
 import type { Logger } from 'pino';
-import { z } from 'zod';
 import type { Accounts } from '../domain/auth/accounts.js';
 import { HubError } from '../domain/errors.js';
-import { requestIdInput } from '../domain/schemas.js';
 import { toHubError } from '../errors.js';
+import { refreshInput } from './command-schemas.js';
 import type { CommandRouter, CommandSpec } from './commands.js';
 import type { HubServer, HubSocket } from './server.js';
 
@@ -18,12 +17,6 @@ export interface SocketAuthSettings {
   /** true once the node is draining: new sockets are refused so clients go to another node */
   closing(): boolean;
 }
-
-/** built once: a zod schema costs kilobytes, and there may be tens of thousands of sockets */
-const refreshInput = z.strictObject({
-  token: z.string().min(1).max(4096),
-  requestId: requestIdInput.optional(),
-});
 
 /** Most a timer may wait (setTimeout's limit is 2^31 - 1 ms); longer waits are re-armed. */
 const MAX_DELAY = 2 ** 31 - 1;
@@ -140,7 +133,7 @@ export function installSocketAuth(
 
   // spends from the feed budget: like feeds it changes only the connection, and a flood of
   // market commands must not keep a socket from renewing its token
-  const refresh: CommandSpec<typeof refreshInput, { accessExpiresAt: string }> = {
+  const refresh: CommandSpec<'auth:refresh'> = {
     budget: 'feed',
     schema: refreshInput,
     async run({ token }, socket) {

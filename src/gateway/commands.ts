@@ -5,7 +5,7 @@ import { parseInput, validationFailed } from '../domain/validation.js';
 import { toHubError } from '../errors.js';
 import type { HubMetrics } from '../metrics.js';
 import type { CommandLimits } from './command-limits.js';
-import type { Ack } from './protocol.js';
+import type { Ack, CommandData, CommandInput, CommandName, CommandParsed } from './protocol.js';
 import type { HubSocket } from './server.js';
 
 /**
@@ -15,10 +15,12 @@ import type { HubSocket } from './server.js';
  */
 export type Budget = 'market' | 'feed';
 
-/** Commands the socket may send; each has its zod schema and a handler returning the ack data. */
-export interface CommandSpec<S extends z.ZodType, R> {
-  schema: S;
-  run(input: z.output<S>, socket: HubSocket): Promise<R>;
+/** How the hub answers command `K`: its schema and types come from the protocol's `CommandMap`. */
+export interface CommandSpec<K extends CommandName> {
+  /** the map's schema for K, or any schema with the same input and output types */
+  schema: z.ZodType<CommandParsed<K>, CommandInput<K>>;
+  /** runs the parsed command; what it resolves with is the ack's data */
+  run(input: CommandParsed<K>, socket: HubSocket): Promise<CommandData<K>>;
   /** the budget each call spends from, before its payload is even parsed; @default 'market' */
   budget?: Budget;
 }
@@ -28,6 +30,9 @@ export interface CommandRouterDeps {
   metrics: HubMetrics;
   limits: Record<Budget, CommandLimits>;
 }
+
+/** Socket.IO hands a listener the client's ack callback as its last argument, if the client sent one. */
+const isAck = <T>(ack: unknown): ack is Ack<T> => typeof ack === 'function';
 
 const isPlainObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -45,63 +50,62 @@ export class CommandRouter {
 
   constructor(private readonly deps: CommandRouterDeps) {}
 
-  on<S extends z.ZodType, R>(socket: HubSocket, name: string, spec: CommandSpec<S, R>): void {
+  on<K extends CommandName>(socket: HubSocket, name: K, spec: CommandSpec<K>): void {
     const { log, metrics, limits } = this.deps;
-    (socket as unknown as { on(e: string, l: (...args: unknown[]) => void): void }).on(
-      name,
-      (payload, ack) => {
-        if (typeof ack !== 'function') return; // every command carries an ack; without one there is no answer to give
-        const reply = ack as Ack<R>;
-        const began = performance.now();
-        this.inflight++;
-        void (async () => {
-          let outcome = 'ok';
-          try {
-            if (this.closing) {
-              throw new HubError(
-                'UNAVAILABLE',
-                'This node is shutting down; nothing was done; retry on another node',
-                {
-                  retryAfterMs: 100,
-                },
-              );
-            }
-            await limits[spec.budget ?? 'market'].spend(socket.data.userId);
-            if (!isPlainObject(payload))
-              throw validationFailed([{ path: '', message: 'payload must be an object' }]);
-            const data = await spec.run(parseInput(spec.schema, payload), socket);
-            reply({ ok: true, data });
-          } catch (err) {
-            const e = toHubError(err);
-            outcome = e.code;
-            if (e.code === 'RATE_LIMITED')
-              metrics.rateLimited.inc({ kind: spec.budget === 'feed' ? 'feed' : 'command' });
-            if (!(err instanceof HubError))
-              log.error({ err, command: name, userId: socket.data.userId }, 'command failed');
-            reply({ ok: false, error: e.toJSON() });
-          } finally {
-            const seconds = (performance.now() - began) / 1000;
-            metrics.commands.inc({ command: name, outcome });
-            metrics.commandSeconds.observe({ command: name }, seconds);
-            // a refusal costs one debug line: a flood past the limit must not flood the log
-            log[outcome === 'RATE_LIMITED' ? 'debug' : 'info'](
+    // Both arguments come off the wire: unknown until checked. The ack's type is the map's for K.
+    const listener = (payload: unknown, reply: unknown) => {
+      if (!isAck<CommandData<K>>(reply)) return; // every command carries an ack; without one there is no answer to give
+      const began = performance.now();
+      this.inflight++;
+      void (async () => {
+        let outcome = 'ok';
+        try {
+          if (this.closing) {
+            throw new HubError(
+              'UNAVAILABLE',
+              'This node is shutting down; nothing was done; retry on another node',
               {
-                command: name,
-                requestId:
-                  isPlainObject(payload) && typeof payload.requestId === 'string'
-                    ? payload.requestId.slice(0, 64)
-                    : undefined,
-                userId: socket.data.userId,
-                outcome,
-                ms: Math.round(seconds * 10_000) / 10,
+                retryAfterMs: 100,
               },
-              'command',
             );
-            if (--this.inflight === 0) this.drained?.();
           }
-        })();
-      },
-    );
+          await limits[spec.budget ?? 'market'].spend(socket.data.userId);
+          if (!isPlainObject(payload))
+            throw validationFailed([{ path: '', message: 'payload must be an object' }]);
+          const data = await spec.run(parseInput(spec.schema, payload), socket);
+          reply({ ok: true, data });
+        } catch (err) {
+          const e = toHubError(err);
+          outcome = e.code;
+          if (e.code === 'RATE_LIMITED')
+            metrics.rateLimited.inc({ kind: spec.budget === 'feed' ? 'feed' : 'command' });
+          if (!(err instanceof HubError))
+            log.error({ err, command: name, userId: socket.data.userId }, 'command failed');
+          reply({ ok: false, error: e.toJSON() });
+        } finally {
+          const seconds = (performance.now() - began) / 1000;
+          metrics.commands.inc({ command: name, outcome });
+          metrics.commandSeconds.observe({ command: name }, seconds);
+          // a refusal costs one debug line: a flood past the limit must not flood the log
+          log[outcome === 'RATE_LIMITED' ? 'debug' : 'info'](
+            {
+              command: name,
+              requestId:
+                isPlainObject(payload) && typeof payload.requestId === 'string'
+                  ? payload.requestId.slice(0, 64)
+                  : undefined,
+              userId: socket.data.userId,
+              outcome,
+              ms: Math.round(seconds * 10_000) / 10,
+            },
+            'command',
+          );
+          if (--this.inflight === 0) this.drained?.();
+        }
+      })();
+    };
+    // the union of command names: TypeScript cannot resolve Socket.IO's listener type for a generic one
+    socket.on<CommandName>(name, listener);
   }
 
   /**

@@ -1,6 +1,19 @@
 // The typed event maps of the Socket.IO side of PROTOCOL.md. Every Server and Socket is typed with them.
+import type { z } from 'zod';
 import type { ErrorBody } from '../domain/errors.js';
 import type { EventEnvelope } from '../domain/events.js';
+import type { ListingView } from '../domain/listing.js';
+import type {
+  answerCommand,
+  cancelListingCommand,
+  counterCommand,
+  createListingCommand,
+  FeedFilter,
+  proposeCommand,
+  withdrawCommand,
+} from '../domain/schemas.js';
+import type { SwapView } from '../domain/swap.js';
+import type { feedSubscribeInput, feedUnsubscribeInput, refreshInput } from './command-schemas.js';
 
 export type { EventEnvelope };
 
@@ -12,18 +25,45 @@ export interface SyncMessage {
   truncated: boolean;
 }
 
-export interface ClientToServerEvents {
-  'listing:create': (payload: unknown, ack: Ack<unknown>) => void;
-  'listing:cancel': (payload: unknown, ack: Ack<unknown>) => void;
-  'swap:propose': (payload: unknown, ack: Ack<unknown>) => void;
-  'swap:counter': (payload: unknown, ack: Ack<unknown>) => void;
-  'swap:accept': (payload: unknown, ack: Ack<unknown>) => void;
-  'swap:reject': (payload: unknown, ack: Ack<unknown>) => void;
-  'swap:withdraw': (payload: unknown, ack: Ack<unknown>) => void;
-  'feed:subscribe': (payload: unknown, ack: Ack<unknown>) => void;
-  'feed:unsubscribe': (payload: unknown, ack: Ack<unknown>) => void;
-  'auth:refresh': (payload: unknown, ack: Ack<{ accessExpiresAt: string }>) => void;
+/** One command: the zod schema that parses its payload at the edge, and what its ack carries. */
+interface Command<S extends z.ZodType, Data> {
+  schema: S;
+  /** what a client sends (decimals as strings or numbers, times as ISO strings) */
+  input: z.input<S>;
+  /** the ack's `data` once the command is committed */
+  data: Data;
 }
+
+/**
+ * The one map of the socket commands of PROTOCOL.md, from which `ClientToServerEvents`, the
+ * server's handlers (`CommandSpec`) and the bundled client's methods all take their types.
+ */
+export interface CommandMap {
+  'listing:create': Command<typeof createListingCommand, ListingView>;
+  'listing:cancel': Command<typeof cancelListingCommand, ListingView>;
+  'swap:propose': Command<typeof proposeCommand, SwapView>;
+  'swap:counter': Command<typeof counterCommand, SwapView>;
+  'swap:accept': Command<typeof answerCommand, SwapView>;
+  'swap:reject': Command<typeof answerCommand, SwapView>;
+  'swap:withdraw': Command<typeof withdrawCommand, SwapView>;
+  'feed:subscribe': Command<typeof feedSubscribeInput, { filter: FeedFilter }>;
+  'feed:unsubscribe': Command<typeof feedUnsubscribeInput, Record<string, never>>;
+  'auth:refresh': Command<typeof refreshInput, { accessExpiresAt: string }>;
+}
+
+export type CommandName = keyof CommandMap;
+export type CommandSchema<K extends CommandName> = CommandMap[K]['schema'];
+export type CommandInput<K extends CommandName> = CommandMap[K]['input'];
+/** what the handler receives once the schema has parsed the payload (bigint units, Dates) */
+export type CommandParsed<K extends CommandName> = z.output<CommandSchema<K>>;
+export type CommandData<K extends CommandName> = CommandMap[K]['data'];
+
+/** An ack's answer: the data once committed, or the error with its protocol code. */
+export type AckAnswer<T> = Parameters<Ack<T>>[0];
+
+export type ClientToServerEvents = {
+  [K in CommandName]: (payload: CommandInput<K>, ack: Ack<CommandData<K>>) => void;
+};
 
 export interface ServerToClientEvents {
   event: (event: EventEnvelope) => void;

@@ -24,7 +24,7 @@ export interface Page<T> {
   nextCursor: string | null;
 }
 
-type Side = 'supply' | 'demand';
+type Side = Listing['side'];
 
 export interface Filter {
   energyType: string;
@@ -426,7 +426,7 @@ export class Market {
           if (endAt <= startAt) throw new Error('Delivery must end after it starts');
           const description = text('description');
           const listing = await this.client.createListing({
-            side: text('side') as Side,
+            side: text('side'),
             energyType: text('energyType'),
             volumeKwh: text('volumeKwh'),
             pricePerKwh: text('pricePerKwh'),

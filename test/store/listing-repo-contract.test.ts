@@ -1,0 +1,77 @@
+// One table of ListingRepo behaviour, run against the SQL repository and the group's (the listing
+// a group commit locked), both on the real database: within the group's rows they answer alike.
+import type { Sequelize } from 'sequelize';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { OutsideGroup } from '../../src/store/group-repos.js';
+import { startHub, type TestHub } from '../support/hub.js';
+import {
+  IMPLEMENTATIONS,
+  type Repos,
+  seedWorld,
+  stored,
+  type World,
+  within as withinWorld,
+} from './repo-contract.js';
+
+let node: TestHub;
+let sequelize: Sequelize;
+beforeAll(async () => {
+  node = await startHub();
+  sequelize = node.hub.db!.sequelize;
+});
+afterAll(() => node?.stop());
+
+const within = (open: Parameters<typeof withinWorld>[1], body: Parameters<typeof withinWorld>[2]) =>
+  withinWorld(sequelize, open, body);
+
+describe.each(IMPLEMENTATIONS)('ListingRepo: $name', ({ open }) => {
+  test('lock gives the listing as stored', () =>
+    within(open, async ({ listings }, w) => {
+      expect(await listings.lock(w.listing.id)).toEqual(w.listing);
+    }));
+
+  test('reads see the transaction’s earlier update, through both repositories', () =>
+    within(open, async ({ listings, swaps }, w) => {
+      const after = { ...w.listing, availableWh: 5000n, version: 2 };
+      await listings.update(after);
+      expect(await listings.lock(w.listing.id)).toEqual(after);
+      expect((await swaps.lockWithListing(w.swaps.B.id))?.listing).toEqual(after);
+    }));
+
+  test('an update is stored at commit, and not at all on rollback', async () => {
+    const committed = await seedWorld(sequelize);
+    const repos = await open(sequelize, committed);
+    await repos.listings.lock(committed.listing.id);
+    await repos.listings.update({ ...committed.listing, availableWh: 0n, status: 'filled', version: 2 });
+    await repos.tx.commit();
+    expect((await stored(sequelize, committed)).listing).toEqual({
+      available_wh: '0',
+      status: 'filled',
+      version: 2,
+    });
+
+    const rolledBack = await within(open, async ({ listings }, w) => {
+      await listings.update({ ...w.listing, availableWh: 0n, status: 'filled', version: 2 });
+    });
+    expect((await stored(sequelize, rolledBack)).listing).toEqual({
+      available_wh: '8000',
+      status: 'active',
+      version: 1,
+    });
+  });
+});
+
+describe("the group's ListingRepo refuses what its group did not lock", () => {
+  const group = IMPLEMENTATIONS.find((i) => i.name.startsWith('group'))!;
+  test.each([
+    ['another listing', (r: Repos, w: World) => r.listings.lock(w.other.id)],
+    ['an update of another listing', (r: Repos, w: World) => r.listings.update(w.other)],
+    ['an insert', (r: Repos, w: World) => r.listings.insert(w.other)],
+    ['a proposal', (r: Repos, w: World) => r.listings.lockForProposal(w.listing.id, w.owner)],
+    ['the gate sweep', (r: Repos) => r.listings.lockGateClosed(new Date(), 10)],
+  ])('%s', async (_what, call) => {
+    await within(group.open, async (repos, w) => {
+      await expect(call(repos, w)).rejects.toBeInstanceOf(OutsideGroup);
+    });
+  });
+});

@@ -1,0 +1,183 @@
+// The repositories of a unit of work, SQL and group, built over one database so that one table of
+// behaviour runs against both (test/store/*-repo-contract.test.ts). The world: a listing of 8 kWh
+// with open swaps A 3, B 2 (the group's), C 3.5, D 4 (above the group's floor), E 1 (below it), a
+// rejected R 5; another listing with an open swap X.
+import { randomUUID } from 'node:crypto';
+import { QueryTypes, type Sequelize } from 'sequelize';
+import type { Listing, ListingRepo, MarketRules, Swap, SwapRepo } from '../../src/domain/unit-of-work.js';
+import { CommandTx } from '../../src/store/command-tx.js';
+import { GroupListingRepo, GroupSwapRepo, LockedListing } from '../../src/store/group-repos.js';
+import { listingRepo } from '../../src/store/listing-repo.js';
+import { swapRepo } from '../../src/store/swap-repo.js';
+
+export const RULES: MarketRules = { gateLeadMs: 60_000, offerTtlMs: 600_000, currency: 'EUR' };
+
+export interface World {
+  owner: string;
+  listing: Listing;
+  other: Listing;
+  swaps: Record<'A' | 'B' | 'C' | 'D' | 'E' | 'R' | 'X', Swap>;
+  /** the swaps a group on `listing` is formed of */
+  group: string[];
+}
+
+/** The repositories of one open transaction; `tx` commits or rolls it back. */
+export interface Repos {
+  tx: CommandTx;
+  listings: ListingRepo;
+  swaps: SwapRepo;
+}
+
+export interface Implementation {
+  name: string;
+  open(sequelize: Sequelize, world: World): Promise<Repos>;
+}
+
+export const IMPLEMENTATIONS: Implementation[] = [
+  {
+    name: 'SQL (listingRepo, swapRepo)',
+    async open(sequelize) {
+      const tx = new CommandTx(sequelize, RULES);
+      return { tx, listings: listingRepo(tx.session), swaps: swapRepo(tx.session) };
+    },
+  },
+  {
+    name: 'group (GroupListingRepo, GroupSwapRepo)',
+    async open(sequelize, world) {
+      const tx = new CommandTx(sequelize, RULES);
+      const rows = await LockedListing.lock(tx.session, world.listing.id, world.group);
+      if (!rows) throw new Error('the group locked nothing');
+      return {
+        tx,
+        listings: new GroupListingRepo(rows, tx.session),
+        swaps: new GroupSwapRepo(rows, tx.session),
+      };
+    },
+  },
+];
+
+const DAY = 86_400_000;
+
+function listingOf(ownerId: string, volumeWh: bigint, now: Date): Listing {
+  return {
+    id: randomUUID(),
+    ownerId,
+    side: 'supply',
+    energyType: 'solar',
+    volumeWh,
+    availableWh: volumeWh,
+    priceE4: 1000n,
+    currency: 'EUR',
+    deliveryStart: new Date(now.getTime() + DAY),
+    deliveryEnd: new Date(now.getTime() + DAY + 3_600_000),
+    zone: 'TEST',
+    description: '',
+    status: 'active',
+    version: 1,
+    createdAt: now,
+    updatedAt: now,
+  };
+}
+
+function swapOf(
+  listing: Listing,
+  buyerId: string,
+  volumeWh: bigint,
+  now: Date,
+  status: Swap['status'] = 'open',
+): Swap {
+  return {
+    id: randomUUID(),
+    listingId: listing.id,
+    initiatorId: buyerId,
+    recipientId: listing.ownerId,
+    buyerId,
+    sellerId: listing.ownerId,
+    status,
+    round: 1,
+    nextActorId: status === 'open' ? listing.ownerId : null,
+    volumeWh,
+    priceE4: 1000n,
+    expiresAt: new Date(now.getTime() + 600_000),
+    acceptedAt: null,
+    closeReason: null,
+    createdAt: now,
+    updatedAt: now,
+  };
+}
+
+/** A fresh world, committed. */
+export async function seedWorld(sequelize: Sequelize): Promise<World> {
+  const now = new Date(Math.floor(Date.now() / 1000) * 1000);
+  const users = Array.from({ length: 8 }, () => randomUUID());
+  await sequelize.query(
+    `INSERT INTO users (id, email, password_hash, display_name)
+     SELECT u, u::text || '@contract', 'x', 'contract' FROM unnest($1::uuid[]) u`,
+    { bind: [users] },
+  );
+  const [owner, a, b, c, d, e, r, x] = users as [string, ...string[]];
+  const listing = listingOf(owner, 8000n, now);
+  const other = listingOf(owner, 2000n, now);
+  const swaps = {
+    A: swapOf(listing, a!, 3000n, now),
+    B: swapOf(listing, b!, 2000n, now),
+    C: swapOf(listing, c!, 3500n, now),
+    D: swapOf(listing, d!, 4000n, now),
+    E: swapOf(listing, e!, 1000n, now),
+    R: swapOf(listing, r!, 5000n, now, 'rejected'),
+    X: swapOf(other, x!, 1000n, now),
+  };
+  const tx = new CommandTx(sequelize, RULES);
+  const listings = listingRepo(tx.session);
+  const repo = swapRepo(tx.session);
+  await listings.insert(listing);
+  await listings.insert(other);
+  for (const s of Object.values(swaps)) {
+    await repo.insert(s, {
+      swapId: s.id,
+      round: 1,
+      authorId: s.initiatorId,
+      volumeWh: s.volumeWh,
+      priceE4: s.priceE4,
+      note: '',
+      createdAt: now,
+    });
+  }
+  await tx.commit();
+  return { owner, listing, other, swaps, group: [swaps.A.id, swaps.B.id] };
+}
+
+/** What the database holds of the world's listing and swaps (read after the transaction ended). */
+export async function stored(sequelize: Sequelize, world: World) {
+  const [listing] = await sequelize.query<{ available_wh: string; status: string; version: number }>(
+    'SELECT available_wh::text, status, version FROM listings WHERE id = $1',
+    { bind: [world.listing.id], type: QueryTypes.SELECT },
+  );
+  const swaps = await sequelize.query<{ id: string; status: string }>(
+    'SELECT id, status FROM swaps WHERE listing_id = $1',
+    { bind: [world.listing.id], type: QueryTypes.SELECT },
+  );
+  const names = Object.fromEntries(Object.entries(world.swaps).map(([k, s]) => [s.id, k]));
+  return {
+    listing,
+    swaps: Object.fromEntries(swaps.map((s) => [names[s.id], s.status])),
+  };
+}
+
+export const sortedIds = (...swaps: Swap[]) => swaps.map((s) => s.id).sort();
+
+/** `body` on a fresh world in one transaction of `open`'s implementation, rolled back afterwards. */
+export async function within(
+  sequelize: Sequelize,
+  open: (s: Sequelize, w: World) => Promise<Repos>,
+  body: (r: Repos, w: World) => Promise<void>,
+): Promise<World> {
+  const world = await seedWorld(sequelize);
+  const repos = await open(sequelize, world);
+  try {
+    await body(repos, world);
+  } finally {
+    await repos.tx.rollback();
+  }
+  return world;
+}

@@ -1,0 +1,83 @@
+// A UnitOfWork in memory, for the domain's command handlers without a database: the rows as
+// maps, locks as plain reads (one command at a time), the events emitted as a list.
+import type { EventDraft } from '../../src/domain/events.js';
+import type { Offer } from '../../src/domain/swap.js';
+import type { Listing, MarketRules, Swap, UnitOfWork } from '../../src/domain/unit-of-work.js';
+
+export const RULES: MarketRules = { gateLeadMs: 60_000, offerTtlMs: 600_000, currency: 'EUR' };
+
+export class MemoryStore {
+  readonly listings = new Map<string, Listing>();
+  readonly swaps = new Map<string, Swap>();
+  readonly offers: Offer[] = [];
+
+  /** A unit of work at `now`; its events are pushed to `events`. */
+  uow(now: Date, events: EventDraft[] = []): UnitOfWork {
+    const { listings, swaps, offers } = this;
+    const byId = (x: Swap, y: Swap) => (x.id < y.id ? -1 : x.id > y.id ? 1 : 0);
+    return {
+      now,
+      rules: RULES,
+      emit: (e) => void events.push(e),
+      listings: {
+        async insert(l) {
+          listings.set(l.id, l);
+        },
+        async lock(id) {
+          return listings.get(id);
+        },
+        async lockForProposal(id, proposerId) {
+          const listing = listings.get(id);
+          if (!listing) return undefined;
+          const hasOpen = [...swaps.values()].some(
+            (s) => s.listingId === id && s.initiatorId === proposerId && s.status === 'open',
+          );
+          return { listing, hasOpen };
+        },
+        async update(l) {
+          listings.set(l.id, l);
+        },
+        async lockGateClosed(cutoff, limit) {
+          return [...listings.values()]
+            .filter((l) => l.status === 'active' && l.deliveryStart <= cutoff)
+            .sort((x, y) => x.deliveryStart.getTime() - y.deliveryStart.getTime())
+            .slice(0, limit);
+        },
+      },
+      swaps: {
+        async insert(s, offer) {
+          swaps.set(s.id, s);
+          offers.push(offer);
+        },
+        async lock(id) {
+          return swaps.get(id);
+        },
+        async lockWithListing(id) {
+          const swap = swaps.get(id);
+          const listing = swap && listings.get(swap.listingId);
+          return swap && listing && { listing, swap };
+        },
+        async update(s) {
+          swaps.set(s.id, s);
+        },
+        async addOffer(o) {
+          offers.push(o);
+        },
+        async lockOpenOfListing(listingId, overWh = 0n, exceptId) {
+          return [...swaps.values()]
+            .filter(
+              (s) =>
+                s.listingId === listingId && s.status === 'open' && s.volumeWh > overWh && s.id !== exceptId,
+            )
+            .sort(byId);
+        },
+        async lockExpired(at, limit) {
+          return [...swaps.values()]
+            .filter((s) => s.status === 'open' && s.expiresAt <= at)
+            .sort((x, y) => x.expiresAt.getTime() - y.expiresAt.getTime())
+            .slice(0, limit);
+        },
+      },
+    };
+  }
+}
