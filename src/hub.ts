@@ -1,33 +1,27 @@
 import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Config } from './config.js';
-import { Accounts } from './domain/auth/accounts.js';
-import { PasswordHasher } from './domain/auth/passwords.js';
-import { TokenService } from './domain/auth/tokens.js';
-import { Market } from './domain/market.js';
-import type { MarketRules } from './domain/unit-of-work.js';
 import { type AccountWatch, watchAccounts } from './gateway/account-watch.js';
-import { installSocketAuth } from './gateway/auth.js';
-import { CommandLimits, FEED_BUDGET } from './gateway/command-limits.js';
-import { CommandRouter } from './gateway/commands.js';
-import { installConnections } from './gateway/connection.js';
-import { type LiveDelivery, startLiveDelivery } from './gateway/live.js';
-import { createGateway, type HubServer } from './gateway/server.js';
-import { buildHttpApp } from './http/app.js';
-import { AuthLimits } from './http/auth-limits.js';
+import { closeLoginSockets } from './gateway/auth.js';
+import type { CommandRouter } from './gateway/commands.js';
+import { type LiveDelivery, relayKicks } from './gateway/live.js';
+import type { HubServer } from './gateway/server.js';
+import {
+  buildCommandRouter,
+  buildCore,
+  buildGateway,
+  buildHttp,
+  installSockets,
+  listen,
+  Notifier,
+  startDelivery,
+} from './hub-parts.js';
 import { createLogger } from './logger.js';
-import { HubMetrics } from './metrics.js';
 import { connectRedis, type RedisClients } from './redis.js';
-import { resolveJwtSecret } from './secrets.js';
-import { AcceptGroups } from './store/accept-groups.js';
-import { createAccountStore } from './store/account-store.js';
-import { CommandRunner } from './store/command-runner.js';
 import { type DataDir, prepareDataDir } from './store/data-dir.js';
-import { type Database, type DatabaseOptions, openDatabase, reason, StartupError } from './store/database.js';
+import { type Database, type DatabaseOptions, openDatabase } from './store/database.js';
 import { seedDemo } from './store/demo-seed.js';
-import { eventReader, outboxLag } from './store/event-log.js';
 import { migrate } from './store/migrate.js';
 import type { OutboxRelay } from './store/outbox-relay.js';
 import { Sweeper } from './store/sweeper.js';
@@ -75,141 +69,31 @@ export function createHub(config: Config, options: HubOptions = {}): Hub {
     if (config.REDIS_URL) redis = await connectRedis(config.REDIS_URL);
     db = await openDatabase(config, log, options.database);
     await migrate(db.sequelize, log);
-    const secret = await resolveJwtSecret(config, log);
-    const hasher = new PasswordHasher({
-      memoryKib: config.ARGON2_MEMORY_KIB,
-      timeCost: config.ARGON2_TIME_COST,
-      parallelism: config.ARGON2_PARALLELISM,
-      concurrency: config.ARGON2_CONCURRENCY,
-    });
 
-    const tokens = new TokenService({
-      secret,
-      issuer: config.JWT_ISSUER,
-      audience: config.JWT_AUDIENCE,
-      accessTtlSeconds: config.ACCESS_TOKEN_TTL_SECONDS,
-      refreshTtlSeconds: config.REFRESH_TOKEN_TTL_SECONDS,
-      refreshReuseSeconds: config.REFRESH_REUSE_SECONDS,
-      sessionMaxSeconds: config.SESSION_MAX_SECONDS,
-    });
-    const accounts = new Accounts(createAccountStore(db.sequelize), hasher, tokens);
-    const authLimits = new AuthLimits(
-      {
-        perIpPerMinute: config.AUTH_RATE_IP_PER_MINUTE,
-        perEmailPer15Min: config.AUTH_RATE_EMAIL_PER_15MIN,
-        registerPerIpPerHour: config.AUTH_REGISTER_PER_IP_PER_HOUR,
-      },
-      redis && { client: redis.main, prefix: config.REDIS_PREFIX },
-    );
-
-    const rules: MarketRules = {
-      gateLeadMs: config.GATE_LEAD_SECONDS * 1000,
-      offerTtlMs: config.OFFER_TTL_SECONDS * 1000,
-      currency: config.CURRENCY,
-    };
-    let announceCommit = () => {}; // set once live delivery runs, before anything can commit
-    const runner = new CommandRunner(db.sequelize, rules, () => announceCommit());
-    const market = new Market(new AcceptGroups(runner, db.sequelize)); // group commit of hot listings' accepts
-
-    const database = db;
-    const checks: Record<string, () => Promise<boolean>> = { database: () => database.ping() };
-    if (redis) checks.redis = redis.ping;
-    const events = eventReader(db.sequelize);
-    const sequelize = db.sequelize;
-    const metrics = new HubMetrics({
-      database: checks.database!,
-      redis: checks.redis,
-      outboxLag: () => outboxLag(sequelize),
-    });
-    runner.observe(metrics);
-    app = await buildHttpApp({
-      log,
-      metrics,
-      corsOrigins: config.CORS_ORIGINS,
-      health: checks,
-      accounts,
-      authLimits,
-      market,
-      sequelize: db.sequelize,
-      events,
-      headersTimeoutMs: config.HTTP_HEADERS_TIMEOUT_MS,
-      requestTimeoutMs: config.HTTP_REQUEST_TIMEOUT_MS,
-      metricsToken: config.METRICS_TOKEN,
-      trustProxy: config.TRUST_PROXY,
-    });
-    await app.ready();
-    const gateway = createGateway(app.server, {
-      log,
-      redis,
-      redisPrefix: config.REDIS_PREFIX,
-      corsOrigins: config.CORS_ORIGINS,
-      handshakeTimeoutMs: config.SOCKET_HANDSHAKE_TIMEOUT_MS,
-      unauthenticatedPerAddress: config.SOCKET_UNAUTHENTICATED_PER_IP,
-      trustProxy: config.TRUST_PROXY,
-    });
+    // told by the runner and the accounts; connected below, once the Socket.IO server exists
+    const commits = new Notifier();
+    const loginsRevoked = new Notifier<[familyId: string]>();
+    const core = await buildCore(config, log, db, redis, { commits, loginsRevoked });
+    app = await buildHttp(config, log, db, core);
+    const gateway = buildGateway(config, log, app, redis);
     io = gateway;
-    live = await startLiveDelivery(gateway, {
-      db,
-      redis,
-      redisPrefix: config.REDIS_PREFIX,
-      metrics,
-      log,
-      relaySession: db.relaySession,
-      gatherMs: config.RELAY_GATHER_MS,
-    });
-    relay = live.relay;
-    announceCommit = live.announceCommit;
-    commands = new CommandRouter({
-      log,
-      metrics,
-      limits: {
-        market: new CommandLimits(
-          { perSecond: config.COMMAND_RATE_PER_SECOND, burst: config.COMMAND_RATE_BURST },
-          redis && { client: redis.main, prefix: config.REDIS_PREFIX },
-        ),
-        feed: new CommandLimits(
-          { perSecond: config.FEED_RATE_PER_SECOND, burst: config.FEED_RATE_BURST },
-          redis && { client: redis.main, prefix: config.REDIS_PREFIX },
-          FEED_BUDGET,
-        ),
-      },
-    });
-    const auth = installSocketAuth(
-      gateway,
-      accounts,
-      {
-        graceMs: config.AUTH_GRACE_SECONDS * 1000,
-        maxSocketsPerUser: config.MAX_SOCKETS_PER_USER,
-        closing: () => stopping !== undefined,
-      },
-      log,
-      commands,
-    );
-    installConnections(gateway, {
-      auth,
-      commands,
-      metrics,
-      delivery: live.delivery,
-      events,
-      market,
-      replayMax: config.REPLAY_MAX,
-      log,
-    });
-    sweeper = new Sweeper(runner, config.SWEEP_INTERVAL_MS, log);
-    sweeper.start();
-    accountWatch = watchAccounts(gateway, accounts, config.ACCOUNT_CHECK_SECONDS * 1000, log);
-    if (config.SEED_DEMO) await seedDemo(db.sequelize, hasher, market, log);
+    ({ live, relay } = await startDelivery(config, log, gateway, db, redis, core.metrics));
+    commits.connect(relayKicks(gateway, relay, redis !== undefined));
+    loginsRevoked.connect((familyId) => closeLoginSockets(gateway, familyId));
 
-    try {
-      // a deep accept queue: after a node restarts, its clients all reconnect at once, and a
-      // connection waiting in the queue beats a dropped SYN retried a second later
-      await app.listen({ port: config.PORT, host: config.HOST, backlog: config.LISTEN_BACKLOG });
-    } catch (err) {
-      throw new StartupError(`cannot listen on ${config.HOST}:${config.PORT}: ${reason(err)}`);
-    }
-    const port = (app.server.address() as AddressInfo).port;
-    const host = config.HOST === '0.0.0.0' || config.HOST === '::' ? 'localhost' : config.HOST;
-    const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+    commands = buildCommandRouter(config, log, core.metrics, redis);
+    installSockets(config, log, gateway, {
+      core,
+      commands,
+      delivery: live.delivery,
+      closing: () => stopping !== undefined,
+    });
+    sweeper = new Sweeper(core.runner, config.SWEEP_INTERVAL_MS, log);
+    sweeper.start();
+    accountWatch = watchAccounts(gateway, core.accounts, config.ACCOUNT_CHECK_SECONDS * 1000, log);
+    if (config.SEED_DEMO) await seedDemo(db.sequelize, core.hasher, core.market, log);
+
+    const { port, url } = await listen(config, app);
     log.info(
       {
         url,
@@ -230,7 +114,8 @@ export function createHub(config: Config, options: HubOptions = {}): Hub {
     if (io) await closeSockets(io, app?.server, config.SHUTDOWN_GRACE_MS);
     if (app) await app.close();
     await sweeper?.stop();
-    await live?.stop();
+    await relay?.stop(); // the relay before the stream it publishes into
+    live?.stop();
     await redis?.close();
     await db?.close();
     await dataDir?.release(); // last: the data is closed

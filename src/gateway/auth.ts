@@ -9,6 +9,11 @@ import type { HubServer, HubSocket } from './server.js';
 export const userRoom = (userId: string) => `u:${userId}`;
 export const loginRoom = (familyId: string) => `l:${familyId}`;
 
+/** A login that ended (logout, refresh-token reuse) loses its sockets, on every node. */
+export function closeLoginSockets(io: HubServer, familyId: string): void {
+  io.in(loginRoom(familyId)).disconnectSockets(true);
+}
+
 export interface SocketAuthSettings {
   /** a socket is closed this long after its token expired, unless refreshed */
   graceMs: number;
@@ -127,9 +132,6 @@ export function installSocketAuth(
       },
     );
   });
-
-  // a login that ends (logout, refresh-token reuse) closes its sockets on every node
-  accounts.onLoginRevoked = (familyId) => io.in(loginRoom(familyId)).disconnectSockets(true);
 
   // spends from the feed budget: like feeds it changes only the connection, and a flood of
   // market commands must not keep a socket from renewing its token

@@ -6,7 +6,7 @@ import type { EventReader } from '../store/event-log.js';
 import type { SocketAuth } from './auth.js';
 import type { CommandRouter } from './commands.js';
 import type { Delivery } from './delivery.js';
-import { registerMarketHandlers } from './market-handlers.js';
+import { marketHandlers } from './market-handlers.js';
 import { parseLastEventId, replay } from './replay.js';
 import type { HubServer, HubSocket } from './server.js';
 
@@ -45,12 +45,13 @@ export function installConnections(io: HubServer, deps: ConnectionDeps): void {
     if (reason === 'client namespace disconnect') this.conn.close();
   }
   const replayDeps = { delivery: deps.delivery, events: deps.events, max: deps.replayMax, log: deps.log };
+  const registerMarketHandlers = marketHandlers(deps.market, deps.commands);
   io.on('connection', (socket) => {
     gauge.inc();
     socket.once('disconnect', closed);
     deps.delivery.open(socket);
     deps.auth.connected(socket);
-    registerMarketHandlers(socket, deps.market, deps.commands);
+    registerMarketHandlers(socket);
     const lastEventId = parseLastEventId((socket.handshake.auth as Record<string, unknown>).lastEventId);
     void replay(socket, lastEventId === 'invalid' ? undefined : lastEventId, replayDeps);
   });

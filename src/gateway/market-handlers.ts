@@ -84,16 +84,15 @@ function marketSpecs(market: Market): Registration[] {
   ];
 }
 
-const specsByMarket = new WeakMap<Market, Registration[]>();
-
-/** listing:*, swap:* and feed:* on one socket. */
-export function registerMarketHandlers(socket: HubSocket, market: Market, commands: CommandRouter): void {
-  let specs = specsByMarket.get(market);
-  if (!specs) {
-    specs = marketSpecs(market);
-    specsByMarket.set(market, specs);
-  }
-  for (const register of specs) register(socket, commands);
+/**
+ * The listing:*, swap:* and feed:* handlers over `market`, built once (per hub); the function
+ * returned registers them on one socket.
+ */
+export function marketHandlers(market: Market, commands: CommandRouter): (socket: HubSocket) => void {
+  const specs = marketSpecs(market);
+  return (socket) => {
+    for (const register of specs) register(socket, commands);
+  };
 }
 
 function leaveFeeds(socket: HubSocket) {

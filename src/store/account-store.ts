@@ -1,6 +1,6 @@
 import { QueryTypes, type Sequelize, UniqueConstraintError } from 'sequelize';
 import type { AccountStore, SpendResult, User } from '../domain/auth/accounts.js';
-import { handshakeReads } from './event-log.js';
+import type { HandshakeReads } from './event-log.js';
 import { isUuidText } from './read-batcher.js';
 
 /**
@@ -70,12 +70,13 @@ const toUser = (r: UserRow): User => ({
   createdAt: new Date(r.created_at).toISOString(),
 });
 
-/** Users and refresh tokens in PostgreSQL. */
-export function createAccountStore(sequelize: Sequelize): AccountStore {
+/**
+ * Users and refresh tokens in PostgreSQL. `handshake`: the database's one batcher of handshake
+ * reads (see handshakeReads), which `loginState` asks.
+ */
+export function createAccountStore(sequelize: Sequelize, handshake: HandshakeReads): AccountStore {
   const select = <T extends object>(sql: string, bind: unknown[]) =>
     sequelize.query<T>(sql, { bind, type: QueryTypes.SELECT });
-
-  const handshake = handshakeReads(sequelize);
 
   return {
     async createUser(u) {

@@ -17,6 +17,14 @@ function raced(err: unknown): unknown {
   return answer ? answer() : err;
 }
 
+/** What a runner reports of its transactions (HubMetrics). */
+export interface RunnerObserver {
+  transactionSeconds: { observe(v: number): void };
+  eventsAppended: { inc(n: number): void };
+  /** the commands of each transaction that carries more than one (group commit, AcceptGroups) */
+  acceptGroupSize?: { observe(v: number): void };
+}
+
 interface StoredAnswer {
   command: string;
   payload_hash: Buffer;
@@ -30,25 +38,13 @@ interface StoredAnswer {
  * Group commit wraps it (AcceptGroups) through `transaction` and `settle`.
  */
 export class CommandRunner implements CommandPort {
+  /** @param observer told each transaction's duration and the events it appended */
   constructor(
     private readonly sequelize: Sequelize,
     private readonly rules: MarketRules,
-    private readonly committed: () => void = () => {},
+    private readonly committed: () => void,
+    private readonly observer?: RunnerObserver,
   ) {}
-
-  private observer:
-    | {
-        transactionSeconds: { observe(v: number): void };
-        eventsAppended: { inc(n: number): void };
-        /** the commands of each transaction that carries more than one (group commit, AcceptGroups) */
-        acceptGroupSize?: { observe(v: number): void };
-      }
-    | undefined;
-
-  /** Reports each transaction's duration and the events it appended. */
-  observe(observer: CommandRunner['observer']): void {
-    this.observer = observer;
-  }
 
   async run<R>(req: CommandRequest, fn: (uow: UnitOfWork) => Promise<R>): Promise<R> {
     if (req.key === undefined) return this.system(fn);

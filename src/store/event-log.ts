@@ -177,12 +177,12 @@ const HANDSHAKE_READS_SQL = `WITH h AS (SELECT ${HORIZON} AS horizon)
     (SELECT max(id) FROM events, h WHERE user_b = u::uuid AND id < h.horizon))::text
   FROM unnest($3::text[]) AS u`;
 
-const handshakeReadsOf = new WeakMap<Sequelize, HandshakeReads>();
-
-/** The handshake reads over `sequelize`, one batcher per database shared by its users. */
+/**
+ * The handshake reads over `sequelize`, through one batcher: create it once per database (src/hub.ts)
+ * and give it to every reader that asks these reads (the account store, the event reader), so their
+ * reads share its statements.
+ */
 export function handshakeReads(sequelize: Sequelize): HandshakeReads {
-  let reads = handshakeReadsOf.get(sequelize);
-  if (reads) return reads;
   // keys: 'r' + family id + user id, 'l' + user id (uuids of 36 characters: the prefix letter cannot be confused)
   const batch = new ReadBatcher<string, bigint>(async (keys) => {
     const families: string[] = [];
@@ -202,7 +202,7 @@ export function handshakeReads(sequelize: Sequelize): HandshakeReads {
     for (const r of rows) if (r.v !== null) values.set(r.k, BigInt(r.v));
     return values;
   }, 0n);
-  reads = {
+  return {
     // an id that is no uuid names no row (and must not fail the batch's ::uuid cast)
     loginState: async (userId, familyId) => {
       if (!isUuidText(userId) || !isUuidText(familyId)) return 'revoked';
@@ -210,8 +210,6 @@ export function handshakeReads(sequelize: Sequelize): HandshakeReads {
     },
     latestUserEventId: async (userId) => (isUuidText(userId) ? batch.get(`l${userId}`) : 0n),
   };
-  handshakeReadsOf.set(sequelize, reads);
-  return reads;
 }
 
 /** Reading a user's stream: what replay and GET /events need from the log. */
@@ -220,8 +218,8 @@ export interface EventReader {
   latestUserEventId(userId: string): Promise<bigint>;
 }
 
-export function eventReader(sequelize: Sequelize): EventReader {
-  const handshake = handshakeReads(sequelize);
+/** `handshake`: the database's one batcher of handshake reads (see handshakeReads) */
+export function eventReader(sequelize: Sequelize, handshake: HandshakeReads): EventReader {
   return {
     userEvents: (userId, afterId, limit) => readUserEvents(sequelize, userId, afterId, limit),
     // asked by every connection without lastEventId: batched with the handshakes' revocation checks

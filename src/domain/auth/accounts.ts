@@ -84,13 +84,15 @@ const BAD_CREDENTIALS = 'Email or password is wrong';
 
 /** Registration, login, token rotation and logout: the auth rules of PROTOCOL.md. */
 export class Accounts {
-  /** called when a login ends (logout or token reuse), so its live sockets can be closed */
-  onLoginRevoked: (familyId: string) => void = () => {};
-
+  /**
+   * @param loginRevoked told when a login ends here (logout or token reuse), so its live sockets
+   * can be closed
+   */
   constructor(
     private readonly store: AccountStore,
     private readonly hasher: PasswordHasher,
     readonly tokens: TokenService,
+    private readonly loginRevoked: (familyId: string) => void,
   ) {}
 
   /** Verifies an access token, that its login was not revoked and its user is active; throws UNAUTHENTICATED. */
@@ -154,7 +156,7 @@ export class Accounts {
       case 'retried':
         return this.session(result.user, result.familyId, successor.token, result.loginEndsAt.getTime());
       case 'reused':
-        this.onLoginRevoked(result.familyId);
+        this.loginRevoked(result.familyId);
         throw unauthenticated(
           'revoked',
           'This refresh token was already used; every token of this login is revoked',
@@ -177,7 +179,7 @@ export class Accounts {
    */
   async logout(refreshToken: string, userId: string): Promise<void> {
     const familyId = await this.store.revokeFamilyOf(hashRefreshToken(refreshToken), userId);
-    if (familyId) this.onLoginRevoked(familyId);
+    if (familyId) this.loginRevoked(familyId);
   }
 
   async me(userId: string): Promise<User> {

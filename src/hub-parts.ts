@@ -1,0 +1,271 @@
+// The parts of one hub node and what each is built from: the steps of createHub's start (src/hub.ts).
+import type { AddressInfo } from 'node:net';
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { Config } from './config.js';
+import { Accounts } from './domain/auth/accounts.js';
+import { PasswordHasher } from './domain/auth/passwords.js';
+import { TokenService } from './domain/auth/tokens.js';
+import { Market } from './domain/market.js';
+import type { MarketRules } from './domain/unit-of-work.js';
+import { installSocketAuth } from './gateway/auth.js';
+import { CommandLimits, FEED_BUDGET } from './gateway/command-limits.js';
+import { CommandRouter } from './gateway/commands.js';
+import { installConnections } from './gateway/connection.js';
+import type { Delivery } from './gateway/delivery.js';
+import { createLiveDelivery, type LiveDelivery } from './gateway/live.js';
+import { createGateway, type HubServer } from './gateway/server.js';
+import { buildHttpApp } from './http/app.js';
+import { AuthLimits } from './http/auth-limits.js';
+import { HubMetrics } from './metrics.js';
+import type { RedisClients } from './redis.js';
+import { resolveJwtSecret } from './secrets.js';
+import { AcceptGroups } from './store/accept-groups.js';
+import { createAccountStore } from './store/account-store.js';
+import { CommandRunner } from './store/command-runner.js';
+import { type Database, reason, StartupError } from './store/database.js';
+import { type EventReader, eventReader, handshakeReads, outboxLag, readLogRange } from './store/event-log.js';
+import { OutboxRelay, readRelayCursor } from './store/outbox-relay.js';
+
+/**
+ * A notification whose listener is built after its sender: the runner tells of commits and the
+ * accounts of revoked logins, and what acts on them (the relay's kick, closing a login's sockets)
+ * needs the Socket.IO server, which is built on the HTTP app, which needs the runner and the
+ * accounts. The hub creates it first, gives `send` to the sender and connects the listener once,
+ * in createHub; until then (nothing can commit or log out before the node starts) `send` does nothing.
+ */
+export class Notifier<A extends unknown[] = []> {
+  private listener: ((...args: A) => void) | undefined;
+
+  readonly send = (...args: A): void => this.listener?.(...args);
+
+  connect(listener: (...args: A) => void): void {
+    if (this.listener) throw new Error('a notifier is connected once');
+    this.listener = listener;
+  }
+}
+
+/** The domain over the database, and what the HTTP and socket sides share of it. */
+export interface Core {
+  hasher: PasswordHasher;
+  accounts: Accounts;
+  authLimits: AuthLimits;
+  runner: CommandRunner;
+  market: Market;
+  events: EventReader;
+  metrics: HubMetrics;
+  health: Record<string, () => Promise<boolean>>;
+}
+
+/**
+ * Accounts, the market over the command runner (group commit of hot listings' accepts around it),
+ * the event reader and the metrics. `commits` is told after each commit that appended events,
+ * `loginsRevoked` of each login that ends.
+ */
+export async function buildCore(
+  config: Config,
+  log: Logger,
+  db: Database,
+  redis: RedisClients | undefined,
+  notify: { commits: Notifier; loginsRevoked: Notifier<[familyId: string]> },
+): Promise<Core> {
+  const { sequelize } = db;
+  const secret = await resolveJwtSecret(config, log);
+  const hasher = new PasswordHasher({
+    memoryKib: config.ARGON2_MEMORY_KIB,
+    timeCost: config.ARGON2_TIME_COST,
+    parallelism: config.ARGON2_PARALLELISM,
+    concurrency: config.ARGON2_CONCURRENCY,
+  });
+  const tokens = new TokenService({
+    secret,
+    issuer: config.JWT_ISSUER,
+    audience: config.JWT_AUDIENCE,
+    accessTtlSeconds: config.ACCESS_TOKEN_TTL_SECONDS,
+    refreshTtlSeconds: config.REFRESH_TOKEN_TTL_SECONDS,
+    refreshReuseSeconds: config.REFRESH_REUSE_SECONDS,
+    sessionMaxSeconds: config.SESSION_MAX_SECONDS,
+  });
+  // one batcher for the reads of every handshake and authenticated request, whoever asks them
+  const handshake = handshakeReads(sequelize);
+  const accounts = new Accounts(
+    createAccountStore(sequelize, handshake),
+    hasher,
+    tokens,
+    notify.loginsRevoked.send,
+  );
+  const authLimits = new AuthLimits(
+    {
+      perIpPerMinute: config.AUTH_RATE_IP_PER_MINUTE,
+      perEmailPer15Min: config.AUTH_RATE_EMAIL_PER_15MIN,
+      registerPerIpPerHour: config.AUTH_REGISTER_PER_IP_PER_HOUR,
+    },
+    redis && { client: redis.main, prefix: config.REDIS_PREFIX },
+  );
+
+  const health: Record<string, () => Promise<boolean>> = { database: () => db.ping() };
+  if (redis) health.redis = redis.ping;
+  const metrics = new HubMetrics({
+    database: health.database!,
+    redis: health.redis,
+    outboxLag: () => outboxLag(sequelize),
+  });
+  const rules: MarketRules = {
+    gateLeadMs: config.GATE_LEAD_SECONDS * 1000,
+    offerTtlMs: config.OFFER_TTL_SECONDS * 1000,
+    currency: config.CURRENCY,
+  };
+  const runner = new CommandRunner(sequelize, rules, notify.commits.send, metrics);
+  const market = new Market(new AcceptGroups(runner, sequelize));
+  const events = eventReader(sequelize, handshake);
+  return { hasher, accounts, authLimits, runner, market, events, metrics, health };
+}
+
+/** The Fastify app, ready (not listening yet). */
+export async function buildHttp(
+  config: Config,
+  log: Logger,
+  db: Database,
+  core: Core,
+): Promise<FastifyInstance> {
+  const app = await buildHttpApp({
+    log,
+    metrics: core.metrics,
+    corsOrigins: config.CORS_ORIGINS,
+    health: core.health,
+    accounts: core.accounts,
+    authLimits: core.authLimits,
+    market: core.market,
+    sequelize: db.sequelize,
+    events: core.events,
+    headersTimeoutMs: config.HTTP_HEADERS_TIMEOUT_MS,
+    requestTimeoutMs: config.HTTP_REQUEST_TIMEOUT_MS,
+    metricsToken: config.METRICS_TOKEN,
+    trustProxy: config.TRUST_PROXY,
+  });
+  await app.ready();
+  return app;
+}
+
+/** The Socket.IO server on the app's HTTP server. */
+export function buildGateway(
+  config: Config,
+  log: Logger,
+  app: FastifyInstance,
+  redis: RedisClients | undefined,
+): HubServer {
+  return createGateway(app.server, {
+    log,
+    redis,
+    redisPrefix: config.REDIS_PREFIX,
+    corsOrigins: config.CORS_ORIGINS,
+    handshakeTimeoutMs: config.SOCKET_HANDSHAKE_TIMEOUT_MS,
+    unauthenticatedPerAddress: config.SOCKET_UNAUTHENTICATED_PER_IP,
+    trustProxy: config.TRUST_PROXY,
+  });
+}
+
+/**
+ * Live delivery and the outbox relay that feeds it, started. The relay's policy is decided here:
+ * with Redis (a cluster) it relays only while it holds the cluster's lock, on a session of its own;
+ * without, the node is alone and always relays. It publishes into live delivery.
+ */
+export async function startDelivery(
+  config: Config,
+  log: Logger,
+  gateway: HubServer,
+  db: Database,
+  redis: RedisClients | undefined,
+  metrics: HubMetrics,
+): Promise<{ live: LiveDelivery; relay: OutboxRelay }> {
+  const { sequelize } = db;
+  const live = createLiveDelivery(gateway, {
+    redis,
+    redisPrefix: config.REDIS_PREFIX,
+    metrics,
+    log,
+    readRange: (after, upTo, limit) => readLogRange(sequelize, after, upTo, limit),
+    relayPosition: () => readRelayCursor(sequelize),
+  });
+  const relay = new OutboxRelay({
+    sequelize,
+    session: redis ? db.relaySession : undefined,
+    log,
+    gatherMs: config.RELAY_GATHER_MS,
+    publish: live.publish,
+  });
+  await live.start();
+  relay.start();
+  return { live, relay };
+}
+
+/** Routes socket commands, under the per-user market and feed budgets (shared by the cluster with Redis). */
+export function buildCommandRouter(
+  config: Config,
+  log: Logger,
+  metrics: HubMetrics,
+  redis: RedisClients | undefined,
+): CommandRouter {
+  const shared = redis && { client: redis.main, prefix: config.REDIS_PREFIX };
+  return new CommandRouter({
+    log,
+    metrics,
+    limits: {
+      market: new CommandLimits(
+        { perSecond: config.COMMAND_RATE_PER_SECOND, burst: config.COMMAND_RATE_BURST },
+        shared,
+      ),
+      feed: new CommandLimits(
+        { perSecond: config.FEED_RATE_PER_SECOND, burst: config.FEED_RATE_BURST },
+        shared,
+        FEED_BUDGET,
+      ),
+    },
+  });
+}
+
+/** Handshake auth, then what happens on each connection. `closing`: true once the node drains. */
+export function installSockets(
+  config: Config,
+  log: Logger,
+  gateway: HubServer,
+  parts: { core: Core; commands: CommandRouter; delivery: Delivery; closing(): boolean },
+): void {
+  const { core, commands } = parts;
+  const auth = installSocketAuth(
+    gateway,
+    core.accounts,
+    {
+      graceMs: config.AUTH_GRACE_SECONDS * 1000,
+      maxSocketsPerUser: config.MAX_SOCKETS_PER_USER,
+      closing: parts.closing,
+    },
+    log,
+    commands,
+  );
+  installConnections(gateway, {
+    auth,
+    commands,
+    metrics: core.metrics,
+    delivery: parts.delivery,
+    events: core.events,
+    market: core.market,
+    replayMax: config.REPLAY_MAX,
+    log,
+  });
+}
+
+/** Listens on HOST:PORT; resolves with the bound port and the URL to reach it at. */
+export async function listen(config: Config, app: FastifyInstance): Promise<{ port: number; url: string }> {
+  try {
+    // a deep accept queue: after a node restarts, its clients all reconnect at once, and a
+    // connection waiting in the queue beats a dropped SYN retried a second later
+    await app.listen({ port: config.PORT, host: config.HOST, backlog: config.LISTEN_BACKLOG });
+  } catch (err) {
+    throw new StartupError(`cannot listen on ${config.HOST}:${config.PORT}: ${reason(err)}`);
+  }
+  const port = (app.server.address() as AddressInfo).port;
+  const host = config.HOST === '0.0.0.0' || config.HOST === '::' ? 'localhost' : config.HOST;
+  const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  return { port, url };
+}
