@@ -14,7 +14,7 @@ import { CommandRouter } from './gateway/commands.js';
 import { installConnections } from './gateway/connection.js';
 import type { Delivery } from './gateway/delivery.js';
 import { createLiveDelivery, type LiveDelivery } from './gateway/live.js';
-import { createGateway, type HubServer } from './gateway/server.js';
+import { createGateway, type Gateway, type HubServer } from './gateway/server.js';
 import { buildHttpApp } from './http/app.js';
 import { AuthLimits } from './http/auth-limits.js';
 import { HubMetrics } from './metrics.js';
@@ -27,22 +27,21 @@ import { type Database, reason, StartupError } from './store/database.js';
 import { type EventReader, eventReader, handshakeReads, outboxLag, readLogRange } from './store/event-log.js';
 import { OutboxRelay, readRelayCursor } from './store/outbox-relay.js';
 
-/**
- * A notification whose listener is built after its sender: the runner tells of commits and the
- * accounts of revoked logins, and what acts on them (the relay's kick, closing a login's sockets)
- * needs the Socket.IO server, which is built on the HTTP app, which needs the runner and the
- * accounts. The hub creates it first, gives `send` to the sender and connects the listener once,
- * in createHub; until then (nothing can commit or log out before the node starts) `send` does nothing.
- */
-export class Notifier<A extends unknown[] = []> {
-  private listener: ((...args: A) => void) | undefined;
+/** The node's metrics and the health checks behind them and /readyz. */
+export interface Observed {
+  metrics: HubMetrics;
+  health: Record<string, () => Promise<boolean>>;
+}
 
-  readonly send = (...args: A): void => this.listener?.(...args);
-
-  connect(listener: (...args: A) => void): void {
-    if (this.listener) throw new Error('a notifier is connected once');
-    this.listener = listener;
-  }
+export function buildObserved(db: Database, redis: RedisClients | undefined): Observed {
+  const health: Record<string, () => Promise<boolean>> = { database: () => db.ping() };
+  if (redis) health.redis = redis.ping;
+  const metrics = new HubMetrics({
+    database: health.database!,
+    redis: health.redis,
+    outboxLag: () => outboxLag(db.sequelize),
+  });
+  return { metrics, health };
 }
 
 /** The domain over the database, and what the HTTP and socket sides share of it. */
@@ -67,8 +66,10 @@ export async function buildCore(
   log: Logger,
   db: Database,
   redis: RedisClients | undefined,
-  notify: { commits: Notifier; loginsRevoked: Notifier<[familyId: string]> },
+  observed: Observed,
+  notify: { commits: () => void; loginRevoked: (familyId: string) => void },
 ): Promise<Core> {
+  const { metrics, health } = observed;
   const { sequelize } = db;
   const secret = await resolveJwtSecret(config, log);
   const hasher = new PasswordHasher({
@@ -92,7 +93,7 @@ export async function buildCore(
     createAccountStore(sequelize, handshake),
     hasher,
     tokens,
-    notify.loginsRevoked.send,
+    notify.loginRevoked,
   );
   const authLimits = new AuthLimits(
     {
@@ -103,19 +104,12 @@ export async function buildCore(
     redis && { client: redis.main, prefix: config.REDIS_PREFIX },
   );
 
-  const health: Record<string, () => Promise<boolean>> = { database: () => db.ping() };
-  if (redis) health.redis = redis.ping;
-  const metrics = new HubMetrics({
-    database: health.database!,
-    redis: health.redis,
-    outboxLag: () => outboxLag(sequelize),
-  });
   const rules: MarketRules = {
     gateLeadMs: config.GATE_LEAD_SECONDS * 1000,
     offerTtlMs: config.OFFER_TTL_SECONDS * 1000,
     currency: config.CURRENCY,
   };
-  const runner = new CommandRunner(sequelize, rules, notify.commits.send, metrics);
+  const runner = new CommandRunner(sequelize, rules, notify.commits, metrics);
   const market = new Market(new AcceptGroups(runner, sequelize));
   const events = eventReader(sequelize, handshake);
   return { hasher, accounts, authLimits, runner, market, events, metrics, health };
@@ -147,14 +141,9 @@ export async function buildHttp(
   return app;
 }
 
-/** The Socket.IO server on the app's HTTP server. */
-export function buildGateway(
-  config: Config,
-  log: Logger,
-  app: FastifyInstance,
-  redis: RedisClients | undefined,
-): HubServer {
-  return createGateway(app.server, {
+/** The Socket.IO server, attached to the HTTP app's server once that exists (`io.attach`). */
+export function buildGateway(config: Config, log: Logger, redis: RedisClients | undefined): Gateway {
+  return createGateway({
     log,
     redis,
     redisPrefix: config.REDIS_PREFIX,

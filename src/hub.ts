@@ -12,9 +12,9 @@ import {
   buildCore,
   buildGateway,
   buildHttp,
+  buildObserved,
   installSockets,
   listen,
-  Notifier,
   startDelivery,
 } from './hub-parts.js';
 import { createLogger } from './logger.js';
@@ -70,16 +70,18 @@ export function createHub(config: Config, options: HubOptions = {}): Hub {
     db = await openDatabase(config, log, options.database);
     await migrate(db.sequelize, log);
 
-    // told by the runner and the accounts; connected below, once the Socket.IO server exists
-    const commits = new Notifier();
-    const loginsRevoked = new Notifier<[familyId: string]>();
-    const core = await buildCore(config, log, db, redis, { commits, loginsRevoked });
+    // the Socket.IO server first (attached to HTTP below), so that what acts on commits (the
+    // relay's kick) and on ended logins (closing their sockets) exists before what tells of them
+    const observed = buildObserved(db, redis);
+    const { io: gateway, attach } = buildGateway(config, log, redis);
+    ({ live, relay } = await startDelivery(config, log, gateway, db, redis, observed.metrics));
+    const core = await buildCore(config, log, db, redis, observed, {
+      commits: relayKicks(gateway, relay, redis !== undefined),
+      loginRevoked: (familyId) => closeLoginSockets(gateway, familyId),
+    });
     app = await buildHttp(config, log, db, core);
-    const gateway = buildGateway(config, log, app, redis);
-    io = gateway;
-    ({ live, relay } = await startDelivery(config, log, gateway, db, redis, core.metrics));
-    commits.connect(relayKicks(gateway, relay, redis !== undefined));
-    loginsRevoked.connect((familyId) => closeLoginSockets(gateway, familyId));
+    attach(app.server);
+    io = gateway; // closed on stop from here on (Socket.IO's close needs it attached)
 
     commands = buildCommandRouter(config, log, core.metrics, redis);
     installSockets(config, log, gateway, {

@@ -39,17 +39,25 @@ export interface GatewayDeps {
 }
 
 /**
- * Creates the Socket.IO server on the hub's HTTP server, with the Redis sharded adapter when
+ * Creates the Socket.IO server of the hub, with the Redis sharded adapter when
  * configured. Before any token is read, a connection must come from an allowed origin, from an
  * address with fewer than `unauthenticatedPerAddress` connections still unauthenticated, and must
  * complete its handshake within `handshakeTimeoutMs`.
  */
-export function createGateway(httpServer: HttpServer, deps: GatewayDeps): HubServer {
+/** The Socket.IO server, and how to attach it to the HTTP server once that exists. */
+export interface Gateway {
+  io: HubServer;
+  /** serves Socket.IO on `server` (with the per-address count of unauthenticated connections) */
+  attach(server: HttpServer): void;
+}
+
+/** The Socket.IO server is built before the HTTP app that needs the market it feeds; `attach` joins them. */
+export function createGateway(deps: GatewayDeps): Gateway {
   const trust = trustFunction(deps.trustProxy ?? false);
   const unauthenticated = new UnauthenticatedLimit(deps.unauthenticatedPerAddress ?? 50, (req) =>
     clientAddress(req, trust),
   );
-  const io: HubServer = new Server(httpServer, {
+  const io: HubServer = new Server({
     transports: ['websocket', 'polling'],
     maxHttpBufferSize: deps.maxHttpBufferSize ?? 64 * 1024,
     cors: deps.corsOrigins.length ? { origin: deps.corsOrigins, credentials: true } : undefined,
@@ -74,8 +82,13 @@ export function createGateway(httpServer: HttpServer, deps: GatewayDeps): HubSer
         }
       : {}),
   });
-  unauthenticated.install(io);
-  return io;
+  return {
+    io,
+    attach(server) {
+      io.attach(server);
+      unauthenticated.install(io);
+    },
+  };
 }
 
 /**
