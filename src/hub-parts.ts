@@ -20,12 +20,18 @@ import { AuthLimits } from './http/auth-limits.js';
 import { HubMetrics } from './metrics.js';
 import type { RedisClients } from './redis.js';
 import { resolveJwtSecret } from './secrets.js';
-import { AcceptGroups } from './store/accept-groups.js';
-import { createAccountStore } from './store/account-store.js';
-import { CommandRunner } from './store/command-runner.js';
-import { type Database, reason, StartupError } from './store/database.js';
-import { type EventReader, eventReader, handshakeReads, outboxLag, readLogRange } from './store/event-log.js';
-import { OutboxRelay, readRelayCursor } from './store/outbox-relay.js';
+import { createAccountStore } from './store/accounts/account-store.js';
+import { AcceptGroups } from './store/commands/accept-groups.js';
+import { CommandRunner } from './store/commands/command-runner.js';
+import { type Database, reason, StartupError } from './store/db/database.js';
+import {
+  type EventReader,
+  eventReader,
+  handshakeReads,
+  outboxLag,
+  readLogRange,
+} from './store/outbox/event-log.js';
+import { OutboxRelay, readRelayCursor } from './store/outbox/outbox-relay.js';
 
 /** The node's metrics and the health checks behind them and /readyz. */
 export interface Observed {

@@ -19,12 +19,12 @@ import {
 } from './hub-parts.js';
 import { createLogger } from './logger.js';
 import { connectRedis, type RedisClients } from './redis.js';
-import { type DataDir, prepareDataDir } from './store/data-dir.js';
-import { type Database, type DatabaseOptions, openDatabase } from './store/database.js';
-import { seedDemo } from './store/demo-seed.js';
-import { migrate } from './store/migrate.js';
-import type { OutboxRelay } from './store/outbox-relay.js';
-import { Sweeper } from './store/sweeper.js';
+import { Sweeper } from './store/commands/sweeper.js';
+import { type DataDir, prepareDataDir } from './store/db/data-dir.js';
+import { type Database, type DatabaseOptions, openDatabase } from './store/db/database.js';
+import { seedDemo } from './store/db/demo-seed.js';
+import { migrate } from './store/db/migrate.js';
+import type { OutboxRelay } from './store/outbox/outbox-relay.js';
 
 export interface HubOptions {
   /** @default a pino logger at LOG_LEVEL */
@@ -146,7 +146,7 @@ export function createHub(config: Config, options: HubOptions = {}): Hub {
 
 /**
  * DATA_DIR made private (0700), and in embedded mode locked for the hub's life before anything
- * touches the data (src/store/data-dir.ts); undefined when nothing is kept on disk. Server mode
+ * touches the data (src/store/db/data-dir.ts); undefined when nothing is kept on disk. Server mode
  * keeps only the generated JWT key there, written safely by several nodes: no lock.
  */
 async function ensureWritableDataDir(config: Config, log: Logger): Promise<DataDir | undefined> {

@@ -2,7 +2,7 @@
 import closeWithGrace from 'close-with-grace';
 import { ConfigError, loadConfig } from './config.js';
 import { createHub } from './hub.js';
-import { StartupError } from './store/database.js';
+import { StartupError } from './store/db/database.js';
 
 let config: ReturnType<typeof loadConfig>;
 try {

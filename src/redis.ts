@@ -1,5 +1,5 @@
 import { Redis } from 'ioredis';
-import { reason, StartupError } from './store/database.js';
+import { reason, StartupError } from './store/db/database.js';
 
 /** The Redis connections of one node: commands, and the adapter's publish and subscribe pair. */
 export interface RedisClients {

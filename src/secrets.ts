@@ -3,7 +3,7 @@ import { chmod, link, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promi
 import path from 'node:path';
 import type { Logger } from 'pino';
 import type { Config } from './config.js';
-import { reason, StartupError } from './store/database.js';
+import { reason, StartupError } from './store/db/database.js';
 
 /** Shortest key accepted from DATA_DIR/jwt-secret, in bytes after trimming (as JWT_SECRET). */
 export const MIN_KEY_BYTES = 32;

@@ -1,5 +1,5 @@
 -- pgbench replay of one swap:accept on one hot listing as the hub sends it (src/domain/swap-commands.ts
--- accept(), src/store/swap-repo.ts, session.ts): START TRANSACTION travels with the first read; lock the listing and the
+-- accept(), src/store/commands/swap-repo.ts, command-statements.ts): START TRANSACTION travels with the first read; lock the listing and the
 -- swap in one statement (FOR UPDATE OF l, s: the listing first); lock the listing's open swaps
 -- that no longer fit (to void them); then the listing update, the swap update, the two outbox
 -- events and the idempotency answer in one statement that carries the COMMIT. Three round trips,

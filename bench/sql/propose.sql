@@ -1,4 +1,4 @@
--- pgbench replay of one swap:propose as the hub sends it (src/store/session.ts, command-runner.ts,
+-- pgbench replay of one swap:propose as the hub sends it (src/store/commands/: command-statements.ts, command-runner.ts,
 -- listing-repo.ts lockForProposal, swap-repo.ts insert): START TRANSACTION travels with the first read; lock the listing
 -- and check for the proposer's open swap in one statement; then the swap, its first offer, the
 -- outbox event and the idempotency answer in one statement that carries the COMMIT. Two round trips.

@@ -30,15 +30,12 @@ import {
   stopAll,
 } from '../harness.js';
 import { type HubProcess, machine, printTable, ratio, saveResult } from '../lib.js';
-import {
-  type FanoutSettings,
-  fanoutSettings,
-  fanoutSizes,
-  hubTarget,
-  relayTarget,
-  type SizeFigures,
-} from './fanout.js';
-import { type NegotiateSettings, negotiateOnHub, negotiateOnRelay } from './negotiate.js';
+import { type FanoutSettings, fanoutSettings } from './fanout/settings.js';
+import { fanoutSizes, type SizeFigures } from './fanout/sizes.js';
+import { hubTarget, relayTarget } from './fanout/targets.js';
+import { negotiateOnHub } from './negotiate/hub-phases.js';
+import { negotiateOnRelay } from './negotiate/relay-phases.js';
+import type { NegotiateSettings } from './negotiate/settings.js';
 
 const SECONDS = envNumber('BENCH_SECONDS', 5);
 const CLIENTS = Math.max(2, Math.floor(envNumber('BENCH_CLIENTS', 100) / 2) * 2);

@@ -21,210 +21,32 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import * as hdr from 'hdr-histogram-js';
 import {
   type BenchDatabase,
-  type CpuSplit,
-  cpuMeter,
-  envNumber,
   freshDatabase,
   hubEnv,
-  progress,
   registerTraders,
   rssBytes,
   type Swarm,
   scrapeMetrics,
-  sleep,
-  split,
   startBareRelay,
   startReadyHub,
   startSwarms,
   stopAll,
-  syncClocks,
-  tcpCounters,
 } from '../harness.js';
-import { type HubProcess, histogram, machine, printTable, ratio, saveResult, summary } from '../lib.js';
-
-const SOCKETS = Math.floor(envNumber('BENCH_SOCKETS', 10_000));
-const RATE = envNumber('BENCH_CONNECT_RATE', 1500);
-const CAPACITY_SOCKETS = Math.floor(envNumber('BENCH_CAPACITY_SOCKETS', 5000));
-const IN_FLIGHT = Math.floor(Number(process.env.BENCH_CONNECT_INFLIGHT ?? 64));
-const PROCS = Math.floor(envNumber('BENCH_SWARM_PROCS', 2));
-const PER_TRADER = Math.floor(envNumber('BENCH_SOCKETS_PER_TRADER', 1000));
-const WARMUP_SOCKETS = 500;
-const SETTLE_MS = 3_000;
-const TCP_COUNTERS = ['ListenOverflows', 'TCPSynRetrans'];
-const TIMEOUT_MS = 30_000;
-
-interface Opened {
-  connected: number;
-  failed: number;
-  errors: Record<string, number>;
-  handshake: string;
-  ready: string;
-  firstDue: number;
-  elapsedSeconds: number;
-}
-
-interface Memory {
-  rssBytes: number;
-  heapUsedBytes: number;
-}
-
-/** Opens `auths.length` sockets at `rate` spread over the swarms; merged figures. */
-async function openAll(
-  swarms: Swarm[],
-  url: string,
-  auths: Record<string, unknown>[],
-  pace: { rate: number; maxInFlight?: number },
-  readyOn: 'connect' | 'sync',
-  label: string,
-) {
-  const line = progress(label);
-  const tcp0 = await tcpCounters(TCP_COUNTERS);
-  const parts = split(auths, swarms.length);
-  let timer: NodeJS.Timeout | undefined;
-  const t0 = performance.now();
-  timer = setInterval(() => line.update(`${((performance.now() - t0) / 1000).toFixed(0)} s`), 1000);
-  let opened: Opened[];
-  try {
-    opened = await Promise.all(
-      swarms.map((s, k) =>
-        s.call<Opened>('open', {
-          url,
-          auths: parts[k],
-          rate: pace.rate / swarms.length,
-          ...(pace.maxInFlight
-            ? { maxInFlight: Math.max(1, Math.round(pace.maxInFlight / swarms.length)) }
-            : {}),
-          readyOn,
-          timeoutMs: TIMEOUT_MS,
-        }),
-      ),
-    );
-  } finally {
-    clearInterval(timer);
-    timer = undefined;
-  }
-  const handshake = histogram();
-  const ready = histogram();
-  const errors: Record<string, number> = {};
-  for (const o of opened) {
-    if (o.connected) {
-      handshake.add(hdr.decodeFromCompressedBase64(o.handshake));
-      ready.add(hdr.decodeFromCompressedBase64(o.ready));
-    }
-    for (const [k, v] of Object.entries(o.errors)) errors[k] = (errors[k] ?? 0) + v;
-  }
-  const connected = opened.reduce((a, o) => a + o.connected, 0);
-  const failed = opened.reduce((a, o) => a + o.failed, 0);
-  // first due time and last ready time over all swarms, in this process's clock (syncClocks)
-  const first = Math.min(...opened.map((o) => o.firstDue));
-  const last = Math.max(...opened.map((o) => o.firstDue + o.elapsedSeconds * 1000));
-  const seconds = (last - first) / 1000;
-  const tcp1 = await tcpCounters(TCP_COUNTERS);
-  const figures = {
-    offeredPerSecond: pace.maxInFlight ? null : pace.rate,
-    maxInFlight: pace.maxInFlight ?? null,
-    sockets: auths.length,
-    connected,
-    failed,
-    errors,
-    seconds: Number(seconds.toFixed(3)),
-    handshakesPerSecond: Math.round(connected / seconds),
-    /** from each socket's scheduled time to `connect` */
-    handshake: summary(handshake),
-    /** from each socket's scheduled time to ready (the hub: `sync`) */
-    ready: summary(ready),
-    /** kernel counters over the phase (the whole machine's namespace) */
-    tcp: Object.fromEntries(TCP_COUNTERS.map((n) => [n, (tcp1[n] ?? 0) - (tcp0[n] ?? 0)])),
-  };
-  line.done(
-    `${connected}/${auths.length} ready, ${failed} failed, ${figures.handshakesPerSecond}/s, ` +
-      `ready p50 ${figures.ready.p50ms} ms, p99 ${figures.ready.p99ms} ms`,
-  );
-  return figures;
-}
-
-async function closeAll(swarms: Swarm[]) {
-  await Promise.all(swarms.map((s) => s.call('close')));
-}
-
-async function measureServer(opts: {
-  name: string;
-  url: string;
-  pid: number;
-  swarms: Swarm[];
-  auth(i: number): Record<string, unknown>;
-  readyOn: 'connect' | 'sync';
-  memory(): Promise<Memory>;
-  /** sockets the server itself counts as connected, when it tells */
-  socketsSeen?(): Promise<number>;
-}) {
-  const { swarms } = opts;
-  try {
-    const auths = (n: number) => Array.from({ length: n }, (_, i) => opts.auth(i));
-    const clocks = await syncClocks(swarms);
-    await openAll(
-      swarms,
-      opts.url,
-      auths(WARMUP_SOCKETS),
-      { rate: 500 },
-      opts.readyOn,
-      `${opts.name}: warm-up`,
-    );
-    await closeAll(swarms);
-    await sleep(SETTLE_MS);
-    const idle = await opts.memory();
-
-    const cpu = await cpuMeter([opts.pid], swarms);
-    const fixed = await openAll(
-      swarms,
-      opts.url,
-      auths(SOCKETS),
-      { rate: RATE },
-      opts.readyOn,
-      `${opts.name}: ${SOCKETS} sockets at ${RATE}/s`,
-    );
-    const cpuSplit: CpuSplit = await cpu();
-    await sleep(SETTLE_MS);
-    const loaded = await opts.memory();
-    const seen = await opts.socketsSeen?.();
-    await closeAll(swarms);
-
-    let capacity: (Awaited<ReturnType<typeof openAll>> & { cpu: CpuSplit }) | undefined;
-    if (IN_FLIGHT > 0) {
-      await sleep(SETTLE_MS);
-      const cpu2 = await cpuMeter([opts.pid], swarms);
-      const c = await openAll(
-        swarms,
-        opts.url,
-        auths(CAPACITY_SOCKETS),
-        { rate: 1_000_000, maxInFlight: IN_FLIGHT },
-        opts.readyOn,
-        `${opts.name}: capacity, ${CAPACITY_SOCKETS} sockets, ${IN_FLIGHT} in flight`,
-      );
-      capacity = { ...c, cpu: await cpu2() };
-      await closeAll(swarms);
-    }
-    const perConn = (a: number, b: number) =>
-      fixed.connected ? Math.round((b - a) / fixed.connected) : null;
-    return {
-      clocks,
-      fixedRate: { ...fixed, cpu: cpuSplit },
-      memory: {
-        idle,
-        loaded,
-        socketsSeenByServer: seen ?? null,
-        rssPerConnectionBytes: perConn(idle.rssBytes, loaded.rssBytes),
-        heapPerConnectionBytes: perConn(idle.heapUsedBytes, loaded.heapUsedBytes),
-      },
-      capacity: capacity ?? { skipped: 'BENCH_CONNECT_INFLIGHT=0' },
-    };
-  } finally {
-    await closeAll(swarms).catch(() => undefined);
-  }
-}
+import { type HubProcess, machine, printTable, ratio, saveResult } from '../lib.js';
+import { measureServer } from './connect/measure-server.js';
+import {
+  CAPACITY_SOCKETS,
+  IN_FLIGHT,
+  PER_TRADER,
+  PROCS,
+  RATE,
+  SETTLE_MS,
+  SOCKETS,
+  TIMEOUT_MS,
+  WARMUP_SOCKETS,
+} from './connect/settings.js';
 
 export async function run(): Promise<void> {
   const adminUrl = process.env.DATABASE_URL || undefined;

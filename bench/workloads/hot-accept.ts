@@ -10,7 +10,6 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import pg from 'pg';
 import type { HubClient, Swap } from '../../src/client/index.js';
 import {
   assertLocal,
@@ -18,113 +17,32 @@ import {
   connectAll,
   countInto,
   dropRedisPrefix,
-  envNumber,
   errorCode,
-  execSql,
   freshDatabase,
   HUB_POOL_MAX,
   hubEnv,
   listingInput,
-  migrateDatabase,
   type PgbenchResult,
   progress,
   registerTraders,
-  runPgbench,
   sleep,
   startReadyHub,
   stopAll,
 } from '../harness.js';
-import { type HubProcess, histogram, machine, printTable, ROOT, ratio, saveResult, summary } from '../lib.js';
-
-const BUYERS = Math.floor(envNumber('BENCH_BUYERS', 200));
-const VOLUME_KWH = envNumber('BENCH_VOLUME_KWH', 500);
-const PROPOSE_KWH = envNumber('BENCH_PROPOSE_KWH', 3);
-const ROUNDS = Math.floor(envNumber('BENCH_ROUNDS', 3));
-const SECONDS = envNumber('BENCH_SECONDS', 10);
-/** pgbench at the hub's concurrency: the pools of both nodes (with Redis) */
-const PG_CLIENTS = Math.floor(
-  envNumber(
-    'BENCH_PG_CLIENTS',
-    process.env.DATABASE_URL && process.env.REDIS_URL ? 2 * HUB_POOL_MAX : HUB_POOL_MAX,
-  ),
-);
-/** open swaps on the hot listing in the second pgbench run: about the average an accept of the burst sees */
-const PG_OPEN_SWAPS = 100;
-const FINAL_EVENT_TIMEOUT_MS = 10_000;
-
-const us = (ms: number) => Math.min(60_000_000, Math.max(1, Math.round(ms * 1000)));
-/** "12.345" kWh -> 12345 Wh, exactly */
-const wh = (kwh: string | number) => {
-  const [i, f = ''] = String(kwh).split('.');
-  return BigInt(i!) * 1000n + BigInt(f.padEnd(3, '0').slice(0, 3));
-};
-
-interface Verdict {
-  volumeWh: string;
-  availableWh: string;
-  status: string;
-  acceptedWh: string;
-  /** accepted volume - (volume - available): 0 when the books agree */
-  oversoldWh: string;
-  /** accepted volume beyond the listing's volume */
-  overVolumeWh: string;
-  swaps: Record<string, number>;
-  source: 'postgres' | 'rest (no DATABASE_URL)';
-}
-
-async function verifyInDatabase(url: string, listingId: string): Promise<Verdict> {
-  const c = new pg.Client({ connectionString: url });
-  await c.connect();
-  try {
-    const l = await c.query<{ volume_wh: string; available_wh: string; status: string }>(
-      'SELECT volume_wh::text, available_wh::text, status FROM listings WHERE id = $1',
-      [listingId],
-    );
-    const s = await c.query<{ status: string; n: string; wh: string }>(
-      `SELECT status, count(*)::text AS n, coalesce(sum(volume_wh), 0)::text AS wh
-       FROM swaps WHERE listing_id = $1 GROUP BY status`,
-      [listingId],
-    );
-    const row = l.rows[0]!;
-    const acceptedWh = BigInt(s.rows.find((r) => r.status === 'accepted')?.wh ?? '0');
-    const volume = BigInt(row.volume_wh);
-    const available = BigInt(row.available_wh);
-    const over = acceptedWh - volume;
-    return {
-      volumeWh: row.volume_wh,
-      availableWh: row.available_wh,
-      status: row.status,
-      acceptedWh: acceptedWh.toString(),
-      oversoldWh: (acceptedWh - (volume - available)).toString(),
-      overVolumeWh: (over > 0n ? over : 0n).toString(),
-      swaps: Object.fromEntries(s.rows.map((r) => [r.status, Number(r.n)])),
-      source: 'postgres',
-    };
-  } finally {
-    await c.end();
-  }
-}
-
-/** Without a database to query: the listing over REST and the accepted volume from the acks. */
-async function verifyOverRest(owner: HubClient, listingId: string, ackedWh: bigint): Promise<Verdict> {
-  const l = await owner.rest<{ volumeKwh: string; availableKwh: string; status: string }>(
-    'GET',
-    `/api/v1/listings/${listingId}`,
-  );
-  const volume = wh(l.volumeKwh);
-  const available = wh(l.availableKwh);
-  const over = ackedWh - volume;
-  return {
-    volumeWh: volume.toString(),
-    availableWh: available.toString(),
-    status: l.status,
-    acceptedWh: ackedWh.toString(),
-    oversoldWh: (ackedWh - (volume - available)).toString(),
-    overVolumeWh: (over > 0n ? over : 0n).toString(),
-    swaps: {},
-    source: 'rest (no DATABASE_URL)',
-  };
-}
+import { type HubProcess, histogram, machine, printTable, ratio, saveResult, summary } from '../lib.js';
+import { runPgbenchAccept } from './hot-accept/pgbench-accept.js';
+import {
+  BUYERS,
+  FINAL_EVENT_TIMEOUT_MS,
+  PG_CLIENTS,
+  PG_OPEN_SWAPS,
+  PROPOSE_KWH,
+  ROUNDS,
+  SECONDS,
+  us,
+  VOLUME_KWH,
+} from './hot-accept/settings.js';
+import { verifyInDatabase, verifyOverRest, wh } from './hot-accept/verdict.js';
 
 interface FinalWatch {
   t0: number;
@@ -279,69 +197,6 @@ async function runHub(dbUrl: string | undefined, redisUrl: string | undefined) {
     await stopAll(nodes);
     await rm(dataDir, { recursive: true, force: true });
     if (redisUrl) await dropRedisPrefix(redisUrl, prefix).catch(() => 0);
-  }
-}
-
-// --- pgbench: the SQL of one accept on a hot row ------------------------------------------------
-
-const PG_PER_CLIENT = 5000;
-
-async function runPgbenchAccept(adminUrl: string) {
-  const line = progress('pgbench accept.sql');
-  let db: BenchDatabase | undefined;
-  const runs: { openSwaps: number; result: PgbenchResult }[] = [];
-  try {
-    db = await freshDatabase(adminUrl, 'renex_pgb_hot');
-    line.update('migrating and seeding');
-    await migrateDatabase(db.url);
-    await execSql(
-      db.url,
-      `INSERT INTO users (id, email, password_hash, display_name) VALUES (md5('s1')::uuid, 's1@pgbench', 'x', 's1');
-       INSERT INTO users (id, email, password_hash, display_name)
-         SELECT md5('b' || i)::uuid, 'b' || i || '@pgbench', 'x', 'b' || i FROM generate_series(1, ${PG_OPEN_SWAPS}) i;
-       INSERT INTO listings (id, owner_id, side, energy_type, volume_wh, available_wh, price_e4, currency,
-                             delivery_start, delivery_end, zone, description, status, version, created_at, updated_at)
-         VALUES (md5('hot')::uuid, md5('s1')::uuid, 'supply', 'solar', 1000000000000000, 1000000000000000, 1000, 'EUR',
-                 now() + interval '1 day', now() + interval '25 hours', 'BENCH', '', 'active', 1, now(), now());
-       INSERT INTO swaps (id, listing_id, initiator_id, recipient_id, buyer_id, seller_id, status, round, next_actor_id,
-                          volume_wh, price_e4, expires_at, created_at, updated_at)
-         SELECT md5('t' || i)::uuid, md5('hot')::uuid, md5('b' || (1 + i % ${PG_OPEN_SWAPS}))::uuid, md5('s1')::uuid,
-                md5('b' || (1 + i % ${PG_OPEN_SWAPS}))::uuid, md5('s1')::uuid, 'rejected', 1, NULL, 3000, 1000,
-                now() + interval '10 minutes', now(), now()
-         FROM generate_series(1, ${PG_CLIENTS * PG_PER_CLIENT}) i;
-       ANALYZE;`,
-    );
-    const once = async (openSwaps: number) => {
-      line.update(`${SECONDS} s, ${PG_CLIENTS} clients, ${openSwaps} open swaps on the listing`);
-      const r = await runPgbench({
-        url: db!.url,
-        script: path.join(ROOT, 'bench/sql/accept.sql'),
-        clients: PG_CLIENTS,
-        threads: Math.min(2, PG_CLIENTS),
-        seconds: SECONDS,
-        defines: { k: 0, perclient: PG_PER_CLIENT },
-      });
-      runs.push({ openSwaps, result: r });
-      return r;
-    };
-    const lean = await once(0);
-    // the burst's accepts also lock the listing's open swaps (to void those that no longer fit)
-    await execSql(
-      db.url,
-      `INSERT INTO swaps (id, listing_id, initiator_id, recipient_id, buyer_id, seller_id, status, round, next_actor_id,
-                          volume_wh, price_e4, expires_at, created_at, updated_at)
-         SELECT gen_random_uuid(), md5('hot')::uuid, md5('b' || i)::uuid, md5('s1')::uuid, md5('b' || i)::uuid,
-                md5('s1')::uuid, 'open', 1, md5('s1')::uuid, 3000, 1000, now() + interval '1 hour', now(), now()
-         FROM generate_series(1, ${PG_OPEN_SWAPS}) i;
-       ANALYZE swaps;`,
-    );
-    const withOpen = await once(PG_OPEN_SWAPS);
-    line.done(
-      [lean, withOpen].map((r) => (r.error ? `error: ${r.error}` : `${Math.round(r.tps)} tps`)).join(', '),
-    );
-    return { database: db.name, runs };
-  } finally {
-    await db?.drop();
   }
 }
 

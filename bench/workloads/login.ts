@@ -44,17 +44,9 @@ import {
   syncClocks,
 } from '../harness.js';
 import { type HubProcess, histogram, machine, printTable, ratio, saveResult, summary } from '../lib.js';
-import {
-  DeliveryWatch,
-  deliveryKey,
-  type Lane,
-  openLoop,
-  type Pair,
-  phaseFigures,
-  Recorder,
-  type Step,
-  step,
-} from './negotiate.js';
+import { deliveryKey, type Lane, type Pair, step } from './negotiate/hub-phases.js';
+import { openLoop } from './negotiate/loops.js';
+import { DeliveryWatch, phaseFigures, Recorder, type Step } from './negotiate/recorder.js';
 
 const LOGINS = Math.floor(envNumber('BENCH_LOGINS', 50));
 const SECONDS = envNumber('BENCH_SECONDS', 10);

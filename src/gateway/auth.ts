@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { Accounts } from '../domain/auth/accounts.js';
 import { HubError } from '../domain/errors.js';
-import { toHubError } from '../errors.js';
+import { toHubError } from '../store/db/unavailable.js';
 import { refreshInput } from './command-schemas.js';
 import type { CommandRouter, CommandSpec } from './commands.js';
 import type { HubServer, HubSocket } from './server.js';

@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import { HubError } from '../domain/errors.js';
 import type { Market } from '../domain/market.js';
 import type { HubMetrics } from '../metrics.js';
-import type { EventReader } from '../store/event-log.js';
+import type { EventReader } from '../store/outbox/event-log.js';
 import type { SocketAuth } from './auth.js';
 import type { CommandRouter } from './commands.js';
 import type { Delivery } from './delivery.js';

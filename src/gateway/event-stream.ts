@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { EventType, MarketKey, StoredEvent } from '../domain/events.js';
 import type { HubMetrics } from '../metrics.js';
-import type { RelayBatch } from '../store/outbox-relay.js';
+import type { RelayBatch } from '../store/outbox/outbox-relay.js';
 
 /** Events read per page while filling a gap from the log. */
 const FILL_PAGE = 1000;

@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { StoredEvent } from '../domain/events.js';
 import type { HubMetrics } from '../metrics.js';
 import type { RedisClients } from '../redis.js';
-import type { RelayBatch } from '../store/outbox-relay.js';
+import type { RelayBatch } from '../store/outbox/outbox-relay.js';
 import { Delivery } from './delivery.js';
 import { decodeBatch, EventStream, encodeBatch } from './event-stream.js';
 import type { HubServer } from './server.js';

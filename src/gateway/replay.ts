@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { EventReader } from '../store/event-log.js';
+import type { EventReader } from '../store/outbox/event-log.js';
 import type { Delivery } from './delivery.js';
 import type { HubSocket } from './server.js';
 

@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { toEnvelope } from '../domain/events.js';
 import { eventIdInput } from '../domain/schemas.js';
-import type { EventReader } from '../store/event-log.js';
+import type { EventReader } from '../store/outbox/event-log.js';
 import { errors, queryInt } from './schemas.js';
 
 const eventSchema = z

@@ -5,7 +5,7 @@ import { HubError } from '../domain/errors.js';
 import { offerView, SWAP_STATUSES, swapView } from '../domain/swap.js';
 import { csvHeader, csvRow, tradeView } from '../domain/trade.js';
 import { validationFailed } from '../domain/validation.js';
-import { type After, findSwaps, findSwapWithOffers, findTrades } from '../store/history-queries.js';
+import { type After, findSwaps, findSwapWithOffers, findTrades } from '../store/reads/history-queries.js';
 import {
   commaList,
   cursorParam,

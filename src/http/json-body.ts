@@ -20,7 +20,7 @@ export function parseJsonBody(body: string): unknown {
 
 /**
  * Replaces Fastify's application/json parser with parseJsonBody. The body limit stays the app's;
- * an empty or unreadable body fails with Fastify's own errors, which src/http/errors.ts turns into
+ * an empty or unreadable body fails with Fastify's own errors, which src/http/error-envelope.ts turns into
  * VALIDATION_FAILED at path `body`.
  */
 export function installJsonBody(app: FastifyInstance): void {

@@ -6,7 +6,7 @@ import { ENERGY_TYPES, LISTING_STATUSES, listingView, SIDES } from '../domain/li
 import type { Market } from '../domain/market.js';
 import { createListingBody, kwhInput, priceInput, timeInput, zoneInput } from '../domain/schemas.js';
 import { validationFailed } from '../domain/validation.js';
-import { findListing, findListings } from '../store/listing-queries.js';
+import { findListing, findListings } from '../store/reads/listing-queries.js';
 import {
   commaList,
   cursorParam,

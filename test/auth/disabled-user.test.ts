@@ -4,7 +4,7 @@ import { promisify } from 'node:util';
 import { QueryTypes } from 'sequelize';
 import type { Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { setUserDisabled } from '../../src/store/account-store.js';
+import { setUserDisabled } from '../../src/store/accounts/account-store.js';
 import { api, connectSocket, newTrader, PASSWORD, refusedHandshake } from '../support/client.js';
 import { startHub, TEST_ENV, type TestHub } from '../support/hub.js';
 import { postgresAvailable } from '../support/services.js';
@@ -99,7 +99,7 @@ describe('the operator command', async () => {
   // embedded mode: the running hub holds DATA_DIR, and the command would wait for it to stop
   const real = await postgresAvailable('npm run user against a running hub');
   const run = (...args: string[]) =>
-    promisify(execFile)(process.execPath, ['--import', 'tsx', 'src/store/user-cli.ts', ...args], {
+    promisify(execFile)(process.execPath, ['--import', 'tsx', 'src/store/cli/user-cli.ts', ...args], {
       cwd: path.resolve(import.meta.dirname, '../..'),
       env: { PATH: process.env.PATH ?? '', ...TEST_ENV, ...node.database.env },
     });

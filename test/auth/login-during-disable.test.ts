@@ -1,6 +1,6 @@
 import { QueryTypes } from 'sequelize';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { setUserDisabled } from '../../src/store/account-store.js';
+import { setUserDisabled } from '../../src/store/accounts/account-store.js';
 import { api, newTrader, PASSWORD } from '../support/client.js';
 import { startHub, type TestHub } from '../support/hub.js';
 

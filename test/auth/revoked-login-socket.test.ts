@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { setUserDisabled } from '../../src/store/account-store.js';
+import { setUserDisabled } from '../../src/store/accounts/account-store.js';
 import { api, connectSocket, newTrader } from '../support/client.js';
 import { startHub, type TestHub } from '../support/hub.js';
 

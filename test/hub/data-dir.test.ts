@@ -5,7 +5,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { pino } from 'pino';
 import { describe, expect, test } from 'vitest';
-import { prepareDataDir } from '../../src/store/data-dir.js';
+import { prepareDataDir } from '../../src/store/db/data-dir.js';
 import { startHub } from '../support/hub.js';
 import { type HubProcess, spawnHub } from '../support/process.js';
 import { freshEmbeddedDir, type TestDatabase } from '../support/services.js';

@@ -2,7 +2,7 @@
 // a group commit locked), both on the real database: within the group's rows they answer alike.
 import type { Sequelize } from 'sequelize';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { OutsideGroup } from '../../src/store/group-repos.js';
+import { OutsideGroup } from '../../src/store/commands/group-repos.js';
 import { startHub, type TestHub } from '../support/hub.js';
 import {
   IMPLEMENTATIONS,

@@ -2,8 +2,8 @@ import { pino } from 'pino';
 import { QueryTypes } from 'sequelize';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { loadConfig } from '../../src/config.js';
-import { type Database, openDatabase } from '../../src/store/database.js';
-import { migrate } from '../../src/store/migrate.js';
+import { type Database, openDatabase } from '../../src/store/db/database.js';
+import { migrate } from '../../src/store/db/migrate.js';
 import { startHub, TEST_ENV } from '../support/hub.js';
 import { freshDatabase, postgresAvailable, type TestDatabase } from '../support/services.js';
 

@@ -5,10 +5,10 @@
 import { randomUUID } from 'node:crypto';
 import { QueryTypes, type Sequelize } from 'sequelize';
 import type { Listing, ListingRepo, MarketRules, Swap, SwapRepo } from '../../src/domain/unit-of-work.js';
-import { CommandTx } from '../../src/store/command-tx.js';
-import { GroupListingRepo, GroupSwapRepo, LockedListing } from '../../src/store/group-repos.js';
-import { listingRepo } from '../../src/store/listing-repo.js';
-import { swapRepo } from '../../src/store/swap-repo.js';
+import { CommandTx } from '../../src/store/commands/command-tx.js';
+import { GroupListingRepo, GroupSwapRepo, LockedListing } from '../../src/store/commands/group-repos.js';
+import { listingRepo } from '../../src/store/commands/listing-repo.js';
+import { swapRepo } from '../../src/store/commands/swap-repo.js';
 
 export const RULES: MarketRules = { gateLeadMs: 60_000, offerTtlMs: 600_000, currency: 'EUR' };
 
@@ -38,19 +38,19 @@ export const IMPLEMENTATIONS: Implementation[] = [
     name: 'SQL (listingRepo, swapRepo)',
     async open(sequelize) {
       const tx = new CommandTx(sequelize, RULES);
-      return { tx, listings: listingRepo(tx.session), swaps: swapRepo(tx.session) };
+      return { tx, listings: listingRepo(tx.statements), swaps: swapRepo(tx.statements) };
     },
   },
   {
     name: 'group (GroupListingRepo, GroupSwapRepo)',
     async open(sequelize, world) {
       const tx = new CommandTx(sequelize, RULES);
-      const rows = await LockedListing.lock(tx.session, world.listing.id, world.group);
+      const rows = await LockedListing.lock(tx.statements, world.listing.id, world.group);
       if (!rows) throw new Error('the group locked nothing');
       return {
         tx,
-        listings: new GroupListingRepo(rows, tx.session),
-        swaps: new GroupSwapRepo(rows, tx.session),
+        listings: new GroupListingRepo(rows, tx.statements),
+        swaps: new GroupSwapRepo(rows, tx.statements),
       };
     },
   },
@@ -128,8 +128,8 @@ export async function seedWorld(sequelize: Sequelize): Promise<World> {
     X: swapOf(other, x!, 1000n, now),
   };
   const tx = new CommandTx(sequelize, RULES);
-  const listings = listingRepo(tx.session);
-  const repo = swapRepo(tx.session);
+  const listings = listingRepo(tx.statements);
+  const repo = swapRepo(tx.statements);
   await listings.insert(listing);
   await listings.insert(other);
   for (const s of Object.values(swaps)) {

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { isUuidText, ReadBatcher } from '../../src/store/read-batcher.js';
+import { isUuidText, ReadBatcher } from '../../src/store/reads/read-batcher.js';
 
 const deferred = <T>() => {
   let resolve!: (v: T) => void;

@@ -1,0 +1,13 @@
+// connect's settings from the environment (see bench/workloads/connect.ts).
+import { envNumber } from '../../harness.js';
+
+export const SOCKETS = Math.floor(envNumber('BENCH_SOCKETS', 10_000));
+export const RATE = envNumber('BENCH_CONNECT_RATE', 1500);
+export const CAPACITY_SOCKETS = Math.floor(envNumber('BENCH_CAPACITY_SOCKETS', 5000));
+export const IN_FLIGHT = Math.floor(Number(process.env.BENCH_CONNECT_INFLIGHT ?? 64));
+export const PROCS = Math.floor(envNumber('BENCH_SWARM_PROCS', 2));
+export const PER_TRADER = Math.floor(envNumber('BENCH_SOCKETS_PER_TRADER', 1000));
+export const WARMUP_SOCKETS = 500;
+export const SETTLE_MS = 3_000;
+export const TCP_COUNTERS = ['ListenOverflows', 'TCPSynRetrans'];
+export const TIMEOUT_MS = 30_000;

@@ -1,0 +1,133 @@
+import { QueryTypes, type Sequelize, UniqueConstraintError } from 'sequelize';
+import { HubError } from '../../domain/errors.js';
+import type { CommandPort, CommandRequest } from '../../domain/market.js';
+import type { MarketRules, UnitOfWork } from '../../domain/unit-of-work.js';
+import { CommandTx, hashPayload } from './command-tx.js';
+import { listingRepo } from './listing-repo.js';
+import { SWAP_CONSTRAINT_ERRORS, swapRepo } from './swap-repo.js';
+
+export { canonicalJson } from './command-tx.js';
+export type { CommandRequest };
+
+/** A constraint a concurrent command tripped, as the answer the losing command gets. */
+function raced(err: unknown): unknown {
+  const constraint =
+    err instanceof UniqueConstraintError ? (err.parent as { constraint?: string }).constraint : undefined;
+  const answer = constraint ? SWAP_CONSTRAINT_ERRORS[constraint] : undefined;
+  return answer ? answer() : err;
+}
+
+/** What a runner reports of its transactions (HubMetrics). */
+export interface RunnerObserver {
+  transactionSeconds: { observe(v: number): void };
+  eventsAppended: { inc(n: number): void };
+  /** the commands of each transaction that carries more than one (group commit, AcceptGroups) */
+  acceptGroupSize?: { observe(v: number): void };
+}
+
+interface StoredAnswer {
+  command: string;
+  payload_hash: Buffer;
+  response: unknown;
+}
+
+/**
+ * Runs domain commands: one transaction holding the changes, their events (the outbox) and the
+ * idempotency record with the answer (see CommandStatements for how few round trips that takes). A repeated key returns the stored answer and does nothing.
+ * `committed` is told after each commit that appended events, so the relay publishes at once.
+ * Group commit wraps it (AcceptGroups) through `transaction` and `settle`.
+ */
+export class CommandRunner implements CommandPort {
+  /** @param observer told each transaction's duration and the events it appended */
+  constructor(
+    private readonly sequelize: Sequelize,
+    private readonly rules: MarketRules,
+    private readonly committed: () => void,
+    private readonly observer?: RunnerObserver,
+  ) {}
+
+  async run<R>(req: CommandRequest, fn: (uow: UnitOfWork) => Promise<R>): Promise<R> {
+    if (req.key === undefined) return this.system(fn);
+    try {
+      // No lookup first: a repeat is rare, and its transaction fails on the stored key and is rolled back.
+      return await this.transact(fn, req);
+    } catch (err) {
+      return this.settle<R>(req, err);
+    }
+  }
+
+  /**
+   * The answer to a command whose attempt failed and changed nothing. If its key was used before
+   * (a retry) or meanwhile (a concurrent retry), the stored answer wins; otherwise the error.
+   */
+  async settle<R>(req: CommandRequest, err: unknown): Promise<R> {
+    if (req.key !== undefined && (err instanceof UniqueConstraintError || err instanceof HubError)) {
+      const winner = await this.storedAnswer(req.userId, req.key);
+      if (winner) return this.replay<R>(winner, req.command, hashPayload(req.command, req.payload));
+    }
+    throw raced(err);
+  }
+
+  /** A command of the hub itself (sweeps): no user, no idempotency key. */
+  system<R>(fn: (uow: UnitOfWork) => Promise<R>): Promise<R> {
+    return this.transact(fn).catch((err) => {
+      throw raced(err);
+    });
+  }
+
+  private transact<R>(fn: (uow: UnitOfWork) => Promise<R>, req?: CommandRequest): Promise<R> {
+    return this.transaction(async (tx) => {
+      const result = await fn(tx.uow(listingRepo(tx.statements), swapRepo(tx.statements)));
+      if (req) tx.answer(req, result);
+      return result;
+    });
+  }
+
+  /**
+   * `work` in one transaction (CommandTx), committed when it returns with the events and answers
+   * it gathered, rolled back (and the error thrown) if it throws. What every command runs in.
+   */
+  async transaction<T>(work: (tx: CommandTx) => Promise<T>): Promise<T> {
+    const began = performance.now();
+    const tx = new CommandTx(this.sequelize, this.rules);
+    let result: T;
+    try {
+      result = await work(tx);
+      await tx.commit();
+    } catch (err) {
+      await tx.rollback();
+      throw err;
+    }
+    this.observer?.transactionSeconds.observe((performance.now() - began) / 1000);
+    if (tx.eventCount) {
+      this.observer?.eventsAppended.inc(tx.eventCount);
+      this.committed();
+    }
+    if (tx.commands > 1) this.observer?.acceptGroupSize?.observe(tx.commands);
+    return result;
+  }
+
+  private async storedAnswer(userId: string, key: string): Promise<StoredAnswer | undefined> {
+    const [row] = await this.sequelize.query<StoredAnswer>(
+      'SELECT command, payload_hash, response FROM idempotency_keys WHERE user_id = $1 AND key = $2',
+      { bind: [userId, key], type: QueryTypes.SELECT },
+    );
+    return row;
+  }
+
+  private replay<R>(stored: StoredAnswer, command: string, hash: Buffer): R {
+    if (stored.command !== command || !Buffer.from(stored.payload_hash).equals(hash)) {
+      throw new HubError('CONFLICT', 'This requestId was already used with a different payload');
+    }
+    return stored.response as R;
+  }
+
+  /** Removes answers older than `maxAgeMs`; returns how many. */
+  async forgetAnswers(maxAgeMs: number): Promise<number> {
+    const [, meta] = await this.sequelize.query(
+      `DELETE FROM idempotency_keys WHERE created_at < now() - ($1::int * interval '1 millisecond')`,
+      { bind: [maxAgeMs] },
+    );
+    return (meta as { rowCount?: number })?.rowCount ?? 0;
+  }
+}

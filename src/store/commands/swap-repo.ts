@@ -1,0 +1,174 @@
+import { HubError } from '../../domain/errors.js';
+import type { Offer, Swap } from '../../domain/swap.js';
+import type { Listing, SwapRepo } from '../../domain/unit-of-work.js';
+import type { CommandStatements } from './command-statements.js';
+import { LISTING_COLUMNS, type ListingRow, prefixed, toListing, unprefixed } from './listing-repo.js';
+
+export interface SwapRow {
+  id: string;
+  listing_id: string;
+  initiator_id: string;
+  recipient_id: string;
+  buyer_id: string;
+  seller_id: string;
+  status: Swap['status'];
+  round: number;
+  next_actor_id: string | null;
+  volume_wh: string;
+  price_e4: string;
+  expires_at: Date;
+  accepted_at: Date | null;
+  close_reason: Swap['closeReason'];
+  created_at: Date;
+  updated_at: Date;
+}
+
+export const SWAP_COLUMNS = `id, listing_id, initiator_id, recipient_id, buyer_id, seller_id, status, round,
+  next_actor_id, volume_wh, price_e4, expires_at, accepted_at, close_reason, created_at, updated_at`;
+
+export function toSwap(r: SwapRow): Swap {
+  return {
+    id: r.id,
+    listingId: r.listing_id,
+    initiatorId: r.initiator_id,
+    recipientId: r.recipient_id,
+    buyerId: r.buyer_id,
+    sellerId: r.seller_id,
+    status: r.status,
+    round: r.round,
+    nextActorId: r.next_actor_id,
+    volumeWh: BigInt(r.volume_wh),
+    priceE4: BigInt(r.price_e4),
+    expiresAt: new Date(r.expires_at),
+    acceptedAt: r.accepted_at ? new Date(r.accepted_at) : null,
+    closeReason: r.close_reason,
+    createdAt: new Date(r.created_at),
+    updatedAt: new Date(r.updated_at),
+  };
+}
+
+/** The columns a swap's life changes, in the order of `changing`. */
+const CHANGING =
+  'status, round, next_actor_id, volume_wh, price_e4, expires_at, accepted_at, close_reason, updated_at';
+const changing = (s: Swap) => [
+  s.status,
+  s.round,
+  s.nextActorId,
+  s.volumeWh.toString(),
+  s.priceE4.toString(),
+  s.expiresAt,
+  s.acceptedAt,
+  s.closeReason,
+  s.updatedAt,
+];
+
+/** The update of a swap's changing state, as a pending write of `statements`. */
+export const writeSwapUpdate = (statements: CommandStatements, s: Swap) =>
+  statements.write(
+    `swaps:${s.id}`,
+    `UPDATE swaps SET (${CHANGING}) = ($2, $3, $4, $5, $6, $7, $8, $9, $10) WHERE id = $1`,
+    [s.id, ...changing(s)],
+    'update',
+  );
+
+/**
+ * Swaps with their listing, locked in one statement. FOR UPDATE OF l, s locks in that order
+ * (PostgreSQL locks the row marks in the order of the OF list): the listing before the swaps, as
+ * on every other path (docs/swaps.md).
+ */
+async function lockSwapsWithListing(statements: CommandStatements, where: string, bind: unknown[]) {
+  const rows = await statements.read<Record<string, unknown>>(
+    `SELECT ${prefixed(LISTING_COLUMNS, 'l')}, ${prefixed(SWAP_COLUMNS, 's')}
+     FROM swaps s JOIN listings l ON l.id = s.listing_id
+     WHERE ${where} FOR UPDATE OF l, s`,
+    bind,
+  );
+  return rows.map((r) => ({
+    listing: toListing(unprefixed<ListingRow>(r, 'l')),
+    swap: toSwap(unprefixed<SwapRow>(r, 's')),
+  }));
+}
+
+/** A listing and those of `swapIds` that are its swaps, locked in one statement. */
+export async function lockSwapsOfListing(
+  statements: CommandStatements,
+  listingId: string,
+  swapIds: string[],
+): Promise<{ listing: Listing; swaps: Swap[] } | undefined> {
+  const found = await lockSwapsWithListing(statements, 's.id = ANY($1::uuid[]) AND l.id = $2', [
+    swapIds,
+    listingId,
+  ]);
+  return found.length ? { listing: found[0]!.listing, swaps: found.map((f) => f.swap) } : undefined;
+}
+
+/** The open swaps of a (locked) listing above `overWh` but `exceptIds`, locked. */
+export async function lockOpenOfListingExcept(
+  statements: CommandStatements,
+  listingId: string,
+  overWh: bigint,
+  exceptIds: string[],
+): Promise<Swap[]> {
+  const rows = await statements.read<SwapRow>(
+    `SELECT ${SWAP_COLUMNS} FROM swaps WHERE listing_id = $1 AND status = 'open' AND volume_wh > $2
+       AND id <> ALL($3::uuid[])
+     ORDER BY id FOR UPDATE`,
+    [listingId, overWh.toString(), exceptIds],
+  );
+  return rows.map(toSwap);
+}
+
+/** Violations of swap constraints a command can meet in a race, as the answer it gets. */
+export const SWAP_CONSTRAINT_ERRORS: Record<string, () => HubError> = {
+  swaps_open_per_proposer_key: () =>
+    new HubError('CONFLICT', 'You already have an open swap on this listing'),
+};
+
+/** The swaps and offers of one command. */
+export function swapRepo(statements: CommandStatements): SwapRepo {
+  const rows = (sql: string, bind: unknown[]) => statements.read<SwapRow>(sql, bind);
+  const addOffer = (o: Offer) =>
+    statements.write(
+      `offers:${o.swapId}:${o.round}`,
+      `INSERT INTO offers (swap_id, round, author_id, volume_wh, price_e4, note, created_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+      [o.swapId, o.round, o.authorId, o.volumeWh.toString(), o.priceE4.toString(), o.note, o.createdAt],
+    );
+  return {
+    async insert(s, offer) {
+      // with its first offer: both go out in the command's next statement
+      await statements.write(
+        `swaps:${s.id}`,
+        `INSERT INTO swaps (id, listing_id, initiator_id, recipient_id, buyer_id, seller_id, created_at, ${CHANGING})
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`,
+        [s.id, s.listingId, s.initiatorId, s.recipientId, s.buyerId, s.sellerId, s.createdAt, ...changing(s)],
+      );
+      await addOffer(offer);
+    },
+    async lock(id) {
+      const [r] = await rows(`SELECT ${SWAP_COLUMNS} FROM swaps WHERE id = $1 FOR UPDATE`, [id]);
+      return r && toSwap(r);
+    },
+    async lockWithListing(id) {
+      const [found] = await lockSwapsWithListing(statements, 's.id = $1', [id]);
+      return found;
+    },
+    async update(s) {
+      await writeSwapUpdate(statements, s);
+    },
+    async addOffer(o) {
+      await addOffer(o);
+    },
+    lockOpenOfListing(listingId, overWh, exceptId) {
+      return lockOpenOfListingExcept(statements, listingId, overWh ?? 0n, exceptId ? [exceptId] : []);
+    },
+    async lockExpired(now, limit) {
+      const found = await rows(
+        `SELECT ${SWAP_COLUMNS} FROM swaps WHERE status = 'open' AND expires_at <= $1
+         ORDER BY expires_at LIMIT $2 FOR UPDATE SKIP LOCKED`,
+        [now, limit],
+      );
+      return found.map(toSwap);
+    },
+  };
+}

@@ -1,0 +1,77 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import { QueryTypes, type Sequelize, type Transaction } from 'sequelize';
+import type { PasswordHasher } from '../../domain/auth/passwords.js';
+import type { Market } from '../../domain/market.js';
+
+const TRADERS = [
+  { email: 'alice@demo.renex', displayName: 'Alice (solar co-op)' },
+  { email: 'bob@demo.renex', displayName: 'Bob (wind farm)' },
+  { email: 'carol@demo.renex', displayName: 'Carol (factory)' },
+];
+
+/** advisory lock naming the demo seed */
+const SEED_LOCK = 7_263_110_002;
+
+const ZONES = ['DE-North', 'DE-South', 'NL'];
+const TYPES = ['solar', 'wind', 'hydro', 'biomass'] as const;
+
+/**
+ * On a database with no users, creates three demo traders (their passwords printed once) and a
+ * dozen active listings, so a new user sees a live market at once.
+ */
+export async function seedDemo(
+  sequelize: Sequelize,
+  hasher: PasswordHasher,
+  market: Market,
+  log: Logger,
+): Promise<void> {
+  const empty = async (transaction?: Transaction) => {
+    const [row] = await sequelize.query<{ n: string }>('SELECT count(*) AS n FROM users', {
+      type: QueryTypes.SELECT,
+      transaction,
+    });
+    return Number(row?.n) === 0;
+  };
+  if (!(await empty())) return;
+  const accounts = await Promise.all(
+    TRADERS.map(async (t) => {
+      const password = randomBytes(9).toString('base64url');
+      return { ...t, id: randomUUID(), password, hash: await hasher.hash(password) };
+    }),
+  );
+  const seeded = await sequelize.transaction(async (transaction) => {
+    // nodes starting together seed once: the first takes the lock, the others then find users
+    await sequelize.query(`SELECT pg_advisory_xact_lock(${SEED_LOCK})`, { transaction });
+    if (!(await empty(transaction))) return false;
+    for (const a of accounts) {
+      await sequelize.query(
+        'INSERT INTO users (id, email, password_hash, display_name) VALUES ($1, $2, $3, $4) ON CONFLICT (email) DO NOTHING',
+        { bind: [a.id, a.email, a.hash, a.displayName], transaction },
+      );
+    }
+    return true;
+  });
+  if (!seeded) return;
+  // the listings go through the market like any trader's, so their events are in the log
+  const dayStart = new Date();
+  dayStart.setUTCHours(24, 0, 0, 0);
+  for (let i = 0; i < 12; i++) {
+    const owner = accounts[i % accounts.length]!;
+    const deliveryStart = new Date(dayStart.getTime() + ((i % 6) + 6) * 3_600_000);
+    await market.createListing(owner.id, {
+      side: i % 3 === 2 ? 'demand' : 'supply',
+      energyType: TYPES[i % TYPES.length]!,
+      volumeKwh: BigInt(50_000 + i * 12_500), // 50.000 .. 187.500 kWh
+      pricePerKwh: BigInt(900 + i * 75), // 0.0900 .. 0.1725 per kWh
+      deliveryStart,
+      deliveryEnd: new Date(deliveryStart.getTime() + 3_600_000),
+      zone: ZONES[i % ZONES.length]!,
+      description: `Demo listing ${i + 1}`,
+    });
+  }
+  log.info(
+    { traders: accounts.map((a) => ({ email: a.email, password: a.password })) },
+    'demo market seeded: sign in with one of these traders (shown once)',
+  );
+}

@@ -1,0 +1,51 @@
+// Errors of the database driver as protocol errors: an unreachable PostgreSQL is UNAVAILABLE (nothing
+// was committed, retry), anything else INTERNAL. Used by the gateway's acks and the HTTP envelope.
+import { ConnectionError, TimeoutError } from 'sequelize';
+import { HubError, isHubError } from '../../domain/errors.js';
+
+const UNAVAILABLE_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  '57P01',
+  '57P02',
+  '57P03',
+  // the session's own limits (docs/delivery.md, "A node that stalls"): nothing was committed
+  '57014', // statement_timeout
+  '25P03', // idle_in_transaction_session_timeout
+  '57P05', // idle_session_timeout
+  '08006',
+  '08001',
+]);
+
+/** True when the error means PostgreSQL (or another part the hub needs) could not be reached. */
+export function isUnavailable(err: unknown): boolean {
+  if (err instanceof ConnectionError || err instanceof TimeoutError) return true;
+  let e = err as { original?: unknown; parent?: unknown; code?: string; message?: string } | undefined;
+  for (let depth = 0; e && depth < 4; depth++) {
+    if (e.code && UNAVAILABLE_CODES.has(e.code)) return true;
+    if (
+      e.message &&
+      /Connection terminated|not queryable|Client has encountered a connection error/.test(e.message)
+    ) {
+      return true;
+    }
+    e = (e.original ?? e.parent) as typeof e;
+  }
+  return false;
+}
+
+/**
+ * Any error as a protocol error: HubErrors pass, an unreachable database is UNAVAILABLE, anything
+ * else is INTERNAL (callers log the original; its text never reaches a client).
+ */
+export function toHubError(err: unknown): HubError {
+  if (isHubError(err)) return err;
+  if (isUnavailable(err))
+    return new HubError(
+      'UNAVAILABLE',
+      'The hub cannot reach its database; nothing was committed; retry later',
+    );
+  return new HubError('INTERNAL', 'Internal error');
+}

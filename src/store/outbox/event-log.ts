@@ -1,0 +1,238 @@
+import { QueryTypes, type Sequelize } from 'sequelize';
+import type { LoginState } from '../../domain/auth/accounts.js';
+import type { EventDraft, EventType, StoredEvent } from '../../domain/events.js';
+import { isUuidText, ReadBatcher } from '../reads/read-batcher.js';
+
+/**
+ * The outbox. An event id is (transaction id << 16) + its position in the transaction, so ids
+ * ascend with the transaction that wrote them, and every id below (oldest running transaction
+ * << 16) belongs to a finished transaction: that part of the log never changes again. Readers
+ * only look below that horizon (docs/delivery.md).
+ */
+export const HORIZON = `(pg_snapshot_xmin(pg_current_snapshot())::text::bigint << 16)`;
+
+/** Most events one transaction may append: positions take the low 16 bits of the id. */
+export const MAX_EVENTS_PER_TRANSACTION = 65_536;
+
+/**
+ * The INSERT of a transaction's events, with its bind values appended to `bind` (`$1` must already
+ * be the events' time). Ids take the writing transaction's id: see HORIZON.
+ */
+export function eventsInsert(drafts: EventDraft[], bind: unknown[]): string {
+  if (drafts.length > MAX_EVENTS_PER_TRANSACTION) throw new Error('too many events in one transaction');
+  const values = drafts.map((d, i) => {
+    bind.push(d.type, d.users[0] ?? null, d.users[1] ?? null, JSON.stringify(d.data));
+    const p = bind.length;
+    return `((pg_current_xact_id()::text::bigint << 16) + ${i}, $${p - 3}, $1, $${p - 2}::uuid, $${p - 1}::uuid, $${p}::jsonb)`;
+  });
+  return `INSERT INTO events (id, type, at, user_a, user_b, data) VALUES ${values.join(', ')}`;
+}
+
+export interface EventRow {
+  id: string;
+  type: EventType;
+  at: Date;
+  user_a: string | null;
+  user_b: string | null;
+  data: unknown;
+}
+
+export function toStoredEvent(r: EventRow): StoredEvent {
+  const data = r.data as Record<string, unknown>;
+  const market = r.type.startsWith('listing.')
+    ? { energyType: String(data.energyType), zone: String(data.zone), side: String(data.side) }
+    : undefined;
+  return {
+    id: BigInt(r.id),
+    type: r.type,
+    at: new Date(r.at),
+    users: [r.user_a, r.user_b].filter((u): u is string => u !== null),
+    market,
+    data,
+  };
+}
+
+const EVENT_COLUMNS = 'id, type, at, user_a, user_b, data';
+const AS_TEXT = 'id::text AS id, type, at, user_a, user_b, data';
+
+/**
+ * Every event after $1 below the horizon, ascending, at most $2; each row also tells whether
+ * committed events wait at or above the horizon (an older transaction is still running). With no
+ * event to read, one row of nulls carries that flag. `max(id)` reads one index entry from the end;
+ * an EXISTS over `id >= horizon` was planned as a sequential scan of the whole log.
+ */
+export const READ_LOG_SQL = `WITH h AS (SELECT ${HORIZON} AS horizon),
+  batch AS (SELECT ${EVENT_COLUMNS} FROM events, h WHERE events.id > $1 AND events.id < h.horizon
+            ORDER BY events.id LIMIT $2)
+  SELECT b.id::text AS id, b.type, b.at, b.user_a, b.user_b, b.data,
+    (SELECT max(id) FROM events) >= (SELECT horizon FROM h) AS held
+  FROM (SELECT 1) AS one LEFT JOIN batch b ON true ORDER BY b.id`;
+
+/** A read of the log: the events, and whether more are committed but held back by the horizon. */
+export interface LogRead {
+  events: StoredEvent[];
+  held: boolean;
+}
+
+export function toLogRead(rows: (EventRow & { held: boolean })[]): LogRead {
+  return {
+    events: rows.filter((r) => r.id !== null).map(toStoredEvent),
+    held: rows[0]?.held ?? false,
+  };
+}
+
+export async function readLog(sequelize: Sequelize, afterId: bigint, limit: number): Promise<LogRead> {
+  const rows = await sequelize.query<EventRow & { held: boolean }>(READ_LOG_SQL, {
+    bind: [afterId.toString(), limit],
+    type: QueryTypes.SELECT,
+  });
+  return toLogRead(rows);
+}
+
+/**
+ * Every event with `afterId < id <= upTo`, ascending, at most `limit`: a stretch of the relay's
+ * stream that a node missed. `upTo` is a position the relay reached, so the whole stretch lies
+ * below the horizon and is final.
+ */
+export async function readLogRange(
+  sequelize: Sequelize,
+  afterId: bigint,
+  upTo: bigint,
+  limit: number,
+): Promise<StoredEvent[]> {
+  const rows = await sequelize.query<EventRow>(
+    `SELECT ${AS_TEXT} FROM events WHERE id > $1 AND id <= $2 ORDER BY id LIMIT $3`,
+    { bind: [afterId.toString(), upTo.toString(), limit], type: QueryTypes.SELECT },
+  );
+  return rows.map(toStoredEvent);
+}
+
+/**
+ * The events addressed to `userId` after `afterId` and below the horizon, ascending, at most
+ * `limit`. Two index range scans (user_a, user_b) merged.
+ */
+export async function readUserEvents(
+  sequelize: Sequelize,
+  userId: string,
+  afterId: bigint,
+  limit: number,
+): Promise<StoredEvent[]> {
+  const rows = await sequelize.query<EventRow>(
+    `WITH h AS (SELECT ${HORIZON} AS horizon)
+     SELECT ${AS_TEXT} FROM (
+       (SELECT ${EVENT_COLUMNS} FROM events, h WHERE user_a = $1 AND id > $2 AND id < h.horizon ORDER BY id LIMIT $3)
+       UNION ALL
+       (SELECT ${EVENT_COLUMNS} FROM events, h WHERE user_b = $1 AND id > $2 AND id < h.horizon ORDER BY id LIMIT $3)
+     ) e ORDER BY e.id LIMIT $3`,
+    { bind: [userId, afterId.toString(), limit], type: QueryTypes.SELECT },
+  );
+  return rows.map(toStoredEvent);
+}
+
+/** The newest event addressed to `userId` below the horizon, or 0 when there is none. */
+export async function latestUserEventId(sequelize: Sequelize, userId: string): Promise<bigint> {
+  const [row] = await sequelize.query<{ id: string | null }>(
+    `WITH h AS (SELECT ${HORIZON} AS horizon)
+     SELECT GREATEST(
+       (SELECT max(id) FROM events, h WHERE user_a = $1 AND id < h.horizon),
+       (SELECT max(id) FROM events, h WHERE user_b = $1 AND id < h.horizon))::text AS id`,
+    { bind: [userId], type: QueryTypes.SELECT },
+  );
+  return BigInt(row?.id ?? '0');
+}
+
+/** The two reads of every socket handshake (the first also of every authenticated request). */
+export interface HandshakeReads {
+  /**
+   * whether an access token of `userId`'s login `familyId` may be used: 'revoked' once a token of
+   * the login was (logout, refresh-token reuse), 'disabled' or 'deleted' as its user is, else 'live'
+   */
+  loginState(userId: string, familyId: string): Promise<LoginState>;
+  /** the newest event addressed to `userId` below the horizon, or 0 */
+  latestUserEventId(userId: string): Promise<bigint>;
+}
+
+/** A login state's number in the batch's answer: its index here (absent from the answer: 'live'). */
+const LOGIN_STATES: readonly LoginState[] = ['live', 'revoked', 'disabled', 'deleted'];
+
+/**
+ * Every handshake checks its login is not revoked and its user exists and is not disabled (before
+ * the socket is accepted; every REST request asks the same) and, without a lastEventId, looks up
+ * the user's newest event (after it joined its rooms). The reads asked for together go in one
+ * statement of both kinds (ReadBatcher: always a statement sent after the read was asked for, so
+ * a revocation or a disabling committed before the handshake and an event below the horizon
+ * after the join are seen): under load one round trip serves many handshakes.
+ */
+const HANDSHAKE_READS_SQL = `WITH h AS (SELECT ${HORIZON} AS horizon)
+  SELECT 'r' || x.f || x.u AS k,
+    CASE WHEN usr.id IS NULL THEN '${LOGIN_STATES.indexOf('deleted')}'
+         WHEN usr.disabled_at IS NOT NULL THEN '${LOGIN_STATES.indexOf('disabled')}'
+         ELSE '${LOGIN_STATES.indexOf('revoked')}' END AS v
+  FROM unnest($1::text[], $2::text[]) AS x(f, u) LEFT JOIN users usr ON usr.id = x.u::uuid
+  WHERE usr.id IS NULL OR usr.disabled_at IS NOT NULL
+    OR EXISTS (SELECT 1 FROM refresh_tokens WHERE family_id = x.f::uuid AND revoked_at IS NOT NULL)
+  UNION ALL
+  SELECT 'l' || u, GREATEST(
+    (SELECT max(id) FROM events, h WHERE user_a = u::uuid AND id < h.horizon),
+    (SELECT max(id) FROM events, h WHERE user_b = u::uuid AND id < h.horizon))::text
+  FROM unnest($3::text[]) AS u`;
+
+/**
+ * The handshake reads over `sequelize`, through one batcher: create it once per database (src/hub.ts)
+ * and give it to every reader that asks these reads (the account store, the event reader), so their
+ * reads share its statements.
+ */
+export function handshakeReads(sequelize: Sequelize): HandshakeReads {
+  // keys: 'r' + family id + user id, 'l' + user id (uuids of 36 characters: the prefix letter cannot be confused)
+  const batch = new ReadBatcher<string, bigint>(async (keys) => {
+    const families: string[] = [];
+    const loginUsers: string[] = [];
+    const users: string[] = [];
+    for (const k of keys) {
+      if (k[0] === 'r') {
+        families.push(k.slice(1, 37));
+        loginUsers.push(k.slice(37));
+      } else users.push(k.slice(1));
+    }
+    const rows = await sequelize.query<{ k: string; v: string | null }>(HANDSHAKE_READS_SQL, {
+      bind: [families, loginUsers, users],
+      type: QueryTypes.SELECT,
+    });
+    const values = new Map<string, bigint>();
+    for (const r of rows) if (r.v !== null) values.set(r.k, BigInt(r.v));
+    return values;
+  }, 0n);
+  return {
+    // an id that is no uuid names no row (and must not fail the batch's ::uuid cast)
+    loginState: async (userId, familyId) => {
+      if (!isUuidText(userId) || !isUuidText(familyId)) return 'revoked';
+      return LOGIN_STATES[Number(await batch.get(`r${familyId}${userId}`))] ?? 'revoked';
+    },
+    latestUserEventId: async (userId) => (isUuidText(userId) ? batch.get(`l${userId}`) : 0n),
+  };
+}
+
+/** Reading a user's stream: what replay and GET /events need from the log. */
+export interface EventReader {
+  userEvents(userId: string, afterId: bigint, limit: number): Promise<StoredEvent[]>;
+  latestUserEventId(userId: string): Promise<bigint>;
+}
+
+/** `handshake`: the database's one batcher of handshake reads (see handshakeReads) */
+export function eventReader(sequelize: Sequelize, handshake: HandshakeReads): EventReader {
+  return {
+    userEvents: (userId, afterId, limit) => readUserEvents(sequelize, userId, afterId, limit),
+    // asked by every connection without lastEventId: batched with the handshakes' revocation checks
+    latestUserEventId: (userId) => handshake.latestUserEventId(userId),
+  };
+}
+
+/** Seconds since the oldest event the relay has not published was written; 0 when there is none. */
+export async function outboxLag(sequelize: Sequelize): Promise<number> {
+  const [row] = await sequelize.query<{ lag: string | null }>(
+    `SELECT extract(epoch FROM now() - min(at)) AS lag FROM events
+     WHERE id > (SELECT last_id FROM outbox_cursor WHERE name = 'relay')`,
+    { type: QueryTypes.SELECT },
+  );
+  return Math.max(0, Number(row?.lag ?? 0));
+}
