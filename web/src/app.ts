@@ -1,6 +1,7 @@
 // The signed-in dashboard: wires the live connection to the market, negotiations and trades.
 import type { Listing, Swap } from '../../src/client/index.js';
-import { ListingDirectory, Market } from './market.js';
+import { ListingDirectory } from './listing-directory.js';
+import { MarketPanel } from './market-panel.js';
 import { Negotiations } from './negotiations.js';
 import { type DashboardClient, forget, isSessionOver } from './session.js';
 import { Trades } from './trades.js';
@@ -35,12 +36,12 @@ export async function startDashboard(client: DashboardClient): Promise<void> {
   const directory = new ListingDirectory(client);
   const trades = new Trades(client);
   // the market and the negotiations refer to each other through these hooks
-  let market: Market | undefined;
+  let market: MarketPanel | undefined;
   const negotiations = new Negotiations(client, directory, {
     changed: (listingId) => market?.refreshActions(listingId),
     accepted: () => trades.schedule(),
   });
-  market = new Market(client, directory, {
+  market = new MarketPanel(client, directory, {
     proposed: (swap: Swap) => {
       negotiations.upsert(swap);
       void negotiations.refreshThread(swap.id);

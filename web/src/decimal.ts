@@ -29,3 +29,10 @@ export function perMille(part: string, whole: string, scale: number): number {
 
 /** A regex source for `pattern` attributes: digits with at most `scale` decimals. */
 export const decimalPattern = (scale: number): string => `\\d+(\\.\\d{1,${scale}})?`;
+
+/** "4.6000000" as "4.60": trailing zeros dropped, at least 2 decimals; exact, no rounding. */
+export function trimZeros(value: string): string {
+  const [int, frac = ''] = value.split('.');
+  const kept = frac.replace(/0+$/, '').padEnd(2, '0');
+  return `${int}.${kept}`;
+}

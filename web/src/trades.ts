@@ -2,8 +2,8 @@
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import { HubClientError } from '../../src/client/index.js';
-import type { Page } from './market.js';
-import { trimZeros } from './negotiations.js';
+import { trimZeros } from './decimal.js';
+import type { Page } from './page.js';
 import type { DashboardClient } from './session.js';
 import {
   badge,
