@@ -1,28 +1,17 @@
 // One table of ListingRepo behaviour, run against the SQL repository and the group's (the listing
 // a group commit locked), both on the real database: within the group's rows they answer alike.
-import type { Sequelize } from 'sequelize';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { OutsideGroup } from '../../src/store/commands/group-repos.js';
-import { startHub, type TestHub } from '../support/hub.js';
 import {
+  contractDatabase,
   IMPLEMENTATIONS,
   type Repos,
   seedWorld,
   stored,
   type World,
-  within as withinWorld,
 } from './repo-contract.js';
 
-let node: TestHub;
-let sequelize: Sequelize;
-beforeAll(async () => {
-  node = await startHub();
-  sequelize = node.hub.db!.sequelize;
-});
-afterAll(() => node?.stop());
-
-const within = (open: Parameters<typeof withinWorld>[1], body: Parameters<typeof withinWorld>[2]) =>
-  withinWorld(sequelize, open, body);
+const { db, within } = contractDatabase();
 
 describe.each(IMPLEMENTATIONS)('ListingRepo: $name', ({ open }) => {
   test('lock gives the listing as stored', () =>
@@ -39,12 +28,12 @@ describe.each(IMPLEMENTATIONS)('ListingRepo: $name', ({ open }) => {
     }));
 
   test('an update is stored at commit, and not at all on rollback', async () => {
-    const committed = await seedWorld(sequelize);
-    const repos = await open(sequelize, committed);
+    const committed = await seedWorld(db());
+    const repos = await open(db(), committed);
     await repos.listings.lock(committed.listing.id);
     await repos.listings.update({ ...committed.listing, availableWh: 0n, status: 'filled', version: 2 });
     await repos.tx.commit();
-    expect((await stored(sequelize, committed)).listing).toEqual({
+    expect((await stored(db(), committed)).listing).toEqual({
       available_wh: '0',
       status: 'filled',
       version: 2,
@@ -53,7 +42,7 @@ describe.each(IMPLEMENTATIONS)('ListingRepo: $name', ({ open }) => {
     const rolledBack = await within(open, async ({ listings }, w) => {
       await listings.update({ ...w.listing, availableWh: 0n, status: 'filled', version: 2 });
     });
-    expect((await stored(sequelize, rolledBack)).listing).toEqual({
+    expect((await stored(db(), rolledBack)).listing).toEqual({
       available_wh: '8000',
       status: 'active',
       version: 1,

@@ -4,11 +4,13 @@
 // rejected R 5; another listing with an open swap X.
 import { randomUUID } from 'node:crypto';
 import { QueryTypes, type Sequelize } from 'sequelize';
+import { afterAll, beforeAll } from 'vitest';
 import type { Listing, ListingRepo, MarketRules, Swap, SwapRepo } from '../../src/domain/unit-of-work.js';
 import { CommandTx } from '../../src/store/commands/command-tx.js';
 import { GroupListingRepo, GroupSwapRepo, LockedListing } from '../../src/store/commands/group-repos.js';
 import { listingRepo } from '../../src/store/commands/listing-repo.js';
 import { swapRepo } from '../../src/store/commands/swap-repo.js';
+import { startHub, type TestHub } from '../support/hub.js';
 
 export const RULES: MarketRules = { gateLeadMs: 60_000, offerTtlMs: 600_000, currency: 'EUR' };
 
@@ -180,4 +182,22 @@ export async function within(
     await repos.tx.rollback();
   }
   return world;
+}
+
+/**
+ * A hub for the test file (started before its tests, stopped after), its database, and `within`
+ * bound to it: what every contract file needs.
+ */
+export function contractDatabase() {
+  let node: TestHub | undefined;
+  beforeAll(async () => {
+    node = await startHub();
+  });
+  afterAll(() => node?.stop());
+  const db = (): Sequelize => node!.hub.db!.sequelize;
+  return {
+    db,
+    within: (open: Parameters<typeof within>[1], body: Parameters<typeof within>[2]) =>
+      within(db(), open, body),
+  };
 }

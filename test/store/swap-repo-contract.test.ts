@@ -1,29 +1,18 @@
 // One table of SwapRepo behaviour, run against the SQL repository and the group's (the rows a
 // group commit locked), both on the real database: within the group's rows they answer alike.
-import type { Sequelize } from 'sequelize';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { OutsideGroup } from '../../src/store/commands/group-repos.js';
-import { startHub, type TestHub } from '../support/hub.js';
 import {
+  contractDatabase,
   IMPLEMENTATIONS,
   type Repos,
   seedWorld,
   sortedIds,
   stored,
   type World,
-  within as withinWorld,
 } from './repo-contract.js';
 
-let node: TestHub;
-let sequelize: Sequelize;
-beforeAll(async () => {
-  node = await startHub();
-  sequelize = node.hub.db!.sequelize;
-});
-afterAll(() => node?.stop());
-
-const within = (open: Parameters<typeof withinWorld>[1], body: Parameters<typeof withinWorld>[2]) =>
-  withinWorld(sequelize, open, body);
+const { db, within } = contractDatabase();
 
 describe.each(IMPLEMENTATIONS)('SwapRepo: $name', ({ open }) => {
   test('lockWithListing gives the swap and its listing', () =>
@@ -58,8 +47,8 @@ describe.each(IMPLEMENTATIONS)('SwapRepo: $name', ({ open }) => {
     }));
 
   test('updates are stored at commit, and not at all on rollback', async () => {
-    const committed = await seedWorld(sequelize);
-    const repos = await open(sequelize, committed);
+    const committed = await seedWorld(db());
+    const repos = await open(db(), committed);
     await repos.swaps.update({
       ...committed.swaps.D,
       status: 'voided',
@@ -67,7 +56,7 @@ describe.each(IMPLEMENTATIONS)('SwapRepo: $name', ({ open }) => {
       nextActorId: null,
     });
     await repos.tx.commit();
-    expect((await stored(sequelize, committed)).swaps).toMatchObject({ D: 'voided', C: 'open' });
+    expect((await stored(db(), committed)).swaps).toMatchObject({ D: 'voided', C: 'open' });
 
     const rolledBack = await within(open, async ({ swaps }, w) => {
       await swaps.update({
@@ -77,7 +66,7 @@ describe.each(IMPLEMENTATIONS)('SwapRepo: $name', ({ open }) => {
         nextActorId: null,
       });
     });
-    expect((await stored(sequelize, rolledBack)).swaps).toMatchObject({ D: 'open' });
+    expect((await stored(db(), rolledBack)).swaps).toMatchObject({ D: 'open' });
   });
 });
 
