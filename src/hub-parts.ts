@@ -45,7 +45,7 @@ export function buildObserved(db: Database, redis: RedisClients | undefined): Ob
   const metrics = new HubMetrics({
     database: health.database!,
     redis: health.redis,
-    outboxLag: () => outboxLag(db.sequelize),
+    outboxLag: () => outboxLag(db.sql),
   });
   return { metrics, health };
 }
@@ -76,7 +76,7 @@ export async function buildCore(
   notify: { commits: () => void; loginRevoked: (familyId: string) => void },
 ): Promise<Core> {
   const { metrics, health } = observed;
-  const { sequelize } = db;
+  const { sequelize, sql } = db;
   const secret = await resolveJwtSecret(config, log);
   const hasher = new PasswordHasher({
     memoryKib: config.ARGON2_MEMORY_KIB,
@@ -94,7 +94,7 @@ export async function buildCore(
     sessionMaxSeconds: config.SESSION_MAX_SECONDS,
   });
   // one batcher for the reads of every handshake and authenticated request, whoever asks them
-  const handshake = handshakeReads(sequelize);
+  const handshake = handshakeReads(sql);
   const accounts = new Accounts(
     createAccountStore(sequelize, handshake),
     hasher,
@@ -115,9 +115,9 @@ export async function buildCore(
     offerTtlMs: config.OFFER_TTL_SECONDS * 1000,
     currency: config.CURRENCY,
   };
-  const runner = new CommandRunner(sequelize, rules, notify.commits, metrics);
-  const market = new Market(new AcceptGroups(runner, sequelize));
-  const events = eventReader(sequelize, handshake);
+  const runner = new CommandRunner(sql, rules, notify.commits, metrics);
+  const market = new Market(new AcceptGroups(runner, sql));
+  const events = eventReader(sql, handshake);
   return { hasher, accounts, authLimits, runner, market, events, metrics, health };
 }
 
@@ -173,17 +173,17 @@ export async function startDelivery(
   redis: RedisClients | undefined,
   metrics: HubMetrics,
 ): Promise<{ live: LiveDelivery; relay: OutboxRelay }> {
-  const { sequelize } = db;
+  const { sql } = db;
   const live = createLiveDelivery(gateway, {
     redis,
     redisPrefix: config.REDIS_PREFIX,
     metrics,
     log,
-    readRange: (after, upTo, limit) => readLogRange(sequelize, after, upTo, limit),
-    relayPosition: () => readRelayCursor(sequelize),
+    readRange: (after, upTo, limit) => readLogRange(sql, after, upTo, limit),
+    relayPosition: () => readRelayCursor(sql),
   });
   const relay = new OutboxRelay({
-    sequelize,
+    sql,
     session: redis ? db.relaySession : undefined,
     log,
     gatherMs: config.RELAY_GATHER_MS,

@@ -3,13 +3,14 @@
 // with open swaps A 3, B 2 (the group's), C 3.5, D 4 (above the group's floor), E 1 (below it), a
 // rejected R 5; another listing with an open swap X.
 import { randomUUID } from 'node:crypto';
-import { QueryTypes, type Sequelize } from 'sequelize';
+import { QueryTypes } from 'sequelize';
 import { afterAll, beforeAll } from 'vitest';
 import type { Listing, ListingRepo, MarketRules, Swap, SwapRepo } from '../../src/domain/unit-of-work.js';
 import { CommandTx } from '../../src/store/commands/command-tx.js';
 import { GroupListingRepo, GroupSwapRepo, LockedListing } from '../../src/store/commands/group-repos.js';
 import { listingRepo } from '../../src/store/commands/listing-repo.js';
 import { swapRepo } from '../../src/store/commands/swap-repo.js';
+import type { Database } from '../../src/store/db/database.js';
 import { startHub, type TestHub } from '../support/hub.js';
 
 export const RULES: MarketRules = { gateLeadMs: 60_000, offerTtlMs: 600_000, currency: 'EUR' };
@@ -32,21 +33,21 @@ export interface Repos {
 
 export interface Implementation {
   name: string;
-  open(sequelize: Sequelize, world: World): Promise<Repos>;
+  open(db: Database, world: World): Promise<Repos>;
 }
 
 export const IMPLEMENTATIONS: Implementation[] = [
   {
     name: 'SQL (listingRepo, swapRepo)',
-    async open(sequelize) {
-      const tx = new CommandTx(sequelize, RULES);
+    async open(db) {
+      const tx = new CommandTx(db.sql, RULES);
       return { tx, listings: listingRepo(tx.statements), swaps: swapRepo(tx.statements) };
     },
   },
   {
     name: 'group (GroupListingRepo, GroupSwapRepo)',
-    async open(sequelize, world) {
-      const tx = new CommandTx(sequelize, RULES);
+    async open(db, world) {
+      const tx = new CommandTx(db.sql, RULES);
       const rows = await LockedListing.lock(tx.statements, world.listing.id, world.group);
       if (!rows) throw new Error('the group locked nothing');
       return {
@@ -109,10 +110,10 @@ function swapOf(
 }
 
 /** A fresh world, committed. */
-export async function seedWorld(sequelize: Sequelize): Promise<World> {
+export async function seedWorld(db: Database): Promise<World> {
   const now = new Date(Math.floor(Date.now() / 1000) * 1000);
   const users = Array.from({ length: 8 }, () => randomUUID());
-  await sequelize.query(
+  await db.sequelize.query(
     `INSERT INTO users (id, email, password_hash, display_name)
      SELECT u, u::text || '@contract', 'x', 'contract' FROM unnest($1::uuid[]) u`,
     { bind: [users] },
@@ -129,7 +130,7 @@ export async function seedWorld(sequelize: Sequelize): Promise<World> {
     R: swapOf(listing, r!, 5000n, now, 'rejected'),
     X: swapOf(other, x!, 1000n, now),
   };
-  const tx = new CommandTx(sequelize, RULES);
+  const tx = new CommandTx(db.sql, RULES);
   const listings = listingRepo(tx.statements);
   const repo = swapRepo(tx.statements);
   await listings.insert(listing);
@@ -150,12 +151,12 @@ export async function seedWorld(sequelize: Sequelize): Promise<World> {
 }
 
 /** What the database holds of the world's listing and swaps (read after the transaction ended). */
-export async function stored(sequelize: Sequelize, world: World) {
-  const [listing] = await sequelize.query<{ available_wh: string; status: string; version: number }>(
+export async function stored(db: Database, world: World) {
+  const [listing] = await db.sequelize.query<{ available_wh: string; status: string; version: number }>(
     'SELECT available_wh::text, status, version FROM listings WHERE id = $1',
     { bind: [world.listing.id], type: QueryTypes.SELECT },
   );
-  const swaps = await sequelize.query<{ id: string; status: string }>(
+  const swaps = await db.sequelize.query<{ id: string; status: string }>(
     'SELECT id, status FROM swaps WHERE listing_id = $1',
     { bind: [world.listing.id], type: QueryTypes.SELECT },
   );
@@ -170,12 +171,12 @@ export const sortedIds = (...swaps: Swap[]) => swaps.map((s) => s.id).sort();
 
 /** `body` on a fresh world in one transaction of `open`'s implementation, rolled back afterwards. */
 export async function within(
-  sequelize: Sequelize,
-  open: (s: Sequelize, w: World) => Promise<Repos>,
+  db: Database,
+  open: (d: Database, w: World) => Promise<Repos>,
   body: (r: Repos, w: World) => Promise<void>,
 ): Promise<World> {
-  const world = await seedWorld(sequelize);
-  const repos = await open(sequelize, world);
+  const world = await seedWorld(db);
+  const repos = await open(db, world);
   try {
     await body(repos, world);
   } finally {
@@ -194,7 +195,7 @@ export function contractDatabase() {
     node = await startHub();
   });
   afterAll(() => node?.stop());
-  const db = (): Sequelize => node!.hub.db!.sequelize;
+  const db = (): Database => node!.hub.db!;
   return {
     db,
     within: (open: Parameters<typeof within>[1], body: Parameters<typeof within>[2]) =>

@@ -1,9 +1,9 @@
-import { QueryTypes, type Sequelize } from 'sequelize';
 import { HubError } from '../../domain/errors.js';
 import type { EventDraft } from '../../domain/events.js';
 import type { CommandPort, CommandRequest } from '../../domain/market.js';
 import type { Swap } from '../../domain/swap.js';
 import type { SwapRepo, UnitOfWork } from '../../domain/unit-of-work.js';
+import type { SqlPool } from '../db/sql-pool.js';
 import type { CommandTx } from './command-tx.js';
 import { GroupListingRepo, GroupSwapRepo, LockedListing } from './group-repos.js';
 
@@ -43,7 +43,7 @@ export class AcceptGroups implements CommandPort {
 
   constructor(
     private readonly runner: TransactionRunner,
-    private readonly sequelize: Sequelize,
+    private readonly sql: SqlPool,
     private readonly maxGroup = 64,
   ) {}
 
@@ -102,13 +102,9 @@ export class AcceptGroups implements CommandPort {
   }
 
   private async lookUp(swapId: string): Promise<string | undefined> {
-    const [row] = await this.sequelize.query<{ listing_id: string }>(
-      'SELECT listing_id FROM swaps WHERE id = $1',
-      {
-        bind: [swapId],
-        type: QueryTypes.SELECT,
-      },
-    );
+    const [row] = await this.sql.rows<{ listing_id: string }>('SELECT listing_id FROM swaps WHERE id = $1', [
+      swapId,
+    ]);
     if (row) this.remember({ id: swapId, listingId: row.listing_id });
     return row?.listing_id;
   }

@@ -1,7 +1,7 @@
-import { QueryTypes, type Sequelize, UniqueConstraintError } from 'sequelize';
 import { HubError } from '../../domain/errors.js';
 import type { CommandPort, CommandRequest } from '../../domain/market.js';
 import type { MarketRules, UnitOfWork } from '../../domain/unit-of-work.js';
+import { type SqlPool, uniqueViolation } from '../db/sql-pool.js';
 import { CommandTx, hashPayload } from './command-tx.js';
 import { listingRepo } from './listing-repo.js';
 import { SWAP_CONSTRAINT_ERRORS, swapRepo } from './swap-repo.js';
@@ -11,9 +11,8 @@ export type { CommandRequest };
 
 /** A constraint a concurrent command tripped, as the answer the losing command gets. */
 function raced(err: unknown): unknown {
-  const constraint =
-    err instanceof UniqueConstraintError ? (err.parent as { constraint?: string }).constraint : undefined;
-  const answer = constraint ? SWAP_CONSTRAINT_ERRORS[constraint] : undefined;
+  const constraint = uniqueViolation(err);
+  const answer = constraint === undefined ? undefined : SWAP_CONSTRAINT_ERRORS[constraint];
   return answer ? answer() : err;
 }
 
@@ -40,7 +39,7 @@ interface StoredAnswer {
 export class CommandRunner implements CommandPort {
   /** @param observer told each transaction's duration and the events it appended */
   constructor(
-    private readonly sequelize: Sequelize,
+    private readonly sql: SqlPool,
     private readonly rules: MarketRules,
     private readonly committed: () => void,
     private readonly observer?: RunnerObserver,
@@ -61,7 +60,7 @@ export class CommandRunner implements CommandPort {
    * (a retry) or meanwhile (a concurrent retry), the stored answer wins; otherwise the error.
    */
   async settle<R>(req: CommandRequest, err: unknown): Promise<R> {
-    if (req.key !== undefined && (err instanceof UniqueConstraintError || err instanceof HubError)) {
+    if (req.key !== undefined && (uniqueViolation(err) !== undefined || err instanceof HubError)) {
       const winner = await this.storedAnswer(req.userId, req.key);
       if (winner) return this.replay<R>(winner, req.command, hashPayload(req.command, req.payload));
     }
@@ -89,7 +88,7 @@ export class CommandRunner implements CommandPort {
    */
   async transaction<T>(work: (tx: CommandTx) => Promise<T>): Promise<T> {
     const began = performance.now();
-    const tx = new CommandTx(this.sequelize, this.rules);
+    const tx = new CommandTx(this.sql, this.rules);
     let result: T;
     try {
       result = await work(tx);
@@ -108,9 +107,9 @@ export class CommandRunner implements CommandPort {
   }
 
   private async storedAnswer(userId: string, key: string): Promise<StoredAnswer | undefined> {
-    const [row] = await this.sequelize.query<StoredAnswer>(
+    const [row] = await this.sql.rows<StoredAnswer>(
       'SELECT command, payload_hash, response FROM idempotency_keys WHERE user_id = $1 AND key = $2',
-      { bind: [userId, key], type: QueryTypes.SELECT },
+      [userId, key],
     );
     return row;
   }
@@ -124,10 +123,9 @@ export class CommandRunner implements CommandPort {
 
   /** Removes answers older than `maxAgeMs`; returns how many. */
   async forgetAnswers(maxAgeMs: number): Promise<number> {
-    const [, meta] = await this.sequelize.query(
+    return this.sql.count(
       `DELETE FROM idempotency_keys WHERE created_at < now() - ($1::int * interval '1 millisecond')`,
-      { bind: [maxAgeMs] },
+      [maxAgeMs],
     );
-    return (meta as { rowCount?: number })?.rowCount ?? 0;
   }
 }

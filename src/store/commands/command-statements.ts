@@ -1,4 +1,4 @@
-import { QueryTypes, type Sequelize, Transaction } from 'sequelize';
+import { inline, type SqlConnection, type SqlPool } from '../db/sql-pool.js';
 
 interface PendingWrite {
   /** the row it writes ("table:id"), so a second write of one row is not merged with the first */
@@ -29,14 +29,6 @@ function oneStatement(parts: string[]): string {
   return `WITH ${ctes.join(', ')} ${parts[parts.length - 1]}`;
 }
 
-/** Sequelize's Transaction, as far as CommandStatements drives it by hand. */
-interface ManualTransaction {
-  begin(): Promise<void>;
-  prepareEnvironment(useCls: boolean): Promise<void>;
-  finished?: string;
-  cleanup(): void;
-}
-
 /**
  * The database as one command sees it, with as few round trips as the command allows:
  * - the transaction begins at the command's first read, and its START TRANSACTION travels with
@@ -46,57 +38,48 @@ interface ManualTransaction {
  *   final statement with its events, which carries the COMMIT with it.
  * A read sees every earlier write of the command, as it would have without the buffering. The
  * statements that carry START TRANSACTION or COMMIT go as one simple-protocol query, their values
- * inlined by Sequelize's escaping; all others bind their values (docs/decisions.md, "Round trips
- * of a command").
+ * inlined as literals by pg's `escapeLiteral`; all others bind their values (docs/decisions.md,
+ * "Round trips of a command"). The transaction holds one connection of the hub's pg pool from its
+ * first read to its end, through pg's public API only.
  *
  * Named for what it holds, the statements of one command's transaction (not `Session`, which is
  * the auth answer of PROTOCOL.md, nor a PostgreSQL session, which is a connection).
  */
 export class CommandStatements {
-  private tx: Transaction | undefined;
-  private beginning: Promise<Transaction> | undefined;
+  private connection: SqlConnection | undefined;
+  private connecting: Promise<SqlConnection> | undefined;
   /** whether START TRANSACTION has been sent */
   private open = false;
+  /** whether the transaction ended (committed or rolled back) and its connection went back */
+  private ended = false;
   private pending: PendingWrite[] = [];
   /** statements of pending writes sent so far (a flush cannot be taken back by `reset`) */
   flushes = 0;
 
-  constructor(readonly sequelize: Sequelize) {}
+  constructor(readonly sql: SqlPool) {}
 
-  /** A connection of the pool for the transaction; START TRANSACTION is left to the first statement. */
-  private begin(): Promise<Transaction> {
-    this.beginning ??= (async () => {
-      const t = new Transaction(this.sequelize, {});
-      const manual = t as unknown as ManualTransaction;
-      manual.begin = async () => {};
-      await manual.prepareEnvironment(false);
-      this.tx = t;
-      return t;
-    })();
-    return this.beginning;
-  }
-
-  /** `$n` placeholders replaced by their values as SQL literals. */
-  private inline(sql: string, bind: unknown[]): string {
-    return sql.replace(/\$(\d+)/g, (_m, n: string) => this.sequelize.escape(bind[Number(n) - 1] as string));
+  /** The transaction's connection, taken from the pool at its first statement. */
+  private connect(): Promise<SqlConnection> {
+    this.connecting ??= this.sql.connect().then((c) => {
+      this.connection = c;
+      return c;
+    });
+    return this.connecting;
   }
 
   /** One statement in the transaction; the first one carries START TRANSACTION. */
-  private async send<T extends object>(sql: string, bind: unknown[], select: boolean): Promise<T[]> {
-    const transaction = await this.begin();
-    const type = select ? QueryTypes.SELECT : QueryTypes.RAW;
-    if (this.open) return (await this.sequelize.query(sql, { bind, transaction, type })) as T[];
+  private async send<T extends object>(sql: string, bind: unknown[]): Promise<T[]> {
+    const connection = await this.connect();
+    if (this.open) return connection.rows<T>(sql, bind);
     this.open = true;
-    return (await this.sequelize.query(`START TRANSACTION; ${this.inline(sql, bind)}`, {
-      transaction,
-      type,
-    })) as T[];
+    const [, result] = await connection.script(`START TRANSACTION; ${inline(sql, bind)}`);
+    return (result?.rows ?? []) as T[];
   }
 
   /** Rows of a read in the command's transaction (begun now if need be), after its pending writes. */
   async read<T extends object>(sql: string, bind: unknown[]): Promise<T[]> {
     await this.flush();
-    return this.send<T>(sql, bind, true);
+    return this.send<T>(sql, bind);
   }
 
   /**
@@ -149,7 +132,7 @@ export class CommandStatements {
     const bind: unknown[] = [];
     const parts = this.take(bind);
     this.flushes++;
-    await this.send(oneStatement(parts), bind, false);
+    await this.send(oneStatement(parts), bind);
   }
 
   /**
@@ -157,28 +140,30 @@ export class CommandStatements {
    * round trip inside a transaction, or alone (atomic by itself) when the command read nothing.
    */
   async commit(parts: string[], bind: unknown[]): Promise<void> {
-    const t = this.tx;
-    if (!t) {
-      if (parts.length) await this.sequelize.query(oneStatement(parts), { bind });
+    if (!this.connecting) {
+      if (parts.length) await this.sql.count(oneStatement(parts), bind);
+      this.ended = true;
       return;
     }
-    if (parts.length === 0) {
-      await t.commit();
-      return;
-    }
-    const sql = `${this.open ? '' : 'START TRANSACTION; '}${this.inline(oneStatement(parts), bind)}; COMMIT`;
+    const connection = await this.connect();
+    const last = parts.length ? `${inline(oneStatement(parts), bind)}; ` : '';
+    await connection.script(`${this.open ? '' : 'START TRANSACTION; '}${last}COMMIT`);
     this.open = true;
-    await this.sequelize.query(sql, { transaction: t });
-    // committed by the query itself: the connection goes back to the pool
-    const manual = t as unknown as ManualTransaction;
-    manual.finished = 'commit';
-    manual.cleanup();
+    this.ended = true;
+    connection.release();
   }
 
-  /** Ends a begun transaction without its changes; never throws (the connection is released). */
+  /** Ends a begun transaction without its changes; never throws (the connection goes back, or is closed if broken). */
   async rollback(): Promise<void> {
-    const t = this.tx ?? (await this.beginning?.catch(() => undefined));
-    if (!t || (t as unknown as ManualTransaction).finished) return;
-    await t.rollback().catch(() => {});
+    if (this.ended) return;
+    this.ended = true;
+    const connection = this.connection ?? (await this.connecting?.catch(() => undefined));
+    if (!connection) return;
+    try {
+      await connection.script('ROLLBACK');
+      connection.release();
+    } catch (err) {
+      connection.release(err instanceof Error ? err : new Error(String(err)));
+    }
   }
 }

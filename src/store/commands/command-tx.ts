@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
-import type { Sequelize } from 'sequelize';
 import type { EventDraft } from '../../domain/events.js';
 import type { CommandRequest } from '../../domain/market.js';
 import type { ListingRepo, MarketRules, SwapRepo, UnitOfWork } from '../../domain/unit-of-work.js';
+import type { SqlPool } from '../db/sql-pool.js';
 import { eventsInsert } from '../outbox/event-log.js';
 import { CommandStatements } from './command-statements.js';
 
@@ -52,10 +52,10 @@ export class CommandTx {
   commands = 1;
 
   constructor(
-    sequelize: Sequelize,
+    sql: SqlPool,
     readonly rules: MarketRules,
   ) {
-    this.statements = new CommandStatements(sequelize);
+    this.statements = new CommandStatements(sql);
   }
 
   /** A unit of work of this transaction over `listings` and `swaps`; what it emits is committed with it. */

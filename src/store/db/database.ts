@@ -2,11 +2,12 @@ import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { PGlite } from '@electric-sql/pglite';
 import type { PGLiteSocketServer } from '@electric-sql/pglite-socket';
-import type pg from 'pg';
+import pg from 'pg';
 import type { Logger } from 'pino';
 import { QueryTypes, Sequelize } from 'sequelize';
 import type { Config } from '../../config.js';
 import { type DataDir, holdsDataDirLock, prepareDataDir } from './data-dir.js';
+import { SqlPool } from './sql-pool.js';
 
 /** Raised when the database cannot be reached or prepared at start-up; one readable line. */
 export class StartupError extends Error {
@@ -15,7 +16,10 @@ export class StartupError extends Error {
 
 /** The hub's handle on PostgreSQL, real or embedded. */
 export interface Database {
+  /** the models (src/store/models): accounts, tokens, listing and history reads */
   sequelize: Sequelize;
+  /** the pg pool of the hand-written SQL: the command path and the outbox (docs/decisions.md, "One style per concern") */
+  sql: SqlPool;
   /** where the database lives, for logs: host:port/db or the PGlite directory */
   where: string;
   /** a connection string other processes (tests, benchmarks) can use to reach the same database */
@@ -32,7 +36,7 @@ export interface Database {
 }
 
 export interface DatabaseOptions {
-  /** extra Sequelize logging hook, used by tests to count statements */
+  /** sees every statement of both pools, used by tests to count statements */
   onQuery?: (sql: string) => void;
 }
 
@@ -43,7 +47,7 @@ export async function openDatabase(
   opts: DatabaseOptions = {},
 ): Promise<Database> {
   if (config.DATABASE_URL) {
-    return openUrl(config.DATABASE_URL, config.DATABASE_POOL_MAX, opts, undefined, {
+    return openUrl(config.DATABASE_URL, config.DATABASE_POOL_MAX, log, opts, undefined, {
       statementTimeoutMs: config.DATABASE_STATEMENT_TIMEOUT_MS,
       idleTimeoutMs: config.DATABASE_IDLE_TIMEOUT_MS,
       keepaliveSeconds: config.DATABASE_KEEPALIVE_SECONDS,
@@ -90,6 +94,7 @@ function serverOptions(s: ConnectionLimits, extra: Record<string, number> = {}):
 async function openUrl(
   url: string,
   poolMax: number,
+  log: Logger,
   opts: DatabaseOptions,
   cleanup?: () => Promise<void>,
   safety?: ConnectionLimits,
@@ -111,6 +116,18 @@ async function openUrl(
     },
     define: { underscored: true },
   });
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: poolMax,
+    idleTimeoutMillis: 10_000,
+    // waiting for a free connection and opening one, as Sequelize's acquire limit
+    connectionTimeoutMillis: 10_000,
+    application_name: sessionName('hub'),
+    ...(safety && { ...limits, options: serverOptions(safety) }),
+  });
+  // an idle connection PostgreSQL ends is dropped by the pool; a busy one fails its query
+  pool.on('error', (err) => log.warn({ err }, 'an idle database connection failed'));
+  const sql = new SqlPool(pool, opts.onQuery);
   const relaySession: pg.ClientConfig | undefined = safety && {
     connectionString: url,
     application_name: sessionName('relay'),
@@ -123,14 +140,17 @@ async function openUrl(
   };
   try {
     await sequelize.authenticate({ logging: false });
+    await pool.query('SELECT 1');
   } catch (err) {
     await sequelize.close().catch(() => {});
+    await pool.end().catch(() => {});
     await cleanup?.();
     throw new StartupError(`cannot reach PostgreSQL at ${where}: ${reason(err)}`);
   }
   let closed = false;
   return {
     sequelize,
+    sql,
     where,
     url,
     embedded: false,
@@ -146,7 +166,7 @@ async function openUrl(
     async close() {
       if (closed) return;
       closed = true;
-      await sequelize.close();
+      await Promise.all([sequelize.close(), pool.end()]);
       await cleanup?.();
     },
   };
@@ -218,14 +238,15 @@ async function openPglite(
   } catch (err) {
     throw new StartupError(`cannot open embedded PostgreSQL in ${dir}: ${reason(err)}`);
   }
-  // PGlite is one PostgreSQL session. pglite-socket can multiplex several connections onto it,
-  // but statements of concurrent transactions were seen to interleave there under load, so the
-  // hub uses one connection: transactions then run one after another, as PGlite would anyway.
+  // PGlite is one PostgreSQL session, which pglite-socket shares among its connections, holding a
+  // transaction's connection until it ends: each of the hub's two pools takes one (transactions run
+  // one after another, as PGlite would anyway); a few more are for tools such as psql
+  // (test/hub/embedded-connections.test.ts runs them all at once).
   const poolMax = 1;
   const server: PGLiteSocketServer = new PGLiteSocketServer({
     db,
     path: socket,
-    maxConnections: poolMax + 4,
+    maxConnections: 2 * poolMax + 4,
   });
   try {
     await server.start();
@@ -237,7 +258,7 @@ async function openPglite(
   // pg, Sequelize and libpq take a directory in `host` as the Unix socket's; the URL's own
   // host only satisfies URL parsers that want one
   const url = `postgres://postgres@localhost:${SOCKET_PORT}/postgres?host=${encodeURIComponent(dataDir)}`;
-  const database = await openUrl(url, poolMax, opts, async () => {
+  const database = await openUrl(url, poolMax, log, opts, async () => {
     await server.stop();
     await db.close();
     await lock?.release();

@@ -1,6 +1,6 @@
-import { QueryTypes, type Sequelize } from 'sequelize';
 import type { LoginState } from '../../domain/auth/accounts.js';
 import type { EventDraft, EventType, StoredEvent } from '../../domain/events.js';
+import type { SqlPool } from '../db/sql-pool.js';
 import { isUuidText, ReadBatcher } from '../reads/read-batcher.js';
 
 /**
@@ -81,11 +81,8 @@ export function toLogRead(rows: (EventRow & { held: boolean })[]): LogRead {
   };
 }
 
-export async function readLog(sequelize: Sequelize, afterId: bigint, limit: number): Promise<LogRead> {
-  const rows = await sequelize.query<EventRow & { held: boolean }>(READ_LOG_SQL, {
-    bind: [afterId.toString(), limit],
-    type: QueryTypes.SELECT,
-  });
+export async function readLog(sql: SqlPool, afterId: bigint, limit: number): Promise<LogRead> {
+  const rows = await sql.rows<EventRow & { held: boolean }>(READ_LOG_SQL, [afterId.toString(), limit]);
   return toLogRead(rows);
 }
 
@@ -95,14 +92,14 @@ export async function readLog(sequelize: Sequelize, afterId: bigint, limit: numb
  * below the horizon and is final.
  */
 export async function readLogRange(
-  sequelize: Sequelize,
+  sql: SqlPool,
   afterId: bigint,
   upTo: bigint,
   limit: number,
 ): Promise<StoredEvent[]> {
-  const rows = await sequelize.query<EventRow>(
+  const rows = await sql.rows<EventRow>(
     `SELECT ${AS_TEXT} FROM events WHERE id > $1 AND id <= $2 ORDER BY id LIMIT $3`,
-    { bind: [afterId.toString(), upTo.toString(), limit], type: QueryTypes.SELECT },
+    [afterId.toString(), upTo.toString(), limit],
   );
   return rows.map(toStoredEvent);
 }
@@ -112,31 +109,31 @@ export async function readLogRange(
  * `limit`. Two index range scans (user_a, user_b) merged.
  */
 export async function readUserEvents(
-  sequelize: Sequelize,
+  sql: SqlPool,
   userId: string,
   afterId: bigint,
   limit: number,
 ): Promise<StoredEvent[]> {
-  const rows = await sequelize.query<EventRow>(
+  const rows = await sql.rows<EventRow>(
     `WITH h AS (SELECT ${HORIZON} AS horizon)
      SELECT ${AS_TEXT} FROM (
        (SELECT ${EVENT_COLUMNS} FROM events, h WHERE user_a = $1 AND id > $2 AND id < h.horizon ORDER BY id LIMIT $3)
        UNION ALL
        (SELECT ${EVENT_COLUMNS} FROM events, h WHERE user_b = $1 AND id > $2 AND id < h.horizon ORDER BY id LIMIT $3)
      ) e ORDER BY e.id LIMIT $3`,
-    { bind: [userId, afterId.toString(), limit], type: QueryTypes.SELECT },
+    [userId, afterId.toString(), limit],
   );
   return rows.map(toStoredEvent);
 }
 
 /** The newest event addressed to `userId` below the horizon, or 0 when there is none. */
-export async function latestUserEventId(sequelize: Sequelize, userId: string): Promise<bigint> {
-  const [row] = await sequelize.query<{ id: string | null }>(
+export async function latestUserEventId(sql: SqlPool, userId: string): Promise<bigint> {
+  const [row] = await sql.rows<{ id: string | null }>(
     `WITH h AS (SELECT ${HORIZON} AS horizon)
      SELECT GREATEST(
        (SELECT max(id) FROM events, h WHERE user_a = $1 AND id < h.horizon),
        (SELECT max(id) FROM events, h WHERE user_b = $1 AND id < h.horizon))::text AS id`,
-    { bind: [userId], type: QueryTypes.SELECT },
+    [userId],
   );
   return BigInt(row?.id ?? '0');
 }
@@ -178,11 +175,11 @@ const HANDSHAKE_READS_SQL = `WITH h AS (SELECT ${HORIZON} AS horizon)
   FROM unnest($3::text[]) AS u`;
 
 /**
- * The handshake reads over `sequelize`, through one batcher: create it once per database (src/hub.ts)
+ * The handshake reads over `sql`, through one batcher: create it once per database (src/hub.ts)
  * and give it to every reader that asks these reads (the account store, the event reader), so their
  * reads share its statements.
  */
-export function handshakeReads(sequelize: Sequelize): HandshakeReads {
+export function handshakeReads(sql: SqlPool): HandshakeReads {
   // keys: 'r' + family id + user id, 'l' + user id (uuids of 36 characters: the prefix letter cannot be confused)
   const batch = new ReadBatcher<string, bigint>(async (keys) => {
     const families: string[] = [];
@@ -194,10 +191,11 @@ export function handshakeReads(sequelize: Sequelize): HandshakeReads {
         loginUsers.push(k.slice(37));
       } else users.push(k.slice(1));
     }
-    const rows = await sequelize.query<{ k: string; v: string | null }>(HANDSHAKE_READS_SQL, {
-      bind: [families, loginUsers, users],
-      type: QueryTypes.SELECT,
-    });
+    const rows = await sql.rows<{ k: string; v: string | null }>(HANDSHAKE_READS_SQL, [
+      families,
+      loginUsers,
+      users,
+    ]);
     const values = new Map<string, bigint>();
     for (const r of rows) if (r.v !== null) values.set(r.k, BigInt(r.v));
     return values;
@@ -219,20 +217,19 @@ export interface EventReader {
 }
 
 /** `handshake`: the database's one batcher of handshake reads (see handshakeReads) */
-export function eventReader(sequelize: Sequelize, handshake: HandshakeReads): EventReader {
+export function eventReader(sql: SqlPool, handshake: HandshakeReads): EventReader {
   return {
-    userEvents: (userId, afterId, limit) => readUserEvents(sequelize, userId, afterId, limit),
+    userEvents: (userId, afterId, limit) => readUserEvents(sql, userId, afterId, limit),
     // asked by every connection without lastEventId: batched with the handshakes' revocation checks
     latestUserEventId: (userId) => handshake.latestUserEventId(userId),
   };
 }
 
 /** Seconds since the oldest event the relay has not published was written; 0 when there is none. */
-export async function outboxLag(sequelize: Sequelize): Promise<number> {
-  const [row] = await sequelize.query<{ lag: string | null }>(
+export async function outboxLag(sql: SqlPool): Promise<number> {
+  const [row] = await sql.rows<{ lag: string | null }>(
     `SELECT extract(epoch FROM now() - min(at)) AS lag FROM events
      WHERE id > (SELECT last_id FROM outbox_cursor WHERE name = 'relay')`,
-    { type: QueryTypes.SELECT },
   );
   return Math.max(0, Number(row?.lag ?? 0));
 }

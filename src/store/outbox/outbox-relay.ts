@@ -1,7 +1,7 @@
 import pg from 'pg';
 import type { Logger } from 'pino';
-import { QueryTypes, type Sequelize } from 'sequelize';
 import type { StoredEvent } from '../../domain/events.js';
+import type { SqlPool } from '../db/sql-pool.js';
 import { type EventRow, READ_LOG_SQL, readLog, toLogRead } from './event-log.js';
 
 /** The longest wait between two reads while committed events are held back by the horizon. */
@@ -23,7 +23,8 @@ export interface RelayBatch {
 }
 
 export interface RelayOptions {
-  sequelize: Sequelize;
+  /** the hub's pool: the relay's reads when it has no session of its own (embedded) */
+  sql: SqlPool;
   /**
    * how to open the relay's own session (holding the leadership lock), on the same database;
    * unset for the embedded single-node database, where this node is always the leader
@@ -154,7 +155,7 @@ export class OutboxRelay {
     this.lastRead = performance.now();
     const { events, held } =
       session === undefined
-        ? await readLog(this.opts.sequelize, this.cursor, this.batch)
+        ? await readLog(this.opts.sql, this.cursor, this.batch)
         : toLogRead(
             (
               await session.query<EventRow & { held: boolean }>(READ_LOG_SQL, [
@@ -173,7 +174,7 @@ export class OutboxRelay {
     this.emit({ from, to, events });
     const save = 'UPDATE outbox_cursor SET last_id = $1 WHERE name = $2 AND last_id < $1';
     const bind = [to.toString(), 'relay'];
-    if (session === undefined) await this.opts.sequelize.query(save, { bind });
+    if (session === undefined) await this.opts.sql.count(save, bind);
     else await session.query(save, bind);
     return { published: events.length, held };
   }
@@ -185,7 +186,7 @@ export class OutboxRelay {
 
   private async elect() {
     if (this.opts.session === undefined) {
-      this.cursor = await readRelayCursor(this.opts.sequelize);
+      this.cursor = await readRelayCursor(this.opts.sql);
       this.leader = true;
       return;
     }
@@ -223,10 +224,9 @@ export class OutboxRelay {
 }
 
 /** How far the relay has published (and saved): every event up to it was handed to delivery. */
-export async function readRelayCursor(sequelize: Sequelize): Promise<bigint> {
-  const [row] = await sequelize.query<{ last_id: string }>(
+export async function readRelayCursor(sql: SqlPool): Promise<bigint> {
+  const [row] = await sql.rows<{ last_id: string }>(
     "SELECT last_id::text AS last_id FROM outbox_cursor WHERE name = 'relay'",
-    { type: QueryTypes.SELECT },
   );
   return BigInt(row?.last_id ?? '0');
 }
