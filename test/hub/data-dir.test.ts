@@ -73,6 +73,7 @@ function capturedLog() {
 }
 
 describe('embedded DATA_DIR', () => {
+  // spawns hub processes that start PGlite: slow on a loaded box, so a longer limit than the default
   test('a second hub process on a DATA_DIR in use refuses at once with one line, before touching the data; the first keeps serving', async () => {
     const dir = await freshEmbeddedDir();
     const dataDir = dir.env.DATA_DIR!;
@@ -110,7 +111,7 @@ describe('embedded DATA_DIR', () => {
       second?.child.kill('SIGKILL');
       await dir.drop();
     }
-  });
+  }, 90_000);
 
   test('a hub of this process, or a live process named in hub.lock, holds DATA_DIR', async () => {
     const dir = await freshEmbeddedDir();
@@ -134,7 +135,7 @@ describe('embedded DATA_DIR', () => {
     } finally {
       await dir.drop();
     }
-  });
+  }, 90_000);
 
   test('a stale lock and socket left by a hub that is gone do not prevent a start; stop removes the lock', async () => {
     const dir = await freshEmbeddedDir();

@@ -1,5 +1,6 @@
-import { QueryTypes, type Sequelize, UniqueConstraintError } from 'sequelize';
+import { fn, Op, QueryTypes, type Sequelize, UniqueConstraintError } from 'sequelize';
 import type { AccountStore, SpendResult, User } from '../../domain/auth/accounts.js';
+import { models, type UserModel } from '../models/models.js';
 import type { HandshakeReads } from '../outbox/event-log.js';
 import { isUuidText } from '../reads/read-batcher.js';
 
@@ -55,19 +56,15 @@ const SPEND_SQL = `WITH spent AS (
     LEAST(now() + make_interval(secs => $3), family_created_at + make_interval(secs => $4)), family_created_at
   FROM spent`;
 
-interface UserRow {
-  id: string;
-  email: string;
-  display_name: string;
-  created_at: Date;
-  password_hash?: string;
-}
+const USER_ATTRIBUTES = ['id', 'email', 'displayName', 'createdAt'] as const;
 
-const toUser = (r: UserRow): User => ({
+type UserRecord = Pick<UserModel, (typeof USER_ATTRIBUTES)[number]>;
+
+const toUser = (r: UserRecord): User => ({
   id: r.id,
   email: r.email,
-  displayName: r.display_name,
-  createdAt: new Date(r.created_at).toISOString(),
+  displayName: r.displayName,
+  createdAt: new Date(r.createdAt).toISOString(),
 });
 
 /**
@@ -75,18 +72,18 @@ const toUser = (r: UserRow): User => ({
  * reads (see handshakeReads), which `loginState` asks.
  */
 export function createAccountStore(sequelize: Sequelize, handshake: HandshakeReads): AccountStore {
+  const { User, RefreshToken } = models(sequelize);
   const select = <T extends object>(sql: string, bind: unknown[]) =>
     sequelize.query<T>(sql, { bind, type: QueryTypes.SELECT });
 
   return {
     async createUser(u) {
       try {
-        const [row] = await select<UserRow>(
-          `INSERT INTO users (id, email, password_hash, display_name) VALUES ($1, $2, $3, $4)
-           RETURNING id, email, display_name, created_at`,
-          [u.id, u.email, u.passwordHash, u.displayName],
+        const created = await User.create(
+          { id: u.id, email: u.email, passwordHash: u.passwordHash, displayName: u.displayName },
+          { returning: true },
         );
-        return toUser(row!);
+        return toUser(created);
       } catch (err) {
         if (err instanceof UniqueConstraintError) return undefined;
         throw err;
@@ -94,19 +91,14 @@ export function createAccountStore(sequelize: Sequelize, handshake: HandshakeRea
     },
 
     async findUserByEmail(email) {
-      const [row] = await select<UserRow & { disabled: boolean }>(
-        `SELECT id, email, display_name, created_at, password_hash, disabled_at IS NOT NULL AS disabled
-         FROM users WHERE email = $1`,
-        [email],
-      );
-      return row ? { ...toUser(row), passwordHash: row.password_hash!, disabled: row.disabled } : undefined;
+      const row = await User.findOne({ where: { email }, raw: true });
+      return row
+        ? { ...toUser(row), passwordHash: row.passwordHash, disabled: row.disabledAt !== null }
+        : undefined;
     },
 
     async findUserById(id) {
-      const [row] = await select<UserRow>(
-        'SELECT id, email, display_name, created_at FROM users WHERE id = $1',
-        [id],
-      );
+      const row = await User.findByPk(id, { attributes: [...USER_ATTRIBUTES], raw: true });
       return row ? toUser(row) : undefined;
     },
 
@@ -145,7 +137,12 @@ export function createAccountStore(sequelize: Sequelize, handshake: HandshakeRea
         if (!t) return { kind: 'unknown' }; // its user was deleted meanwhile
         if (t.revoked) return { kind: 'revoked' };
         if (t.user_id === null || t.disabled) return { kind: 'disabled' };
-        const user = toUser({ ...t, id: t.user_id });
+        const user = toUser({
+          id: t.user_id,
+          email: t.email,
+          displayName: t.display_name,
+          createdAt: t.created_at,
+        });
         if (!t.spent) {
           if (t.expired || t.login_over) return { kind: 'expired' };
           await sequelize.query(SPEND_SQL, {
@@ -171,41 +168,41 @@ export function createAccountStore(sequelize: Sequelize, handshake: HandshakeRea
 
     async revokeFamilyOf(hash, userId) {
       // only the caller's own logins: another user's token names no family here
-      const [row] = await select<{ family_id: string }>(
-        `WITH f AS (SELECT family_id FROM refresh_tokens WHERE token_hash = $1 AND user_id = $2)
-         UPDATE refresh_tokens SET revoked_at = now()
-         WHERE family_id = (SELECT family_id FROM f) AND revoked_at IS NULL
-         RETURNING family_id`,
-        [hash, userId],
+      const token = await RefreshToken.findOne({
+        where: { tokenHash: hash, userId },
+        attributes: ['familyId'],
+        raw: true,
+      });
+      if (!token) return undefined;
+      await RefreshToken.update(
+        { revokedAt: fn('now') },
+        { where: { familyId: token.familyId, revokedAt: null } },
       );
-      if (row) return row.family_id;
-      const [known] = await select<{ family_id: string }>(
-        'SELECT family_id FROM refresh_tokens WHERE token_hash = $1 AND user_id = $2',
-        [hash, userId],
-      );
-      return known?.family_id;
+      return token.familyId;
     },
 
     async inactiveUsers(userIds) {
       const ids = userIds.filter(isUuidText);
       if (!ids.length) return [];
-      const rows = await select<{ id: string }>(
-        `SELECT u::text AS id FROM unnest($1::uuid[]) AS u
-         WHERE NOT EXISTS (SELECT 1 FROM users WHERE id = u AND disabled_at IS NULL)`,
-        [ids],
-      );
-      return rows.map((r) => r.id);
+      const active = await User.findAll({
+        where: { id: { [Op.in]: ids }, disabledAt: null },
+        attributes: ['id'],
+        raw: true,
+      });
+      const live = new Set(active.map((u) => u.id));
+      return ids.filter((id) => !live.has(id));
     },
 
     async revokedLogins(familyIds) {
       const ids = familyIds.filter(isUuidText);
       if (!ids.length) return [];
-      const rows = await select<{ id: string }>(
-        `SELECT f::text AS id FROM unnest($1::uuid[]) AS f
-         WHERE EXISTS (SELECT 1 FROM refresh_tokens WHERE family_id = f AND revoked_at IS NOT NULL)`,
-        [ids],
-      );
-      return rows.map((r) => r.id);
+      const rows = await RefreshToken.findAll({
+        where: { familyId: { [Op.in]: ids }, revokedAt: { [Op.ne]: null } },
+        attributes: ['familyId'],
+        group: ['familyId'],
+        raw: true,
+      });
+      return rows.map((r) => r.familyId);
     },
 
     // asked by every request and handshake: batched with the other handshakes' reads (event-log.ts)
@@ -223,20 +220,20 @@ export async function setUserDisabled(
   email: string,
   disabled: boolean,
 ): Promise<{ id: string; revokedLogins: number } | undefined> {
+  const { User, RefreshToken } = models(sequelize);
   return sequelize.transaction(async (transaction) => {
-    const [user] = await sequelize.query<{ id: string }>(
-      `UPDATE users SET disabled_at = CASE WHEN $2::boolean THEN COALESCE(disabled_at, now()) END
-       WHERE email = $1 RETURNING id`,
-      { bind: [email.trim().toLowerCase(), disabled], transaction, type: QueryTypes.SELECT },
+    const [, users] = await User.update(
+      // disabling twice keeps the first time
+      { disabledAt: disabled ? fn('COALESCE', sequelize.col('disabled_at'), fn('now')) : null },
+      { where: { email: email.trim().toLowerCase() }, returning: true, transaction },
     );
+    const user = users[0];
     if (!user) return undefined;
     if (!disabled) return { id: user.id, revokedLogins: 0 };
-    const [revoked] = await sequelize.query<{ n: string }>(
-      `WITH r AS (UPDATE refresh_tokens SET revoked_at = now()
-                  WHERE user_id = $1 AND revoked_at IS NULL RETURNING family_id)
-       SELECT count(DISTINCT family_id) AS n FROM r`,
-      { bind: [user.id], transaction, type: QueryTypes.SELECT },
+    const [, revoked] = await RefreshToken.update(
+      { revokedAt: fn('now') },
+      { where: { userId: user.id, revokedAt: null }, returning: true, transaction },
     );
-    return { id: user.id, revokedLogins: Number(revoked?.n ?? 0) };
+    return { id: user.id, revokedLogins: new Set(revoked.map((t) => t.familyId)).size };
   });
 }

@@ -1,51 +1,20 @@
 import { HubError } from '../../domain/errors.js';
 import type { Offer, Swap } from '../../domain/swap.js';
 import type { Listing, SwapRepo } from '../../domain/unit-of-work.js';
+import {
+  camelColumns,
+  LISTING_COLUMNS,
+  type ListingRecord,
+  SWAP_COLUMNS,
+  type SwapRecord,
+  toListing,
+  toSwap,
+  unprefixed,
+} from '../models/records.js';
 import type { CommandStatements } from './command-statements.js';
-import { LISTING_COLUMNS, type ListingRow, prefixed, toListing, unprefixed } from './listing-repo.js';
 
-export interface SwapRow {
-  id: string;
-  listing_id: string;
-  initiator_id: string;
-  recipient_id: string;
-  buyer_id: string;
-  seller_id: string;
-  status: Swap['status'];
-  round: number;
-  next_actor_id: string | null;
-  volume_wh: string;
-  price_e4: string;
-  expires_at: Date;
-  accepted_at: Date | null;
-  close_reason: Swap['closeReason'];
-  created_at: Date;
-  updated_at: Date;
-}
-
-export const SWAP_COLUMNS = `id, listing_id, initiator_id, recipient_id, buyer_id, seller_id, status, round,
-  next_actor_id, volume_wh, price_e4, expires_at, accepted_at, close_reason, created_at, updated_at`;
-
-export function toSwap(r: SwapRow): Swap {
-  return {
-    id: r.id,
-    listingId: r.listing_id,
-    initiatorId: r.initiator_id,
-    recipientId: r.recipient_id,
-    buyerId: r.buyer_id,
-    sellerId: r.seller_id,
-    status: r.status,
-    round: r.round,
-    nextActorId: r.next_actor_id,
-    volumeWh: BigInt(r.volume_wh),
-    priceE4: BigInt(r.price_e4),
-    expiresAt: new Date(r.expires_at),
-    acceptedAt: r.accepted_at ? new Date(r.accepted_at) : null,
-    closeReason: r.close_reason,
-    createdAt: new Date(r.created_at),
-    updatedAt: new Date(r.updated_at),
-  };
-}
+/** The columns of a swap read by a command, under their attribute names. */
+const SWAP_SELECT = camelColumns(SWAP_COLUMNS);
 
 /** The columns a swap's life changes, in the order of `changing`. */
 const CHANGING =
@@ -78,14 +47,14 @@ export const writeSwapUpdate = (statements: CommandStatements, s: Swap) =>
  */
 async function lockSwapsWithListing(statements: CommandStatements, where: string, bind: unknown[]) {
   const rows = await statements.read<Record<string, unknown>>(
-    `SELECT ${prefixed(LISTING_COLUMNS, 'l')}, ${prefixed(SWAP_COLUMNS, 's')}
+    `SELECT ${camelColumns(LISTING_COLUMNS, 'l')}, ${camelColumns(SWAP_COLUMNS, 's')}
      FROM swaps s JOIN listings l ON l.id = s.listing_id
      WHERE ${where} FOR UPDATE OF l, s`,
     bind,
   );
   return rows.map((r) => ({
-    listing: toListing(unprefixed<ListingRow>(r, 'l')),
-    swap: toSwap(unprefixed<SwapRow>(r, 's')),
+    listing: toListing(unprefixed<ListingRecord>(r, 'l')),
+    swap: toSwap(unprefixed<SwapRecord>(r, 's')),
   }));
 }
 
@@ -109,8 +78,8 @@ export async function lockOpenOfListingExcept(
   overWh: bigint,
   exceptIds: string[],
 ): Promise<Swap[]> {
-  const rows = await statements.read<SwapRow>(
-    `SELECT ${SWAP_COLUMNS} FROM swaps WHERE listing_id = $1 AND status = 'open' AND volume_wh > $2
+  const rows = await statements.read<SwapRecord>(
+    `SELECT ${SWAP_SELECT} FROM swaps WHERE listing_id = $1 AND status = 'open' AND volume_wh > $2
        AND id <> ALL($3::uuid[])
      ORDER BY id FOR UPDATE`,
     [listingId, overWh.toString(), exceptIds],
@@ -126,7 +95,7 @@ export const SWAP_CONSTRAINT_ERRORS: Record<string, () => HubError> = {
 
 /** The swaps and offers of one command. */
 export function swapRepo(statements: CommandStatements): SwapRepo {
-  const rows = (sql: string, bind: unknown[]) => statements.read<SwapRow>(sql, bind);
+  const rows = (sql: string, bind: unknown[]) => statements.read<SwapRecord>(sql, bind);
   const addOffer = (o: Offer) =>
     statements.write(
       `offers:${o.swapId}:${o.round}`,
@@ -146,7 +115,7 @@ export function swapRepo(statements: CommandStatements): SwapRepo {
       await addOffer(offer);
     },
     async lock(id) {
-      const [r] = await rows(`SELECT ${SWAP_COLUMNS} FROM swaps WHERE id = $1 FOR UPDATE`, [id]);
+      const [r] = await rows(`SELECT ${SWAP_SELECT} FROM swaps WHERE id = $1 FOR UPDATE`, [id]);
       return r && toSwap(r);
     },
     async lockWithListing(id) {
@@ -164,7 +133,7 @@ export function swapRepo(statements: CommandStatements): SwapRepo {
     },
     async lockExpired(now, limit) {
       const found = await rows(
-        `SELECT ${SWAP_COLUMNS} FROM swaps WHERE status = 'open' AND expires_at <= $1
+        `SELECT ${SWAP_SELECT} FROM swaps WHERE status = 'open' AND expires_at <= $1
          ORDER BY expires_at LIMIT $2 FOR UPDATE SKIP LOCKED`,
         [now, limit],
       );

@@ -1,8 +1,9 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import { QueryTypes, type Sequelize, type Transaction } from 'sequelize';
+import type { Sequelize, Transaction } from 'sequelize';
 import type { PasswordHasher } from '../../domain/auth/passwords.js';
 import type { Market } from '../../domain/market.js';
+import { models } from '../models/models.js';
 
 const TRADERS = [
   { email: 'alice@demo.renex', displayName: 'Alice (solar co-op)' },
@@ -26,13 +27,8 @@ export async function seedDemo(
   market: Market,
   log: Logger,
 ): Promise<void> {
-  const empty = async (transaction?: Transaction) => {
-    const [row] = await sequelize.query<{ n: string }>('SELECT count(*) AS n FROM users', {
-      type: QueryTypes.SELECT,
-      transaction,
-    });
-    return Number(row?.n) === 0;
-  };
+  const { User } = models(sequelize);
+  const empty = async (transaction?: Transaction) => (await User.count({ transaction })) === 0;
   if (!(await empty())) return;
   const accounts = await Promise.all(
     TRADERS.map(async (t) => {
@@ -44,12 +40,10 @@ export async function seedDemo(
     // nodes starting together seed once: the first takes the lock, the others then find users
     await sequelize.query(`SELECT pg_advisory_xact_lock(${SEED_LOCK})`, { transaction });
     if (!(await empty(transaction))) return false;
-    for (const a of accounts) {
-      await sequelize.query(
-        'INSERT INTO users (id, email, password_hash, display_name) VALUES ($1, $2, $3, $4) ON CONFLICT (email) DO NOTHING',
-        { bind: [a.id, a.email, a.hash, a.displayName], transaction },
-      );
-    }
+    await User.bulkCreate(
+      accounts.map((a) => ({ id: a.id, email: a.email, passwordHash: a.hash, displayName: a.displayName })),
+      { transaction },
+    );
     return true;
   });
   if (!seeded) return;

@@ -1,6 +1,8 @@
-import { QueryTypes, type Sequelize } from 'sequelize';
+import { Op, type Sequelize, type WhereOptions } from 'sequelize';
 import type { EnergyType, Listing, ListingStatus, Side } from '../../domain/listing.js';
-import { LISTING_COLUMNS, type ListingRow, toListing } from '../commands/listing-repo.js';
+import { type ListingModel, models } from '../models/models.js';
+import { type ListingRecord, toListing } from '../models/records.js';
+import { keysetBefore, keysetPage } from './keyset.js';
 
 /** The market filters of GET /api/v1/listings, parsed. */
 export interface ListingFilter {
@@ -19,53 +21,38 @@ export interface ListingFilter {
   after?: { createdAt: Date; id: string };
 }
 
+/** `value` as the condition of a filter: equal to one, or one of several (`IN`). */
+const oneOf = <T>(values: T[]) => (values.length === 1 ? values[0] : { [Op.in]: values });
+
 /**
  * One page, newest first, keyed on (created_at, id): a page starts strictly after the previous
- * page's last row, so rows inserted meanwhile never repeat or shift what comes next.
+ * page's last row, so rows inserted meanwhile never repeat or shift what comes next. One
+ * statement; its plans are in docs/listing-queries.md.
  */
 export async function findListings(
   sequelize: Sequelize,
   f: ListingFilter,
 ): Promise<{ items: Listing[]; more: boolean }> {
-  const where: string[] = [];
-  const bind: unknown[] = [];
-  const p = (v: unknown) => {
-    bind.push(v);
-    return `$${bind.length}`;
-  };
-  where.push(
-    f.statuses.length === 1 ? `status = ${p(f.statuses[0])}` : `status = ANY(${p(f.statuses)}::text[])`,
-  );
-  if (f.side) where.push(`side = ${p(f.side)}`);
-  if (f.energyTypes?.length) {
-    where.push(
-      f.energyTypes.length === 1
-        ? `energy_type = ${p(f.energyTypes[0])}`
-        : `energy_type = ANY(${p(f.energyTypes)}::text[])`,
-    );
-  }
-  if (f.zones?.length) {
-    where.push(f.zones.length === 1 ? `zone = ${p(f.zones[0])}` : `zone = ANY(${p(f.zones)}::text[])`);
-  }
-  if (f.minPriceE4 !== undefined) where.push(`price_e4 >= ${p(f.minPriceE4.toString())}`);
-  if (f.maxPriceE4 !== undefined) where.push(`price_e4 <= ${p(f.maxPriceE4.toString())}`);
-  if (f.minAvailableWh !== undefined) where.push(`available_wh >= ${p(f.minAvailableWh.toString())}`);
-  if (f.deliveryFrom) where.push(`delivery_end > ${p(f.deliveryFrom)}`);
-  if (f.deliveryTo) where.push(`delivery_start < ${p(f.deliveryTo)}`);
-  if (f.ownerId) where.push(`owner_id = ${p(f.ownerId)}`);
-  if (f.after) where.push(`(created_at, id) < (${p(f.after.createdAt)}, ${p(f.after.id)}::uuid)`);
-  const rows = await sequelize.query<ListingRow>(
-    `SELECT ${LISTING_COLUMNS} FROM listings WHERE ${where.join(' AND ')}
-     ORDER BY created_at DESC, id DESC LIMIT ${p(f.limit + 1)}`,
-    { bind, type: QueryTypes.SELECT },
-  );
-  return { items: rows.slice(0, f.limit).map(toListing), more: rows.length > f.limit };
+  const where: WhereOptions<ListingModel>[] = [{ status: oneOf(f.statuses) }];
+  if (f.side) where.push({ side: f.side });
+  if (f.energyTypes?.length) where.push({ energyType: oneOf(f.energyTypes) });
+  if (f.zones?.length) where.push({ zone: oneOf(f.zones) });
+  if (f.minPriceE4 !== undefined) where.push({ priceE4: { [Op.gte]: f.minPriceE4.toString() } });
+  if (f.maxPriceE4 !== undefined) where.push({ priceE4: { [Op.lte]: f.maxPriceE4.toString() } });
+  if (f.minAvailableWh !== undefined) where.push({ availableWh: { [Op.gte]: f.minAvailableWh.toString() } });
+  if (f.deliveryFrom) where.push({ deliveryEnd: { [Op.gt]: f.deliveryFrom } });
+  if (f.deliveryTo) where.push({ deliveryStart: { [Op.lt]: f.deliveryTo } });
+  if (f.ownerId) where.push({ ownerId: f.ownerId });
+  if (f.after) where.push(keysetBefore(sequelize, 'created_at', f.after.createdAt, f.after.id));
+  const { rows, more } = await keysetPage<ListingRecord>(models(sequelize).Listing, {
+    where,
+    orderBy: 'createdAt',
+    limit: f.limit,
+  });
+  return { items: rows.map(toListing), more };
 }
 
 export async function findListing(sequelize: Sequelize, id: string): Promise<Listing | undefined> {
-  const [row] = await sequelize.query<ListingRow>(`SELECT ${LISTING_COLUMNS} FROM listings WHERE id = $1`, {
-    bind: [id],
-    type: QueryTypes.SELECT,
-  });
-  return row && toListing(row);
+  const row = (await models(sequelize).Listing.findByPk(id, { raw: true })) as ListingRecord | null;
+  return row ? toListing(row) : undefined;
 }
