@@ -2,6 +2,7 @@ import { HubError } from './errors.js';
 import type { EventDraft, SwapEventType } from './events.js';
 import { gateClosure, type Listing } from './listing.js';
 import { formatKwh, formatNotional, formatPrice } from './quantity.js';
+import { validationFailed } from './validation.js';
 
 export const SWAP_STATUSES = ['open', 'accepted', 'rejected', 'withdrawn', 'expired', 'voided'] as const;
 export type SwapStatus = (typeof SWAP_STATUSES)[number];
@@ -164,6 +165,17 @@ export function transition(swap: Swap, action: SwapAction, actor: Actor, now: Da
         round: swap.round,
       });
     }
+  }
+  if (action.kind === 'counter' && action.volumeWh === swap.volumeWh && action.priceE4 === swap.priceE4) {
+    // the same terms again would only reset the clock and pass the turn back: accept them instead
+    const message = 'A counter must change the price or the volume';
+    return validationFailed(
+      [
+        { path: 'pricePerKwh', message },
+        { path: 'volumeKwh', message },
+      ],
+      `${message}; to agree to these terms, accept them`,
+    );
   }
   if (action.kind === 'withdraw' && userId === swap.nextActorId) {
     return new HubError(

@@ -41,7 +41,13 @@ export const emailSchema = storableString
 /** A new password; not stored as text, but an unpaired surrogate would be hashed as U+FFFD, so refused too. */
 export const passwordSchema = storableString
   .min(10, 'must be at least 10 characters')
-  .max(128, 'must be at most 128 characters');
+  .max(128, 'must be at most 128 characters')
+  .meta({
+    description:
+      '10 to 128 characters, and not guessable: a password the zxcvbn estimator scores below 3 ' +
+      '(repeated or sequential characters, common and breached passwords, the email or display ' +
+      'name) is 400 VALIDATION_FAILED with an issue at `password` saying why',
+  });
 
 const kwhText = z.string().meta({ example: '12.500' });
 const priceText = z.string().meta({ example: '0.1200' });

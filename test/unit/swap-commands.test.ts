@@ -112,6 +112,36 @@ describe('counter', () => {
     expect((await command((u) => counter(u, 'b1', s.id, 1, terms(2)))).code).toBe('NOT_YOUR_TURN');
     expect(store.swaps.get(s.id)).toMatchObject({ round: 1, volumeWh: 3000n });
   });
+
+  test('the terms on the table again is VALIDATION_FAILED naming the fields, and changes nothing', async () => {
+    const s = await proposed('b1', 3);
+    const before = store.swaps.get(s.id);
+    const uow = store.uow(later(1000));
+    const err = await counter(uow, OWNER, s.id, 1, { ...terms(3), note: 'same again' }).catch((e) => e);
+    expect(err).toBeInstanceOf(HubError);
+    expect(err.toJSON()).toMatchObject({
+      code: 'VALIDATION_FAILED',
+      details: {
+        issues: [
+          { path: 'pricePerKwh', message: 'A counter must change the price or the volume' },
+          { path: 'volumeKwh', message: 'A counter must change the price or the volume' },
+        ],
+      },
+    });
+    expect(store.swaps.get(s.id)).toStrictEqual(before);
+    expect(store.offers).toHaveLength(1);
+    expect((await command((u) => counter(u, OWNER, s.id, 1, terms(3)))).events).toEqual([]);
+  });
+
+  test('turn and round are judged first; one changed field is a counter', async () => {
+    const s = await proposed('b1', 3);
+    expect((await command((u) => counter(u, 'b1', s.id, 1, terms(3)))).code).toBe('NOT_YOUR_TURN');
+    expect((await command((u) => counter(u, OWNER, s.id, 2, terms(3)))).code).toBe('CONFLICT');
+    const price = await command((u) => counter(u, OWNER, s.id, 1, { ...terms(3), priceE4: 1001n }));
+    expect(price.value).toMatchObject({ round: 2, volumeKwh: '3.000', pricePerKwh: '0.1001' });
+    const volume = await command((u) => counter(u, 'b1', s.id, 2, { ...terms(2), priceE4: 1001n }));
+    expect(volume.value).toMatchObject({ round: 3, volumeKwh: '2.000', pricePerKwh: '0.1001' });
+  });
 });
 
 describe('accept', () => {

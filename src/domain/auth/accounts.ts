@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { HubError } from '../errors.js';
+import { validationFailed } from '../validation.js';
+import { weakPasswordReason } from './password-strength.js';
 import type { PasswordHasher } from './passwords.js';
 import {
   type AccessClaims,
@@ -117,7 +119,10 @@ export class Accounts {
     return familyIds.length ? this.store.revokedLogins(familyIds) : Promise.resolve([]);
   }
 
+  /** A guessable password is VALIDATION_FAILED before anything is hashed or stored. */
   async register(input: { email: string; password: string; displayName: string }): Promise<Session> {
+    const weak = weakPasswordReason(input.password, input);
+    if (weak) throw validationFailed([{ path: 'password', message: weak }]);
     const passwordHash = await this.hasher.hash(input.password);
     const user = await this.store.createUser({
       id: randomUUID(),
