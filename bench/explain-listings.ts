@@ -96,7 +96,7 @@ async function seed(url: string): Promise<void> {
              (SELECT now FROM t0) - interval '120 days'
       FROM generate_series(1, ${USERS}) u;
 
-      INSERT INTO listings (id, owner_id, side, energy_type, volume_wh, available_wh, price_e4, currency,
+      INSERT INTO listings (id, owner_id, owner_name, side, energy_type, volume_wh, available_wh, price_e4, currency,
                             delivery_start, delivery_end, zone, description, status, version,
                             created_at, updated_at)
       WITH r AS (
@@ -133,6 +133,7 @@ async function seed(url: string): Promise<void> {
       SELECT md5('listing-' || i)::uuid,
              -- a few busy traders, a long tail of occasional ones
              md5('user-' || (1 + floor(power(r_owner, 2) * ${USERS}))::int)::uuid,
+             'Trader ' || (1 + floor(power(r_owner, 2) * ${USERS}))::int,
              CASE WHEN r_side < 0.6 THEN 'supply' ELSE 'demand' END,
              energy_type,
              volume_wh,

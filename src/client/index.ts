@@ -255,13 +255,21 @@ export class HubClient {
 
   /**
    * Sends a command and resolves with its data once the hub has committed it. The requestId is
-   * chosen once: a retry after a lost ack or a reconnect sends the same one, so the command
-   * takes effect once.
+   * chosen once (or given in `options`): a retry after a lost ack or a reconnect sends the same
+   * one, so the command takes effect once. When every attempt went unanswered the error is
+   * UNAVAILABLE with `details: { reason: 'no_answer', requestId }`: the command may or may not
+   * have committed, and sending it again with that requestId settles which (the hub answers a
+   * committed one with its stored answer).
    */
-  async command<K extends StateCommand>(event: K, payload: CommandArgs<K>): Promise<CommandData<K>> {
+  async command<K extends StateCommand>(
+    event: K,
+    payload: CommandArgs<K>,
+    options: { requestId?: string } = {},
+  ): Promise<CommandData<K>> {
     const socket = this.socket;
     if (!socket) throw new Error('connect() first');
-    const message = { requestId: uuid(), ...payload };
+    const requestId = options.requestId ?? uuid();
+    const message = { ...payload, requestId };
     const attempts = this.options.attempts ?? 3;
     for (let attempt = 1; ; attempt++) {
       let answer: AckAnswer<CommandData<K>>;
@@ -269,7 +277,10 @@ export class HubClient {
         answer = await socket.timeout(this.ackTimeoutMs).emitWithAck<CommandName>(event, message);
       } catch (err) {
         if (attempt >= attempts)
-          throw new HubClientError('UNAVAILABLE', `no answer to ${event}: ${(err as Error).message}`);
+          throw new HubClientError('UNAVAILABLE', `no answer to ${event}: ${(err as Error).message}`, {
+            reason: 'no_answer',
+            requestId,
+          });
         continue; // no ack (dropped connection or timeout): send the same request again
       }
       if (answer.ok) return answer.data;
@@ -293,6 +304,14 @@ export class HubClient {
     listingId: CommandArgs<'listing:cancel'>['listingId'],
   ): Promise<CommandData<'listing:cancel'>> {
     return this.command('listing:cancel', { listingId });
+  }
+
+  /** A new price or volume (or both) of one of your active listings. */
+  amendListing(
+    listingId: CommandArgs<'listing:amend'>['listingId'],
+    changes: Omit<CommandArgs<'listing:amend'>, 'listingId'>,
+  ): Promise<CommandData<'listing:amend'>> {
+    return this.command('listing:amend', { listingId, ...changes });
   }
 
   propose(input: CommandArgs<'swap:propose'>): Promise<CommandData<'swap:propose'>> {

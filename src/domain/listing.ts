@@ -13,6 +13,8 @@ export type ListingStatus = (typeof LISTING_STATUSES)[number];
 export interface Listing {
   id: string;
   ownerId: string;
+  /** the owner's display name when the listing was posted (names do not change) */
+  ownerName: string;
   side: Side;
   energyType: EnergyType;
   volumeWh: bigint;
@@ -33,6 +35,7 @@ export interface Listing {
 export interface ListingView {
   id: string;
   ownerId: string;
+  ownerName: string;
   side: Side;
   energyType: EnergyType;
   volumeKwh: string;
@@ -53,6 +56,7 @@ export function listingView(l: Listing): ListingView {
   return {
     id: l.id,
     ownerId: l.ownerId,
+    ownerName: l.ownerName,
     side: l.side,
     energyType: l.energyType,
     volumeKwh: formatKwh(l.volumeWh),
@@ -68,6 +72,12 @@ export function listingView(l: Listing): ListingView {
     createdAt: l.createdAt.toISOString(),
     updatedAt: l.updatedAt.toISOString(),
   };
+}
+
+/** A trader as a command knows them: the id, and the display name shown to others. */
+export interface Trader {
+  id: string;
+  name: string;
 }
 
 /** When trading on a listing ends: deliveryStart minus the lead time. */
@@ -91,7 +101,7 @@ export function listingEvent(type: ListingEventType, l: Listing): EventDraft {
 /** A new state of the listing: version up by one, updatedAt now. */
 export function changed(
   l: Listing,
-  patch: Partial<Pick<Listing, 'availableWh' | 'status'>>,
+  patch: Partial<Pick<Listing, 'availableWh' | 'status' | 'volumeWh' | 'priceE4'>>,
   now: Date,
 ): Listing {
   return { ...l, ...patch, version: l.version + 1, updatedAt: now };

@@ -1,5 +1,5 @@
-import type { ListingView } from './listing.js';
-import { cancelListing, createListing } from './listing-commands.js';
+import type { ListingView, Trader } from './listing.js';
+import { type Amendment, amendListing, cancelListing, createListing } from './listing-commands.js';
 import type { CreateListingInput } from './schemas.js';
 import type { SwapView } from './swap.js';
 import * as swaps from './swap-commands.js';
@@ -33,9 +33,9 @@ export interface CommandPort {
 export class Market {
   constructor(private readonly commands: CommandPort) {}
 
-  createListing(userId: string, input: CreateListingInput, key?: string): Promise<ListingView> {
-    return this.commands.run({ userId, command: 'listing:create', key, payload: input }, (uow) =>
-      createListing(uow, userId, input),
+  createListing(owner: Trader, input: CreateListingInput, key?: string): Promise<ListingView> {
+    return this.commands.run({ userId: owner.id, command: 'listing:create', key, payload: input }, (uow) =>
+      createListing(uow, owner, input),
     );
   }
 
@@ -45,10 +45,17 @@ export class Market {
     );
   }
 
-  propose(userId: string, listingId: string, terms: swaps.Terms, key?: string): Promise<SwapView> {
+  amendListing(userId: string, listingId: string, amendment: Amendment, key?: string): Promise<ListingView> {
     return this.commands.run(
-      { userId, command: 'swap:propose', key, payload: { listingId, ...terms } },
-      (uow) => swaps.propose(uow, userId, listingId, terms),
+      { userId, command: 'listing:amend', key, payload: { listingId, ...amendment } },
+      (uow) => amendListing(uow, userId, listingId, amendment),
+    );
+  }
+
+  propose(proposer: Trader, listingId: string, terms: swaps.Terms, key?: string): Promise<SwapView> {
+    return this.commands.run(
+      { userId: proposer.id, command: 'swap:propose', key, payload: { listingId, ...terms } },
+      (uow) => swaps.propose(uow, proposer, listingId, terms),
     );
   }
 

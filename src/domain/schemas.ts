@@ -108,6 +108,18 @@ export type CreateListingInput = z.output<typeof createListingBody>;
 export const createListingCommand = z.strictObject({ requestId: requestIdInput, ...listingFields });
 export const cancelListingCommand = z.strictObject({ requestId: requestIdInput, listingId: uuidInput });
 
+/** `listing:amend`: a new price, a new volume, or both (PROTOCOL.md, "v1.1 additions"). */
+export const amendListingCommand = z
+  .strictObject({
+    requestId: requestIdInput,
+    listingId: uuidInput,
+    pricePerKwh: priceInput.optional(),
+    volumeKwh: kwhInput.optional(),
+  })
+  .refine((a) => a.pricePerKwh !== undefined || a.volumeKwh !== undefined, {
+    message: 'give pricePerKwh, volumeKwh or both',
+  });
+
 const list = <T extends z.ZodType>(item: T, max: number) => z.array(item).max(max);
 
 export const feedFilterInput = z.strictObject({

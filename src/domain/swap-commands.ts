@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { HubError } from './errors.js';
-import { changed, isTradable, type Listing, listingEvent } from './listing.js';
+import { changed, isTradable, type Listing, listingEvent, type Trader } from './listing.js';
 import { formatKwh } from './quantity.js';
 import {
   type Actor,
@@ -42,10 +42,11 @@ function checkVolume(listing: Listing, volumeWh: bigint) {
 /** Propose on someone else's active listing: round 1, the owner answers next. */
 export async function propose(
   uow: UnitOfWork,
-  actorId: string,
+  proposer: Trader,
   listingId: string,
   terms: Terms,
 ): Promise<SwapView> {
+  const actorId = proposer.id;
   const locked = await uow.listings.lockForProposal(listingId, actorId);
   if (!locked) throw new HubError('NOT_FOUND', 'No such listing');
   const { listing } = locked;
@@ -60,7 +61,9 @@ export async function propose(
     id: randomUUID(),
     listingId,
     initiatorId: actorId,
+    initiatorName: proposer.name,
     recipientId: listing.ownerId,
+    recipientName: listing.ownerName,
     buyerId: supply ? actorId : listing.ownerId,
     sellerId: supply ? listing.ownerId : actorId,
     status: 'open',
@@ -188,6 +191,11 @@ async function voidSwap(uow: UnitOfWork, swap: Swap, reason: VoidReason) {
   const t = apply(swap, { kind: 'void', reason }, 'hub', uow.now);
   await uow.swaps.update(t.swap);
   uow.emit(swapEvent(t.event, t.swap));
+}
+
+/** Voids `swaps` (open swaps of a locked listing, locked), each with its event. */
+export async function voidSwaps(uow: UnitOfWork, swaps: Swap[], reason: VoidReason): Promise<void> {
+  for (const swap of swaps) await voidSwap(uow, swap, reason);
 }
 
 /** Voids every open swap of a listing that closed (cancelled, expired); the listing is locked. */

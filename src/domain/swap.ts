@@ -6,15 +6,22 @@ import { validationFailed } from './validation.js';
 
 export const SWAP_STATUSES = ['open', 'accepted', 'rejected', 'withdrawn', 'expired', 'voided'] as const;
 export type SwapStatus = (typeof SWAP_STATUSES)[number];
-export type VoidReason = 'listing_filled' | 'listing_cancelled' | 'listing_expired' | 'insufficient_volume';
+export type VoidReason =
+  | 'listing_filled'
+  | 'listing_cancelled'
+  | 'listing_expired'
+  | 'insufficient_volume'
+  | 'listing_amended';
 
 /** A swap inside the hub; volumes and prices are the current terms (the latest offer). */
 export interface Swap {
   id: string;
   listingId: string;
   initiatorId: string;
+  initiatorName: string;
   /** the listing owner */
   recipientId: string;
+  recipientName: string;
   buyerId: string;
   sellerId: string;
   status: SwapStatus;
@@ -44,7 +51,9 @@ export interface SwapView {
   id: string;
   listingId: string;
   initiatorId: string;
+  initiatorName: string;
   recipientId: string;
+  recipientName: string;
   buyerId: string;
   sellerId: string;
   status: SwapStatus;
@@ -74,7 +83,9 @@ export function swapView(s: Swap): SwapView {
     id: s.id,
     listingId: s.listingId,
     initiatorId: s.initiatorId,
+    initiatorName: s.initiatorName,
     recipientId: s.recipientId,
+    recipientName: s.recipientName,
     buyerId: s.buyerId,
     sellerId: s.sellerId,
     status: s.status,

@@ -8,6 +8,7 @@ export interface TradeView {
   listingId: string;
   side: 'buy' | 'sell';
   counterpartyId: string;
+  counterpartyName: string;
   energyType: EnergyType;
   zone: string;
   volumeKwh: string;
@@ -30,6 +31,9 @@ export function tradeView(
     listingId: swap.listingId,
     side: buying ? 'buy' : 'sell',
     counterpartyId: buying ? swap.sellerId : swap.buyerId,
+    // the initiator is the buyer of a supply listing and the seller of a demand one
+    counterpartyName:
+      (buying ? swap.sellerId : swap.buyerId) === swap.initiatorId ? swap.initiatorName : swap.recipientName,
     energyType: listing.energyType,
     zone: listing.zone,
     volumeKwh: formatKwh(swap.volumeWh),
@@ -48,6 +52,7 @@ export const TRADE_COLUMNS: (keyof TradeView)[] = [
   'listingId',
   'side',
   'counterpartyId',
+  'counterpartyName',
   'energyType',
   'zone',
   'volumeKwh',

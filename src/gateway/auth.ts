@@ -122,6 +122,7 @@ export function installSocketAuth(
     accounts.authenticate(auth?.token).then(
       (claims) => {
         socket.data.userId = claims.userId;
+        socket.data.displayName = claims.displayName ?? '';
         socket.data.familyId = claims.familyId;
         socket.data.expiresAt = claims.expiresAt;
         next();

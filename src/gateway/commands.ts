@@ -47,11 +47,29 @@ export class CommandRouter {
   private inflight = 0;
   private drained: (() => void) | undefined;
   private closing = false;
+  /** every command name a handler was registered for */
+  private readonly known = new Set<string>();
 
   constructor(private readonly deps: CommandRouterDeps) {}
 
+  /**
+   * Answers an event no handler is registered for (a command of a newer protocol, a typo) with
+   * NOT_FOUND when it carries an ack, rather than leaving the client to time out. Call after the
+   * socket's handlers are registered.
+   */
+  refuseUnknown(socket: HubSocket): void {
+    socket.onAny((event: unknown, ...args: unknown[]) => {
+      if (typeof event === 'string' && this.known.has(event)) return;
+      const reply = args[args.length - 1];
+      if (!isAck<never>(reply)) return;
+      const name = typeof event === 'string' ? event.slice(0, 64) : typeof event;
+      reply({ ok: false, error: new HubError('NOT_FOUND', `No such command: ${name}`).toJSON() });
+    });
+  }
+
   on<K extends CommandName>(socket: HubSocket, name: K, spec: CommandSpec<K>): void {
     const { log, metrics, limits } = this.deps;
+    this.known.add(name);
     // Both arguments come off the wire: unknown until checked. The ack's type is the map's for K.
     const listener = (payload: unknown, reply: unknown) => {
       if (!isAck<CommandData<K>>(reply)) return; // every command carries an ack; without one there is no answer to give

@@ -1,5 +1,6 @@
 import type { Market } from '../domain/market.js';
 import {
+  amendListingCommand,
   answerCommand,
   cancelListingCommand,
   counterCommand,
@@ -22,6 +23,9 @@ const terms = (t: { volumeKwh: bigint; pricePerKwh: bigint; note?: string }) => 
   note: t.note,
 });
 
+/** The socket's user as the market knows a trader. */
+const trader = (socket: HubSocket) => ({ id: socket.data.userId, name: socket.data.displayName });
+
 /** A command and its spec, checked together against the protocol's map, ready to register on a socket. */
 type Registration = (socket: HubSocket, commands: CommandRouter) => void;
 const command =
@@ -33,17 +37,27 @@ function marketSpecs(market: Market): Registration[] {
   return [
     command('listing:create', {
       schema: createListingCommand,
-      run: ({ requestId, ...input }, socket) => market.createListing(socket.data.userId, input, requestId),
+      run: ({ requestId, ...input }, socket) => market.createListing(trader(socket), input, requestId),
     }),
     command('listing:cancel', {
       schema: cancelListingCommand,
       run: ({ requestId, listingId }, socket) =>
         market.cancelListing(socket.data.userId, listingId, requestId),
     }),
+    command('listing:amend', {
+      schema: amendListingCommand,
+      run: ({ requestId, listingId, pricePerKwh, volumeKwh }, socket) =>
+        market.amendListing(
+          socket.data.userId,
+          listingId,
+          { priceE4: pricePerKwh, volumeWh: volumeKwh },
+          requestId,
+        ),
+    }),
     command('swap:propose', {
       schema: proposeCommand,
       run: ({ requestId, listingId, ...t }, socket) =>
-        market.propose(socket.data.userId, listingId, terms(t), requestId),
+        market.propose(trader(socket), listingId, terms(t), requestId),
     }),
     command('swap:counter', {
       schema: counterCommand,
@@ -92,6 +106,7 @@ export function marketHandlers(market: Market, commands: CommandRouter): (socket
   const specs = marketSpecs(market);
   return (socket) => {
     for (const register of specs) register(socket, commands);
+    commands.refuseUnknown(socket);
   };
 }
 

@@ -4,6 +4,7 @@ import type { ErrorBody } from '../domain/errors.js';
 import type { EventEnvelope } from '../domain/events.js';
 import type { ListingView } from '../domain/listing.js';
 import type {
+  amendListingCommand,
   answerCommand,
   cancelListingCommand,
   counterCommand,
@@ -41,6 +42,7 @@ interface Command<S extends z.ZodType, Data> {
 export interface CommandMap {
   'listing:create': Command<typeof createListingCommand, ListingView>;
   'listing:cancel': Command<typeof cancelListingCommand, ListingView>;
+  'listing:amend': Command<typeof amendListingCommand, ListingView>;
   'swap:propose': Command<typeof proposeCommand, SwapView>;
   'swap:counter': Command<typeof counterCommand, SwapView>;
   'swap:accept': Command<typeof answerCommand, SwapView>;
@@ -79,6 +81,8 @@ export interface InterServerEvents {
 /** What the hub keeps on each socket. */
 export interface SocketData {
   userId: string;
+  /** the user's display name, stored with the listings and swaps they open */
+  displayName: string;
   /** the login the current access token belongs to */
   familyId: string;
   /** expiry of the current access token, ms since the epoch */

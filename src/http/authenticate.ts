@@ -6,6 +6,8 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** the authenticated user, set by the hook of `installAuthentication` on every protected route */
     userId: string;
+    /** the authenticated user's display name (from the access token) */
+    displayName: string;
   }
 }
 
@@ -46,6 +48,7 @@ export function installAuthentication(app: FastifyInstance, accounts: Accounts):
     if (!m) throw unauthenticated('invalid', 'The Authorization header must be "Bearer <access token>"');
     const claims = await accounts.authenticate(m[1]);
     req.userId = claims.userId;
+    req.displayName = claims.displayName ?? '';
   });
 }
 

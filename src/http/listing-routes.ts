@@ -119,7 +119,11 @@ export const listingRoutes: FastifyPluginAsyncZod<ListingRouteDeps> = async (app
       },
     },
     async (req, reply) => {
-      const listing = await market.createListing(req.userId, req.body, req.headers['idempotency-key']);
+      const listing = await market.createListing(
+        { id: req.userId, name: req.displayName },
+        req.body,
+        req.headers['idempotency-key'],
+      );
       return reply.status(201).send(listing);
     },
   );

@@ -56,6 +56,7 @@ export const listingSchema = z
   .object({
     id: z.uuid(),
     ownerId: z.uuid(),
+    ownerName: z.string(),
     side: z.enum(SIDES),
     energyType: z.enum(ENERGY_TYPES),
     volumeKwh: kwhText,
@@ -126,7 +127,9 @@ export const swapSchema = z
     id: z.uuid(),
     listingId: z.uuid(),
     initiatorId: z.uuid(),
+    initiatorName: z.string(),
     recipientId: z.uuid(),
+    recipientName: z.string(),
     buyerId: z.uuid(),
     sellerId: z.uuid(),
     status: z.enum(SWAP_STATUSES),
@@ -140,7 +143,13 @@ export const swapSchema = z
     acceptedAt: z.iso.datetime().optional(),
     notional: z.string().optional().meta({ example: '5.6000000' }),
     reason: z
-      .enum(['listing_filled', 'listing_cancelled', 'listing_expired', 'insufficient_volume'])
+      .enum([
+        'listing_filled',
+        'listing_cancelled',
+        'listing_expired',
+        'insufficient_volume',
+        'listing_amended',
+      ])
       .optional(),
   })
   .meta({ id: 'Swap' });
@@ -162,6 +171,7 @@ export const tradeSchema = z
     listingId: z.uuid(),
     side: z.enum(['buy', 'sell']),
     counterpartyId: z.uuid(),
+    counterpartyName: z.string(),
     energyType: z.enum(ENERGY_TYPES),
     zone: z.string(),
     volumeKwh: kwhText,

@@ -140,6 +140,7 @@ describe('GET /api/v1/trades', () => {
     expect(res.body.items[0]).toMatchObject({
       side: 'buy',
       counterpartyId: seller.user.id,
+      counterpartyName: 'seller',
       energyType: 'wind',
       zone: 'NL',
       volumeKwh: '0.001',
@@ -151,6 +152,7 @@ describe('GET /api/v1/trades', () => {
     expect((await get(seller, '/trades')).body.items[0]).toMatchObject({
       side: 'sell',
       counterpartyId: buyer.user.id,
+      counterpartyName: 'buyer',
     });
     expect(
       (await get(carol, '/trades')).body.items.map((t: { listingId: string }) => t.listingId),
@@ -161,14 +163,15 @@ describe('GET /api/v1/trades', () => {
     expect(csv.headers.get('content-type')).toMatch(/^text\/csv/);
     const lines = (csv.body as string).trimEnd().split('\r\n');
     expect(lines[0]).toBe(
-      'acceptedAt,swapId,listingId,side,counterpartyId,energyType,zone,volumeKwh,pricePerKwh,notional,currency,deliveryStart,deliveryEnd',
+      'acceptedAt,swapId,listingId,side,counterpartyId,counterpartyName,energyType,zone,volumeKwh,pricePerKwh,notional,currency,deliveryStart,deliveryEnd',
     );
     expect(lines).toHaveLength(3);
     const row = lines[2]!.split(',');
     expect(row[0]).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
-    expect(row.slice(3, 11)).toEqual([
+    expect(row.slice(3, 12)).toEqual([
       'buy',
       seller.user.id,
+      'seller',
       'wind',
       'NL',
       '12.500',

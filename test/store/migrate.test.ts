@@ -41,13 +41,21 @@ describe('migrations', () => {
 
   test('from empty: creates the whole schema, then a re-run applies nothing', async () => {
     expect(await tables(db)).toEqual([]);
-    expect(await migrate(db.sequelize)).toEqual(['0001-initial-schema', '0002-account-lifetimes']);
+    expect(await migrate(db.sequelize)).toEqual([
+      '0001-initial-schema',
+      '0002-account-lifetimes',
+      '0003-display-names',
+    ]);
     expect(await tables(db)).toEqual([...TABLES, 'schema_migrations'].sort());
     expect(await migrate(db.sequelize)).toEqual([]);
     const applied = await db.sequelize.query('SELECT name FROM schema_migrations', {
       type: QueryTypes.SELECT,
     });
-    expect(applied).toEqual([{ name: '0001-initial-schema' }, { name: '0002-account-lifetimes' }]);
+    expect(applied).toEqual([
+      { name: '0001-initial-schema' },
+      { name: '0002-account-lifetimes' },
+      { name: '0003-display-names' },
+    ]);
   });
 
   test('the schema refuses an oversold listing', async () => {
@@ -57,9 +65,9 @@ describe('migrations', () => {
     );
     const insert = (available: number) =>
       db.sequelize.query(
-        `INSERT INTO listings (id, owner_id, side, energy_type, volume_wh, available_wh, price_e4, currency,
+        `INSERT INTO listings (id, owner_id, owner_name, side, energy_type, volume_wh, available_wh, price_e4, currency,
           delivery_start, delivery_end, zone, status, created_at, updated_at)
-         VALUES (gen_random_uuid(), '${uid}', 'supply', 'solar', 1000, ${available}, 1, 'EUR',
+         VALUES (gen_random_uuid(), '${uid}', 'A', 'supply', 'solar', 1000, ${available}, 1, 'EUR',
           now() + interval '1 day', now() + interval '2 days', 'Z', 'active', now(), now())`,
       );
     await expect(insert(-1)).rejects.toThrow(/check constraint/);
@@ -81,9 +89,60 @@ describe('two nodes migrating one empty database at once', async () => {
       const applied = await a.hub.db!.sequelize.query('SELECT name FROM schema_migrations', {
         type: QueryTypes.SELECT,
       });
-      expect(applied).toEqual([{ name: '0001-initial-schema' }, { name: '0002-account-lifetimes' }]);
+      expect(applied).toEqual([
+        { name: '0001-initial-schema' },
+        { name: '0002-account-lifetimes' },
+        { name: '0003-display-names' },
+      ]);
     } finally {
       await Promise.all([a.stop(), b.stop()]);
+      await tdb.drop();
+    }
+  });
+});
+
+describe('a database of the previous release (schema 0002)', () => {
+  test('its listings and swaps take their users’ display names, nothing lost', async () => {
+    const tdb = await freshDatabase();
+    const old = await openDatabase(loadConfig({ ...TEST_ENV, ...tdb.env }), log);
+    try {
+      expect(await migrate(old.sequelize, log, '0002-account-lifetimes')).toEqual([
+        '0001-initial-schema',
+        '0002-account-lifetimes',
+      ]);
+      // rows as the previous release wrote them: no names anywhere
+      const [seller, buyer, listing, swap] = [
+        'a0000000-0000-4000-8000-000000000001',
+        'a0000000-0000-4000-8000-000000000002',
+        'b0000000-0000-4000-8000-000000000001',
+        'c0000000-0000-4000-8000-000000000001',
+      ];
+      await old.sequelize.query(`
+        INSERT INTO users (id, email, password_hash, display_name) VALUES
+          ('${seller}', 's@x', 'h', 'Sam Seller'), ('${buyer}', 'b@x', 'h', 'Bea Buyer');
+        INSERT INTO listings (id, owner_id, side, energy_type, volume_wh, available_wh, price_e4, currency,
+          delivery_start, delivery_end, zone, status, created_at, updated_at)
+        VALUES ('${listing}', '${seller}', 'supply', 'solar', 5000, 3000, 1200, 'EUR',
+          now() + interval '1 day', now() + interval '2 days', 'Z', 'active', now(), now());
+        INSERT INTO swaps (id, listing_id, initiator_id, recipient_id, buyer_id, seller_id, status, round,
+          next_actor_id, volume_wh, price_e4, expires_at, accepted_at, created_at, updated_at)
+        VALUES ('${swap}', '${listing}', '${buyer}', '${seller}', '${buyer}', '${seller}', 'accepted', 1,
+          NULL, 2000, 1200, now(), now(), now(), now());`);
+      expect(await migrate(old.sequelize, log)).toEqual(['0003-display-names']);
+      const [row] = await old.sequelize.query<Record<string, string>>(
+        `SELECT l.owner_name, l.available_wh::text AS available, s.initiator_name, s.recipient_name, s.status
+         FROM listings l JOIN swaps s ON s.listing_id = l.id`,
+        { type: QueryTypes.SELECT },
+      );
+      expect(row).toEqual({
+        owner_name: 'Sam Seller',
+        available: '3000',
+        initiator_name: 'Bea Buyer',
+        recipient_name: 'Sam Seller',
+        status: 'accepted',
+      });
+    } finally {
+      await old.close();
       await tdb.drop();
     }
   });

@@ -65,6 +65,7 @@ function listingOf(ownerId: string, volumeWh: bigint, now: Date): Listing {
   return {
     id: randomUUID(),
     ownerId,
+    ownerName: 'contract',
     side: 'supply',
     energyType: 'solar',
     volumeWh,
@@ -93,7 +94,9 @@ function swapOf(
     id: randomUUID(),
     listingId: listing.id,
     initiatorId: buyerId,
+    initiatorName: 'contract',
     recipientId: listing.ownerId,
+    recipientName: 'contract',
     buyerId,
     sellerId: listing.ownerId,
     status,

@@ -8,6 +8,7 @@ const trade: TradeView = {
   listingId: 'l',
   side: 'buy',
   counterpartyId: 'c',
+  counterpartyName: 'C',
   energyType: 'solar',
   zone: 'NL',
   volumeKwh: '12.500',

@@ -81,6 +81,7 @@ function listing(over: Partial<Listing> = {}): Listing {
   return {
     id: '0b6e4d1a-3c2f-4e8a-9b7d-5f1e2a3c4d5e',
     ownerId: 'user-1',
+    ownerName: 'User one',
     side: 'supply',
     energyType: 'solar',
     volumeWh: 12_500n,
@@ -132,6 +133,7 @@ describe('listingView', () => {
     expect(listingView(l)).toEqual({
       id: l.id,
       ownerId: 'user-1',
+      ownerName: 'User one',
       side: 'supply',
       energyType: 'solar',
       volumeKwh: '12.500',

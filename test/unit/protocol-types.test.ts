@@ -41,6 +41,7 @@ describe('the command map', () => {
     expectTypeOf<CommandName>().toEqualTypeOf<
       | 'listing:create'
       | 'listing:cancel'
+      | 'listing:amend'
       | 'swap:propose'
       | 'swap:counter'
       | 'swap:accept'
@@ -52,6 +53,7 @@ describe('the command map', () => {
     >();
     expectTypeOf<CommandData<'listing:create'>>().toEqualTypeOf<ListingView>();
     expectTypeOf<CommandData<'listing:cancel'>>().toEqualTypeOf<ListingView>();
+    expectTypeOf<CommandData<'listing:amend'>>().toEqualTypeOf<ListingView>();
     expectTypeOf<CommandData<'swap:propose'>>().toEqualTypeOf<SwapView>();
     expectTypeOf<CommandData<'swap:counter'>>().toEqualTypeOf<SwapView>();
     expectTypeOf<CommandData<'swap:accept'>>().toEqualTypeOf<SwapView>();

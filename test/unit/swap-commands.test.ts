@@ -19,6 +19,8 @@ import { MemoryStore } from './memory-uow.js';
 const T0 = new Date('2030-01-01T10:00:00Z');
 const later = (ms: number) => new Date(T0.getTime() + ms);
 const OWNER = 'owner';
+/** a trader as a command gets them: the id and a display name */
+const as = (id: string) => ({ id, name: `Trader ${id}` });
 const terms = (kwh: number) => ({ volumeWh: BigInt(kwh * 1000), priceE4: 1000n });
 
 let store: MemoryStore;
@@ -28,6 +30,7 @@ beforeEach(() => {
   listing = {
     id: randomUUID(),
     ownerId: OWNER,
+    ownerName: `Trader ${OWNER}`,
     side: 'supply',
     energyType: 'solar',
     volumeWh: 10_000n,
@@ -58,11 +61,11 @@ async function command<R>(fn: (uow: ReturnType<MemoryStore['uow']>) => Promise<R
 }
 
 const proposed = async (buyer: string, kwh: number) =>
-  (await command((u) => propose(u, buyer, listing.id, terms(kwh)))).value!;
+  (await command((u) => propose(u, as(buyer), listing.id, terms(kwh)))).value!;
 
 describe('propose', () => {
   test('opens round 1 with the owner to answer, and tells both', async () => {
-    const r = await command((u) => propose(u, 'b1', listing.id, terms(3)));
+    const r = await command((u) => propose(u, as('b1'), listing.id, terms(3)));
     expect(r.value).toMatchObject({ status: 'open', round: 1, listingId: listing.id });
     expect(store.swaps.get(r.value!.id)).toMatchObject({
       nextActorId: OWNER,
@@ -74,16 +77,16 @@ describe('propose', () => {
   });
 
   test.each([
-    ['an unknown listing', () => propose(store.uow(T0), 'b1', randomUUID(), terms(1)), 'NOT_FOUND'],
-    ['the own listing', () => propose(store.uow(T0), OWNER, listing.id, terms(1)), 'SELF_SWAP'],
+    ['an unknown listing', () => propose(store.uow(T0), as('b1'), randomUUID(), terms(1)), 'NOT_FOUND'],
+    ['the own listing', () => propose(store.uow(T0), as(OWNER), listing.id, terms(1)), 'SELF_SWAP'],
     [
       'more than is available',
-      () => propose(store.uow(T0), 'b1', listing.id, terms(11)),
+      () => propose(store.uow(T0), as('b1'), listing.id, terms(11)),
       'INSUFFICIENT_VOLUME',
     ],
     [
       'past the gate closure',
-      () => propose(store.uow(later(86_400_000 - 1000)), 'b1', listing.id, terms(1)),
+      () => propose(store.uow(later(86_400_000 - 1000)), as('b1'), listing.id, terms(1)),
       'INVALID_STATE',
     ],
   ])('refuses %s', async (_what, run, code) => {
@@ -93,7 +96,7 @@ describe('propose', () => {
 
   test('a second open swap of one trader on a listing is CONFLICT', async () => {
     await proposed('b1', 1);
-    expect((await command((u) => propose(u, 'b1', listing.id, terms(1)))).code).toBe('CONFLICT');
+    expect((await command((u) => propose(u, as('b1'), listing.id, terms(1)))).code).toBe('CONFLICT');
   });
 });
 

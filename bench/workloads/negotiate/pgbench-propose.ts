@@ -31,9 +31,10 @@ export async function runPgbenchPropose(adminUrl: string): Promise<PgbenchResult
        INSERT INTO users (id, email, password_hash, display_name)
          SELECT md5('b' || i)::uuid, 'b' || i || '@pgbench', 'x', 'b' || i
          FROM generate_series(1, ${PG_CLIENTS * PG_BUYERS}) i;
-       INSERT INTO listings (id, owner_id, side, energy_type, volume_wh, available_wh, price_e4, currency,
+       INSERT INTO listings (id, owner_id, owner_name, side, energy_type, volume_wh, available_wh, price_e4, currency,
                              delivery_start, delivery_end, zone, description, status, version, created_at, updated_at)
-         SELECT md5('l' || i)::uuid, md5('s' || (1 + (i - 1) % ${PG_SELLERS}))::uuid, 'supply', 'solar', 10000, 10000,
+         SELECT md5('l' || i)::uuid, md5('s' || (1 + (i - 1) % ${PG_SELLERS}))::uuid,
+                's' || (1 + (i - 1) % ${PG_SELLERS}), 'supply', 'solar', 10000, 10000,
                 1000, 'EUR', now() + interval '1 day', now() + interval '25 hours', 'BENCH', '', 'active', 1, now(), now()
          FROM generate_series(1, ${PG_LISTINGS}) i;
        ANALYZE;`,

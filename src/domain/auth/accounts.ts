@@ -103,6 +103,10 @@ export class Accounts {
     const state = await this.store.loginState(claims.userId, claims.familyId);
     if (state === 'disabled') throw unauthenticated('disabled');
     if (state !== 'live') throw unauthenticated('revoked');
+    if (claims.displayName === undefined) {
+      // a token signed before tokens carried the name: read it once
+      claims.displayName = (await this.me(claims.userId)).displayName;
+    }
     return claims;
   }
 
@@ -209,7 +213,7 @@ export class Accounts {
 
   /** An access token never outlives its login (`loginEndsAt`, ms): no token is usable past SESSION_MAX_SECONDS. */
   private session(user: User, familyId: string, refreshToken: string, loginEndsAt: number): Session {
-    const access = this.tokens.signAccess(user.id, familyId, Date.now(), loginEndsAt);
+    const access = this.tokens.signAccess(user.id, familyId, Date.now(), loginEndsAt, user.displayName);
     return {
       user,
       accessToken: access.token,

@@ -31,6 +31,12 @@ export interface AccessClaims {
   familyId: string;
   /** expiry, ms since the epoch */
   expiresAt: number;
+  /**
+   * the user's display name as the token was signed (the `name` claim): what the hub stores with
+   * the listings and swaps the user opens. Tokens signed before the claim existed lack it; the
+   * hub then reads it (Accounts.authenticate).
+   */
+  displayName?: string;
 }
 
 export interface TokenSettings {
@@ -46,6 +52,9 @@ export interface TokenSettings {
 }
 
 const ACCESS_TYPE = 'access';
+
+/** Longest `name` claim accepted: display names are at most 64 characters (src/http/schemas.ts). */
+const MAX_NAME_CLAIM = 256;
 
 /** Clock skew allowed between the node that signed a token and the one verifying it. */
 export const CLOCK_SKEW_SECONDS = 30;
@@ -84,19 +93,23 @@ export class TokenService {
     };
   }
 
-  /** `notAfter` (ms since the epoch): the token expires then at the latest (the end of its login). */
+  /**
+   * `notAfter` (ms since the epoch): the token expires then at the latest (the end of its login);
+   * `name`: the user's display name, carried as the `name` claim.
+   */
   signAccess(
     userId: string,
     familyId: string,
     now = Date.now(),
     notAfter = Number.POSITIVE_INFINITY,
+    name?: string,
   ): { token: string; expiresAt: number } {
     const iat = Math.floor(now / 1000);
     const exp = Math.min(
       iat + this.settings.accessTtlSeconds,
       Math.max(iat + 1, Math.floor(notAfter / 1000)),
     );
-    const token = jwt.sign({ typ: ACCESS_TYPE, sid: familyId, iat, exp }, this.key, {
+    const token = jwt.sign({ typ: ACCESS_TYPE, sid: familyId, name, iat, exp }, this.key, {
       algorithm: 'HS256',
       subject: userId,
       issuer: this.settings.issuer,
@@ -135,11 +148,18 @@ export class TokenService {
       payload.aud !== this.settings.audience ||
       typeof payload.iat !== 'number' ||
       payload.iat > Date.now() / 1000 + CLOCK_SKEW_SECONDS ||
-      typeof payload.exp !== 'number'
+      typeof payload.exp !== 'number' ||
+      (payload.name !== undefined &&
+        (typeof payload.name !== 'string' || payload.name.length > MAX_NAME_CLAIM))
     ) {
       throw unauthenticated('invalid');
     }
-    return { userId: payload.sub, familyId: payload.sid, expiresAt: payload.exp * 1000 };
+    return {
+      userId: payload.sub,
+      familyId: payload.sid,
+      expiresAt: payload.exp * 1000,
+      displayName: payload.name,
+    };
   }
 
   /** A new opaque refresh token and the hash under which it is stored. */

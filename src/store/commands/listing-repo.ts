@@ -9,8 +9,17 @@ export const LISTING_SELECT = camelColumns(LISTING_COLUMNS);
 export const writeListingUpdate = (statements: CommandStatements, l: Listing) =>
   statements.write(
     `listings:${l.id}`,
-    'UPDATE listings SET available_wh = $2, status = $3, version = $4, updated_at = $5 WHERE id = $1',
-    [l.id, l.availableWh.toString(), l.status, l.version, l.updatedAt],
+    `UPDATE listings SET volume_wh = $2, available_wh = $3, price_e4 = $4, status = $5, version = $6, updated_at = $7
+     WHERE id = $1`,
+    [
+      l.id,
+      l.volumeWh.toString(),
+      l.availableWh.toString(),
+      l.priceE4.toString(),
+      l.status,
+      l.version,
+      l.updatedAt,
+    ],
     'update',
   );
 
@@ -22,10 +31,11 @@ export function listingRepo(statements: CommandStatements): ListingRepo {
       await statements.write(
         `listings:${l.id}`,
         `INSERT INTO listings (${LISTING_COLUMNS})
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`,
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)`,
         [
           l.id,
           l.ownerId,
+          l.ownerName,
           l.side,
           l.energyType,
           l.volumeWh.toString(),

@@ -108,9 +108,21 @@ export function swapRepo(statements: CommandStatements): SwapRepo {
       // with its first offer: both go out in the command's next statement
       await statements.write(
         `swaps:${s.id}`,
-        `INSERT INTO swaps (id, listing_id, initiator_id, recipient_id, buyer_id, seller_id, created_at, ${CHANGING})
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`,
-        [s.id, s.listingId, s.initiatorId, s.recipientId, s.buyerId, s.sellerId, s.createdAt, ...changing(s)],
+        `INSERT INTO swaps (id, listing_id, initiator_id, initiator_name, recipient_id, recipient_name, buyer_id,
+           seller_id, created_at, ${CHANGING})
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)`,
+        [
+          s.id,
+          s.listingId,
+          s.initiatorId,
+          s.initiatorName,
+          s.recipientId,
+          s.recipientName,
+          s.buyerId,
+          s.sellerId,
+          s.createdAt,
+          ...changing(s),
+        ],
       );
       await addOffer(offer);
     },

@@ -53,16 +53,19 @@ export async function seedDemo(
   for (let i = 0; i < 12; i++) {
     const owner = accounts[i % accounts.length]!;
     const deliveryStart = new Date(dayStart.getTime() + ((i % 6) + 6) * 3_600_000);
-    await market.createListing(owner.id, {
-      side: i % 3 === 2 ? 'demand' : 'supply',
-      energyType: TYPES[i % TYPES.length]!,
-      volumeKwh: BigInt(50_000 + i * 12_500), // 50.000 .. 187.500 kWh
-      pricePerKwh: BigInt(900 + i * 75), // 0.0900 .. 0.1725 per kWh
-      deliveryStart,
-      deliveryEnd: new Date(deliveryStart.getTime() + 3_600_000),
-      zone: ZONES[i % ZONES.length]!,
-      description: `Demo listing ${i + 1}`,
-    });
+    await market.createListing(
+      { id: owner.id, name: owner.displayName },
+      {
+        side: i % 3 === 2 ? 'demand' : 'supply',
+        energyType: TYPES[i % TYPES.length]!,
+        volumeKwh: BigInt(50_000 + i * 12_500), // 50.000 .. 187.500 kWh
+        pricePerKwh: BigInt(900 + i * 75), // 0.0900 .. 0.1725 per kWh
+        deliveryStart,
+        deliveryEnd: new Date(deliveryStart.getTime() + 3_600_000),
+        zone: ZONES[i % ZONES.length]!,
+        description: `Demo listing ${i + 1}`,
+      },
+    );
   }
   log.info(
     { traders: accounts.map((a) => ({ email: a.email, password: a.password })) },

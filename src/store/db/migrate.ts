@@ -3,6 +3,7 @@ import { QueryTypes, type Sequelize, type Transaction } from 'sequelize';
 import { Umzug, type UmzugStorage } from 'umzug';
 import * as initialSchema from './migrations/0001-initial-schema.js';
 import * as accountLifetimes from './migrations/0002-account-lifetimes.js';
+import * as displayNames from './migrations/0003-display-names.js';
 
 /** What each migration receives: a runner bound to the migration transaction. */
 export interface MigrationContext {
@@ -13,6 +14,7 @@ export interface MigrationContext {
 const MIGRATIONS = [
   { name: '0001-initial-schema', up: initialSchema.up },
   { name: '0002-account-lifetimes', up: accountLifetimes.up },
+  { name: '0003-display-names', up: displayNames.up },
 ];
 
 /** Arbitrary constant naming the migration lock among the hub's advisory locks. */
@@ -21,9 +23,10 @@ const MIGRATION_LOCK = 7_263_110_001;
 /**
  * Applies pending migrations in one transaction under an advisory lock, so nodes that start
  * together against an empty database wait for each other and all come up. PostgreSQL DDL is
- * transactional: a failed migration leaves nothing behind.
+ * transactional: a failed migration leaves nothing behind. `to` stops after that migration (tests
+ * build the schema of an earlier release with it).
  */
-export async function migrate(sequelize: Sequelize, log?: Logger): Promise<string[]> {
+export async function migrate(sequelize: Sequelize, log?: Logger, to?: string): Promise<string[]> {
   return sequelize.transaction(async (transaction) => {
     const q = (sql: string) => sequelize.query(sql, { transaction, raw: true });
     // a migration (or waiting for another node's) may take longer than a command may
@@ -37,7 +40,7 @@ export async function migrate(sequelize: Sequelize, log?: Logger): Promise<strin
       storage: tableStorage(sequelize, transaction),
       logger: undefined,
     });
-    const applied = await umzug.up();
+    const applied = await umzug.up(to === undefined ? {} : { to });
     const names = applied.map((m) => m.name);
     if (names.length) log?.info({ migrations: names }, 'migrations applied');
     return names;

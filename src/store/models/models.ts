@@ -41,6 +41,7 @@ export interface ListingModel
   extends Model<InferAttributes<ListingModel>, InferCreationAttributes<ListingModel>> {
   id: string;
   ownerId: string;
+  ownerName: string;
   side: string;
   energyType: string;
   volumeWh: string;
@@ -61,7 +62,9 @@ export interface SwapModel extends Model<InferAttributes<SwapModel>, InferCreati
   id: string;
   listingId: string;
   initiatorId: string;
+  initiatorName: string;
   recipientId: string;
+  recipientName: string;
   buyerId: string;
   sellerId: string;
   status: string;
@@ -167,6 +170,7 @@ function defineAll(sequelize: Sequelize): Models {
   const Listing = define<ListingModel>(sequelize, 'Listing', 'listings', {
     id: { ...uuid(), primaryKey: true },
     ownerId: uuid(),
+    ownerName: text(),
     side: text(),
     energyType: text(),
     volumeWh: bigint(),
@@ -186,7 +190,9 @@ function defineAll(sequelize: Sequelize): Models {
     id: { ...uuid(), primaryKey: true },
     listingId: uuid(),
     initiatorId: uuid(),
+    initiatorName: text(),
     recipientId: uuid(),
+    recipientName: text(),
     buyerId: uuid(),
     sellerId: uuid(),
     status: text(),

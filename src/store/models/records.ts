@@ -11,10 +11,10 @@ export type ListingRecord = Attributes<ListingModel>;
 export type SwapRecord = Attributes<SwapModel>;
 export type OfferRecord = Attributes<OfferModel>;
 
-export const LISTING_COLUMNS = `id, owner_id, side, energy_type, volume_wh, available_wh, price_e4, currency,
+export const LISTING_COLUMNS = `id, owner_id, owner_name, side, energy_type, volume_wh, available_wh, price_e4, currency,
   delivery_start, delivery_end, zone, description, status, version, created_at, updated_at`;
 
-export const SWAP_COLUMNS = `id, listing_id, initiator_id, recipient_id, buyer_id, seller_id, status, round,
+export const SWAP_COLUMNS = `id, listing_id, initiator_id, initiator_name, recipient_id, recipient_name, buyer_id, seller_id, status, round,
   next_actor_id, volume_wh, price_e4, expires_at, accepted_at, close_reason, created_at, updated_at`;
 
 const camel = (column: string) => column.replace(/_([a-z0-9])/g, (_m, c: string) => c.toUpperCase());
@@ -45,6 +45,7 @@ export function toListing(r: ListingRecord): Listing {
   return {
     id: r.id,
     ownerId: r.ownerId,
+    ownerName: r.ownerName,
     side: r.side as Listing['side'],
     energyType: r.energyType as Listing['energyType'],
     volumeWh: BigInt(r.volumeWh),
@@ -67,7 +68,9 @@ export function toSwap(r: SwapRecord): Swap {
     id: r.id,
     listingId: r.listingId,
     initiatorId: r.initiatorId,
+    initiatorName: r.initiatorName,
     recipientId: r.recipientId,
+    recipientName: r.recipientName,
     buyerId: r.buyerId,
     sellerId: r.sellerId,
     status: r.status as Swap['status'],
