@@ -1,32 +1,65 @@
-// The signed-in dashboard: wires the live connection to the market, negotiations and trades.
+// The signed-in dashboard: wires the live connection to the market, negotiations and trades, and
+// says honestly what state the connection is in: while it is down live data is greyed out, order
+// entry is held (entry-gate.ts) and commands whose answer was lost wait to be sent again
+// (command-desk.ts). Focus goes somewhere meaningful once the dashboard is there.
 import type { Listing, Swap } from '../../src/client/index.js';
+import { CommandDesk } from './command-desk.js';
+import { gate } from './entry-gate.js';
 import { ListingDirectory } from './listing-directory.js';
 import { MarketPanel } from './market-panel.js';
 import { Negotiations } from './negotiations.js';
 import { type DashboardClient, forget, isSessionOver } from './session.js';
 import { Trades } from './trades.js';
 import { busy, byId, describeError, startCountdowns, toast } from './ui.js';
+import { rememberView } from './view-state.js';
 
 type ConnState = 'connecting' | 'connected' | 'reconnecting';
 
-function showConnection(state: ConnState): void {
+function showConnection(state: ConnState, desk: CommandDesk): void {
   const el = byId('conn');
   el.dataset.state = state;
   byId('conn-label').textContent =
-    state === 'connected' ? 'Live' : state === 'connecting' ? 'Connecting…' : 'Reconnecting…';
+    state === 'connected' ? 'Live' : state === 'connecting' ? 'Connecting…' : 'Offline · reconnecting…';
   el.title =
     state === 'connected'
       ? 'Connected: updates arrive live'
       : 'The connection dropped; reconnecting and catching up on what was missed';
+  // live data is greyed only once it may be stale (not while first connecting: it was just loaded)
+  byId('dashboard').dataset.live = state === 'connected' ? 'live' : state;
+  byId('offline-banner').hidden = state !== 'reconnecting';
+  byId('offline-reason').textContent =
+    state === 'connecting'
+      ? 'Connecting to the hub: order entry opens once the connection is up.'
+      : 'Offline: order entry is paused until the connection is back.';
+  showWaiting(desk.waiting);
+  gate.set(state === 'connected');
 }
 
-export async function startDashboard(client: DashboardClient): Promise<void> {
+function showWaiting(n: number): void {
+  byId('offline-pending').textContent =
+    n === 0
+      ? ''
+      : `${n === 1 ? '1 command' : `${n} commands`} sent without an answer yet: sent again with the same request id when the connection is back, so each takes effect once.`;
+}
+
+export interface ReturnView {
+  scrollY: number;
+  swapId?: string;
+}
+
+export async function startDashboard(client: DashboardClient, view?: ReturnView): Promise<void> {
   byId('dashboard').hidden = false;
   byId('session-bar').hidden = false;
   byId('user-name').textContent = client.user.displayName;
-  showConnection('connecting');
+  // focus leaves the login form (now hidden) for the page's main region at once; the first card
+  // waiting for an answer takes it once the negotiations are loaded
+  byId('main').focus({ preventScroll: true });
+  const desk = new CommandDesk(client);
+  desk.onWaiting(showWaiting);
+  showConnection('connecting', desk);
 
   const signedOut = () => {
+    rememberView();
     client.close();
     forget();
     location.reload();
@@ -37,20 +70,23 @@ export async function startDashboard(client: DashboardClient): Promise<void> {
   const trades = new Trades(client);
   // the market and the negotiations refer to each other through these hooks
   let market: MarketPanel | undefined;
-  const negotiations = new Negotiations(client, directory, {
+  const negotiations = new Negotiations(client, directory, desk, {
     changed: (listingId) => market?.refreshActions(listingId),
     accepted: () => trades.schedule(),
   });
-  market = new MarketPanel(client, directory, {
+  market = new MarketPanel(client, directory, desk, {
     proposed: (swap: Swap) => {
       negotiations.upsert(swap);
       void negotiations.refreshThread(swap.id);
+      // the Offer button that opened the dialog is gone (View offer now): focus the new card
+      negotiations.focus(swap.id);
     },
     openSwapOn: (listingId) => negotiations.openSwapOn(listingId),
+    openOffersOn: (listingId) => negotiations.openOffersOn(listingId),
     showSwap: (id) => negotiations.focus(id),
   });
 
-  client.onState((s) => showConnection(s === 'connected' ? 'connected' : 'reconnecting'));
+  client.onState((s) => showConnection(s === 'connected' ? 'connected' : 'reconnecting', desk));
   client.onEvent((e) => {
     if (e.type.startsWith('listing.')) market.apply(e.data as Listing);
     else if (e.type.startsWith('swap.')) {
@@ -63,7 +99,7 @@ export async function startDashboard(client: DashboardClient): Promise<void> {
   // by id, so nothing shows twice.
   let syncs = 0;
   client.onSync(() => {
-    showConnection('connected');
+    showConnection('connected', desk);
     void market.resync();
     if (syncs++ > 0) {
       void negotiations.load().catch(() => {});
@@ -88,12 +124,17 @@ export async function startDashboard(client: DashboardClient): Promise<void> {
       .load()
       .catch((err) => toast({ title: 'Negotiations not loaded', body: describeError(err), kind: 'error' })),
     trades.load(),
-  ]);
+  ]).then(() => {
+    const focusIsFree = document.activeElement === document.body || document.activeElement === byId('main');
+    if (view?.swapId) negotiations.focus(view.swapId);
+    else if (focusIsFree) negotiations.focusFirstTurn();
+    if (view?.scrollY) window.scrollTo({ top: view.scrollY });
+  });
   try {
     await client.connect();
   } catch (err) {
     if (isSessionOver(err)) return signedOut();
-    showConnection('reconnecting');
+    showConnection('reconnecting', desk);
     toast({ title: 'Cannot connect to the hub', body: describeError(err), kind: 'error', timeoutMs: 0 });
   }
   await loading;

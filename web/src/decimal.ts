@@ -36,3 +36,28 @@ export function trimZeros(value: string): string {
   const kept = frac.replace(/0+$/, '').padEnd(2, '0');
   return `${int}.${kept}`;
 }
+
+/** 12500n at scale 3 as "12.500": the hub's fixed-scale form, built from digits, never a float. */
+export function fromUnits(units: bigint, scale: number): string {
+  const neg = units < 0n;
+  const digits = (neg ? -units : units).toString().padStart(scale + 1, '0');
+  const int = digits.slice(0, digits.length - scale);
+  const frac = digits.slice(digits.length - scale);
+  return `${neg ? '-' : ''}${int}${scale > 0 ? `.${frac}` : ''}`;
+}
+
+/** -1, 0 or 1 as `a` is below, equal to or above `b`; undefined when either is not a decimal. */
+export function compareDecimal(a: string, b: string, scale: number): -1 | 0 | 1 | undefined {
+  const x = toUnits(a, scale);
+  const y = toUnits(b, scale);
+  if (x === undefined || y === undefined) return undefined;
+  return x < y ? -1 : x > y ? 1 : 0;
+}
+
+/** volume x price, exact: kWh (scale 3) times price (scale 4) is money at scale 7, as a string. */
+export function notional(volumeKwh: string, pricePerKwh: string): string | undefined {
+  const v = toUnits(volumeKwh, KWH_SCALE);
+  const p = toUnits(pricePerKwh, PRICE_SCALE);
+  if (v === undefined || p === undefined) return undefined;
+  return fromUnits(v * p, KWH_SCALE + PRICE_SCALE);
+}

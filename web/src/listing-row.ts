@@ -1,8 +1,13 @@
-// One row of the market table: how a listing is shown, and its Offer / View offer / Cancel button.
+// One listing in the order book: who posts it, the price, what is left, and its buttons (Offer /
+// View offer for others' listings; the open-offer count, Amend and Cancel on the trader's own).
 import type { Listing } from '../../src/client/index.js';
+import { AmendForm } from './amend-form.js';
+import { confirmAction } from './confirm.js';
 import { KWH_SCALE, perMille } from './decimal.js';
+import { entry } from './entry-gate.js';
+import { fmtDecimal, fmtKwh, fmtWindow } from './locale.js';
 import type { MarketPanel } from './market-panel.js';
-import { badge, busy, capitalize, h, setContent, windowParts } from './ui.js';
+import { badge, busy, capitalize, h, setContent } from './ui.js';
 
 type Side = Listing['side'];
 
@@ -12,29 +17,30 @@ const sideLabel = (side: Side) => (side === 'supply' ? 'Supply' : 'Demand');
 export class ListingRow {
   readonly tr: HTMLTableRowElement;
   private readonly kind = h('td', { 'data-label': 'Listing' });
-  private readonly delivery = h('td', { 'data-label': 'Delivery' });
+  private readonly desc = h('span', {
+    class: 'desc block small',
+    'data-testid': 'listing-description',
+  });
   private readonly price = h('td', { class: 'num', 'data-label': 'Price' });
   private readonly availText = h('div', { class: 'avail-text mono', 'data-testid': 'listing-available' });
   private readonly barFill = h('div', { class: 'bar-fill' });
   private readonly bar = h('div', { class: 'bar', role: 'img' }, this.barFill);
-  private readonly desc = h('td', {
-    class: 'desc',
-    'data-label': 'Description',
-    'data-testid': 'listing-description',
-  });
   private readonly actions = h('td', { class: 'actions-cell' });
+  private readonly offers = h('span', { class: 'offers-count small', 'data-testid': 'listing-offers' });
+  private readonly note = h('p', { class: 'form-error small', role: 'alert' });
   private readonly offer: HTMLButtonElement;
   private readonly view: HTMLButtonElement;
   private readonly cancel: HTMLButtonElement;
+  private readonly amend: HTMLButtonElement;
+  private readonly ownActions: HTMLElement;
+  private amendForm: AmendForm | undefined;
 
   constructor(
     public listing: Listing,
     private readonly market: MarketPanel,
   ) {
-    this.offer = h(
-      'button',
-      { type: 'button', class: 'btn small primary', 'data-testid': 'propose-button' },
-      'Offer…',
+    this.offer = entry(
+      h('button', { type: 'button', class: 'btn small primary', 'data-testid': 'propose-button' }, 'Offer…'),
     );
     this.offer.addEventListener('click', () => this.market.openPropose(this.listing));
     this.view = h(
@@ -46,66 +52,70 @@ export class ListingRow {
       const swapId = this.market.hooks.openSwapOn(this.listing.id);
       if (swapId) this.market.hooks.showSwap(swapId);
     });
-    this.cancel = h(
-      'button',
-      { type: 'button', class: 'btn small danger', 'data-testid': 'cancel-listing-button' },
-      'Cancel',
-    );
-    this.cancel.addEventListener('click', () =>
-      busy(this.cancel, async () =>
-        this.market.apply(await this.market.client.cancelListing(this.listing.id)),
+    this.cancel = entry(
+      h(
+        'button',
+        { type: 'button', class: 'btn small danger', 'data-testid': 'cancel-listing-button' },
+        'Cancel',
       ),
     );
+    this.cancel.addEventListener('click', () => void this.cancelListing());
+    this.amend = entry(
+      h('button', { type: 'button', class: 'btn small', 'data-testid': 'amend-button' }, 'Amend'),
+    );
+    this.amend.addEventListener('click', () => this.openAmend());
+    this.ownActions = h('div', { class: 'own-actions' }, this.offers, this.amend, this.cancel);
     this.tr = h(
       'tr',
       { 'data-testid': 'listing-row', 'data-listing-id': listing.id },
       this.kind,
-      this.delivery,
       this.price,
       h('td', { class: 'avail', 'data-label': 'Available' }, this.availText, this.bar),
-      this.desc,
       this.actions,
     );
     this.update(listing);
   }
 
+  get mine(): boolean {
+    return this.listing.ownerId === this.market.client.user.id;
+  }
+
   update(l: Listing): void {
     this.listing = l;
-    const mine = l.ownerId === this.market.client.user.id;
-    const what = `${capitalize(l.energyType)} ${sideLabel(l.side).toLowerCase()} in ${l.zone}`;
+    const mine = this.mine;
+    const what = `${capitalize(l.energyType)} ${sideLabel(l.side).toLowerCase()} in ${l.zone}, delivery ${fmtWindow(l.deliveryStart, l.deliveryEnd)}`;
     this.tr.dataset.status = l.status;
+    this.tr.dataset.side = l.side;
     this.tr.classList.toggle('closed', l.status !== 'active');
+    this.tr.classList.toggle('mine', mine);
+    this.desc.textContent = l.description || '';
     setContent(
       this.kind,
       h('span', { class: `energy energy-${l.energyType}` }, capitalize(l.energyType)),
-      mine ? ' ' : null,
-      mine ? h('span', { class: 'chip', title: 'Your listing' }, 'yours') : null,
+      ' ',
+      mine
+        ? h('span', { class: 'chip', title: 'Your listing' }, 'yours')
+        : h('span', { class: 'owner', 'data-testid': 'listing-owner' }, l.ownerName),
       h(
         'span',
         { class: 'block small' },
-        h('span', { class: `side-${l.side}` }, sideLabel(l.side)),
-        ' · ',
         h('span', { class: 'zone', 'data-testid': 'listing-zone' }, l.zone),
       ),
-    );
-    const [day, hours] = windowParts(l.deliveryStart, l.deliveryEnd);
-    setContent(
-      this.delivery,
-      h('span', { class: 'nowrap' }, day),
-      h('span', { class: 'muted small block' }, hours),
+      this.desc,
     );
     setContent(
       this.price,
-      h('span', { class: 'mono' }, l.pricePerKwh),
+      h('span', { class: 'mono', 'data-testid': 'listing-price' }, fmtDecimal(l.pricePerKwh)),
       h('span', { class: 'unit block' }, `${l.currency}/kWh`),
     );
-    this.availText.textContent = `${l.availableKwh} / ${l.volumeKwh} kWh`;
+    this.availText.textContent = `${fmtDecimal(l.availableKwh)} / ${fmtKwh(l.volumeKwh)}`;
     const share = perMille(l.availableKwh, l.volumeKwh, KWH_SCALE);
     this.barFill.style.width = `${share / 10}%`;
     this.bar.setAttribute('aria-label', `${share / 10}% available`);
-    this.desc.textContent = l.description || '—';
     this.offer.setAttribute('aria-label', `Make an offer: ${what}`);
     this.cancel.setAttribute('aria-label', `Cancel your listing: ${what}`);
+    this.amend.setAttribute('aria-label', `Amend price or volume of your listing: ${what}`);
+    if (l.status !== 'active') this.amendForm = undefined;
     this.refreshActions();
   }
 
@@ -115,10 +125,51 @@ export class ListingRow {
       setContent(this.actions, badge(l.status));
       return;
     }
-    const mine = l.ownerId === this.market.client.user.id;
-    const open = !mine && this.market.hooks.openSwapOn(l.id);
-    const want = mine ? this.cancel : open ? this.view : this.offer;
-    if (this.actions.firstChild !== want || this.actions.childNodes.length !== 1)
-      setContent(this.actions, want);
+    if (this.amendForm) return;
+    if (this.mine) {
+      const n = this.market.hooks.openOffersOn(l.id);
+      this.offers.textContent = n === 1 ? '1 open offer' : `${n} open offers`;
+      this.offers.dataset.count = String(n);
+    }
+    const open = !this.mine && this.market.hooks.openSwapOn(l.id);
+    const want = this.mine ? this.ownActions : open ? this.view : this.offer;
+    if (this.actions.firstChild !== want || this.actions.childNodes.length !== 2)
+      setContent(this.actions, want, this.note);
+  }
+
+  /** Cancelling voids the open offers on the listing: the trader is asked first, with how many. */
+  private async cancelListing(): Promise<void> {
+    const n = this.market.hooks.openOffersOn(this.listing.id);
+    if (n > 0) {
+      const ok = await confirmAction({
+        title: 'Cancel this listing?',
+        body: `${n === 1 ? '1 open offer' : `${n} open offers`} on it will be voided, and the traders who made ${
+          n === 1 ? 'it' : 'them'
+        } are told. This cannot be undone.`,
+        confirmLabel: `Cancel listing and void ${n === 1 ? '1 offer' : `${n} offers`}`,
+      });
+      if (!ok) return;
+    }
+    await busy(
+      this.cancel,
+      async () =>
+        this.market.apply(
+          await this.market.desk.send('listing:cancel', { listingId: this.listing.id }, (t) => {
+            this.note.textContent = t;
+          }),
+        ),
+      this.note,
+    );
+  }
+
+  private openAmend(): void {
+    this.amendForm = new AmendForm(this.listing, this.market, () => {
+      this.amendForm = undefined;
+      setContent(this.actions);
+      this.refreshActions();
+      this.amend.focus();
+    });
+    setContent(this.actions, this.amendForm.el);
+    this.amendForm.focus();
   }
 }

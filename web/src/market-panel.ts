@@ -1,41 +1,41 @@
-// The market panel: the first page from GET /api/v1/listings, then listing.* events from the feed.
-// Rows are keyed by listing id and a row only ever moves to a higher `version`, so a replayed or
-// repeated event, or a reload racing with live events, never shows a listing twice or goes back.
+// The market panel: the first page from GET /api/v1/listings, then listing.* events from the feed,
+// shown as an order book. Rows are keyed by listing id and a row only ever moves to a higher
+// `version`, so a replayed or repeated event, or a reload racing with live events, never shows a
+// listing twice or goes back. A listing that closes (filled, cancelled, expired) shows its status
+// for a moment and leaves the book, live.
 import type { Listing, Swap } from '../../src/client/index.js';
+import type { CommandDesk } from './command-desk.js';
+import { sentenceFor } from './field-messages.js';
 import type { ListingDirectory } from './listing-directory.js';
 import { ListingRow } from './listing-row.js';
+import { type Filter, fillForm, KnownZones, loadView, saveView, ZONE } from './market-filters.js';
+import { OrderBook } from './order-book.js';
 import type { Page } from './page.js';
 import { wirePostForm } from './post-listing-form.js';
 import { ProposeDialog } from './propose-dialog.js';
 import type { DashboardClient } from './session.js';
-import { busy, byId, capitalize, describeError, ENERGY_TYPES, field, h } from './ui.js';
+import { busy, byId, capitalize, ENERGY_TYPES, field, h } from './ui.js';
 
-type Side = Listing['side'];
-
-export interface Filter {
-  energyType: string;
-  zone: string;
-  side: '' | Side;
-  /** only this trader's own listings */
-  mine: boolean;
-}
-
-const ZONE = /^[A-Za-z0-9_-]{1,64}$/;
+/** How long a closed listing stays in the book with its status before it leaves. */
+const LINGER_MS = 2500;
 
 export interface MarketHooks {
   /** a swap was proposed from this dashboard */
   proposed(swap: Swap): void;
   /** the open swap this trader started on a listing, if any */
   openSwapOn(listingId: string): string | undefined;
+  /** how many open offers there are on this trader's own listing */
+  openOffersOn(listingId: string): number;
   showSwap(swapId: string): void;
 }
 
 export class MarketPanel {
   private readonly rows = new Map<string, ListingRow>();
-  private readonly tbody = byId<HTMLTableSectionElement>('market-rows');
   private readonly more = byId<HTMLButtonElement>('market-more');
   private readonly error = byId('market-error');
-  private filter: Filter = { energyType: '', zone: '', side: '', mine: false };
+  private readonly book: OrderBook;
+  readonly zones = new KnownZones();
+  private filter: Filter;
   private nextCursor: string | null = null;
   private generation = 0;
   /** events seen while a reload is in flight, merged into its answer */
@@ -44,16 +44,16 @@ export class MarketPanel {
 
   constructor(
     readonly client: DashboardClient,
-    private readonly directory: ListingDirectory,
+    readonly directory: ListingDirectory,
+    readonly desk: CommandDesk,
     readonly hooks: MarketHooks,
   ) {
+    const view = loadView();
+    this.filter = view.filter;
+    this.book = new OrderBook(byId('market-book'), view.sort, (sort) => saveView(this.filter, sort));
     this.wireFilters();
-    wirePostForm(
-      client,
-      (l) => this.apply(l),
-      (l) => this.matches(l),
-    );
-    this.propose = new ProposeDialog(client, hooks);
+    wirePostForm(this);
+    this.propose = new ProposeDialog(this);
     this.more.addEventListener('click', () => busy(this.more, () => this.loadMore(), this.error));
   }
 
@@ -63,26 +63,48 @@ export class MarketPanel {
     const f = this.filter;
     return (
       (!f.energyType || l.energyType === f.energyType) &&
-      (!f.zone || l.zone === f.zone) &&
+      (!f.zone || l.zone.toLowerCase() === f.zone.toLowerCase()) &&
       (!f.side || l.side === f.side) &&
       (!f.mine || l.ownerId === this.client.user.id)
     );
   }
 
+  /** The active listings in the book (for the market-price check of the post form). */
+  active(): Listing[] {
+    return [...this.rows.values()].map((r) => r.listing).filter((l) => l.status === 'active');
+  }
+
   /** A listing from an event or an ack. */
   apply(l: Listing): void {
     this.directory.put(l);
+    this.zones.add(l.zone);
     if (this.duringLoad) {
       const seen = this.duringLoad.get(l.id);
       if (!seen || seen.version < l.version) this.duringLoad.set(l.id, l);
     }
     const row = this.rows.get(l.id);
     if (row) {
-      if (l.version > row.listing.version) row.update(l);
+      if (l.version > row.listing.version) this.update(row, l);
     } else if (l.status === 'active' && this.matches(l)) {
       this.insert(l, true);
     }
     this.updateCount();
+  }
+
+  private update(row: ListingRow, l: Listing): void {
+    row.update(l);
+    this.book.place(row);
+    if (l.status !== 'active') this.linger(row);
+  }
+
+  /** A closed listing shows its status briefly, then leaves the book. */
+  private linger(row: ListingRow): void {
+    setTimeout(() => {
+      if (this.rows.get(row.listing.id) !== row || row.listing.status === 'active') return;
+      this.rows.delete(row.listing.id);
+      this.book.remove(row);
+      this.updateCount();
+    }, LINGER_MS);
   }
 
   /** After every (re)connect: the feed subscription is new, and what was missed is reloaded. */
@@ -97,7 +119,7 @@ export class MarketPanel {
       });
       await this.reload();
     } catch (err) {
-      this.error.textContent = `Market not updated: ${describeError(err)}`;
+      this.error.textContent = `Market not updated: ${sentenceFor(err)}`;
     }
   }
 
@@ -123,16 +145,19 @@ export class MarketPanel {
         if (r ? r.version < l.version : l.status === 'active' && this.matches(l)) next.set(l.id, l);
       }
       for (const [id, row] of this.rows) {
-        if (!next.has(id)) {
-          row.tr.remove();
+        const l = next.get(id);
+        if (l?.status !== 'active') {
+          this.book.remove(row);
           this.rows.delete(id);
         }
       }
       for (const l of next.values()) {
         this.directory.put(l);
+        this.zones.add(l.zone);
+        if (l.status !== 'active') continue;
         const row = this.rows.get(l.id);
         if (!row) this.insert(l, false);
-        else if (l.version >= row.listing.version) row.update(l);
+        else if (l.version >= row.listing.version) this.update(row, l);
       }
       this.nextCursor = page.nextCursor;
     } finally {
@@ -154,25 +179,14 @@ export class MarketPanel {
     this.updateCount();
   }
 
-  /** Newest first, as the hub pages them: (createdAt, id) descending. */
   private insert(l: Listing, fresh: boolean): void {
     const row = new ListingRow(l, this);
     this.rows.set(l.id, row);
-    const key = (x: Listing) => `${x.createdAt}|${x.id}`;
-    const k = key(l);
-    let before: Element | null = null;
-    for (const tr of this.tbody.children) {
-      const other = this.rows.get((tr as HTMLElement).dataset.listingId ?? '');
-      if (other && key(other.listing) < k) {
-        before = tr;
-        break;
-      }
-    }
-    this.tbody.insertBefore(row.tr, before);
+    this.book.place(row);
     if (fresh) row.tr.classList.add('fresh');
   }
 
-  /** The negotiation state of a listing changed: Offer or View offer. */
+  /** The negotiation state of a listing changed: Offer or View offer, the open-offer count. */
   refreshActions(listingId?: string): void {
     if (listingId) this.rows.get(listingId)?.refreshActions();
     else for (const row of this.rows.values()) row.refreshActions();
@@ -192,17 +206,19 @@ export class MarketPanel {
     const form = byId<HTMLFormElement>('market-filters');
     const type = field<HTMLSelectElement>(form, 'select[name=energyType]');
     for (const t of ENERGY_TYPES) type.append(h('option', { value: t }, capitalize(t)));
+    fillForm(form, this.filter);
+    saveView(this.filter, this.book.current);
     const apply = () => {
       const data = new FormData(form);
-      const zone = String(data.get('zone') ?? '').trim();
-      if (zone && !ZONE.test(zone)) {
-        this.error.textContent = 'Zone: 1 to 64 letters, digits, _ or -';
+      const typed = String(data.get('zone') ?? '').trim();
+      if (typed && !ZONE.test(typed)) {
+        this.error.textContent = 'Zone: 1 to 64 letters, digits, "_" or "-", like DE-North.';
         return;
       }
       this.error.textContent = '';
       const next: Filter = {
         energyType: String(data.get('energyType') ?? ''),
-        zone,
+        zone: typed ? this.zones.canonical(typed) : '',
         side: String(data.get('side') ?? '') as Filter['side'],
         mine: data.get('mine') !== null,
       };
@@ -210,6 +226,7 @@ export class MarketPanel {
       const same = (Object.keys(next) as (keyof Filter)[]).every((k) => next[k] === f[k]);
       if (same) return;
       this.filter = next;
+      saveView(next, this.book.current);
       void this.resync();
     };
     form.addEventListener('submit', (ev) => {

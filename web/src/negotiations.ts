@@ -1,12 +1,16 @@
 // Negotiations: every swap of this trader as a card with its thread of rounds (GET /swaps/:id),
 // whose turn it is, a countdown to expiresAt and one-click answers. Cards are keyed by swap id and
 // only move forward (higher round, or closed), so replayed events never show a round twice.
+// The cards waiting for this trader's answer come first (soonest to expire first), counted in a
+// badge in the top bar and the panel's heading; a toast about a swap goes once the swap moves on.
 import type { Offer, Swap } from '../../src/client/index.js';
+import type { CommandDesk } from './command-desk.js';
 import type { ListingDirectory } from './listing-directory.js';
+import { fmtDecimal, fmtKwh } from './locale.js';
 import type { Page } from './page.js';
 import type { DashboardClient } from './session.js';
-import { SwapCard } from './swap-card.js';
-import { byId, capitalize, shortId, toast } from './ui.js';
+import { counterpartyName, SwapCard } from './swap-card.js';
+import { byId, capitalize, dismissToast, shortId, toast } from './ui.js';
 
 export interface NegotiationHooks {
   /** the open swaps on a listing changed (for the market's Offer / View offer button) */
@@ -33,9 +37,11 @@ export class Negotiations {
   constructor(
     readonly client: DashboardClient,
     private readonly directory: ListingDirectory,
+    readonly desk: CommandDesk,
     readonly hooks: NegotiationHooks,
   ) {
     this.me = client.user.id;
+    byId('turn-badge').addEventListener('click', () => this.focusFirstTurn());
     directory.onChange((l) => {
       for (const card of this.cards.values()) if (card.swap.listingId === l.id) card.setListing(l);
     });
@@ -73,15 +79,18 @@ export class Negotiations {
     } else {
       if (!notOlder(swap, card.swap)) return card;
       const wasOpen = card.swap.status === 'open';
+      const mode = card.mode;
       card.swap = { ...swap, offers: undefined };
       if (offers && offers.length >= card.offers.length) card.offers = offers;
       card.render();
-      if (wasOpen !== (swap.status === 'open')) {
-        this.place(card);
+      if (mode !== card.mode) this.place(card);
+      if (wasOpen && swap.status !== 'open') {
         // closed just now: keep it in sight
-        if (wasOpen) (byId('swaps-history-box') as HTMLDetailsElement).open = true;
+        (byId('swaps-history-box') as HTMLDetailsElement).open = true;
       }
     }
+    // what a toast said about this swap (an offer waiting for an answer) is no longer true
+    if (!card.myTurn) dismissToast(swap.id);
     this.hooks.changed(swap.listingId);
     this.updateCounts();
     return card;
@@ -112,8 +121,8 @@ export class Negotiations {
 
   private notify(type: string, s: Swap, prev: Swap | undefined): void {
     const l = this.directory.peek(s.listingId);
-    const what = l ? `${capitalize(l.energyType)} · ${l.zone}` : `listing ${shortId(s.listingId)}`;
-    const terms = `${s.volumeKwh} kWh at ${s.pricePerKwh} ${l?.currency ?? 'EUR'}/kWh`;
+    const what = `${l ? `${capitalize(l.energyType)} · ${l.zone}` : `listing ${shortId(s.listingId)}`} with ${counterpartyName(s, this.me)}`;
+    const terms = `${fmtKwh(s.volumeKwh)} at ${fmtDecimal(s.pricePerKwh)} ${l?.currency ?? 'EUR'}/kWh`;
     const review = { label: 'Review', run: () => this.focus(s.id) };
     const wasOpen = prev === undefined || prev.status === 'open';
     if ((type === 'swap.proposed' || type === 'swap.countered') && s.nextActorId === this.me) {
@@ -123,9 +132,16 @@ export class Negotiations {
         kind: 'offer',
         action: review,
         timeoutMs: 15_000,
+        key: s.id,
       });
     } else if (type === 'swap.accepted' && prev?.status !== 'accepted') {
-      toast({ title: 'Trade done', body: `${what}: ${terms}`, kind: 'success', action: review });
+      toast({
+        title: 'Trade done',
+        body: `${what}: ${terms}`,
+        kind: 'success',
+        action: review,
+        key: `${s.id}:done`,
+      });
     } else if (type === 'swap.rejected' && wasOpen && prev?.nextActorId !== this.me) {
       toast({ title: 'Your offer was rejected', body: what, kind: 'error', action: review });
     } else if (type === 'swap.withdrawn' && wasOpen && prev?.nextActorId === this.me) {
@@ -148,6 +164,31 @@ export class Negotiations {
     return undefined;
   }
 
+  /** Open offers on a listing of this trader's (they are its owner, the recipient of each). */
+  openOffersOn(listingId: string): number {
+    let n = 0;
+    for (const card of this.cards.values()) {
+      const s = card.swap;
+      if (s.listingId === listingId && s.status === 'open' && s.recipientId === this.me) n++;
+    }
+    return n;
+  }
+
+  /** An answer this trader sent was committed: show it, refresh the thread. */
+  answered(s: Swap): void {
+    this.upsert(s);
+    void this.refreshThread(s.id);
+    if (s.status === 'accepted') this.hooks.accepted();
+  }
+
+  /** The first card waiting for this trader's answer, or the panel's heading when none is. */
+  focusFirstTurn(): void {
+    const first = this.openList.querySelector<HTMLElement>('.swap-card.your-turn');
+    const target = first ?? byId('neg-title');
+    target.scrollIntoView({ block: 'nearest' });
+    target.focus({ preventScroll: true });
+  }
+
   focus(id: string): void {
     const card = this.cards.get(id);
     if (!card) return;
@@ -156,29 +197,53 @@ export class Negotiations {
     card.el.focus({ preventScroll: true });
   }
 
-  /** Open swaps by creation, newest first; closed ones by their last change, newest first. */
+  /**
+   * Open swaps waiting for this trader first, the soonest to expire first; then the others open,
+   * newest first; closed ones by their last change, newest first.
+   */
   private place(card: SwapCard): void {
     const open = card.swap.status === 'open';
     const list = open ? this.openList : this.closedList;
-    const key = (s: Swap) => (open ? s.createdAt : s.updatedAt);
-    const k = key(card.swap);
+    const rank = (c: SwapCard): string =>
+      !open ? invert(c.swap.updatedAt) : c.myTurn ? `0${c.swap.expiresAt}` : `1${invert(c.swap.createdAt)}`;
+    const k = rank(card);
     let before: Element | null = null;
     for (const el of list.children) {
       const other = this.cards.get((el as HTMLElement).dataset.swapId ?? '');
-      if (other && other !== card && key(other.swap) < k) {
+      if (other && other !== card && rank(other) > k) {
         before = el;
         break;
       }
     }
+    if (card.el.parentElement === list && card.el.nextElementSibling === before) return;
+    const hadFocus = card.el.contains(document.activeElement)
+      ? (document.activeElement as HTMLElement)
+      : null;
     list.insertBefore(card.el, before);
+    hadFocus?.focus({ preventScroll: true });
   }
 
   private updateCounts(): void {
     let open = 0;
     for (const card of this.cards.values()) if (card.swap.status === 'open') open++;
     const closed = this.cards.size - open;
+    let mine = 0;
+    for (const card of this.cards.values()) if (card.myTurn) mine++;
     byId('neg-count').textContent = `${open} open`;
     byId('swaps-empty').hidden = open > 0;
     byId('swaps-closed-count').textContent = `(${closed})`;
+    const label = mine === 1 ? '1 waits for your answer' : `${mine} wait for your answer`;
+    const badge = byId<HTMLButtonElement>('turn-badge');
+    badge.hidden = mine === 0;
+    badge.textContent = `Your turn: ${mine}`;
+    badge.setAttribute('aria-label', `${label}: show the first`);
+    const inPanel = byId('neg-turn-count');
+    inPanel.hidden = mine === 0;
+    inPanel.textContent = String(mine);
+    inPanel.title = label;
+    document.title = `${mine > 0 ? `(${mine}) ` : ''}RenEx Hub · Trading`;
   }
 }
+
+/** An ISO time mapped so that a later time sorts first as a string (digits complemented). */
+const invert = (iso: string): string => iso.replace(/\d/g, (d) => String(9 - Number(d)));

@@ -1,37 +1,32 @@
-// The post-listing form: validates the delivery window, creates the listing, and resets the
-// form for the next one while keeping side, type, zone and window.
-import type { Listing } from '../../src/client/index.js';
-import { decimalPattern, KWH_SCALE, PRICE_SCALE } from './decimal.js';
-import type { DashboardClient } from './session.js';
+// The post-listing form: volume and price in the reader's locale (a decimal comma in de-DE), the
+// delivery window in market time (UTC, labelled), the zone from the known ones. Errors are said at
+// their field; a price far from the market is questioned once before it is posted. After a post the
+// form is reset for the next one, keeping side, type, zone and window.
+import { KWH_SCALE, PRICE_SCALE } from './decimal.js';
+import { entry } from './entry-gate.js';
+import { FieldMessages } from './field-messages.js';
+import { fromUtcInput, parseInput, utcInput } from './locale.js';
+import { farFromMarket } from './market-check.js';
+import type { MarketPanel } from './market-panel.js';
 import { busy, byId, capitalize, ENERGY_TYPES, field, h, toast } from './ui.js';
 
-/** Wires #post-form; `posted` gets each created listing, `matches` says if the filter shows it. */
-export function wirePostForm(
-  client: DashboardClient,
-  posted: (l: Listing) => void,
-  matches: (l: Listing) => boolean,
-): void {
+/** Wires #post-form to the market it posts into. */
+export function wirePostForm(market: MarketPanel): void {
   const form = byId<HTMLFormElement>('post-form');
   const type = field<HTMLSelectElement>(form, 'select[name=energyType]');
   for (const t of ENERGY_TYPES) type.append(h('option', { value: t }, capitalize(t)));
-  const volume = field<HTMLInputElement>(form, 'input[name=volumeKwh]');
-  const price = field<HTMLInputElement>(form, 'input[name=pricePerKwh]');
-  volume.pattern = decimalPattern(KWH_SCALE);
-  price.pattern = decimalPattern(PRICE_SCALE);
-  volume.title = 'kWh with at most 3 decimals';
-  price.title = 'Price with at most 4 decimals';
   const start = field<HTMLInputElement>(form, 'input[name=deliveryStart]');
   const end = field<HTMLInputElement>(form, 'input[name=deliveryEnd]');
-  const defaults = () => {
-    const s = new Date();
-    s.setMinutes(0, 0, 0);
-    s.setHours(s.getHours() + 2);
-    start.value = localInput(s);
-    end.value = localInput(new Date(s.getTime() + 3_600_000));
-  };
-  defaults();
-  const out = field<HTMLElement>(form, '.form-error');
-  const submit = field<HTMLButtonElement>(form, 'button[type=submit]');
+  const s = new Date();
+  s.setUTCMinutes(0, 0, 0);
+  s.setUTCHours(s.getUTCHours() + 2);
+  start.value = utcInput(s);
+  end.value = utcInput(new Date(s.getTime() + 3_600_000));
+  const messages = new FieldMessages(form, field<HTMLElement>(form, '.form-error'));
+  const submit = entry(field<HTMLButtonElement>(form, 'button[type=submit]'));
+  /** the price the trader was warned about and submits again: posted without a second warning */
+  let warnedPrice: string | undefined;
+
   form.addEventListener('submit', (ev) => {
     ev.preventDefault();
     const data = new FormData(form);
@@ -39,29 +34,55 @@ export function wirePostForm(
     void busy(
       submit,
       async () => {
-        const startAt = new Date(text('deliveryStart'));
-        const endAt = new Date(text('deliveryEnd'));
-        if (Number.isNaN(startAt.getTime()) || Number.isNaN(endAt.getTime()))
-          throw new Error('Pick the delivery window');
-        if (endAt <= startAt) throw new Error('Delivery must end after it starts');
-        const description = text('description');
-        const listing = await client.createListing({
+        messages.clearAll();
+        const volume = parseInput(text('volumeKwh'), KWH_SCALE, 'volume');
+        const price = parseInput(text('pricePerKwh'), PRICE_SCALE, 'price');
+        const startAt = fromUtcInput(text('deliveryStart'));
+        const endAt = fromUtcInput(text('deliveryEnd'));
+        let bad = false;
+        const fail = (name: string, sentence: string) => {
+          messages.set(name, sentence);
+          bad = true;
+        };
+        if (volume.error) fail('volumeKwh', volume.error);
+        else if (volume.value === '0.000') fail('volumeKwh', 'The volume must be more than 0 kWh.');
+        if (price.error) fail('pricePerKwh', price.error);
+        if (!startAt) fail('deliveryStart', 'Pick the delivery start (UTC).');
+        if (!endAt) fail('deliveryEnd', 'Pick the delivery end (UTC).');
+        else if (startAt && endAt <= startAt) fail('deliveryEnd', 'The delivery must end after it starts.');
+        const zone = market.zones.canonical(text('zone'));
+        if (!/^[A-Za-z0-9_-]{1,64}$/.test(zone))
+          fail('zone', 'A zone is 1 to 64 letters, digits, "_" or "-", like DE-North.');
+        if (bad) return;
+        const draft = {
           side: text('side'),
           energyType: text('energyType'),
-          volumeKwh: text('volumeKwh'),
-          pricePerKwh: text('pricePerKwh'),
-          deliveryStart: startAt.toISOString(),
-          deliveryEnd: endAt.toISOString(),
-          zone: text('zone'),
-          ...(description ? { description } : {}),
-        });
-        posted(listing);
+          pricePerKwh: price.value!,
+          deliveryStart: startAt!.toISOString(),
+          deliveryEnd: endAt!.toISOString(),
+        };
+        const warning = farFromMarket(draft, market.active());
+        if (warning && warnedPrice !== price.value) {
+          warnedPrice = price.value;
+          messages.set('pricePerKwh', warning, 'warn');
+          return;
+        }
+        const description = text('description');
+        const listing = await market.desk.send(
+          'listing:create',
+          { ...draft, volumeKwh: volume.value!, zone, ...(description ? { description } : {}) },
+          (t) => {
+            messages.general.textContent = t;
+          },
+        );
+        warnedPrice = undefined;
+        market.apply(listing);
         // a fresh form for the next listing, keeping side, type, zone and window
-        const keep = ['side', 'energyType', 'zone', 'deliveryStart', 'deliveryEnd'].map(
+        const keep = ['side', 'energyType', 'deliveryStart', 'deliveryEnd'].map(
           (name) => [name, text(name)] as const,
         );
         form.reset();
-        for (const [name, value] of keep) {
+        for (const [name, value] of [...keep, ['zone', zone] as const]) {
           const el = form.elements.namedItem(name);
           if (
             el instanceof RadioNodeList ||
@@ -72,18 +93,15 @@ export function wirePostForm(
         }
         toast({
           title: 'Listing posted',
-          body: matches(listing) ? undefined : 'It is hidden by the market filter.',
+          body: market.matches(listing) ? undefined : 'It is hidden by the market filter.',
           kind: 'success',
           timeoutMs: 4000,
         });
       },
-      out,
+      (err) => messages.show(err),
     );
   });
-}
-
-/** A Date as a datetime-local input value, in local time. */
-function localInput(d: Date): string {
-  const p = (n: number) => String(n).padStart(2, '0');
-  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T${p(d.getHours())}:${p(d.getMinutes())}`;
+  form.addEventListener('input', (ev) => {
+    if ((ev.target as HTMLInputElement).name === 'pricePerKwh') warnedPrice = undefined;
+  });
 }

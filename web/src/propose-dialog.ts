@@ -1,74 +1,124 @@
 // The propose dialog: the first offer on a listing, with its volume, price and an optional note.
+// What is available stays live while the dialog is open (others trade on the listing meanwhile);
+// a volume above it is said at the field with how much is left, before and after sending.
 import type { Listing } from '../../src/client/index.js';
-import { decimalPattern, isDecimal, KWH_SCALE, PRICE_SCALE } from './decimal.js';
-import type { MarketHooks } from './market-panel.js';
-import type { DashboardClient } from './session.js';
-import { busy, byId, capitalize, field, fmtWindow, toast } from './ui.js';
+import { compareDecimal, KWH_SCALE, PRICE_SCALE } from './decimal.js';
+import { entry, hold } from './entry-gate.js';
+import { FieldMessages } from './field-messages.js';
+import { fmtDecimal, fmtKwh, fmtWindow, parseInput, toInput } from './locale.js';
+import type { MarketPanel } from './market-panel.js';
+import { busy, byId, capitalize, field, toast } from './ui.js';
 
 export class ProposeDialog {
   private proposing: Listing | undefined;
+  private readonly dialog = byId<HTMLDialogElement>('propose-dialog');
+  private readonly form = byId<HTMLFormElement>('propose-form');
+  private readonly volume = field<HTMLInputElement>(this.form, 'input[name=volumeKwh]');
+  private readonly price = field<HTMLInputElement>(this.form, 'input[name=pricePerKwh]');
+  private readonly available = byId('propose-available');
+  private readonly messages = new FieldMessages(this.form, field<HTMLElement>(this.form, '.form-error'));
+  private readonly submit = entry(field<HTMLButtonElement>(this.form, 'button[type=submit]'));
 
-  constructor(
-    private readonly client: DashboardClient,
-    private readonly hooks: Pick<MarketHooks, 'proposed'>,
-  ) {
-    const dialog = byId<HTMLDialogElement>('propose-dialog');
-    const form = byId<HTMLFormElement>('propose-form');
-    const volume = field<HTMLInputElement>(form, 'input[name=volumeKwh]');
-    const price = field<HTMLInputElement>(form, 'input[name=pricePerKwh]');
-    volume.pattern = decimalPattern(KWH_SCALE);
-    price.pattern = decimalPattern(PRICE_SCALE);
-    const out = field<HTMLElement>(form, '.form-error');
-    const submit = field<HTMLButtonElement>(form, 'button[type=submit]');
-    byId('propose-cancel').addEventListener('click', () => dialog.close());
-    form.addEventListener('submit', (ev) => {
+  constructor(private readonly market: MarketPanel) {
+    byId('propose-cancel').addEventListener('click', () => this.dialog.close());
+    market.directory.onChange((l) => {
+      if (this.dialog.open && this.proposing?.id === l.id) this.showAvailable(l);
+    });
+    this.volume.addEventListener('input', () => this.checkVolume());
+    this.form.addEventListener('submit', (ev) => {
       ev.preventDefault();
       const listing = this.proposing;
       if (!listing) return;
-      const data = new FormData(form);
-      const text = (name: string) => String(data.get(name) ?? '').trim();
       void busy(
-        submit,
-        async () => {
-          if (!isDecimal(text('volumeKwh'), KWH_SCALE))
-            throw new Error('Volume: kWh with at most 3 decimals');
-          if (!isDecimal(text('pricePerKwh'), PRICE_SCALE)) throw new Error('Price: at most 4 decimals');
-          const note = text('note');
-          const swap = await this.client.propose({
-            listingId: listing.id,
-            volumeKwh: text('volumeKwh'),
-            pricePerKwh: text('pricePerKwh'),
-            ...(note ? { note } : {}),
-          });
-          dialog.close();
-          this.hooks.proposed(swap);
-          toast({
-            title: 'Offer sent',
-            body: `Round 1 · ${swap.volumeKwh} kWh at ${swap.pricePerKwh}`,
-            kind: 'info',
-            timeoutMs: 4000,
-          });
-        },
-        out,
+        this.submit,
+        () => this.send(listing),
+        (err) => this.explain(err),
       );
     });
   }
 
+  private explain(err: unknown): void {
+    this.messages.show(err, (code) => {
+      const l = this.proposing;
+      if (code === 'INSUFFICIENT_VOLUME' && l)
+        return {
+          field: 'volumeKwh',
+          text: `Only ${fmtKwh(l.availableKwh)} left on this listing: offer that or less.`,
+        };
+      return undefined;
+    });
+  }
+
+  private async send(listing: Listing): Promise<void> {
+    this.messages.clearAll();
+    const volume = parseInput(this.volume.value, KWH_SCALE, 'volume');
+    const price = parseInput(this.price.value, PRICE_SCALE, 'price');
+    if (volume.error) this.messages.set('volumeKwh', volume.error);
+    if (price.error) this.messages.set('pricePerKwh', price.error);
+    if (volume.error || price.error || !this.checkVolume()) return;
+    const note = String(new FormData(this.form).get('note') ?? '').trim();
+    const swap = await this.market.desk.send(
+      'swap:propose',
+      {
+        listingId: listing.id,
+        volumeKwh: volume.value!,
+        pricePerKwh: price.value!,
+        ...(note ? { note } : {}),
+      },
+      (t) => {
+        this.messages.general.textContent = t;
+      },
+    );
+    this.dialog.close();
+    this.market.hooks.proposed(swap);
+    toast({
+      title: 'Offer sent',
+      body: `Round 1 · ${fmtKwh(swap.volumeKwh)} at ${fmtDecimal(swap.pricePerKwh)}`,
+      kind: 'info',
+      timeoutMs: 4000,
+    });
+  }
+
+  /** Says at the volume field when it is more than what is left; false then. */
+  private checkVolume(): boolean {
+    const l = this.proposing;
+    const v = parseInput(this.volume.value, KWH_SCALE, 'volume');
+    if (!l || !v.value) return true;
+    if (compareDecimal(v.value, l.availableKwh, KWH_SCALE) === 1) {
+      this.messages.set(
+        'volumeKwh',
+        `Only ${fmtKwh(l.availableKwh)} left on this listing: offer that or less.`,
+      );
+      return false;
+    }
+    this.messages.clear('volumeKwh');
+    return true;
+  }
+
+  private showAvailable(l: Listing): void {
+    this.proposing = l;
+    const open = l.status === 'active';
+    this.available.textContent = open
+      ? `Available now: ${fmtKwh(l.availableKwh)} of ${fmtKwh(l.volumeKwh)} at ${fmtDecimal(l.pricePerKwh)} ${l.currency}/kWh`
+      : `This listing is ${l.status} now: no offer can be made on it.`;
+    this.available.dataset.status = l.status;
+    hold(this.submit, !open, 'propose-available');
+    if (open) this.checkVolume();
+  }
+
   open(l: Listing): void {
-    const dialog = byId<HTMLDialogElement>('propose-dialog');
-    const form = byId<HTMLFormElement>('propose-form');
     this.proposing = l;
     const verb = l.side === 'supply' ? 'Buy' : 'Sell';
     byId('propose-title').textContent = `${verb} ${l.energyType} energy`;
     byId('propose-summary').textContent =
-      `${capitalize(l.energyType)} ${l.side} in ${l.zone} · delivery ${fmtWindow(l.deliveryStart, l.deliveryEnd)} · ` +
-      `${l.availableKwh} kWh available at ${l.pricePerKwh} ${l.currency}/kWh`;
+      `${capitalize(l.energyType)} ${l.side} in ${l.zone} · delivery ${fmtWindow(l.deliveryStart, l.deliveryEnd)}`;
     byId('propose-desc').textContent = l.description;
-    field<HTMLInputElement>(form, 'input[name=volumeKwh]').value = l.availableKwh;
-    field<HTMLInputElement>(form, 'input[name=pricePerKwh]').value = l.pricePerKwh;
-    field<HTMLTextAreaElement>(form, 'textarea[name=note]').value = '';
-    field(form, '.form-error').textContent = '';
-    dialog.showModal();
-    field<HTMLInputElement>(form, 'input[name=volumeKwh]').select();
+    this.volume.value = toInput(l.availableKwh);
+    this.price.value = toInput(l.pricePerKwh);
+    field<HTMLTextAreaElement>(this.form, 'textarea[name=note]').value = '';
+    this.messages.clearAll();
+    this.showAvailable(l);
+    this.dialog.showModal();
+    this.volume.select();
   }
 }

@@ -1,4 +1,6 @@
 // DOM helpers. Data only ever becomes text nodes or attribute values: there is no innerHTML here.
+import { setBusy } from './entry-gate.js';
+import { sentenceFor } from './field-messages.js';
 
 type Child = Node | string | null | undefined | false;
 type Props = Record<string, string | number | boolean | undefined | null | EventListener>;
@@ -47,42 +49,7 @@ export function field<T extends Element = HTMLInputElement>(root: ParentNode, se
   return el as T;
 }
 
-// --- formatting --------------------------------------------------------------------------------
-
-const timeFmt = new Intl.DateTimeFormat(undefined, {
-  month: 'short',
-  day: 'numeric',
-  hour: '2-digit',
-  minute: '2-digit',
-});
-const hourFmt = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' });
-const dayFmt = new Intl.DateTimeFormat(undefined, { weekday: 'short', month: 'short', day: 'numeric' });
-const clockFmt = new Intl.DateTimeFormat(undefined, {
-  hour: '2-digit',
-  minute: '2-digit',
-  second: '2-digit',
-});
-
-/** "14:05:09" (or the locale's form) for chart ticks. */
-export const fmtClock = (ms: number): string => clockFmt.format(new Date(ms));
-
-export const fmtTime = (iso: string): string => timeFmt.format(new Date(iso));
-
-/** "Nov 27, 10:00 – 11:00" (the end date is repeated only when it differs). */
-export function fmtWindow(start: string, end: string): string {
-  const s = new Date(start);
-  const e = new Date(end);
-  const sameDay = s.toDateString() === e.toDateString();
-  return `${timeFmt.format(s)} – ${sameDay ? hourFmt.format(e) : timeFmt.format(e)}`;
-}
-
-/** A delivery window as a day and the hours: ["Fri, Nov 27", "10:00 – 11:00"]. */
-export function windowParts(start: string, end: string): [string, string] {
-  const s = new Date(start);
-  const e = new Date(end);
-  const sameDay = s.toDateString() === e.toDateString();
-  return [dayFmt.format(s), `${hourFmt.format(s)} – ${sameDay ? hourFmt.format(e) : timeFmt.format(e)}`];
-}
+// --- formatting (numbers and market time: locale.ts) ---------------------------------------
 
 /** "4:05" or "1:02:09" until `iso`; "expired" once past. */
 export function fmtCountdown(iso: string, now = Date.now()): string {
@@ -132,14 +99,26 @@ export interface ToastOptions {
   action?: { label: string; run: () => void };
   /** ms before it goes away by itself; 0 keeps it */
   timeoutMs?: number;
+  /** what the toast is about (a swap id): a newer toast or `dismissToast` of the key replaces it */
+  key?: string;
+}
+
+/** How many toasts show at once: they sit in the page's flow (never over a card), so few. */
+const MAX_TOASTS = 3;
+
+/** Removes the toast about `key`, if any: what it said is no longer true. */
+export function dismissToast(key: string): void {
+  for (const el of byId('toasts').querySelectorAll<HTMLElement>('[data-key]'))
+    if (el.dataset.key === key) el.remove();
 }
 
 export function toast(opts: ToastOptions): HTMLElement {
   const region = byId('toasts');
   const close = () => el.remove();
+  if (opts.key) dismissToast(opts.key);
   const el = h(
     'div',
-    { class: `toast toast-${opts.kind ?? 'info'}`, 'data-testid': 'toast' },
+    { class: `toast toast-${opts.kind ?? 'info'}`, 'data-testid': 'toast', 'data-key': opts.key },
     h(
       'div',
       { class: 'toast-text' },
@@ -162,7 +141,8 @@ export function toast(opts: ToastOptions): HTMLElement {
       : null,
     h('button', { type: 'button', class: 'btn ghost small', 'aria-label': 'Dismiss', onclick: close }, '×'),
   );
-  region.append(el);
+  region.prepend(el);
+  while (region.children.length > MAX_TOASTS) region.lastElementChild?.remove();
   const timeout = opts.timeoutMs ?? 10_000;
   if (timeout > 0) setTimeout(close, timeout);
   return el;
@@ -183,19 +163,25 @@ export function describeError(err: unknown): string {
   return String(err);
 }
 
-/** Runs `fn` with the button disabled; a failure is shown in `out` (or as a toast). */
-export async function busy(button: HTMLButtonElement, fn: () => Promise<unknown>, out?: HTMLElement) {
+/**
+ * Runs `fn` with the button disabled; a failure goes to `onError`, or is shown in `out`, or as a
+ * toast. The button comes back enabled only if the connection and its component allow it.
+ */
+export async function busy(
+  button: HTMLButtonElement,
+  fn: () => Promise<unknown>,
+  out?: HTMLElement | ((err: unknown) => void),
+) {
   if (button.disabled) return;
-  button.disabled = true;
-  button.setAttribute('aria-busy', 'true');
-  if (out) out.textContent = '';
+  setBusy(button, true);
+  if (out instanceof HTMLElement) out.textContent = '';
   try {
     await fn();
   } catch (err) {
-    if (out) out.textContent = describeError(err);
-    else toast({ title: 'That did not work', body: describeError(err), kind: 'error' });
+    if (typeof out === 'function') out(err);
+    else if (out) out.textContent = sentenceFor(err);
+    else toast({ title: 'That did not work', body: sentenceFor(err), kind: 'error' });
   } finally {
-    button.disabled = false;
-    button.removeAttribute('aria-busy');
+    setBusy(button, false);
   }
 }

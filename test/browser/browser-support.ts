@@ -1,0 +1,247 @@
+// What the dashboard's browser tests share: an up-to-date build of the dashboard (built once even
+// when two test files start together), Debian's Chromium through playwright-core, a hub and a
+// browser per file (browserSuite), traders who register through the UI or the API, and waits that
+// are auto-waiting locators, never sleeps.
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, rmdirSync, statSync } from 'node:fs';
+import path from 'node:path';
+import {
+  type Browser,
+  type BrowserContext,
+  type BrowserContextOptions,
+  chromium,
+  type Locator,
+  type Page,
+} from 'playwright-core';
+import { afterAll, beforeAll } from 'vitest';
+import { type ClientOptions, HubClient } from '../../src/client/index.js';
+import { PASSWORD, uniqueEmail } from '../support/client.js';
+import { startHub, type TestHub } from '../support/hub.js';
+import { requireServices } from '../support/services.js';
+
+export const ROOT = path.resolve(import.meta.dirname, '../..');
+export const CHROMIUM = '/usr/bin/chromium';
+export const SCREENSHOTS = path.join(ROOT, 'test/artifacts/screenshots');
+
+export const hasChromium = existsSync(CHROMIUM);
+
+/** Skips (or, with REQUIRE_SERVICES=1, fails) a file when Chromium is not installed. */
+export function checkChromium(what: string): void {
+  if (hasChromium) return;
+  const line = `${what}: ${CHROMIUM} is missing (apt-get install chromium)`;
+  if (requireServices) throw new Error(`${line} and REQUIRE_SERVICES=1`);
+  console.warn(`skipped: ${line}`);
+}
+
+/** Newest modification time of the files under `dir`. */
+function newest(dir: string): number {
+  let t = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, entry.name);
+    t = Math.max(t, entry.isDirectory() ? newest(p) : statSync(p).mtimeMs);
+  }
+  return t;
+}
+
+const LOCK = path.join(ROOT, 'dist/.web-build.lock');
+
+/** Waits for the lock directory (mkdir is atomic); a lock older than 5 minutes is stale. */
+async function lock(): Promise<void> {
+  mkdirSync(path.dirname(LOCK), { recursive: true });
+  for (;;) {
+    try {
+      mkdirSync(LOCK);
+      return;
+    } catch {
+      const age = Date.now() - (statSync(LOCK, { throwIfNoEntry: false })?.mtimeMs ?? Date.now());
+      if (age > 300_000) rmdirSync(LOCK);
+      else await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+}
+
+/**
+ * Builds dist/web when it is missing or older than web/ (or the client it bundles), under a lock:
+ * two test files starting together must not build into the same directory at once.
+ */
+export async function ensureBuilt(): Promise<void> {
+  const index = path.join(ROOT, 'dist/web/index.html');
+  const fresh = () => {
+    const sources = Math.max(newest(path.join(ROOT, 'web')), newest(path.join(ROOT, 'src/client')));
+    return existsSync(index) && statSync(index).mtimeMs >= sources;
+  };
+  if (fresh()) return;
+  await lock();
+  try {
+    if (fresh()) return;
+    await new Promise<void>((resolve, reject) => {
+      const p = spawn('npx', ['vite', 'build', '--config', 'web/vite.config.ts', '--logLevel', 'warn'], {
+        cwd: ROOT,
+        stdio: ['ignore', 'inherit', 'inherit'],
+      });
+      p.on('error', reject);
+      p.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`vite build exited with ${code}`))));
+    });
+  } finally {
+    rmdirSync(LOCK);
+  }
+}
+
+export function launch(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+    ],
+  });
+}
+
+/** Waits (auto-waiting locator, no sleeps) until `loc` has a visible match containing `text`. */
+export const until = (loc: Locator, text: string | RegExp) => loc.filter({ hasText: text }).first().waitFor();
+
+export const connected = (page: Page) =>
+  page.locator('[data-testid="connection-state"][data-state="connected"]').waitFor();
+
+export interface UiTrader {
+  context: BrowserContext;
+  page: Page;
+  email: string;
+  name: string;
+  errors: string[];
+}
+
+/** A new context and page; `setup` runs before the first navigation (routes, init scripts). */
+export async function newPage(
+  browser: Browser,
+  options: BrowserContextOptions,
+  setup?: (page: Page) => Promise<void>,
+): Promise<{ context: BrowserContext; page: Page; errors: string[] }> {
+  const context = await browser.newContext(options);
+  context.setDefaultTimeout(20_000);
+  const page = await context.newPage();
+  const errors: string[] = [];
+  page.on('pageerror', (err) => errors.push(err.message));
+  await setup?.(page);
+  return { context, page, errors };
+}
+
+/** Registers a trader through the dashboard's form; resolves once the dashboard is live. */
+export async function registerInUi(
+  browser: Browser,
+  url: string,
+  name: string,
+  options: BrowserContextOptions = { viewport: { width: 1440, height: 1000 } },
+  setup?: (page: Page) => Promise<void>,
+): Promise<UiTrader> {
+  const { context, page, errors } = await newPage(browser, options, setup);
+  await page.goto(url);
+  const email = uniqueEmail(name.split(' ')[0]!.toLowerCase());
+  await page.getByTestId('show-register').click();
+  const form = page.getByTestId('register-form');
+  await form.getByLabel('Display name').fill(name);
+  await form.getByLabel('Email').fill(email);
+  await form.getByLabel('Password').fill(PASSWORD);
+  await form.getByRole('button', { name: 'Create account' }).click();
+  await until(page.getByTestId('user-name'), name);
+  await connected(page);
+  return { context, page, email, name, errors };
+}
+
+/** Logs in an existing trader through the login form. */
+export async function loginInUi(page: Page, email: string): Promise<void> {
+  const form = page.getByTestId('login-form');
+  await form.getByLabel('Email').fill(email);
+  await form.getByLabel('Password').fill(PASSWORD);
+  await form.getByRole('button', { name: 'Log in' }).click();
+}
+
+/** The tag, test id and swap id of the focused element ("BODY" when focus was dropped). */
+export const focused = (page: Page) =>
+  page.evaluate(() => {
+    const el = (globalThis as any).document.activeElement as any;
+    return {
+      tag: String(el?.tagName ?? ''),
+      testid: String(el?.dataset?.testid ?? ''),
+      swapId: String(el?.dataset?.swapId ?? ''),
+      id: String(el?.id ?? ''),
+    };
+  });
+
+export const shot = async (page: Page, name: string) => {
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  await page.screenshot({ path: path.join(SCREENSHOTS, name), fullPage: false });
+};
+
+/** A file's hub and browser, and what its tests opened (closed after the file). */
+export interface BrowserSuite {
+  readonly url: string;
+  readonly browser: Browser;
+  readonly contexts: BrowserContext[];
+  readonly clients: HubClient[];
+  /** A trader registered through the API (with a known email), connected through the client. */
+  apiTrader(name: string, options?: ClientOptions): Promise<{ client: HubClient; email: string }>;
+  /** A trader registered through the dashboard's form, live; the context is closed after the file. */
+  uiTrader(
+    name: string,
+    options?: BrowserContextOptions,
+    setup?: (page: Page) => Promise<void>,
+  ): Promise<UiTrader>;
+}
+
+/**
+ * Call inside a `describe`: builds the dashboard, starts a hub and Chromium before its tests, and
+ * closes the clients, contexts, browser and hub after them.
+ */
+export function browserSuite(): BrowserSuite {
+  let node: TestHub | undefined;
+  let browser: Browser | undefined;
+  const contexts: BrowserContext[] = [];
+  const clients: HubClient[] = [];
+  const ready = <T>(v: T | undefined): T => {
+    if (v === undefined) throw new Error('browserSuite: used before its beforeAll ran');
+    return v;
+  };
+
+  beforeAll(async () => {
+    await ensureBuilt();
+    node = await startHub();
+    browser = await launch();
+  }, 180_000);
+
+  afterAll(async () => {
+    for (const c of clients) c.close();
+    for (const c of contexts) await c.close().catch(() => {});
+    await browser?.close();
+    await node?.stop();
+  });
+
+  return {
+    get url() {
+      return ready(node).url;
+    },
+    get browser() {
+      return ready(browser);
+    },
+    contexts,
+    clients,
+    async apiTrader(name, options) {
+      const email = uniqueEmail(name.split(' ')[0]!.toLowerCase());
+      const body = { email, password: PASSWORD, displayName: name };
+      const client = await HubClient.register(ready(node).url, body, options);
+      await client.connect();
+      clients.push(client);
+      return { client, email };
+    },
+    async uiTrader(name, options, setup) {
+      const t = await registerInUi(ready(browser), ready(node).url, name, options, setup);
+      contexts.push(t.context);
+      return t;
+    },
+  };
+}
