@@ -61,13 +61,17 @@ async function lock(): Promise<void> {
 }
 
 /**
- * Builds dist/web when it is missing or older than web/ (or the client it bundles), under a lock:
+ * Builds dist/web when it is missing or older than web/ (or the src/ it bundles), under a lock:
  * two test files starting together must not build into the same directory at once.
  */
 export async function ensureBuilt(): Promise<void> {
   const index = path.join(ROOT, 'dist/web/index.html');
   const fresh = () => {
-    const sources = Math.max(newest(path.join(ROOT, 'web')), newest(path.join(ROOT, 'src/client')));
+    const sources = Math.max(
+      newest(path.join(ROOT, 'web')),
+      newest(path.join(ROOT, 'src/client')),
+      newest(path.join(ROOT, 'src/domain/auth')), // the password estimator's chunk
+    );
     return existsSync(index) && statSync(index).mtimeMs >= sources;
   };
   if (fresh()) return;

@@ -76,8 +76,11 @@ export function showAuth(onSignedIn: (client: DashboardClient) => void, message?
       ),
   );
   const pw = field<HTMLInputElement>(registerForm, 'input[name=password]');
-  wirePasswordHint(pw, byId('pw-hint'), () => [
-    field<HTMLInputElement>(registerForm, 'input[name=email]').value,
-    field<HTMLInputElement>(registerForm, 'input[name=displayName]').value,
-  ]);
+  const passwordHint = wirePasswordHint(pw, byId('pw-hint'), () => ({
+    email: field<HTMLInputElement>(registerForm, 'input[name=email]').value,
+    displayName: field<HTMLInputElement>(registerForm, 'input[name=displayName]').value,
+  }));
+  // the estimator's chunk is loaded when the form is shown, not with the page
+  tabRegister.addEventListener('click', passwordHint.prepare);
+  if (!registerForm.hidden) passwordHint.prepare();
 }
