@@ -102,6 +102,11 @@ const envSchema = z.object({
     .string()
     .regex(/^[A-Z]{3}$/, 'must be a three-letter currency code')
     .default('EUR'),
+  /**
+   * path of a JSON file with the market's zones, their rules and fees (PROTOCOL-MARKET.md, docs/decisions.md
+   * "Market profile"); read and checked at start-up. Unset: the built-in demo zones DE-North, DE-South, NL
+   */
+  MARKET_CONFIG: z.string().optional(),
   /** a swap offer lives this long unless countered; @default 600 */
   OFFER_TTL_SECONDS: int(1, 86_400).default(600),
   /** gate closure: trading on a listing ends this long before deliveryStart; @default 0 */

@@ -6,6 +6,8 @@ import type { Config } from './config.js';
 import { Accounts } from './domain/auth/accounts.js';
 import { PasswordHasher } from './domain/auth/passwords.js';
 import { TokenService } from './domain/auth/tokens.js';
+import { loadMarketProfile, MarketConfigError } from './domain/energy/market-config.js';
+import type { MarketProfile } from './domain/energy/zones.js';
 import { Market } from './domain/market.js';
 import type { MarketRules } from './domain/unit-of-work.js';
 import { installSocketAuth } from './gateway/auth.js';
@@ -121,15 +123,30 @@ export async function buildCore(
   return { hasher, accounts, authLimits, runner, market, events, metrics, health };
 }
 
+/**
+ * The market's zones and rules from MARKET_CONFIG, or the built-in demo zones. Read before anything
+ * else starts: a bad file stops the hub with one line naming the field (StartupError).
+ */
+export async function loadMarket(config: Config): Promise<MarketProfile> {
+  try {
+    return await loadMarketProfile(config.MARKET_CONFIG);
+  } catch (err) {
+    if (err instanceof MarketConfigError) throw new StartupError(err.message);
+    throw err;
+  }
+}
+
 /** The Fastify app, ready (not listening yet). */
 export async function buildHttp(
   config: Config,
   log: Logger,
   db: Database,
   core: Core,
+  profile: MarketProfile,
 ): Promise<FastifyInstance> {
   const app = await buildHttpApp({
     log,
+    profile,
     metrics: core.metrics,
     corsOrigins: config.CORS_ORIGINS,
     health: core.health,

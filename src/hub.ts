@@ -15,6 +15,7 @@ import {
   buildObserved,
   installSockets,
   listen,
+  loadMarket,
   startDelivery,
 } from './hub-parts.js';
 import { createLogger } from './logger.js';
@@ -65,6 +66,7 @@ export function createHub(config: Config, options: HubOptions = {}): Hub {
 
   async function start() {
     const began = performance.now();
+    const profile = await loadMarket(config); // first: a bad MARKET_CONFIG touches nothing
     dataDir = await ensureWritableDataDir(config, log);
     if (config.REDIS_URL) redis = await connectRedis(config.REDIS_URL);
     db = await openDatabase(config, log, options.database);
@@ -79,7 +81,7 @@ export function createHub(config: Config, options: HubOptions = {}): Hub {
       commits: relayKicks(gateway, relay, redis !== undefined),
       loginRevoked: (familyId) => closeLoginSockets(gateway, familyId),
     });
-    app = await buildHttp(config, log, db, core);
+    app = await buildHttp(config, log, db, core, profile);
     attach(app.server);
     io = gateway; // closed on stop from here on (Socket.IO's close needs it attached)
 

@@ -13,6 +13,7 @@ import {
 import type { Logger } from 'pino';
 import type { Sequelize } from 'sequelize';
 import type { Accounts } from '../domain/auth/accounts.js';
+import type { MarketProfile } from '../domain/energy/zones.js';
 import type { Market } from '../domain/market.js';
 import type { HubMetrics } from '../metrics.js';
 import type { EventReader } from '../store/outbox/event-log.js';
@@ -28,6 +29,7 @@ import { historyRoutes } from './history-routes.js';
 import { installJsonBody } from './json-body.js';
 import { listingRoutes } from './listing-routes.js';
 import { installObservability } from './observability.js';
+import { zoneRoutes } from './zone-routes.js';
 
 /** What the HTTP side needs from the hub; wired in src/hub.ts. */
 export interface HttpDeps {
@@ -39,6 +41,8 @@ export interface HttpDeps {
   accounts: Accounts;
   authLimits: AuthLimits;
   market: Market;
+  /** the market's zones and their rules (MARKET_CONFIG) */
+  profile: MarketProfile;
   sequelize: Sequelize;
   events: EventReader;
   /** largest accepted request body in bytes; @default 65536 */
@@ -130,6 +134,7 @@ export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
   await typed.register(listingRoutes, { prefix: '/api/v1', market: deps.market, sequelize: deps.sequelize });
   await typed.register(historyRoutes, { prefix: '/api/v1', sequelize: deps.sequelize });
   await typed.register(eventRoutes, { prefix: '/api/v1', events: deps.events });
+  await typed.register(zoneRoutes, { prefix: '/api/v1', profile: deps.profile });
   await serveDashboard(app);
   return app;
 }

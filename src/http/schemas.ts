@@ -1,5 +1,6 @@
 // Zod schemas shared by REST routes; they validate requests and generate /openapi.json.
 import { z } from 'zod';
+import { ALLOCATIONS, SETTLEMENT_METHODS } from '../domain/energy/zones.js';
 import { ERROR_STATUS, type ErrorCode } from '../domain/errors.js';
 import { ENERGY_TYPES, LISTING_STATUSES, SIDES } from '../domain/listing.js';
 import { freeTextInput, storableString } from '../domain/schemas.js';
@@ -183,3 +184,34 @@ export const tradeSchema = z
     acceptedAt: z.iso.datetime(),
   })
   .meta({ id: 'Trade' });
+
+const perKwhText = z.string().meta({ example: '0.0250' });
+
+/** A zone of the market with every field filled in (PROTOCOL-MARKET.md, "Zones and their market profile"). */
+export const zoneSchema = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    timeZone: z.string().meta({ description: 'IANA name of the market time', example: 'Europe/Berlin' }),
+    slotMinutes: z.union([z.literal(5), z.literal(15), z.literal(30), z.literal(60)]),
+    gateLeadMinutes: z.number().int(),
+    minStepKwh: kwhText.meta({ example: '0.001' }),
+    priceTick: priceText.meta({ example: '0.0001' }),
+    minPrice: priceText,
+    maxPrice: priceText,
+    capFactor: z.string().meta({ example: '0.5' }),
+    fees: z.object({
+      wheelingBuyerPerKwh: perKwhText,
+      wheelingSellerPerKwh: perKwhText,
+      platformPercent: z.string().meta({ example: '1.0' }),
+      platformCapPerKwh: perKwhText,
+    }),
+    settlement: z.object({
+      method: z.enum(SETTLEMENT_METHODS),
+      allocation: z.enum(ALLOCATIONS),
+      delayMinutes: z.number().int(),
+      shortPricePerKwh: perKwhText,
+      longPricePerKwh: perKwhText,
+    }),
+  })
+  .meta({ id: 'Zone' });
