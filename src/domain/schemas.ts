@@ -14,7 +14,8 @@ export const storableString = z.string().superRefine((s, ctx) => {
   if (why) ctx.addIssue({ code: 'custom', message: why });
 });
 
-const decimal = (scale: number, min: bigint, max: bigint, example: string) =>
+/** A JSON number or decimal string, read exactly into integer units at `scale` within [min, max]. */
+export const decimalInput = (scale: number, min: bigint, max: bigint, example: string) =>
   z
     .union([z.number(), z.string().max(40)], {
       // a JSON number of more than 15 significant digits was not rounded by the JSON reader
@@ -32,9 +33,9 @@ const decimal = (scale: number, min: bigint, max: bigint, example: string) =>
     });
 
 /** kWh > 0 with at most 3 decimals, as integer Wh. */
-export const kwhInput = decimal(KWH_SCALE, 1n, MAX_WH, '12.5');
+export const kwhInput = decimalInput(KWH_SCALE, 1n, MAX_WH, '12.5');
 /** price per kWh >= 0 with at most 4 decimals, as integer ten-thousandths. */
-export const priceInput = decimal(PRICE_SCALE, 0n, MAX_PRICE_E4, '0.12');
+export const priceInput = decimalInput(PRICE_SCALE, 0n, MAX_PRICE_E4, '0.12');
 
 /** The times an ISO-8601 output with a 4-digit year can show: an offset may push an input past them. */
 const FIRST_TIME = Date.parse('0000-01-01T00:00:00.000Z');

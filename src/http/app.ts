@@ -13,9 +13,11 @@ import {
 import type { Logger } from 'pino';
 import type { Sequelize } from 'sequelize';
 import type { Accounts } from '../domain/auth/accounts.js';
+import { Meters } from '../domain/energy/meters.js';
 import type { MarketProfile } from '../domain/energy/zones.js';
 import type { Market } from '../domain/market.js';
 import type { HubMetrics } from '../metrics.js';
+import { createMeterStore } from '../store/meters/meter-store.js';
 import type { EventReader } from '../store/outbox/event-log.js';
 import type { AuthLimits } from './auth-limits.js';
 import { authRoutes } from './auth-routes.js';
@@ -28,6 +30,7 @@ import { type HealthChecks, healthRoutes } from './health-routes.js';
 import { historyRoutes } from './history-routes.js';
 import { installJsonBody } from './json-body.js';
 import { listingRoutes } from './listing-routes.js';
+import { meterRoutes } from './meter-routes.js';
 import { installObservability } from './observability.js';
 import { zoneRoutes } from './zone-routes.js';
 
@@ -135,6 +138,8 @@ export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
   await typed.register(historyRoutes, { prefix: '/api/v1', sequelize: deps.sequelize });
   await typed.register(eventRoutes, { prefix: '/api/v1', events: deps.events });
   await typed.register(zoneRoutes, { prefix: '/api/v1', profile: deps.profile });
+  const meters = new Meters(createMeterStore(deps.sequelize), deps.profile);
+  await typed.register(meterRoutes, { prefix: '/api/v1', meters, profile: deps.profile });
   await serveDashboard(app);
   return app;
 }

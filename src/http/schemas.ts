@@ -1,5 +1,6 @@
 // Zod schemas shared by REST routes; they validate requests and generate /openapi.json.
 import { z } from 'zod';
+import { METER_STATUSES } from '../domain/energy/meters.js';
 import { ALLOCATIONS, SETTLEMENT_METHODS } from '../domain/energy/zones.js';
 import { ERROR_STATUS, type ErrorCode } from '../domain/errors.js';
 import { ENERGY_TYPES, LISTING_STATUSES, SIDES } from '../domain/listing.js';
@@ -215,3 +216,29 @@ export const zoneSchema = z
     }),
   })
   .meta({ id: 'Zone' });
+
+/** A trader's meter (PROTOCOL-MARKET.md, "Meters and trading limits"). */
+export const meterSchema = z
+  .object({
+    id: z.uuid(),
+    ownerId: z.uuid(),
+    externalId: z.string().meta({ example: '871685900012345678' }),
+    zone: z.string(),
+    exportCapacityKw: z.string().meta({ example: '7.500' }),
+    importCapacityKw: z.string().meta({ example: '11.000' }),
+    label: z.string(),
+    status: z.enum(METER_STATUSES),
+    createdAt: z.iso.datetime(),
+  })
+  .meta({ id: 'Meter' });
+
+/** One delivery slot of a meter: its limits and what is contracted, each way. */
+export const meterSlotSchema = z
+  .object({
+    start: z.iso.datetime(),
+    exportLimitKwh: kwhText,
+    exportContractedKwh: kwhText,
+    importLimitKwh: kwhText,
+    importContractedKwh: kwhText,
+  })
+  .meta({ id: 'MeterSlot' });

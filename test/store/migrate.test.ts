@@ -12,6 +12,7 @@ const TABLES = [
   'events',
   'idempotency_keys',
   'listings',
+  'meters',
   'offers',
   'outbox_cursor',
   'refresh_tokens',
@@ -45,6 +46,7 @@ describe('migrations', () => {
       '0001-initial-schema',
       '0002-account-lifetimes',
       '0003-display-names',
+      '0004-meters',
     ]);
     expect(await tables(db)).toEqual([...TABLES, 'schema_migrations'].sort());
     expect(await migrate(db.sequelize)).toEqual([]);
@@ -55,6 +57,7 @@ describe('migrations', () => {
       { name: '0001-initial-schema' },
       { name: '0002-account-lifetimes' },
       { name: '0003-display-names' },
+      { name: '0004-meters' },
     ]);
   });
 
@@ -73,6 +76,25 @@ describe('migrations', () => {
     await expect(insert(-1)).rejects.toThrow(/check constraint/);
     await expect(insert(1001)).rejects.toThrow(/check constraint/);
     await insert(1000);
+  });
+
+  test('the schema refuses a meter that can trade nothing, and an external id registered twice', async () => {
+    const uid = '00000000-0000-4000-8000-000000000002';
+    await db.sequelize.query(
+      `INSERT INTO users (id, email, password_hash, display_name) VALUES ('${uid}', 'm@x', 'h', 'M')`,
+    );
+    const insert = (externalId: string, exportW: number, importW: number) =>
+      db.sequelize.query(
+        `INSERT INTO meters (id, owner_id, external_id, zone, export_capacity_w, import_capacity_w, status, created_at)
+         VALUES (gen_random_uuid(), '${uid}', '${externalId}', 'Z', ${exportW}, ${importW}, 'active', now())`,
+      );
+    await expect(insert('m-1', 0, 0)).rejects.toThrow(/check constraint/);
+    await expect(insert('m-1', -1, 5)).rejects.toThrow(/check constraint/);
+    await insert('m-1', 0, 5000);
+    await expect(insert('m-1', 5000, 0)).rejects.toMatchObject({
+      name: 'SequelizeUniqueConstraintError',
+      parent: { constraint: 'meters_external_id_key' },
+    });
   });
 });
 
@@ -93,6 +115,7 @@ describe('two nodes migrating one empty database at once', async () => {
         { name: '0001-initial-schema' },
         { name: '0002-account-lifetimes' },
         { name: '0003-display-names' },
+        { name: '0004-meters' },
       ]);
     } finally {
       await Promise.all([a.stop(), b.stop()]);
@@ -128,7 +151,7 @@ describe('a database of the previous release (schema 0002)', () => {
           next_actor_id, volume_wh, price_e4, expires_at, accepted_at, created_at, updated_at)
         VALUES ('${swap}', '${listing}', '${buyer}', '${seller}', '${buyer}', '${seller}', 'accepted', 1,
           NULL, 2000, 1200, now(), now(), now(), now());`);
-      expect(await migrate(old.sequelize, log)).toEqual(['0003-display-names']);
+      expect(await migrate(old.sequelize, log)).toEqual(['0003-display-names', '0004-meters']);
       const [row] = await old.sequelize.query<Record<string, string>>(
         `SELECT l.owner_name, l.available_wh::text AS available, s.initiator_name, s.recipient_name, s.status
          FROM listings l JOIN swaps s ON s.listing_id = l.id`,

@@ -19,4 +19,10 @@ export const PROTECTED_ROUTES = [
   'GET /api/v1/swaps/{id}',
   'GET /api/v1/trades',
   'GET /api/v1/events',
+  // PROTOCOL-MARKET.md
+  'GET /api/v1/meters',
+  'POST /api/v1/meters',
+  'GET /api/v1/meters/{id}',
+  'DELETE /api/v1/meters/{id}',
+  'GET /api/v1/meters/{id}/slots',
 ];

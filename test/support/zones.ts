@@ -1,4 +1,8 @@
-// What a zone of the market profile shows when its configuration gives only its id.
+// What a zone of the market profile shows when its configuration gives only its id, and a
+// MARKET_CONFIG file for a test hub.
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 
 /** The contract's defaults: a zone given only its id. */
 export const DEFAULT_ZONE = {
@@ -24,3 +28,10 @@ export const DEFAULT_ZONE = {
     longPricePerKwh: '0.0500',
   },
 };
+
+/** Writes a market configuration to a file of a fresh temporary folder, for a hub's MARKET_CONFIG. */
+export async function marketConfigFile(config: unknown): Promise<string> {
+  const file = path.join(await mkdtemp(path.join(os.tmpdir(), 'renex-market-')), 'market.json');
+  await writeFile(file, JSON.stringify(config));
+  return file;
+}

@@ -4,6 +4,7 @@ import { Umzug, type UmzugStorage } from 'umzug';
 import * as initialSchema from './migrations/0001-initial-schema.js';
 import * as accountLifetimes from './migrations/0002-account-lifetimes.js';
 import * as displayNames from './migrations/0003-display-names.js';
+import * as meters from './migrations/0004-meters.js';
 
 /** What each migration receives: a runner bound to the migration transaction. */
 export interface MigrationContext {
@@ -15,6 +16,7 @@ const MIGRATIONS = [
   { name: '0001-initial-schema', up: initialSchema.up },
   { name: '0002-account-lifetimes', up: accountLifetimes.up },
   { name: '0003-display-names', up: displayNames.up },
+  { name: '0004-meters', up: meters.up },
 ];
 
 /** Arbitrary constant naming the migration lock among the hub's advisory locks. */

@@ -10,7 +10,7 @@ import {
 } from 'sequelize';
 
 // A Sequelize model per table of the schema (src/store/db/migrations): the ORM is how the hub
-// reads and writes accounts, logins, the market's pages and the history (docs/decisions.md, "One
+// reads and writes accounts, logins, meters, the market's pages and the history (docs/decisions.md, "One
 // style per concern"). Attributes are camelCase, columns snake_case (`underscored`). bigint
 // columns read as text, as pg gives them: quantities stay exact. The schema itself is the
 // migrations'; these models never sync.
@@ -114,6 +114,19 @@ export interface IdempotencyKeyModel
   createdAt: CreationOptional<Date>;
 }
 
+export interface MeterModel extends Model<InferAttributes<MeterModel>, InferCreationAttributes<MeterModel>> {
+  id: string;
+  ownerId: string;
+  externalId: string;
+  zone: string;
+  exportCapacityW: string;
+  importCapacityW: string;
+  label: string;
+  status: string;
+  createdAt: Date;
+  retiredAt: CreationOptional<Date | null>;
+}
+
 export interface Models {
   User: ModelStatic<UserModel>;
   RefreshToken: ModelStatic<RefreshTokenModel>;
@@ -123,6 +136,7 @@ export interface Models {
   Event: ModelStatic<EventModel>;
   OutboxCursor: ModelStatic<OutboxCursorModel>;
   IdempotencyKey: ModelStatic<IdempotencyKeyModel>;
+  Meter: ModelStatic<MeterModel>;
 }
 
 const { BIGINT, BLOB, DATE, INTEGER, JSONB, TEXT, UUID } = DataTypes;
@@ -235,6 +249,18 @@ function defineAll(sequelize: Sequelize): Models {
     response: { type: JSONB, allowNull: false },
     createdAt: defaultTime(),
   });
+  const Meter = define<MeterModel>(sequelize, 'Meter', 'meters', {
+    id: { ...uuid(), primaryKey: true },
+    ownerId: uuid(),
+    externalId: text(),
+    zone: text(),
+    exportCapacityW: bigint(),
+    importCapacityW: bigint(),
+    label: text(),
+    status: text(),
+    createdAt: time(),
+    retiredAt: maybeTime(),
+  });
 
   User.hasMany(RefreshToken, { foreignKey: 'userId' });
   RefreshToken.belongsTo(User, { foreignKey: 'userId' });
@@ -243,7 +269,8 @@ function defineAll(sequelize: Sequelize): Models {
   Listing.hasMany(Swap, { foreignKey: 'listingId' });
   Swap.hasMany(Offer, { foreignKey: 'swapId' });
   Offer.belongsTo(Swap, { foreignKey: 'swapId' });
-  return { User, RefreshToken, Listing, Swap, Offer, Event, OutboxCursor, IdempotencyKey };
+  Meter.belongsTo(User, { as: 'owner', foreignKey: 'ownerId' });
+  return { User, RefreshToken, Listing, Swap, Offer, Event, OutboxCursor, IdempotencyKey, Meter };
 }
 
 /**
@@ -262,5 +289,6 @@ export function models(sequelize: Sequelize): Models {
     Event: m('Event'),
     OutboxCursor: m('OutboxCursor'),
     IdempotencyKey: m('IdempotencyKey'),
+    Meter: m('Meter'),
   };
 }
