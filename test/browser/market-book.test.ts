@@ -30,6 +30,19 @@ function period(hours: number) {
   return { deliveryStart: start.toISOString(), deliveryEnd: new Date(start.getTime() + HOUR).toISOString() };
 }
 
+/** An instant as a datetime-local value in NL's market time (Europe/Amsterdam). */
+const amsterdam = (iso: string) =>
+  new Intl.DateTimeFormat('sv-SE', {
+    timeZone: 'Europe/Amsterdam',
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+    hour: '2-digit',
+    minute: '2-digit',
+  })
+    .format(new Date(iso))
+    .replace(' ', 'T');
+
 const prices = (page: Page, groupIndex: number, side: 'supply' | 'demand') =>
   page
     .getByTestId('period-group')
@@ -123,8 +136,11 @@ describe.skipIf(!hasChromium)('the market as an order book, messages, small trut
     await post.getByLabel('Zone').fill('NL');
     await post.getByLabel('Volume (kWh)').fill('10');
     await post.getByLabel('Price per kWh').fill('0.5000');
-    await post.getByLabel('Delivery start (UTC)').fill(p.deliveryStart.slice(0, 16));
-    await post.getByLabel('Delivery end (UTC)').fill(p.deliveryEnd.slice(0, 16));
+    // NL is configured (Europe/Amsterdam): the form reads its market time, labelled CET or CEST
+    const startField = post.getByLabel(/^Delivery start \(CES?T\)/);
+    const endField = post.getByLabel(/^Delivery end \(CES?T\)/);
+    await startField.fill(amsterdam(p.deliveryStart));
+    await endField.fill(amsterdam(p.deliveryEnd));
     await submit.click();
     await until(post.getByTestId('field-msg-pricePerKwh'), 'more than 3 times the best bid for this period');
     expect(await mineCount()).toBe(0);
@@ -133,15 +149,15 @@ describe.skipIf(!hasChromium)('the market as an order book, messages, small trut
     expect(await mineCount()).toBe(1);
 
     // the hub's refusal at its field, cleared on edit
-    await post.getByLabel('Delivery start (UTC)').fill('2020-01-01T10:00');
-    await post.getByLabel('Delivery end (UTC)').fill('2020-01-01T11:00');
+    await startField.fill('2020-01-01T10:00');
+    await endField.fill('2020-01-01T11:00');
     await post.getByLabel('Volume (kWh)').fill('10');
     await post.getByLabel('Price per kWh').fill('0.1000');
     await submit.click();
     const startMsg = post.getByTestId('field-msg-deliveryStart');
     await until(startMsg, 'Pick a delivery start in the future');
-    expect(await post.getByLabel('Delivery start (UTC)').getAttribute('aria-invalid')).toBe('true');
-    await post.getByLabel('Delivery start (UTC)').fill(p.deliveryStart.slice(0, 16));
+    expect(await startField.getAttribute('aria-invalid')).toBe('true');
+    await startField.fill(amsterdam(p.deliveryStart));
     await startMsg.filter({ hasText: /./ }).waitFor({ state: 'detached' });
 
     // an offer above what is left says how much is left, and "available" follows live trades

@@ -261,7 +261,7 @@ describe.skipIf(!hasChromium)('the dashboard as a trading screen', () => {
     expect(errors).toEqual([]);
   }, 120_000);
 
-  test('de-DE: "12,5" kWh posts 12.5; numbers in German; delivery shown in market time (UTC) in a Berlin browser', async () => {
+  test('de-DE: "12,5" kWh posts 12.5; numbers in German; delivery shown in DE-North market time (CET/CEST) in a Berlin browser', async () => {
     const hans = await env.uiTrader('Hans Komma', {
       viewport: { width: 1280, height: 900 },
       locale: 'de-DE',
@@ -271,7 +271,8 @@ describe.skipIf(!hasChromium)('the dashboard as a trading screen', () => {
     const post = p.getByTestId('post-listing-form');
     await post.getByLabel('Volume (kWh)').fill('12,5');
     await post.getByLabel('Price per kWh').fill('0,1250');
-    const start = await post.getByLabel('Delivery start (UTC)').inputValue();
+    // the form's zone is DE-North (Europe/Berlin): its window is read in that market time
+    const start = await post.getByLabel(/^Delivery start \(CES?T\)/).inputValue();
     await post.getByRole('button', { name: 'Post listing' }).click();
 
     const api = await HubClient.login(env.url, hans.email, PASSWORD);
@@ -284,14 +285,19 @@ describe.skipIf(!hasChromium)('the dashboard as a trading screen', () => {
     const [posted] = (await api.rest<{ items: Listing[] }>('GET', '/api/v1/listings?owner=me')).items;
     expect(posted!.volumeKwh).toBe('12.500');
     expect(posted!.pricePerKwh).toBe('0.1250');
-    // the form's time was read as UTC, and the book shows the same hour, labelled UTC
-    expect(posted!.deliveryStart.slice(0, 16)).toBe(start);
+    // the form's time was read in Berlin's market time, and the book shows the same hour, labelled
+    const berlin = new Intl.DateTimeFormat('sv-SE', {
+      timeZone: 'Europe/Berlin',
+      dateStyle: 'short',
+      timeStyle: 'short',
+    });
+    expect(berlin.format(new Date(posted!.deliveryStart)).replace(' ', 'T')).toBe(start);
     const r = row(p, posted!.id);
     await until(r.getByTestId('listing-available'), '12,500 / 12,500 kWh');
     await until(r.getByTestId('listing-price'), '0,1250');
     const period = p.getByTestId('period-group').filter({ has: r });
     await until(period.locator('h3'), `${start.slice(11, 16)} –`);
-    await until(period.locator('h3'), 'UTC');
+    await until(period.locator('h3'), /CES?T/);
 
     // a thousands separator is not guessed: said at the field
     await post.getByLabel('Volume (kWh)').fill('1.000');

@@ -1,12 +1,14 @@
 // The signed-in dashboard: wires the live connection to the market, negotiations and trades, and
 // says honestly what state the connection is in: while it is down live data is greyed out, order
 // entry is held (entry-gate.ts) and commands whose answer was lost wait to be sent again
-// (command-desk.ts). Focus goes somewhere meaningful once the dashboard is there.
+// (command-desk.ts). Focus goes somewhere meaningful once the dashboard is there. The zones (and so
+// their market times) are loaded once, and again after a reconnect while that failed.
 import type { Listing, Swap } from '../../src/client/index.js';
 import { CommandDesk } from './command-desk.js';
 import { gate } from './entry-gate.js';
 import { ListingDirectory } from './listing-directory.js';
 import { MarketPanel } from './market-panel.js';
+import { marketZones } from './market-time.js';
 import { Negotiations } from './negotiations.js';
 import { type DashboardClient, forget, isSessionOver } from './session.js';
 import { Trades } from './trades.js';
@@ -66,6 +68,9 @@ export async function startDashboard(client: DashboardClient, view?: ReturnView)
   };
   client.onSessionOver = signedOut;
 
+  // until they are loaded every time is shown in UTC, labelled; then the panels show them again
+  void marketZones.load(client);
+
   const directory = new ListingDirectory(client);
   const trades = new Trades(client);
   // the market and the negotiations refer to each other through these hooks
@@ -100,6 +105,7 @@ export async function startDashboard(client: DashboardClient, view?: ReturnView)
   let syncs = 0;
   client.onSync(() => {
     showConnection('connected', desk);
+    if (!marketZones.ready) void marketZones.load(client);
     void market.resync();
     if (syncs++ > 0) {
       void negotiations.load().catch(() => {});

@@ -5,8 +5,9 @@ import { AmendForm } from './amend-form.js';
 import { confirmAction } from './confirm.js';
 import { KWH_SCALE, perMille } from './decimal.js';
 import { entry } from './entry-gate.js';
-import { fmtDecimal, fmtKwh, fmtWindow } from './locale.js';
+import { fmtDecimal, fmtKwh } from './locale.js';
 import type { MarketPanel } from './market-panel.js';
+import { fmtWindow } from './market-time.js';
 import { badge, busy, capitalize, h, setContent } from './ui.js';
 
 type Side = Listing['side'];
@@ -83,7 +84,7 @@ export class ListingRow {
   update(l: Listing): void {
     this.listing = l;
     const mine = this.mine;
-    const what = `${capitalize(l.energyType)} ${sideLabel(l.side).toLowerCase()} in ${l.zone}, delivery ${fmtWindow(l.deliveryStart, l.deliveryEnd)}`;
+    const what = `${capitalize(l.energyType)} ${sideLabel(l.side).toLowerCase()} in ${l.zone}, delivery ${fmtWindow(l.deliveryStart, l.deliveryEnd, l.zone)}`;
     this.tr.dataset.status = l.status;
     this.tr.dataset.side = l.side;
     this.tr.classList.toggle('closed', l.status !== 'active');

@@ -1,8 +1,8 @@
-// The reader's locale and market time. Numbers are shown the way the browser's locale writes them
+// The reader's locale. Numbers are shown the way the browser's locale writes them
 // (a German reads "187.500 kWh" as 187 thousand, so the hub's "187.500" becomes "187,500" there),
 // built from the decimal's own digits: a value the hub sent is never turned into a float. Inputs take
 // the locale's decimal separator and become the hub's form ("12,5" in de-DE is "12.5").
-// Every delivery time is market time: UTC, labelled, until zones carry a timeZone.
+// Market time (delivery times in each zone's time zone, labelled) is in market-time.ts.
 import { fromUnits, toUnits, trimZeros } from './decimal.js';
 
 const parts = new Intl.NumberFormat().formatToParts(12345.6);
@@ -54,46 +54,4 @@ export function parseInput(text: string, scale: number, what: string, sep = DECI
   const decimals = t.split('.')[1]?.length ?? 0;
   if (decimals > scale) return { error: `The ${what} takes at most ${scale} decimals.` };
   return { value: fromUnits(toUnits(t, scale)!, scale) };
-}
-
-// --- market time (UTC) ---------------------------------------------------------------------------
-
-export const MARKET_TZ_LABEL = 'UTC';
-
-const utc = (opts: Intl.DateTimeFormatOptions) =>
-  new Intl.DateTimeFormat(undefined, { ...opts, timeZone: 'UTC' });
-const timeFmt = utc({ month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' });
-const hourFmt = utc({ hour: '2-digit', minute: '2-digit' });
-const dayFmt = utc({ weekday: 'short', month: 'short', day: 'numeric' });
-const sameUtcDay = (a: Date, b: Date) => a.toISOString().slice(0, 10) === b.toISOString().slice(0, 10);
-
-/** "Nov 27, 10:05 UTC". */
-export const fmtTime = (iso: string): string => `${timeFmt.format(new Date(iso))} ${MARKET_TZ_LABEL}`;
-
-/** "Nov 27, 10:00 UTC" for a chart tick or a short mention. */
-export const fmtDayHour = (ms: number): string => timeFmt.format(new Date(ms));
-
-/** "Nov 27, 10:00 – 11:00 UTC" (the end date is repeated only when it differs). */
-export function fmtWindow(start: string, end: string): string {
-  const s = new Date(start);
-  const e = new Date(end);
-  return `${timeFmt.format(s)} – ${sameUtcDay(s, e) ? hourFmt.format(e) : timeFmt.format(e)} ${MARKET_TZ_LABEL}`;
-}
-
-/** A delivery window as a day and the hours: ["Fri, Nov 27", "10:00 – 11:00 UTC"]. */
-export function windowParts(start: string, end: string): [string, string] {
-  const s = new Date(start);
-  const e = new Date(end);
-  const until = sameUtcDay(s, e) ? hourFmt.format(e) : timeFmt.format(e);
-  return [dayFmt.format(s), `${hourFmt.format(s)} – ${until} ${MARKET_TZ_LABEL}`];
-}
-
-/** A Date as a datetime-local input value in UTC ("2026-11-27T10:00"). */
-export const utcInput = (d: Date): string => d.toISOString().slice(0, 16);
-
-/** A datetime-local value read as UTC; undefined when empty or malformed. */
-export function fromUtcInput(value: string): Date | undefined {
-  if (!/^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d+)?)?$/.test(value)) return undefined;
-  const d = new Date(`${value.length === 16 ? `${value}:00` : value}Z`);
-  return Number.isNaN(d.getTime()) ? undefined : d;
 }

@@ -1,8 +1,10 @@
 // The market's filters and sort, kept across reloads: in the address (so a link or a return after
 // login shows the same market) and in localStorage (so a fresh visit starts where the last ended).
 // Zones match whatever their case: a typed zone is matched to a known one ("de-north" is DE-North);
-// the known zones (seen in listings, and the demo market's) are offered in a datalist.
+// the known zones are offered in a datalist: the configured ones first (GET /api/v1/zones, with
+// their names), then those seen in listings.
 import type { Listing } from '../../src/client/index.js';
+import { marketZones } from './market-time.js';
 import type { Sort, SortKey } from './order-book.js';
 import { byId, h } from './ui.js';
 
@@ -15,30 +17,46 @@ export interface Filter {
 }
 
 const STORE = 'renex.marketView';
-/** the demo market's zones (src/store/db/demo-seed.ts), offered before any listing is seen */
+/** the built-in market's zones, offered until the configured ones are loaded */
 const DEMO_ZONES = ['DE-North', 'DE-South', 'NL'];
 export const ZONE = /^[A-Za-z0-9_-]{1,64}$/;
 
-/** Every zone seen, by lower case, and the datalist offering them. */
+/** The configured zones and every zone seen, by lower case, and the datalist offering them. */
 export class KnownZones {
-  private readonly byLower = new Map<string, string>();
+  private readonly seen = new Map<string, string>();
   private readonly list = byId<HTMLDataListElement>('known-zones');
 
   constructor() {
-    for (const z of DEMO_ZONES) this.add(z);
+    this.render();
+    marketZones.onChange(() => this.render());
   }
 
   add(zone: string): void {
     const key = zone.toLowerCase();
-    if (this.byLower.has(key)) return;
-    this.byLower.set(key, zone);
-    const sorted = [...this.byLower.values()].sort((a, b) => a.localeCompare(b));
-    this.list.replaceChildren(...sorted.map((z) => h('option', { value: z })));
+    if (this.seen.has(key)) return;
+    this.seen.set(key, zone);
+    if (!marketZones.get(zone)) this.render();
   }
 
-  /** The known spelling of a zone typed in any case; the zone as typed when unknown. */
+  private render(): void {
+    const configured = marketZones.list();
+    const fallback = marketZones.ready ? [] : DEMO_ZONES.filter((z) => !this.seen.has(z.toLowerCase()));
+    const others = [...this.seen.values(), ...fallback]
+      .filter((z) => !marketZones.get(z))
+      .sort((a, b) => a.localeCompare(b));
+    this.list.replaceChildren(
+      // the browser shows the id (the value) with the name and the market time beside it
+      ...configured.map((z) => h('option', { value: z.id, label: `${z.name} · ${z.timeZone}` })),
+      ...others.map((z) => h('option', { value: z })),
+    );
+  }
+
+  /** The known spelling of a zone typed in any case (the configured one first); as typed when unknown. */
   canonical(zone: string): string {
-    return this.byLower.get(zone.toLowerCase()) ?? zone;
+    const demo = marketZones.ready
+      ? undefined
+      : DEMO_ZONES.find((z) => z.toLowerCase() === zone.toLowerCase());
+    return marketZones.get(zone)?.id ?? this.seen.get(zone.toLowerCase()) ?? demo ?? zone;
   }
 }
 

@@ -2,13 +2,14 @@
 // shown as an order book. Rows are keyed by listing id and a row only ever moves to a higher
 // `version`, so a replayed or repeated event, or a reload racing with live events, never shows a
 // listing twice or goes back. A listing that closes (filled, cancelled, expired) shows its status
-// for a moment and leaves the book, live.
+// for a moment and leaves the book, live. Delivery periods are shown in each zone's market time.
 import type { Listing, Swap } from '../../src/client/index.js';
 import type { CommandDesk } from './command-desk.js';
 import { sentenceFor } from './field-messages.js';
 import type { ListingDirectory } from './listing-directory.js';
 import { ListingRow } from './listing-row.js';
 import { type Filter, fillForm, KnownZones, loadView, saveView, ZONE } from './market-filters.js';
+import { marketZones } from './market-time.js';
 import { OrderBook } from './order-book.js';
 import type { Page } from './page.js';
 import { wirePostForm } from './post-listing-form.js';
@@ -55,6 +56,15 @@ export class MarketPanel {
     wirePostForm(this);
     this.propose = new ProposeDialog(this);
     this.more.addEventListener('click', () => busy(this.more, () => this.loadMore(), this.error));
+    marketZones.onChange(() => this.retime());
+  }
+
+  /** The zones' market times arrived: the rows (and their periods) are shown in them. */
+  private retime(): void {
+    for (const row of this.rows.values()) {
+      row.update(row.listing);
+      this.book.place(row);
+    }
   }
 
   // --- data ------------------------------------------------------------------------------------

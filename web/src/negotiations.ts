@@ -7,6 +7,7 @@ import type { Offer, Swap } from '../../src/client/index.js';
 import type { CommandDesk } from './command-desk.js';
 import type { ListingDirectory } from './listing-directory.js';
 import { fmtDecimal, fmtKwh } from './locale.js';
+import { marketZones } from './market-time.js';
 import type { Page } from './page.js';
 import type { DashboardClient } from './session.js';
 import { counterpartyName, SwapCard } from './swap-card.js';
@@ -44,6 +45,10 @@ export class Negotiations {
     byId('turn-badge').addEventListener('click', () => this.focusFirstTurn());
     directory.onChange((l) => {
       for (const card of this.cards.values()) if (card.swap.listingId === l.id) card.setListing(l);
+    });
+    // the zones' market times arrived: delivery windows shown in UTC are shown in them
+    marketZones.onChange(() => {
+      for (const card of this.cards.values()) card.render();
     });
   }
 

@@ -2,10 +2,13 @@
 // with supply and demand on their own sides, best price first (supply: lowest ask; demand: highest
 // bid), equal prices in posting order (price-time priority). Columns sort; the choice is shared by
 // every period and kept with the filters. Prices are compared as exact decimals, never floats.
+// A period is shown in its zones' market time: listings of one period whose zones show it alike
+// ("Mon, Nov 30 · 13:00 – 14:00 CET") share a group; those shown otherwise (UTC) have their own.
 import type { Listing } from '../../src/client/index.js';
 import { compareDecimal, KWH_SCALE, PRICE_SCALE } from './decimal.js';
 import type { ListingRow } from './listing-row.js';
-import { fmtDecimal, windowParts } from './locale.js';
+import { fmtDecimal } from './locale.js';
+import { windowParts } from './market-time.js';
 import { h, setContent } from './ui.js';
 
 export type SortKey = 'price' | 'available' | 'owner';
@@ -43,7 +46,11 @@ export function compareListings(a: Listing, b: Listing, sort: Sort): number {
   return c;
 }
 
-const periodKey = (l: Listing) => `${l.deliveryStart}|${l.deliveryEnd}`;
+/** A listing's period as its heading in market time, and its key: ISO start first, so keys sort by time. */
+function periodOf(l: Listing): { key: string; day: string; hours: string } {
+  const [day, hours] = windowParts(l.deliveryStart, l.deliveryEnd, l.zone);
+  return { key: `${l.deliveryStart}|${l.deliveryEnd}|${hours}`, day, hours };
+}
 
 /** One delivery period: its heading with the best prices, and a table per side. */
 class Period {
@@ -55,10 +62,10 @@ class Period {
 
   constructor(
     readonly key: string,
-    l: Listing,
+    day: string,
+    hours: string,
     private readonly book: OrderBook,
   ) {
-    const [day, hours] = windowParts(l.deliveryStart, l.deliveryEnd);
     this.bodies = { supply: h('tbody', {}), demand: h('tbody', {}) };
     const table = (side: Listing['side']) =>
       h(
@@ -162,6 +169,8 @@ export class OrderBook {
   private readonly periods = new Map<string, Period>();
   /** the row of each table row element, to compare while finding a row's place */
   private readonly byTr = new WeakMap<Element, ListingRow>();
+  /** the period each row is placed in (its key may change when the zones' market times arrive) */
+  private readonly placed = new WeakMap<ListingRow, Period>();
 
   constructor(
     private readonly root: HTMLElement,
@@ -176,10 +185,14 @@ export class OrderBook {
   /** Adds a row, or moves it to its place after its price or volume changed. */
   place(row: ListingRow): void {
     const l = row.listing;
-    const key = periodKey(l);
+    const { key, day, hours } = periodOf(l);
+    // moving a row takes keyboard focus away from its buttons: it is given back
+    const focused = row.tr.contains(document.activeElement) ? (document.activeElement as HTMLElement) : null;
+    const was = this.placed.get(row);
+    if (was && was.key !== key) this.remove(row);
     let period = this.periods.get(key);
     if (!period) {
-      period = new Period(key, l, this);
+      period = new Period(key, day, hours, this);
       period.markSort(this.sort);
       this.periods.set(key, period);
       let before: Element | null = null;
@@ -192,6 +205,7 @@ export class OrderBook {
       this.root.insertBefore(period.el, before);
     }
     period.rows.add(row);
+    this.placed.set(row, period);
     this.byTr.set(row.tr, row);
     const body = period.bodies[l.side];
     let before: Element | null = null;
@@ -202,21 +216,19 @@ export class OrderBook {
         break;
       }
     }
-    // only move when the place changed: moving a row takes keyboard focus away from its buttons
+    // only move when the place changed
     if (row.tr.parentElement !== body || (before !== row.tr && row.tr.nextElementSibling !== before)) {
-      const focused = row.tr.contains(document.activeElement)
-        ? (document.activeElement as HTMLElement)
-        : null;
       body.insertBefore(row.tr, before);
-      focused?.focus({ preventScroll: true });
+      if (focused && document.activeElement !== focused) focused.focus({ preventScroll: true });
     }
     period.updateBest();
   }
 
   remove(row: ListingRow): void {
-    const period = this.periods.get(periodKey(row.listing));
+    const period = this.placed.get(row);
     row.tr.remove();
     if (!period) return;
+    this.placed.delete(row);
     period.rows.delete(row);
     if (period.rows.size === 0) {
       period.el.remove();

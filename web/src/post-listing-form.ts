@@ -1,13 +1,16 @@
 // The post-listing form: volume and price in the reader's locale (a decimal comma in de-DE), the
-// delivery window in market time (UTC, labelled), the zone from the known ones. Errors are said at
-// their field; a price far from the market is questioned once before it is posted. After a post the
-// form is reset for the next one, keeping side, type, zone and window.
+// zone from the known ones (the configured first), the delivery window in that zone's market time
+// (labelled; UTC for a zone not configured), converted exactly to UTC for the hub: a wall time the
+// clocks skip (spring forward) is refused at its field. Errors are said at their field; a price far
+// from the market is questioned once before it is posted. After a post the form is reset for the
+// next one, keeping side, type, zone and window.
 import { KWH_SCALE, PRICE_SCALE } from './decimal.js';
 import { entry } from './entry-gate.js';
 import { FieldMessages } from './field-messages.js';
-import { fromUtcInput, parseInput, utcInput } from './locale.js';
+import { parseInput } from './locale.js';
 import { farFromMarket } from './market-check.js';
 import type { MarketPanel } from './market-panel.js';
+import { fromMarketInput, marketZones, toMarketInput, tzLabel } from './market-time.js';
 import { busy, byId, capitalize, ENERGY_TYPES, field, h, toast } from './ui.js';
 
 /** Wires #post-form to the market it posts into. */
@@ -17,11 +20,36 @@ export function wirePostForm(market: MarketPanel): void {
   for (const t of ENERGY_TYPES) type.append(h('option', { value: t }, capitalize(t)));
   const start = field<HTMLInputElement>(form, 'input[name=deliveryStart]');
   const end = field<HTMLInputElement>(form, 'input[name=deliveryEnd]');
-  const s = new Date();
-  s.setUTCMinutes(0, 0, 0);
-  s.setUTCHours(s.getUTCHours() + 2);
-  start.value = utcInput(s);
-  end.value = utcInput(new Date(s.getTime() + 3_600_000));
+  const zoneInput = field<HTMLInputElement>(form, 'input[name=zone]');
+  const labels = form.querySelectorAll<HTMLElement>('.tz-label');
+  const note = byId('market-time-note');
+  /** the window was not edited: it follows the zone (the hour after next, in its market time) */
+  let untouched = true;
+  const showMarketTime = () => {
+    const zone = market.zones.canonical(zoneInput.value.trim());
+    const tz = marketZones.timeZone(zone);
+    if (untouched) {
+      const s = new Date();
+      s.setUTCMinutes(0, 0, 0);
+      s.setUTCHours(s.getUTCHours() + 2);
+      start.value = toMarketInput(s, tz);
+      end.value = toMarketInput(new Date(s.getTime() + 3_600_000), tz);
+    }
+    const at = fromMarketInput(start.value, tz)?.at ?? new Date();
+    for (const el of labels) el.textContent = tzLabel(tz, at);
+    note.textContent =
+      tz === 'UTC'
+        ? `Delivery times are market time: UTC${zone && !marketZones.get(zone) ? ` (${zone} is not a configured zone)` : ''}, whatever your clock.`
+        : `Delivery times are ${marketZones.get(zone)!.id}'s market time: ${tz} (${tzLabel(tz, at)} on that date), whatever your clock.`;
+  };
+  showMarketTime();
+  marketZones.onChange(showMarketTime);
+  zoneInput.addEventListener('input', showMarketTime);
+  for (const el of [start, end])
+    el.addEventListener('input', () => {
+      untouched = false;
+      showMarketTime();
+    });
   const messages = new FieldMessages(form, field<HTMLElement>(form, '.form-error'));
   const submit = entry(field<HTMLButtonElement>(form, 'button[type=submit]'));
   /** the price the trader was warned about and submits again: posted without a second warning */
@@ -37,8 +65,13 @@ export function wirePostForm(market: MarketPanel): void {
         messages.clearAll();
         const volume = parseInput(text('volumeKwh'), KWH_SCALE, 'volume');
         const price = parseInput(text('pricePerKwh'), PRICE_SCALE, 'price');
-        const startAt = fromUtcInput(text('deliveryStart'));
-        const endAt = fromUtcInput(text('deliveryEnd'));
+        const zone = market.zones.canonical(text('zone'));
+        const tz = marketZones.timeZone(zone);
+        const label = tzLabel(tz, new Date());
+        const startWall = fromMarketInput(text('deliveryStart'), tz);
+        const endWall = fromMarketInput(text('deliveryEnd'), tz);
+        const startAt = startWall?.at;
+        const endAt = endWall?.at;
         let bad = false;
         const fail = (name: string, sentence: string) => {
           messages.set(name, sentence);
@@ -47,10 +80,13 @@ export function wirePostForm(market: MarketPanel): void {
         if (volume.error) fail('volumeKwh', volume.error);
         else if (volume.value === '0.000') fail('volumeKwh', 'The volume must be more than 0 kWh.');
         if (price.error) fail('pricePerKwh', price.error);
-        if (!startAt) fail('deliveryStart', 'Pick the delivery start (UTC).');
-        if (!endAt) fail('deliveryEnd', 'Pick the delivery end (UTC).');
+        const gap = (value: string) =>
+          `${value.replace('T', ' ')} does not exist in ${tz}: the clocks go forward over it. Pick a time before or after.`;
+        if (startWall?.gap) fail('deliveryStart', gap(text('deliveryStart')));
+        else if (!startAt) fail('deliveryStart', `Pick the delivery start (${label}).`);
+        if (endWall?.gap) fail('deliveryEnd', gap(text('deliveryEnd')));
+        else if (!endAt) fail('deliveryEnd', `Pick the delivery end (${label}).`);
         else if (startAt && endAt <= startAt) fail('deliveryEnd', 'The delivery must end after it starts.');
-        const zone = market.zones.canonical(text('zone'));
         if (!/^[A-Za-z0-9_-]{1,64}$/.test(zone))
           fail('zone', 'A zone is 1 to 64 letters, digits, "_" or "-", like DE-North.');
         if (bad) return;

@@ -1,11 +1,12 @@
-// The trader's own trades as points: x is the delivery period (its start, UTC), y the price, one
+// The trader's own trades as points: x is the delivery period (its start, in market time: the
+// zones' time zone when all the trades' zones share one, else UTC; labelled), y the price, one
 // series per energy type. Points, not lines: joining one trader's deals into a line would read as a
 // market price series, which it is not (market prices come with the market-data issue).
 // Prices become numbers only here, to be drawn.
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import type { Trade } from '../../src/client/index.js';
-import { fmtDayHour } from './locale.js';
+import { fmtDayHour, marketZones, tzLabel } from './market-time.js';
 import { capitalize, ENERGY_TYPES } from './ui.js';
 
 const COLORS: Record<string, string> = {
@@ -41,6 +42,9 @@ export class PriceChart {
     const types = ENERGY_TYPES.filter((t) => trades.some((x) => x.energyType === t));
     const xs = [...new Set(trades.map((t) => Date.parse(t.deliveryStart) / 1000))].sort((a, b) => a - b);
     const index = new Map(xs.map((x, i) => [x, i]));
+    const zones = new Set(trades.map((t) => marketZones.timeZone(t.zone)));
+    const tz = zones.size === 1 ? [...zones][0]! : 'UTC';
+    const names = [...new Set(xs.map((x) => tzLabel(tz, x * 1000)))].join('/');
     // several trades of one type in one period: each is a point; the series holds the last, the
     // others go to extra series of the same colour without a legend entry
     const series: { type: string; ys: (number | null)[] }[] = [];
@@ -63,9 +67,11 @@ export class PriceChart {
     const opts: uPlot.Options = {
       width: this.width(),
       height: HEIGHT,
+      tzDate: (ts) => uPlot.tzDate(new Date(ts * 1000), tz),
       scales: {
         x: {
           time: true,
+          // ticks fall on the market time's hours and days
           // a single period is centred in a day-wide window rather than stretched edge to edge
           range: (_u, min, max) =>
             max - min < 7200 ? [min - 43_200, max + 43_200] : [min - 1800, max + 1800],
@@ -75,13 +81,13 @@ export class PriceChart {
         {
           ...axis,
           space: 90,
-          values: (_u, splits) => splits.map((v) => fmtDayHour(v * 1000)),
-          label: 'Delivery (UTC)',
+          values: (_u, splits) => splits.map((v) => fmtDayHour(v * 1000, tz)),
+          label: `Delivery (${names})`,
         },
         { ...axis, size: 56, values: (_u, splits) => splits.map((v) => v.toFixed(4)) },
       ],
       series: [
-        { value: (_u, v) => (v == null ? '—' : `${fmtDayHour(v * 1000)} UTC`) },
+        { value: (_u, v) => (v == null ? '—' : `${fmtDayHour(v * 1000, tz)} ${tzLabel(tz, v * 1000)}`) },
         ...series.map((s): uPlot.Series => {
           const first = !seen.has(s.type);
           seen.add(s.type);

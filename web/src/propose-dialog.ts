@@ -5,8 +5,9 @@ import type { Listing } from '../../src/client/index.js';
 import { compareDecimal, KWH_SCALE, PRICE_SCALE } from './decimal.js';
 import { entry, hold } from './entry-gate.js';
 import { FieldMessages } from './field-messages.js';
-import { fmtDecimal, fmtKwh, fmtWindow, parseInput, toInput } from './locale.js';
+import { fmtDecimal, fmtKwh, parseInput, toInput } from './locale.js';
 import type { MarketPanel } from './market-panel.js';
+import { fmtWindow } from './market-time.js';
 import { busy, byId, capitalize, field, toast } from './ui.js';
 
 export class ProposeDialog {
@@ -111,7 +112,7 @@ export class ProposeDialog {
     const verb = l.side === 'supply' ? 'Buy' : 'Sell';
     byId('propose-title').textContent = `${verb} ${l.energyType} energy`;
     byId('propose-summary').textContent =
-      `${capitalize(l.energyType)} ${l.side} in ${l.zone} · delivery ${fmtWindow(l.deliveryStart, l.deliveryEnd)}`;
+      `${capitalize(l.energyType)} ${l.side} in ${l.zone} · delivery ${fmtWindow(l.deliveryStart, l.deliveryEnd, l.zone)}`;
     byId('propose-desc').textContent = l.description;
     this.volume.value = toInput(l.availableKwh);
     this.price.value = toInput(l.pricePerKwh);

@@ -1,7 +1,8 @@
 // One negotiation as a card: the terms on the table, with whom (by name), whose turn it is, a
 // countdown to expiresAt, the thread of rounds, and the answers (swap-answer.ts) when they apply.
 import type { Listing, Offer, Swap } from '../../src/client/index.js';
-import { fmtDecimal, fmtKwh, fmtMoney, fmtTime, fmtWindow } from './locale.js';
+import { fmtDecimal, fmtKwh, fmtMoney } from './locale.js';
+import { fmtTime, fmtWindow } from './market-time.js';
 import type { Negotiations } from './negotiations.js';
 import { SwapAnswer } from './swap-answer.js';
 import { badge, capitalize, fmtCountdown, h, setContent, shortId } from './ui.js';
@@ -103,7 +104,7 @@ export class SwapCard {
     setContent(this.status, badge(s.status));
     setContent(
       this.meta,
-      l ? `Delivery ${fmtWindow(l.deliveryStart, l.deliveryEnd)} · ` : '',
+      l ? `Delivery ${fmtWindow(l.deliveryStart, l.deliveryEnd, l.zone)} · ` : '',
       buying ? 'from ' : 'to ',
       h('strong', { class: 'counterparty', 'data-testid': 'swap-counterparty' }, who),
       s.initiatorId === me ? ' · you proposed' : ' · on your listing',
@@ -127,7 +128,7 @@ export class SwapCard {
       );
       this.turn.className = `turn ${myTurn ? 'mine' : 'theirs'}`;
     } else if (s.status === 'accepted') {
-      this.turn.textContent = `Trade done${s.acceptedAt ? ` ${fmtTime(s.acceptedAt)}` : ''}${
+      this.turn.textContent = `Trade done${s.acceptedAt ? ` ${fmtTime(s.acceptedAt, l?.zone)}` : ''}${
         s.notional ? ` · notional ${fmtMoney(s.notional, this.currency)}` : ''
       }`;
       this.turn.className = 'turn';
@@ -169,7 +170,7 @@ export class SwapCard {
           o.authorId === me ? 'You' : 'Them',
         ),
         h('span', { class: 'mono' }, `${fmtKwh(o.volumeKwh)} @ ${fmtDecimal(o.pricePerKwh)}`),
-        h('time', { datetime: o.createdAt }, fmtTime(o.createdAt)),
+        h('time', { datetime: o.createdAt }, fmtTime(o.createdAt, this.listing?.zone)),
         o.note ? h('span', { class: 'note', 'data-testid': 'offer-note' }, o.note) : null,
       ),
     );

@@ -1,8 +1,10 @@
 // My trades: GET /api/v1/trades as a table (with the counterparty's name), a chart of their prices
-// by delivery period (price-chart.ts), and the CSV ledger.
+// by delivery period (price-chart.ts), and the CSV ledger. Times are in each trade's zone's market
+// time (market-time.ts).
 import type { Trade } from '../../src/client/index.js';
 import { HubClientError } from '../../src/client/index.js';
-import { fmtDecimal, fmtKwh, fmtMoney, fmtTime, fmtWindow } from './locale.js';
+import { fmtDecimal, fmtKwh, fmtMoney } from './locale.js';
+import { fmtTime, fmtWindow, marketZones } from './market-time.js';
 import type { Page } from './page.js';
 import { PriceChart } from './price-chart.js';
 import type { DashboardClient } from './session.js';
@@ -15,10 +17,13 @@ export class Trades {
   private timer: ReturnType<typeof setTimeout> | undefined;
   private loading: Promise<void> | undefined;
   private again = false;
+  private shown: Trade[] | undefined;
 
   constructor(private readonly client: DashboardClient) {
     const download = byId<HTMLButtonElement>('download-csv');
     download.addEventListener('click', () => busy(download, () => this.download(), this.error));
+    // the zones' market times arrived: what was shown in UTC is shown in them
+    marketZones.onChange(() => this.shown && this.render(this.shown));
   }
 
   /** Reloads soon; several events in a row cause one request. */
@@ -51,11 +56,12 @@ export class Trades {
   }
 
   private render(trades: Trade[]): void {
+    this.shown = trades;
     const rows = trades.map((t) =>
       h(
         'tr',
         { 'data-testid': 'trade-row', 'data-swap-id': t.swapId },
-        h('td', { 'data-label': 'Accepted' }, fmtTime(t.acceptedAt)),
+        h('td', { 'data-label': 'Accepted' }, fmtTime(t.acceptedAt, t.zone)),
         h('td', { 'data-label': 'Side' }, badge(t.side, t.side === 'buy' ? 'Buy' : 'Sell')),
         h('td', { 'data-label': 'Counterparty', 'data-testid': 'trade-counterparty' }, t.counterpartyName),
         h(
@@ -75,7 +81,11 @@ export class Trades {
           fmtDecimal(t.pricePerKwh),
         ),
         h('td', { class: 'num mono', 'data-label': 'Notional' }, fmtMoney(t.notional, t.currency)),
-        h('td', { 'data-label': 'Delivery', class: 'full' }, fmtWindow(t.deliveryStart, t.deliveryEnd)),
+        h(
+          'td',
+          { 'data-label': 'Delivery', class: 'full' },
+          fmtWindow(t.deliveryStart, t.deliveryEnd, t.zone),
+        ),
       ),
     );
     if (rows.length === 0)

@@ -1,0 +1,215 @@
+// Market time. Every delivery time is shown in its zone's time zone (GET /api/v1/zones `timeZone`),
+// labelled with that zone's short name for that date ("CET" in winter, "CEST" in summer), the same in
+// a Berlin and a London browser; a zone that is not configured (or before the zones are loaded) is
+// shown in UTC, labelled "UTC". Dates and hours are written the reader's way (`Intl`, the browser's
+// locale); the label is always the English short name (en-GB), so it reads the same everywhere.
+// The post form's wall times are read in the chosen zone's time zone and converted exactly to UTC.
+import type { DashboardClient } from './session.js';
+
+/** A zone as GET /api/v1/zones gives it (the fields the dashboard uses). */
+export interface ZoneInfo {
+  id: string;
+  name: string;
+  timeZone: string;
+  slotMinutes: number;
+  gateLeadMinutes: number;
+}
+
+/** The configured zones, by lower-cased id (zone ids compare case-insensitively). */
+class MarketZones {
+  private readonly byLower = new Map<string, ZoneInfo>();
+  private readonly listeners = new Set<() => void>();
+  private loaded = false;
+  private loading: Promise<boolean> | undefined;
+
+  get ready(): boolean {
+    return this.loaded;
+  }
+
+  /** The configured zones, in the market's order. */
+  list(): ZoneInfo[] {
+    return [...this.byLower.values()];
+  }
+
+  get(zone: string): ZoneInfo | undefined {
+    return this.byLower.get(zone.toLowerCase());
+  }
+
+  /** The zone's IANA time zone; UTC for a zone that is not configured. */
+  timeZone(zone: string | undefined): string {
+    return (zone && this.get(zone)?.timeZone) || 'UTC';
+  }
+
+  set(items: ZoneInfo[]): void {
+    this.byLower.clear();
+    for (const z of items) if (validZone(z.timeZone)) this.byLower.set(z.id.toLowerCase(), z);
+    this.loaded = true;
+    for (const fn of this.listeners) fn();
+  }
+
+  /** Called once the zones are known (to show what was shown in UTC in its market time). */
+  onChange(fn: () => void): void {
+    this.listeners.add(fn);
+  }
+
+  /** Loads the zones once; false when that failed (then the next call tries again). */
+  load(client: DashboardClient): Promise<boolean> {
+    if (this.loaded) return Promise.resolve(true);
+    this.loading ??= client
+      .rest<{ items: ZoneInfo[] }>('GET', '/api/v1/zones')
+      .then((page) => {
+        this.set(page.items);
+        return true;
+      })
+      .catch(() => false)
+      .finally(() => {
+        this.loading = undefined;
+      });
+    return this.loading;
+  }
+}
+
+export const marketZones = new MarketZones();
+
+function validZone(tz: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-GB', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+// --- formatting ----------------------------------------------------------------------------------
+
+const formats = new Map<string, Intl.DateTimeFormat>();
+function format(tz: string, kind: 'time' | 'hour' | 'day' | 'label' | 'parts'): Intl.DateTimeFormat {
+  const key = `${tz}|${kind}`;
+  let f = formats.get(key);
+  if (!f) {
+    const opts: Record<typeof kind, [string | undefined, Intl.DateTimeFormatOptions]> = {
+      time: [undefined, { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' }],
+      hour: [undefined, { hour: '2-digit', minute: '2-digit' }],
+      day: [undefined, { weekday: 'short', month: 'short', day: 'numeric' }],
+      label: ['en-GB', { timeZoneName: 'short' }],
+      parts: [
+        'en-GB',
+        {
+          year: 'numeric',
+          month: '2-digit',
+          day: '2-digit',
+          hour: '2-digit',
+          minute: '2-digit',
+          second: '2-digit',
+          hourCycle: 'h23',
+        },
+      ],
+    };
+    const [locale, o] = opts[kind];
+    f = new Intl.DateTimeFormat(locale, { ...o, timeZone: tz });
+    formats.set(key, f);
+  }
+  return f;
+}
+
+/** The time zone's short name on that date: "CET", "CEST", "UTC" (or "GMT+10" where none is known). */
+export function tzLabel(tz: string, at: Date | number): string {
+  if (tz === 'UTC') return 'UTC';
+  return (
+    format(tz, 'label')
+      .formatToParts(at)
+      .find((p) => p.type === 'timeZoneName')?.value ?? tz
+  );
+}
+
+/** The wall time of an instant in a time zone, as numbers. */
+function wall(
+  tz: string,
+  at: number,
+): { y: number; mo: number; d: number; h: number; mi: number; s: number } {
+  const n: Record<string, number> = {};
+  for (const p of format(tz, 'parts').formatToParts(at))
+    if (p.type !== 'literal') n[p.type] = Number(p.value);
+  return { y: n.year!, mo: n.month!, d: n.day!, h: n.hour! % 24, mi: n.minute!, s: n.second! };
+}
+
+/** How far the time zone's wall clock is ahead of UTC at that instant, in ms. */
+function offsetAt(tz: string, at: number): number {
+  const w = wall(tz, at);
+  return Date.UTC(w.y, w.mo - 1, w.d, w.h, w.mi, w.s) - Math.floor(at / 1000) * 1000;
+}
+
+const dayOf = (tz: string, d: Date) => {
+  const w = wall(tz, d.getTime());
+  return `${w.y}-${w.mo}-${w.d}`;
+};
+
+/** "Nov 27, 11:05 CET": an instant in the zone's market time. */
+export function fmtTime(iso: string, zone?: string): string {
+  const tz = marketZones.timeZone(zone);
+  const d = new Date(iso);
+  return `${format(tz, 'time').format(d)} ${tzLabel(tz, d)}`;
+}
+
+/** "Nov 27, 11:00" in a time zone, unlabelled (chart ticks; the axis says the label). */
+export const fmtDayHour = (ms: number, tz = 'UTC'): string => format(tz, 'time').format(ms);
+
+/** The hours of a window: "11:00 – 12:00 CET" (the end's date when it is another day). */
+function hours(s: Date, e: Date, tz: string, startFmt: 'hour' | 'time'): string {
+  const end = dayOf(tz, s) === dayOf(tz, e) ? format(tz, 'hour').format(e) : format(tz, 'time').format(e);
+  const ls = tzLabel(tz, s);
+  const le = tzLabel(tz, e);
+  // a window across a daylight saving change says both names
+  const from = format(tz, startFmt).format(s);
+  return ls === le ? `${from} – ${end} ${le}` : `${from} ${ls} – ${end} ${le}`;
+}
+
+/** "Nov 27, 11:00 – 12:00 CET" in the zone's market time. */
+export function fmtWindow(start: string, end: string, zone?: string): string {
+  return hours(new Date(start), new Date(end), marketZones.timeZone(zone), 'time');
+}
+
+/** A delivery window as a day and the hours: ["Fri, Nov 27", "11:00 – 12:00 CET"]. */
+export function windowParts(start: string, end: string, zone?: string): [string, string] {
+  const tz = marketZones.timeZone(zone);
+  const s = new Date(start);
+  return [format(tz, 'day').format(s), hours(s, new Date(end), tz, 'hour')];
+}
+
+// --- the post form's wall times ------------------------------------------------------------------
+
+const pad = (n: number, w = 2) => String(n).padStart(w, '0');
+
+/** An instant as a datetime-local value in the time zone ("2026-11-27T11:00"). */
+export function toMarketInput(d: Date, tz: string): string {
+  const w = wall(tz, d.getTime());
+  return `${pad(w.y, 4)}-${pad(w.mo)}-${pad(w.d)}T${pad(w.h)}:${pad(w.mi)}`;
+}
+
+export type WallTime = { at: Date; gap?: undefined } | { at?: undefined; gap: true } | undefined;
+
+/**
+ * A datetime-local value read as wall time in the time zone: the instant (the earlier one when the
+ * clocks go back and the hour happens twice), `gap` when the clocks go forward over it (it never
+ * happens there), undefined when empty or malformed.
+ */
+export function fromMarketInput(value: string, tz: string): WallTime {
+  const m = /^(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d)(?::(\d\d))?$/.exec(value);
+  if (!m) return undefined;
+  const [y, mo, d, hh, mi, ss] = m.slice(1).map((x) => Number(x ?? 0)) as number[];
+  const asUtc = Date.UTC(y!, mo! - 1, d!, hh!, mi!, ss!);
+  const back = new Date(asUtc);
+  if (Number.isNaN(asUtc) || back.getUTCMonth() !== mo! - 1 || back.getUTCDate() !== d! || hh! > 23)
+    return undefined;
+  if (tz === 'UTC') return { at: back };
+  // the offset in force just before and just after (a zone changes it at most once a day)
+  const offsets = new Set([-1, 0, 1].map((k) => offsetAt(tz, asUtc + k * 86_400_000)));
+  const fits = [...offsets]
+    .map((o) => asUtc - o)
+    .filter((t) => {
+      const w = wall(tz, t);
+      return Date.UTC(w.y, w.mo - 1, w.d, w.h, w.mi, w.s) === asUtc;
+    })
+    .sort((a, b) => a - b);
+  return fits.length > 0 ? { at: new Date(fits[0]!) } : { gap: true };
+}
