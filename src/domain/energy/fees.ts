@@ -17,16 +17,19 @@ export interface FeeTerms {
   interZonePerKwhE4?: bigint;
 }
 
-/** The money flows of a swap, in cents. */
-export interface Fees {
-  energyNotional: bigint;
-  buyer: { wheeling: bigint; interZone: bigint; platform: bigint; total: bigint };
-  seller: { wheeling: bigint; platform: bigint; total: bigint };
-  buyerPays: bigint;
-  sellerReceives: bigint;
-  gridOperatorReceives: bigint;
-  platformReceives: bigint;
+/** The money flows of a swap, each an amount `M`: cents inside the hub, text on the wire. */
+export interface FeeLines<M> {
+  energyNotional: M;
+  buyer: { wheeling: M; interZone: M; platform: M; total: M };
+  seller: { wheeling: M; platform: M; total: M };
+  buyerPays: M;
+  sellerReceives: M;
+  gridOperatorReceives: M;
+  platformReceives: M;
 }
+
+/** The money flows of a swap, in cents. */
+export type Fees = FeeLines<bigint>;
 
 /** A per-kWh charge on a volume: Wh x (per kWh x 10^4) is exact at 7 decimals. */
 const perKwh = (volumeWh: bigint, perKwhE4: bigint): bigint => toCents(volumeWh * perKwhE4, NOTIONAL_SCALE);
@@ -73,15 +76,7 @@ export function computeFees(terms: FeeTerms): Fees {
 }
 
 /** Fees as the protocol shows them: every amount a string with 2 decimals. */
-export interface FeesView {
-  energyNotional: string;
-  buyer: { wheeling: string; interZone: string; platform: string; total: string };
-  seller: { wheeling: string; platform: string; total: string };
-  buyerPays: string;
-  sellerReceives: string;
-  gridOperatorReceives: string;
-  platformReceives: string;
-}
+export type FeesView = FeeLines<string>;
 
 export function feesView(fees: Fees): FeesView {
   const { buyer, seller } = fees;
