@@ -37,16 +37,20 @@ export const kwhInput = decimalInput(KWH_SCALE, 1n, MAX_WH, '12.5');
 /** price per kWh >= 0 with at most 4 decimals, as integer ten-thousandths. */
 export const priceInput = decimalInput(PRICE_SCALE, 0n, MAX_PRICE_E4, '0.12');
 
-/** The times an ISO-8601 output with a 4-digit year can show: an offset may push an input past them. */
-const FIRST_TIME = Date.parse('0000-01-01T00:00:00.000Z');
-const LAST_TIME = Date.parse('9999-12-31T23:59:59.999Z');
+/**
+ * The times an ISO-8601 output with a 4-digit year can show and PostgreSQL reads back as written
+ * (it has no year 0: '0000-…' is refused when inlined as a literal); an offset may push an input
+ * past them.
+ */
+export const FIRST_TIME = Date.parse('0001-01-01T00:00:00.000Z');
+export const LAST_TIME = Date.parse('9999-12-31T23:59:59.999Z');
 
 export const timeInput = z.iso
   .datetime({ offset: true, message: 'must be an ISO-8601 time such as 2026-11-26T10:00:00.000Z' })
   .transform((s) => new Date(s))
   .refine(
     (d) => d.getTime() >= FIRST_TIME && d.getTime() <= LAST_TIME,
-    'must be within the years 0000 to 9999 in UTC',
+    'must be within the years 0001 to 9999 in UTC',
   );
 
 export const zoneInput = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1 to 64 letters, digits, _ or -');

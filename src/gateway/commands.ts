@@ -54,16 +54,28 @@ export class CommandRouter {
 
   /**
    * Answers an event no handler is registered for (a command of a newer protocol, a typo) with
-   * NOT_FOUND when it carries an ack, rather than leaving the client to time out. Call after the
-   * socket's handlers are registered.
+   * NOT_FOUND when it carries an ack, rather than leaving the client to time out. Each one spends
+   * from the user's feed budget (it changes nothing stored), so a flood of them is RATE_LIMITED.
+   * Call after the socket's handlers are registered.
    */
   refuseUnknown(socket: HubSocket): void {
+    const { limits, metrics } = this.deps;
     socket.onAny((event: unknown, ...args: unknown[]) => {
       if (typeof event === 'string' && this.known.has(event)) return;
       const reply = args[args.length - 1];
       if (!isAck<never>(reply)) return;
       const name = typeof event === 'string' ? event.slice(0, 64) : typeof event;
-      reply({ ok: false, error: new HubError('NOT_FOUND', `No such command: ${name}`).toJSON() });
+      void limits.feed.spend(socket.data.userId).then(
+        () => {
+          metrics.commands.inc({ command: 'unknown', outcome: 'NOT_FOUND' });
+          reply({ ok: false, error: new HubError('NOT_FOUND', `No such command: ${name}`).toJSON() });
+        },
+        (err: unknown) => {
+          const e = toHubError(err);
+          if (e.code === 'RATE_LIMITED') metrics.rateLimited.inc({ kind: 'feed' });
+          reply({ ok: false, error: e.toJSON() });
+        },
+      );
     });
   }
 

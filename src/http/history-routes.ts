@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { Sequelize } from 'sequelize';
 import { z } from 'zod';
 import { HubError } from '../domain/errors.js';
+import { timeInput } from '../domain/schemas.js';
 import { offerView, SWAP_STATUSES, swapView } from '../domain/swap.js';
 import { csvHeader, csvRow, tradeView } from '../domain/trade.js';
 import { validationFailed } from '../domain/validation.js';
@@ -20,7 +21,7 @@ import {
   tradeSchema,
 } from './schemas.js';
 
-const keyset = z.tuple([z.iso.datetime(), z.uuid()]);
+const keyset = z.tuple([timeInput, z.uuid()]);
 
 function after(cursor: string | undefined): After | undefined {
   if (cursor === undefined) return undefined;

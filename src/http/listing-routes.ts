@@ -42,7 +42,7 @@ const listQuery = z.strictObject({
   cursor: cursorParam.optional(),
 });
 
-const listingCursor = z.tuple([z.iso.datetime(), z.uuid()]);
+const listingCursor = z.tuple([timeInput, z.uuid()]);
 
 /** /api/v1/listings: the market, and posting and cancelling listings. */
 export const listingRoutes: FastifyPluginAsyncZod<ListingRouteDeps> = async (app, { market, sequelize }) => {

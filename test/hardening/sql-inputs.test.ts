@@ -195,11 +195,28 @@ describe('ids and times beyond what the hub can hold are VALIDATION_FAILED', () 
       body: late,
     });
     expect(rest.status).toBe(400);
-    expectIssue(rest.body.error, 'deliveryEnd', /years 0000 to 9999/);
+    expectIssue(rest.body.error, 'deliveryEnd', /years 0001 to 9999/);
     const ack = await emitAck(aliceSocket, 'listing:create', { requestId: crypto.randomUUID(), ...late });
     expect(ack.ok).toBe(false);
-    expectIssue(ack.error, 'deliveryEnd', /years 0000 to 9999/);
+    expectIssue(ack.error, 'deliveryEnd', /years 0001 to 9999/);
     expect((await aliceListings()).length).toBe(before);
+  });
+});
+
+describe('times PostgreSQL has no year for never reach it', () => {
+  const cursor = (at: string) =>
+    Buffer.from(JSON.stringify([at, '00000000-0000-4000-8000-000000000000'])).toString('base64url');
+  test.each([
+    ['/listings?deliveryFrom=0000-01-01T00:00:00Z', 'deliveryFrom'],
+    ['/listings?deliveryTo=0000-06-01T00:00:00Z', 'deliveryTo'],
+    [`/listings?cursor=${cursor('0000-01-01T00:00:00Z')}`, 'cursor'],
+    [`/swaps?cursor=${cursor('0000-01-01T00:00:00Z')}`, 'cursor'],
+    [`/trades?cursor=${cursor('0000-01-01T00:00:00Z')}`, 'cursor'],
+  ])('GET %s is VALIDATION_FAILED at %s, not a 500', async (path, field) => {
+    const res = await api(node.url, 'GET', `/api/v1${path}`, { token: alice.session.accessToken });
+    expect(res.status).toBe(400);
+    expect(res.body.error.code).toBe('VALIDATION_FAILED');
+    expect(res.body.error.details.issues.map((i: { path: string }) => i.path)).toContain(field);
   });
 });
 

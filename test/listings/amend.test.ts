@@ -122,6 +122,21 @@ describe('listing:amend', () => {
     expect(await emitAck(socket, 'feed:subscribe', {})).toMatchObject({ ok: true });
     socket.close();
   });
+
+  test('unknown commands spend from the feed budget: a flood of them is RATE_LIMITED', async () => {
+    const tight = await startHub({ env: { FEED_RATE_PER_SECOND: '1', FEED_RATE_BURST: '3' } });
+    try {
+      const t = await trader(tight.url, 'flooder', false);
+      const socket = await connectSocket(tight.url, { token: t.session.accessToken });
+      const codes: string[] = [];
+      for (let i = 0; i < 6; i++) codes.push((await emitAck(socket, 'nope', {})).error.code);
+      expect(codes.slice(0, 3)).toEqual(['NOT_FOUND', 'NOT_FOUND', 'NOT_FOUND']);
+      expect(codes.slice(3)).toContain('RATE_LIMITED');
+      socket.close();
+    } finally {
+      await tight.stop();
+    }
+  });
 });
 
 describe('amend racing accepts on two nodes', async () => {

@@ -85,17 +85,21 @@ describe('register, list, get, retire', () => {
     expect(after.body.items.find((m: { id: string }) => m.id === meter.id).status).toBe('retired');
   });
 
-  test('an externalId registered already, by anyone, even retired, is CONFLICT', async () => {
+  test('an externalId an active meter has, in any letter case, is CONFLICT; retiring frees it', async () => {
     const id = externalId();
     const first = await register(alice, { externalId: id });
     expect(first.status).toBe(201);
-    for (const who of [bob, alice]) {
-      const res = await register(who, { externalId: id, zone: 'AT-H60' });
+    for (const [who, spelled] of [
+      [bob, id],
+      [alice, id],
+      [bob, id.toLowerCase()],
+    ] as const) {
+      const res = await register(who, { externalId: spelled, zone: 'AT-H60' });
       expect(res.status).toBe(409);
       expect(res.body.error.code).toBe('CONFLICT');
     }
     await call(alice, 'DELETE', `/meters/${first.body.id}`);
-    expect((await register(bob, { externalId: id })).status).toBe(409);
+    expect((await register(alice, { externalId: id })).status).toBe(201);
   });
 
   test("another trader's meter: not listed, and NOT_FOUND like one that does not exist", async () => {

@@ -87,7 +87,12 @@ const arrayElement = (s: string) => `"${s.replace(/[\\"]/g, (c) => `\\${c}`)}"`;
  */
 export function literal(value: unknown): string {
   if (value === null || value === undefined) return 'NULL';
-  if (value instanceof Date) return pg.escapeLiteral(value.toISOString());
+  if (value instanceof Date) {
+    // PostgreSQL reads an ISO time of the years 0001 to 9999 as written (it has no year 0)
+    const year = value.getUTCFullYear();
+    if (!(year >= 1 && year <= 9999)) throw new RangeError(`no SQL literal for the time ${String(value)}`);
+    return pg.escapeLiteral(value.toISOString());
+  }
   if (Buffer.isBuffer(value)) return pg.escapeLiteral(`\\x${value.toString('hex')}`);
   if (Array.isArray(value) && value.every((v) => typeof v === 'string'))
     return pg.escapeLiteral(`{${value.map(arrayElement).join(',')}}`);
@@ -97,9 +102,17 @@ export function literal(value: unknown): string {
   throw new TypeError(`no SQL literal for a value of type ${typeof value}`);
 }
 
-/** `$n` placeholders of `sql` replaced by their values of `bind` as literals. */
+/**
+ * `$n` placeholders of `sql` replaced by their values of `bind` as literals. The hub's statements
+ * have no `$` inside quoted strings or comments (a placeholder there would be replaced too); a
+ * placeholder with no value is an error, never a NULL.
+ */
 export const inline = (sql: string, bind: unknown[]): string =>
-  sql.replace(/\$(\d+)/g, (_m, n: string) => literal(bind[Number(n) - 1]));
+  sql.replace(/\$(\d+)/g, (_m, n: string) => {
+    const i = Number(n) - 1;
+    if (i < 0 || i >= bind.length) throw new RangeError(`no value for $${n}`);
+    return literal(bind[i]);
+  });
 
 /** The constraint a unique violation of PostgreSQL names, or undefined for any other error. */
 export function uniqueViolation(err: unknown): string | undefined {

@@ -27,7 +27,9 @@ export function isUnavailable(err: unknown): boolean {
     if (e.code && UNAVAILABLE_CODES.has(e.code)) return true;
     if (
       e.message &&
-      /Connection terminated|not queryable|Client has encountered a connection error/.test(e.message)
+      /Connection terminated|not queryable|Client has encountered a connection error|timeout exceeded when trying to connect|Cannot use a pool after calling end/.test(
+        e.message,
+      )
     ) {
       return true;
     }
