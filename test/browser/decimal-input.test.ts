@@ -2,7 +2,7 @@
 // becomes the hub's decimal string (never a float), and the terms' notional is exact.
 import { describe, expect, test } from 'vitest';
 import { compareDecimal, fromUnits, notional, toUnits, trimZeros } from '../../web/src/decimal.js';
-import { parseInput } from '../../web/src/locale.js';
+import { decimalSep, parseInput, toInput } from '../../web/src/locale.js';
 
 describe('decimal input and arithmetic of the dashboard', () => {
   test('a decimal comma locale: "12,5" is 12.500; thousands separators are refused, not guessed', () => {
@@ -12,6 +12,30 @@ describe('decimal input and arithmetic of the dashboard', () => {
     expect(parseInput('1.000', 3, 'volume', ',').error).toMatch(/Is that 1000 or 1,000\?/);
     expect(parseInput('1.234,5', 3, 'volume', ',').error).toMatch(/without a thousands separator/);
     expect(parseInput('1 234,5', 3, 'volume', ',')).toEqual({ value: '1234.500' });
+  });
+
+  test('inner spaces and apostrophes: only exact thousands grouping, never joined digits', () => {
+    expect(parseInput('12 5', 3, 'volume', ',').error).toMatch(/must be a number like 12,5/);
+    expect(parseInput('12 5', 3, 'volume', '.').error).toMatch(/must be a number like 12\.5/);
+    expect(parseInput("1'5", 3, 'volume', '.').error).toMatch(/must be a number/);
+    expect(parseInput('1 2345', 3, 'volume', ',').error).toMatch(/must be a number/);
+    expect(parseInput('1234 567', 3, 'volume', ',').error).toMatch(/must be a number/);
+    expect(parseInput('1 234\u00a0567', 3, 'volume', ',').error).toMatch(/must be a number/);
+    expect(parseInput('12\u202f345,5', 3, 'volume', ',')).toEqual({ value: '12345.500' });
+    expect(parseInput("12'345.5", 3, 'volume', '.')).toEqual({ value: '12345.500' });
+    expect(parseInput('1 234 567', 3, 'volume', '.')).toEqual({ value: '1234567.000' });
+    expect(parseInput('  12,5  ', 3, 'volume', ',')).toEqual({ value: '12.500' });
+  });
+
+  test('Arabic and Persian digits and separators are read; numbers are shown in Latin digits', () => {
+    const sep = decimalSep('ar-EG');
+    expect(parseInput(toInput('100.000', sep), 3, 'volume', sep)).toEqual({ value: '100.000' });
+    expect(parseInput('\u0661\u0660\u0660\u066b\u0665', 3, 'volume', sep)).toEqual({ value: '100.500' });
+    expect(parseInput('\u06f1\u06f2\u066b\u06f5', 3, 'volume', decimalSep('fa-IR'))).toEqual({
+      value: '12.500',
+    });
+    expect(parseInput('\u0661\u0662\u066b\u0665', 3, 'volume', '\u066b')).toEqual({ value: '12.500' });
+    expect(parseInput('\u0661\u0662\u066b\u0665', 3, 'volume', ',')).toEqual({ value: '12.500' });
   });
 
   test('a decimal point locale: "12.5" is 12.500; a comma is refused', () => {

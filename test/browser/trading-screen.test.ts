@@ -187,6 +187,62 @@ describe.skipIf(!hasChromium)('the dashboard as a trading screen', () => {
     expect(bob.errors).toEqual([]);
   }, 90_000);
 
+  test('no answer at all: said it may have been done; the same listing sent again carries the same requestId', async () => {
+    let lose = true;
+    const createIds: string[] = [];
+    const dropAcks = new Set<string>();
+    const bea = await env.uiTrader('Bea Noanswer', { viewport: { width: 1280, height: 900 } }, (page) =>
+      page.routeWebSocket(/\/socket\.io\//, (ws) => {
+        const server = ws.connectToServer();
+        ws.onMessage((m) => {
+          const create = /^42(\d+)\["listing:create",(.*)\]$/.exec(String(m));
+          if (create) {
+            createIds.push(JSON.parse(create[2]!).requestId);
+            if (lose) dropAcks.add(create[1]!);
+          }
+          server.send(m);
+        });
+        server.onMessage((m) => {
+          const ack = /^43(\d+)\[/.exec(String(m));
+          if (ack && dropAcks.delete(ack[1]!)) {
+            // the hub did it and answered; the answer never reaches the dashboard
+            void ws.close({ code: 4000, reason: 'test: answer lost' });
+            return;
+          }
+          ws.send(m);
+        });
+      }),
+    );
+    const p = bea.page;
+    const post = p.getByTestId('post-listing-form');
+    await post.getByLabel('Volume (kWh)').fill('7');
+    await post.getByLabel('Price per kWh').fill('0.1300');
+    await post.getByRole('button', { name: 'Post listing' }).click();
+    // every try went unanswered: the form does not claim that nothing was done
+    await post
+      .locator('.form-error')
+      .filter({ hasText: 'No answer from the hub: it may have been done' })
+      .waitFor({ timeout: 100_000 });
+    expect(await post.locator('.form-error').textContent()).not.toContain('nothing was done');
+    const first = createIds.length;
+    expect(first).toBeGreaterThan(1);
+
+    // the same listing again from the same form: the same requestId, so it is done once
+    lose = false;
+    await connected(p);
+    await post.locator('button[type=submit]:enabled').waitFor();
+    await post.getByRole('button', { name: 'Post listing' }).click();
+    await until(p.getByTestId('toast'), 'Listing posted');
+    expect(createIds.length).toBeGreaterThan(first);
+    expect(new Set(createIds).size).toBe(1);
+    const api = await HubClient.login(env.url, bea.email, PASSWORD);
+    env.clients.push(api);
+    const mine = (await api.rest<{ items: Listing[] }>('GET', '/api/v1/listings?owner=me')).items;
+    expect(mine).toHaveLength(1);
+    expect(mine[0]!.volumeKwh).toBe('7.000');
+    expect(bea.errors).toEqual([]);
+  }, 150_000);
+
   test('390 px: a "your turn" card is visible without scrolling; toasts never cover a card; 1920 px uses the width', async () => {
     const seller = await env.apiTrader('Pia Phone');
     const buyer = await trader(env.url, 'quentin');

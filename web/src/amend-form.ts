@@ -2,6 +2,7 @@
 // volume, or both. Only what changed is sent. Lowering the volume may void open offers that no
 // longer fit, so the trader is asked first when there are any.
 import type { Listing } from '../../src/client/index.js';
+import { SendAgain } from './command-desk.js';
 import { confirmAction } from './confirm.js';
 import { compareDecimal, KWH_SCALE, PRICE_SCALE } from './decimal.js';
 import { entry } from './entry-gate.js';
@@ -14,6 +15,8 @@ export class AmendForm {
   readonly el: HTMLFormElement;
   private readonly price: HTMLInputElement;
   private readonly volume: HTMLInputElement;
+  /** an amendment sent without an answer, sent again unchanged with the same requestId */
+  private readonly again = new SendAgain();
 
   constructor(
     private readonly listing: Listing,
@@ -90,9 +93,14 @@ export class AmendForm {
       if (!ok) return;
     }
     const changes = { pricePerKwh: newPrice, volumeKwh: newVolume }; // only what changed is sent
-    const amended = await this.market.desk.send('listing:amend', { listingId: l.id, ...changes }, (t) => {
-      general.textContent = t;
-    });
+    const amended = await this.market.desk.send(
+      'listing:amend',
+      { listingId: l.id, ...changes },
+      (t) => {
+        general.textContent = t;
+      },
+      this.again,
+    );
     this.market.apply(amended);
     this.close();
   }

@@ -18,6 +18,35 @@ export type Say = (text: string) => void;
 const lostAnswer = (err: unknown): boolean =>
   err instanceof HubClientError && err.code === 'UNAVAILABLE' && err.details?.reason === 'no_answer';
 
+/** A payload as a key independent of the order of its fields. */
+const keyOf = (payload: unknown): string =>
+  JSON.stringify(payload, (_k, v: unknown) =>
+    v && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      : v,
+  );
+
+/**
+ * What one form last sent without an answer: the same command with the same payload sent again
+ * from that form carries the same requestId, so a command that did take effect is not done twice.
+ * A changed payload (or another command) gets a new requestId.
+ */
+export class SendAgain {
+  private last: { event: string; key: string; requestId: string } | undefined;
+
+  /** the requestId for `event` with `payload`: the unanswered one if it is the same command */
+  requestIdFor(event: string, payload: unknown): string {
+    const key = keyOf(payload);
+    const last = this.last;
+    return last && last.event === event && last.key === key ? last.requestId : globalThis.crypto.randomUUID();
+  }
+
+  /** after a send: remembered when no answer came, forgotten when the hub answered */
+  settle(event: string, payload: unknown, requestId: string, unanswered: boolean): void {
+    this.last = unanswered ? { event, key: keyOf(payload), requestId } : undefined;
+  }
+}
+
 /** How many times the dashboard sends a command again after the client gave up on it. */
 const RESENDS = 5;
 
@@ -40,8 +69,29 @@ export class CommandDesk {
    * Sends `event` and resolves with its ack data. While the answer is outstanding and the
    * connection is down, `say` tells the trader it will be retried with the same request id.
    */
-  async send<K extends StateCommand>(event: K, payload: CommandArgs<K>, say: Say): Promise<CommandData<K>> {
-    const requestId = globalThis.crypto.randomUUID();
+  async send<K extends StateCommand>(
+    event: K,
+    payload: CommandArgs<K>,
+    say: Say,
+    again?: SendAgain,
+  ): Promise<CommandData<K>> {
+    const requestId = again ? again.requestIdFor(event, payload) : globalThis.crypto.randomUUID();
+    try {
+      const data = await this.sendOnce(event, payload, say, requestId);
+      again?.settle(event, payload, requestId, false);
+      return data;
+    } catch (err) {
+      again?.settle(event, payload, requestId, lostAnswer(err));
+      throw err;
+    }
+  }
+
+  private async sendOnce<K extends StateCommand>(
+    event: K,
+    payload: CommandArgs<K>,
+    say: Say,
+    requestId: string,
+  ): Promise<CommandData<K>> {
     const note = `Connection lost before the hub answered. It will be sent again with the same request id (${requestId.slice(0, 8)}) when the connection is back, and takes effect only once.`;
     let told = false;
     const tell = () => {

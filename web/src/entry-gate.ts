@@ -55,7 +55,8 @@ export const gate = new EntryGate();
 export function refresh(el: HTMLButtonElement): void {
   const offline = el.dataset.entry !== undefined && !gate.online;
   const held = el.dataset.held !== undefined;
-  const busy = el.dataset.busy !== undefined;
+  // busy with its own command, or held while another command of its card (data-waiting) waits
+  const busy = el.dataset.busy !== undefined || el.dataset.waiting !== undefined;
   el.disabled = offline || held || busy;
   const reasons = [offline ? OFFLINE_REASON_ID : null, held ? el.dataset.held || null : null]
     .filter(Boolean)

@@ -63,6 +63,8 @@ export function sentenceFor(err: unknown): string {
       return `Too many requests just now: try again in ${s} s.`;
     }
     case 'UNAVAILABLE':
+      if (err.details?.reason === 'no_answer')
+        return 'No answer from the hub: it may have been done. Sending it again is safe: it carries the same request id.';
       return 'The hub could not be reached, so nothing was done. Try again in a moment.';
     default:
       return 'Something went wrong on the hub. Try again; if it keeps happening, tell support.';

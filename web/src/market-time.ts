@@ -4,7 +4,7 @@
 // shown in UTC, labelled "UTC". Dates and hours are written the reader's way (`Intl`, the browser's
 // locale); the label is always the English short name (en-GB), so it reads the same everywhere.
 // The post form's wall times are read in the chosen zone's time zone and converted exactly to UTC.
-import type { DashboardClient } from './session.js';
+import type { HubClient } from '../../src/client/index.js';
 
 /** A zone as GET /api/v1/zones gives it (the fields the dashboard uses). */
 export interface ZoneInfo {
@@ -53,7 +53,7 @@ class MarketZones {
   }
 
   /** Loads the zones once; false when that failed (then the next call tries again). */
-  load(client: DashboardClient): Promise<boolean> {
+  load(client: Pick<HubClient, 'rest'>): Promise<boolean> {
     if (this.loaded) return Promise.resolve(true);
     this.loading ??= client
       .rest<{ items: ZoneInfo[] }>('GET', '/api/v1/zones')
@@ -186,12 +186,16 @@ export function toMarketInput(d: Date, tz: string): string {
   return `${pad(w.y, 4)}-${pad(w.mo)}-${pad(w.d)}T${pad(w.h)}:${pad(w.mi)}`;
 }
 
-export type WallTime = { at: Date; gap?: undefined } | { at?: undefined; gap: true } | undefined;
+export type WallTime =
+  | { at: Date; gap?: undefined; repeated?: [Date, Date] }
+  | { at?: undefined; gap: true; repeated?: undefined }
+  | undefined;
 
 /**
- * A datetime-local value read as wall time in the time zone: the instant (the earlier one when the
- * clocks go back and the hour happens twice), `gap` when the clocks go forward over it (it never
- * happens there), undefined when empty or malformed.
+ * A datetime-local value read as wall time in the time zone: the instant, `gap` when the clocks go
+ * forward over it (it never happens there), undefined when empty or malformed. When the clocks go
+ * back and the hour happens twice, `repeated` holds both instants (earlier first) and `at` the
+ * earlier: a form must not take it silently, it asks for a time outside the repeated hour.
  */
 export function fromMarketInput(value: string, tz: string): WallTime {
   const m = /^(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d)(?::(\d\d))?$/.exec(value);
@@ -211,5 +215,7 @@ export function fromMarketInput(value: string, tz: string): WallTime {
       return Date.UTC(w.y, w.mo - 1, w.d, w.h, w.mi, w.s) === asUtc;
     })
     .sort((a, b) => a - b);
-  return fits.length > 0 ? { at: new Date(fits[0]!) } : { gap: true };
+  if (fits.length === 0) return { gap: true };
+  const at = new Date(fits[0]!);
+  return fits.length > 1 ? { at, repeated: [at, new Date(fits[fits.length - 1]!)] } : { at };
 }

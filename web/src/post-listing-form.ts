@@ -4,6 +4,7 @@
 // clocks skip (spring forward) is refused at its field. Errors are said at their field; a price far
 // from the market is questioned once before it is posted. After a post the form is reset for the
 // next one, keeping side, type, zone and window.
+import { SendAgain } from './command-desk.js';
 import { KWH_SCALE, PRICE_SCALE } from './decimal.js';
 import { entry } from './entry-gate.js';
 import { FieldMessages } from './field-messages.js';
@@ -36,7 +37,12 @@ export function wirePostForm(market: MarketPanel): void {
       end.value = toMarketInput(new Date(s.getTime() + 3_600_000), tz);
     }
     const at = fromMarketInput(start.value, tz)?.at ?? new Date();
-    for (const el of labels) el.textContent = tzLabel(tz, at);
+    // each field labelled from its own instant (a window may cross a change of the clocks)
+    const endAt = fromMarketInput(end.value, tz)?.at ?? at;
+    for (const el of labels) {
+      const isEnd = el.closest('label')?.querySelector('input')?.name === 'deliveryEnd';
+      el.textContent = tzLabel(tz, isEnd ? endAt : at);
+    }
     note.textContent =
       tz === 'UTC'
         ? `Delivery times are market time: UTC${zone && !marketZones.get(zone) ? ` (${zone} is not a configured zone)` : ''}, whatever your clock.`
@@ -54,6 +60,8 @@ export function wirePostForm(market: MarketPanel): void {
   const submit = entry(field<HTMLButtonElement>(form, 'button[type=submit]'));
   /** the price the trader was warned about and submits again: posted without a second warning */
   let warnedPrice: string | undefined;
+  /** a listing sent without an answer: sent again unchanged, it carries the same requestId */
+  const again = new SendAgain();
 
   form.addEventListener('submit', (ev) => {
     ev.preventDefault();
@@ -67,7 +75,7 @@ export function wirePostForm(market: MarketPanel): void {
         const price = parseInput(text('pricePerKwh'), PRICE_SCALE, 'price');
         const zone = market.zones.canonical(text('zone'));
         const tz = marketZones.timeZone(zone);
-        const label = tzLabel(tz, new Date());
+        const label = tzLabel(tz, fromMarketInput(text('deliveryStart'), tz)?.at ?? new Date());
         const startWall = fromMarketInput(text('deliveryStart'), tz);
         const endWall = fromMarketInput(text('deliveryEnd'), tz);
         const startAt = startWall?.at;
@@ -82,10 +90,16 @@ export function wirePostForm(market: MarketPanel): void {
         if (price.error) fail('pricePerKwh', price.error);
         const gap = (value: string) =>
           `${value.replace('T', ' ')} does not exist in ${tz}: the clocks go forward over it. Pick a time before or after.`;
+        const repeated = (value: string, [first, second]: [Date, Date]) =>
+          `${value.replace('T', ' ')} happens twice in ${tz} (${tzLabel(tz, first)}, then ${tzLabel(tz, second)}): the clocks go back over it. Pick a time outside the repeated hour.`;
         if (startWall?.gap) fail('deliveryStart', gap(text('deliveryStart')));
+        else if (startWall?.repeated)
+          fail('deliveryStart', repeated(text('deliveryStart'), startWall.repeated));
         else if (!startAt) fail('deliveryStart', `Pick the delivery start (${label}).`);
         if (endWall?.gap) fail('deliveryEnd', gap(text('deliveryEnd')));
-        else if (!endAt) fail('deliveryEnd', `Pick the delivery end (${label}).`);
+        else if (endWall?.repeated) fail('deliveryEnd', repeated(text('deliveryEnd'), endWall.repeated));
+        else if (!endAt)
+          fail('deliveryEnd', `Pick the delivery end (${tzLabel(tz, startAt ?? new Date())}).`);
         else if (startAt && endAt <= startAt) fail('deliveryEnd', 'The delivery must end after it starts.');
         if (!/^[A-Za-z0-9_-]{1,64}$/.test(zone))
           fail('zone', 'A zone is 1 to 64 letters, digits, "_" or "-", like DE-North.');
@@ -110,6 +124,7 @@ export function wirePostForm(market: MarketPanel): void {
           (t) => {
             messages.general.textContent = t;
           },
+          again,
         );
         warnedPrice = undefined;
         market.apply(listing);

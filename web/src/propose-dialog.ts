@@ -2,6 +2,7 @@
 // What is available stays live while the dialog is open (others trade on the listing meanwhile);
 // a volume above it is said at the field with how much is left, before and after sending.
 import type { Listing } from '../../src/client/index.js';
+import { SendAgain } from './command-desk.js';
 import { compareDecimal, KWH_SCALE, PRICE_SCALE } from './decimal.js';
 import { entry, hold } from './entry-gate.js';
 import { FieldMessages } from './field-messages.js';
@@ -19,6 +20,8 @@ export class ProposeDialog {
   private readonly available = byId('propose-available');
   private readonly messages = new FieldMessages(this.form, field<HTMLElement>(this.form, '.form-error'));
   private readonly submit = entry(field<HTMLButtonElement>(this.form, 'button[type=submit]'));
+  /** an offer sent without an answer, sent again unchanged with the same requestId */
+  private readonly again = new SendAgain();
 
   constructor(private readonly market: MarketPanel) {
     byId('propose-cancel').addEventListener('click', () => this.dialog.close());
@@ -33,9 +36,17 @@ export class ProposeDialog {
       void busy(
         this.submit,
         () => this.send(listing),
-        (err) => this.explain(err),
+        (err) => {
+          // the dialog shows another listing now: this answer is not about what it shows
+          if (this.shows(listing)) this.explain(err);
+        },
       );
     });
+  }
+
+  /** the dialog is open on `listing` (the one a send was for) */
+  private shows(listing: Listing): boolean {
+    return this.dialog.open && this.proposing?.id === listing.id;
   }
 
   private explain(err: unknown): void {
@@ -67,10 +78,11 @@ export class ProposeDialog {
         ...(note ? { note } : {}),
       },
       (t) => {
-        this.messages.general.textContent = t;
+        if (this.shows(listing)) this.messages.general.textContent = t;
       },
+      this.again,
     );
-    this.dialog.close();
+    if (this.shows(listing)) this.dialog.close();
     this.market.hooks.proposed(swap);
     toast({
       title: 'Offer sent',

@@ -4,7 +4,7 @@
 // they did not mean. A counter that repeats the terms on the table is refused here, in words.
 import type { Swap } from '../../src/client/index.js';
 import { compareDecimal, KWH_SCALE, notional, PRICE_SCALE } from './decimal.js';
-import { entry, hold } from './entry-gate.js';
+import { entry, hold, refresh } from './entry-gate.js';
 import { FieldMessages } from './field-messages.js';
 import { fmtDecimal, fmtKwh, fmtMoney, parseInput, toInput } from './locale.js';
 import type { Negotiations } from './negotiations.js';
@@ -27,6 +27,8 @@ export class SwapAnswer {
   private readonly differs: HTMLElement;
   private readonly messages: FieldMessages;
   private termsRound = 0;
+  /** a command of this card is waiting for its answer: the other answers are held meanwhile */
+  private waiting = false;
 
   constructor(
     private readonly swap: () => Swap,
@@ -91,7 +93,7 @@ export class SwapAnswer {
     this.counterForm.addEventListener('input', () => this.checkTerms());
     this.counterForm.addEventListener('submit', (ev) => {
       ev.preventDefault();
-      void busy(
+      this.run(
         this.counterButton,
         () => this.sendCounter(),
         (err) => this.messages.show(err),
@@ -102,7 +104,7 @@ export class SwapAnswer {
     };
     const act = (button: HTMLButtonElement, run: (s: Swap) => Promise<Swap>) =>
       button.addEventListener('click', () =>
-        busy(
+        this.run(
           button,
           async () => {
             this.error.textContent = '';
@@ -116,6 +118,33 @@ export class SwapAnswer {
     act(this.accept, (s) => desk.send('swap:accept', { swapId: s.id, round: s.round }, say));
     act(this.reject, (s) => desk.send('swap:reject', { swapId: s.id, round: s.round }, say));
     act(this.withdraw, (s) => desk.send('swap:withdraw', { swapId: s.id }, say));
+  }
+
+  /** Runs one command of the card on `button`, holding Accept, Reject, Counter and Withdraw until it is answered. */
+  private run(button: HTMLButtonElement, fn: () => Promise<void>, out: (err: unknown) => void): void {
+    if (this.waiting) return;
+    void busy(
+      button,
+      async () => {
+        this.waiting = true;
+        this.holdAnswers(true);
+        try {
+          await fn();
+        } finally {
+          this.waiting = false;
+          this.holdAnswers(false);
+        }
+      },
+      out,
+    );
+  }
+
+  private holdAnswers(on: boolean): void {
+    for (const b of [this.accept, this.reject, this.counterButton, this.withdraw]) {
+      if (on) b.dataset.waiting = '';
+      else delete b.dataset.waiting;
+      refresh(b);
+    }
   }
 
   /** A new round: the counter fields start from the terms on the table, once per round. */
