@@ -189,6 +189,27 @@ describe.skipIf(!hasChromium)('the market as an order book, messages, small trut
     expect(eve.errors).toEqual([]);
   }, 90_000);
 
+  test('filters belong to their trader: another one logging in on the same browser starts from the defaults', async () => {
+    const { email: benEmail } = await env.apiTrader('Ben Other');
+    const ada = await env.uiTrader('Ada Mine');
+    const page = ada.page;
+    await page.getByTestId('filter-mine').check();
+    await page.getByTestId('filter-zone').fill('NL');
+    await page.getByTestId('filter-zone').press('Enter');
+    await expect.poll(() => page.url()).toContain('mine=1');
+    await page.getByTestId('logout-button').click();
+    await page.getByTestId('login-form').waitFor();
+
+    await loginInUi(page, benEmail);
+    await until(page.getByTestId('user-name'), 'Ben Other');
+    await connected(page);
+    expect(await page.getByTestId('filter-zone').inputValue()).toBe('');
+    expect(await page.getByTestId('filter-mine').isChecked()).toBe(false);
+    expect(page.url()).not.toMatch(/[?&](zone|mine)=/);
+
+    expect(ada.errors).toEqual([]);
+  }, 90_000);
+
   test('an expired session returns to the login form with a sentence, then to the view', async () => {
     const shortLived = await startHub({ env: { ACCESS_TOKEN_TTL_SECONDS: '6' } });
     try {

@@ -187,6 +187,35 @@ describe.skipIf(!hasChromium)('the dashboard as a trading screen', () => {
     expect(bob.errors).toEqual([]);
   }, 90_000);
 
+  test('logging out with a command still unanswered asks first, saying how many and that they may have been done', async () => {
+    const cleo = await env.uiTrader('Cleo Leaving', { viewport: { width: 1280, height: 900 } }, (page) =>
+      page.routeWebSocket(/\/socket\.io\//, (ws) => {
+        const server = ws.connectToServer();
+        // listing:create never reaches the hub: it stays unanswered
+        ws.onMessage((m) => {
+          if (!/^42\d+\["listing:create",/.test(String(m))) server.send(m);
+        });
+        server.onMessage((m) => ws.send(m));
+      }),
+    );
+    const p = cleo.page;
+    const post = p.getByTestId('post-listing-form');
+    await post.getByLabel('Volume (kWh)').fill('5');
+    await post.getByLabel('Price per kWh').fill('0.1100');
+    await post.getByRole('button', { name: 'Post listing' }).click();
+    await p.getByTestId('logout-button').click();
+    const dialog = p.getByTestId('confirm-dialog');
+    await until(dialog, '1 command has not been answered by the hub yet: it may or may not have been done');
+    await dialog.getByTestId('confirm-keep').click();
+    await dialog.waitFor({ state: 'detached' });
+    expect(await p.getByTestId('user-name').textContent()).toBe('Cleo Leaving');
+    expect(await p.getByTestId('login-form').isHidden()).toBe(true);
+    await p.getByTestId('logout-button').click();
+    await dialog.getByTestId('confirm-yes').click();
+    await p.getByTestId('login-form').waitFor();
+    expect(cleo.errors).toEqual([]);
+  }, 60_000);
+
   test('no answer at all: said it may have been done; the same listing sent again carries the same requestId', async () => {
     let lose = true;
     const createIds: string[] = [];

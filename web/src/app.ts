@@ -5,8 +5,10 @@
 // their market times) are loaded once, and again after a reconnect while that failed.
 import type { Listing, Swap } from '../../src/client/index.js';
 import { CommandDesk } from './command-desk.js';
+import { confirmAction } from './confirm.js';
 import { gate } from './entry-gate.js';
 import { ListingDirectory } from './listing-directory.js';
+import { clearAddressView } from './market-filters.js';
 import { MarketPanel } from './market-panel.js';
 import { marketZones } from './market-time.js';
 import { Negotiations } from './negotiations.js';
@@ -61,7 +63,8 @@ export async function startDashboard(client: DashboardClient, view?: ReturnView)
   showConnection('connecting', desk);
 
   const signedOut = () => {
-    rememberView();
+    // the address (with its filters) stays for the login form; view-state drops it if another logs in
+    rememberView(client.user.id);
     client.close();
     forget();
     location.reload();
@@ -114,15 +117,28 @@ export async function startDashboard(client: DashboardClient, view?: ReturnView)
   });
 
   const logout = byId<HTMLButtonElement>('logout');
-  logout.addEventListener('click', () =>
-    busy(logout, async () => {
+  logout.addEventListener('click', async () => {
+    // commands still waiting for an answer are dropped by logging out: say so first
+    const n = desk.waiting;
+    if (
+      n > 0 &&
+      !(await confirmAction({
+        title: 'Log out with unanswered commands?',
+        body: `${n === 1 ? '1 command has' : `${n} commands have`} not been answered by the hub yet: ${n === 1 ? 'it' : 'they'} may or may not have been done. Logging out stops sending ${n === 1 ? 'it' : 'them'} again; check your listings and negotiations after the next login.`,
+        confirmLabel: 'Log out anyway',
+        cancelLabel: 'Stay logged in',
+      }))
+    )
+      return;
+    await busy(logout, async () => {
       try {
         await client.logout();
       } finally {
+        clearAddressView();
         location.reload();
       }
-    }),
-  );
+    });
+  });
   startCountdowns(document);
 
   const loading = Promise.all([
@@ -132,8 +148,9 @@ export async function startDashboard(client: DashboardClient, view?: ReturnView)
     trades.load(),
   ]).then(() => {
     const focusIsFree = document.activeElement === document.body || document.activeElement === byId('main');
-    if (view?.swapId) negotiations.focus(view.swapId);
-    else if (focusIsFree) negotiations.focusFirstTurn();
+    // the card in focus before the session ended, else (gone meanwhile, or none) the first your-turn card
+    const restored = view?.swapId ? negotiations.focus(view.swapId) : false;
+    if (!restored && (focusIsFree || view?.swapId)) negotiations.focusFirstTurn();
     if (view?.scrollY) window.scrollTo({ top: view.scrollY });
   });
   try {

@@ -2,6 +2,7 @@
 // input, `details.issues[{path, message}]`; each is turned into a sentence shown under the field it
 // is about (linked with aria-describedby, the field marked aria-invalid) and cleared as soon as the
 // trader edits that field. What concerns no one field goes to the form's general line.
+import { deliverySentence } from './field-sentences.js';
 import { h } from './ui.js';
 
 interface Issue {
@@ -22,8 +23,8 @@ const isHubError = (err: unknown): err is HubError =>
 const FIELD_SENTENCE: Record<string, (hubMessage: string) => string> = {
   volumeKwh: (m) => `Enter a volume above 0 kWh, with at most 3 decimals (the hub says: ${m}).`,
   pricePerKwh: (m) => `Enter a price of 0 or more, with at most 4 decimals (the hub says: ${m}).`,
-  deliveryStart: (m) => `Pick a delivery start in the future (${m}).`,
-  deliveryEnd: () => 'The delivery must end after it starts.',
+  deliveryStart: (m) => deliverySentence('start', m),
+  deliveryEnd: (m) => deliverySentence('end', m),
   zone: () => 'A zone is 1 to 64 letters, digits, "_" or "-", like DE-North.',
   energyType: () => 'Choose an energy type.',
   description: () => 'The description is plain text of at most 500 characters.',

@@ -27,9 +27,16 @@ export function fmtDecimal(value: string): string {
 
 export const fmtKwh = (value: string): string => `${fmtDecimal(value)} kWh`;
 
-/** A notional (scale 7) as money: trailing zeros dropped down to cents, never rounded. */
-export const fmtMoney = (value: string, currency: string): string =>
-  `${fmtDecimal(trimZeros(value))} ${currency}`;
+/**
+ * A notional (scale 7) as money: trailing zeros dropped down to cents, never rounded. Without a
+ * currency (not known yet) the amount stands alone: a wrong currency is never named.
+ */
+export const fmtMoney = (value: string, currency?: string): string =>
+  `${fmtDecimal(trimZeros(value))}${currency ? ` ${currency}` : ''}`;
+
+/** A price per kWh: "0.0900 EUR/kWh", or "0.0900/kWh" while the currency is not known. */
+export const fmtPrice = (value: string, currency?: string): string =>
+  `${fmtDecimal(value)} ${currency ? `${currency}/kWh` : 'per kWh'}`;
 
 /** A hub decimal as an input's value in the locale's form, without grouping ("12,500" in de). */
 export const toInput = (value: string, sep = DECIMAL_SEP): string => value.replace('.', sep);

@@ -8,12 +8,13 @@ import './trading.css';
 import './responsive.css';
 import { startDashboard } from './app.js';
 import { showAuth } from './auth.js';
+import { clearAddressView } from './market-filters.js';
 import { type DashboardClient, restore, storedToken } from './session.js';
 import { byId, describeError } from './ui.js';
 import { restoreAddress, SESSION_EXPIRED, takeSignedOutReason, takeView } from './view-state.js';
 
 const enter = (client: DashboardClient) => {
-  const view = takeView();
+  const view = takeView(client.user.id);
   restoreAddress(view);
   void startDashboard(client, view);
 };
@@ -35,7 +36,11 @@ async function boot(): Promise<void> {
 
 // logged out (or the login revoked) in another tab: this one follows
 window.addEventListener('storage', (e) => {
-  if (e.key === 'renex.refreshToken' && e.newValue === null && e.oldValue !== null) location.reload();
+  if (e.key === 'renex.refreshToken' && e.newValue === null && e.oldValue !== null) {
+    // the filters in the address were that trader's: the next one to log in starts from their own
+    clearAddressView();
+    location.reload();
+  }
 });
 
 void boot();

@@ -1,5 +1,7 @@
 // The market's filters and sort, kept across reloads: in the address (so a link or a return after
 // login shows the same market) and in localStorage (so a fresh visit starts where the last ended).
+// The stored copy names the trader it belongs to: another trader logging in on this browser starts
+// from the defaults, not from the last one's filters ("mine only" would mean someone else).
 // Zones match whatever their case: a typed zone is matched to a known one ("de-north" is DE-North);
 // the known zones are offered in a datalist: the configured ones first (GET /api/v1/zones, with
 // their names), then those seen in listings.
@@ -62,15 +64,25 @@ export class KnownZones {
 
 const SORT_KEYS: SortKey[] = ['price', 'available', 'owner'];
 
-/** Filter and sort from the address, else from the last visit, else the defaults. */
-export function loadView(): { filter: Filter; sort: Sort } {
-  const q = new URLSearchParams(location.search);
-  let stored: Record<string, string> = {};
+/** This trader's stored filter and sort (nothing when they were stored for another trader). */
+function stored(userId: string): Record<string, string> {
   try {
-    stored = JSON.parse(localStorage.getItem(STORE) ?? '{}');
-  } catch {}
+    const v = JSON.parse(localStorage.getItem(STORE) ?? '{}') as { userId?: unknown; values?: unknown };
+    if (v.userId !== userId || !v.values || typeof v.values !== 'object') return {};
+    return Object.fromEntries(
+      Object.entries(v.values as Record<string, unknown>).filter(([, x]) => typeof x === 'string'),
+    ) as Record<string, string>;
+  } catch {
+    return {};
+  }
+}
+
+/** Filter and sort from the address, else from this trader's last visit, else the defaults. */
+export function loadView(userId: string): { filter: Filter; sort: Sort } {
+  const q = new URLSearchParams(location.search);
+  const kept = stored(userId);
   const fromUrl = ['type', 'zone', 'side', 'mine', 'sort'].some((k) => q.has(k));
-  const get = (k: string) => (fromUrl ? (q.get(k) ?? '') : (stored[k] ?? ''));
+  const get = (k: string) => (fromUrl ? (q.get(k) ?? '') : (kept[k] ?? ''));
   const side = get('side');
   const [key, dir] = get('sort').split(':');
   return {
@@ -87,17 +99,25 @@ export function loadView(): { filter: Filter; sort: Sort } {
   };
 }
 
-/** Writes filter and sort to the address (replacing, not adding history) and to localStorage. */
-export function saveView(filter: Filter, sort: Sort): void {
+/** Writes filter and sort to the address (replacing, not adding history) and to localStorage, for this trader. */
+export function saveView(userId: string, filter: Filter, sort: Sort): void {
   const values: Record<string, string> = {};
   if (filter.energyType) values.type = filter.energyType;
   if (filter.zone) values.zone = filter.zone;
   if (filter.side) values.side = filter.side;
   if (filter.mine) values.mine = '1';
   if (sort.key !== 'price' || sort.dir !== 1) values.sort = `${sort.key}:${sort.dir === 1 ? 'asc' : 'desc'}`;
-  localStorage.setItem(STORE, JSON.stringify(values));
+  localStorage.setItem(STORE, JSON.stringify({ userId, values }));
   const q = new URLSearchParams(values).toString();
   history.replaceState(null, '', `${location.pathname}${q ? `?${q}` : ''}${location.hash}`);
+}
+
+/** The address without the market's filters and sort (after a sign-out: they were that trader's). */
+export function clearAddressView(): void {
+  const q = new URLSearchParams(location.search);
+  for (const k of ['type', 'zone', 'side', 'mine', 'sort']) q.delete(k);
+  const rest = q.toString();
+  history.replaceState(null, '', `${location.pathname}${rest ? `?${rest}` : ''}${location.hash}`);
 }
 
 /** Puts a filter into the form's fields. */

@@ -49,9 +49,11 @@ export class MarketPanel {
     readonly desk: CommandDesk,
     readonly hooks: MarketHooks,
   ) {
-    const view = loadView();
+    const view = loadView(client.user.id);
     this.filter = view.filter;
-    this.book = new OrderBook(byId('market-book'), view.sort, (sort) => saveView(this.filter, sort));
+    this.book = new OrderBook(byId('market-book'), view.sort, (sort) =>
+      saveView(client.user.id, this.filter, sort),
+    );
     this.wireFilters();
     wirePostForm(this);
     this.propose = new ProposeDialog(this);
@@ -217,7 +219,7 @@ export class MarketPanel {
     const type = field<HTMLSelectElement>(form, 'select[name=energyType]');
     for (const t of ENERGY_TYPES) type.append(h('option', { value: t }, capitalize(t)));
     fillForm(form, this.filter);
-    saveView(this.filter, this.book.current);
+    saveView(this.client.user.id, this.filter, this.book.current);
     const apply = () => {
       const data = new FormData(form);
       const typed = String(data.get('zone') ?? '').trim();
@@ -236,7 +238,7 @@ export class MarketPanel {
       const same = (Object.keys(next) as (keyof Filter)[]).every((k) => next[k] === f[k]);
       if (same) return;
       this.filter = next;
-      saveView(next, this.book.current);
+      saveView(this.client.user.id, next, this.book.current);
       void this.resync();
     };
     form.addEventListener('submit', (ev) => {

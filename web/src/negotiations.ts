@@ -6,7 +6,7 @@
 import type { Offer, Swap } from '../../src/client/index.js';
 import type { CommandDesk } from './command-desk.js';
 import type { ListingDirectory } from './listing-directory.js';
-import { fmtDecimal, fmtKwh } from './locale.js';
+import { fmtKwh, fmtPrice } from './locale.js';
 import { marketZones } from './market-time.js';
 import type { Page } from './page.js';
 import type { DashboardClient } from './session.js';
@@ -127,7 +127,7 @@ export class Negotiations {
   private notify(type: string, s: Swap, prev: Swap | undefined): void {
     const l = this.directory.peek(s.listingId);
     const what = `${l ? `${capitalize(l.energyType)} · ${l.zone}` : `listing ${shortId(s.listingId)}`} with ${counterpartyName(s, this.me)}`;
-    const terms = `${fmtKwh(s.volumeKwh)} at ${fmtDecimal(s.pricePerKwh)} ${l?.currency ?? 'EUR'}/kWh`;
+    const terms = `${fmtKwh(s.volumeKwh)} at ${fmtPrice(s.pricePerKwh, l?.currency)}`;
     const review = { label: 'Review', run: () => this.focus(s.id) };
     const wasOpen = prev === undefined || prev.status === 'open';
     if ((type === 'swap.proposed' || type === 'swap.countered') && s.nextActorId === this.me) {
@@ -194,12 +194,14 @@ export class Negotiations {
     target.focus({ preventScroll: true });
   }
 
-  focus(id: string): void {
+  /** Focuses the card of swap `id`; false when there is no such card. */
+  focus(id: string): boolean {
     const card = this.cards.get(id);
-    if (!card) return;
+    if (!card) return false;
     if (card.swap.status !== 'open') (byId('swaps-history-box') as HTMLDetailsElement).open = true;
     card.el.scrollIntoView({ block: 'nearest', behavior: 'smooth' });
     card.el.focus({ preventScroll: true });
+    return true;
   }
 
   /**

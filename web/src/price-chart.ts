@@ -2,10 +2,12 @@
 // zones' time zone when all the trades' zones share one, else UTC; labelled), y the price, one
 // series per energy type. Points, not lines: joining one trader's deals into a line would read as a
 // market price series, which it is not (market prices come with the market-data issue).
-// Prices become numbers only here, to be drawn.
+// Prices become numbers only here, to be drawn: the hover shows each trade's own price string (in
+// the reader's locale, exact) and the price axis's ticks are written by Intl in that locale.
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import type { Trade } from '../../src/client/index.js';
+import { fmtDecimal } from './locale.js';
 import { fmtDayHour, marketZones, tzLabel } from './market-time.js';
 import { capitalize, ENERGY_TYPES } from './ui.js';
 
@@ -19,6 +21,13 @@ const COLORS: Record<string, string> = {
 };
 
 const HEIGHT = 220;
+
+/** the price axis's ticks, in the reader's locale (Latin digits, like every number here) */
+const tickFormat = new Intl.NumberFormat(undefined, {
+  minimumFractionDigits: 2,
+  maximumFractionDigits: 4,
+  numberingSystem: 'latn',
+});
 
 export class PriceChart {
   private chart: uPlot | undefined;
@@ -47,15 +56,16 @@ export class PriceChart {
     const names = [...new Set(xs.map((x) => tzLabel(tz, x * 1000)))].join('/');
     // several trades of one type in one period: each is a point; the series holds the last, the
     // others go to extra series of the same colour without a legend entry
-    const series: { type: string; ys: (number | null)[] }[] = [];
+    const series: { type: string; ys: (number | null)[]; prices: (string | null)[] }[] = [];
     for (const t of trades) {
       const i = index.get(Date.parse(t.deliveryStart) / 1000)!;
       let s = series.find((x) => x.type === t.energyType && x.ys[i] === null);
       if (!s) {
-        s = { type: t.energyType, ys: xs.map(() => null) };
+        s = { type: t.energyType, ys: xs.map(() => null), prices: xs.map(() => null) };
         series.push(s);
       }
       s.ys[i] = Number.parseFloat(t.pricePerKwh);
+      s.prices[i] = t.pricePerKwh;
     }
     series.sort((a, b) => types.indexOf(a.type as never) - types.indexOf(b.type as never));
     const axis: uPlot.Axis = {
@@ -84,7 +94,7 @@ export class PriceChart {
           values: (_u, splits) => splits.map((v) => fmtDayHour(v * 1000, tz)),
           label: `Delivery (${names})`,
         },
-        { ...axis, size: 56, values: (_u, splits) => splits.map((v) => v.toFixed(4)) },
+        { ...axis, size: 56, values: (_u, splits) => splits.map((v) => tickFormat.format(v)) },
       ],
       series: [
         { value: (_u, v) => (v == null ? '—' : `${fmtDayHour(v * 1000, tz)} ${tzLabel(tz, v * 1000)}`) },
@@ -98,7 +108,11 @@ export class PriceChart {
             width: 0,
             paths: () => null,
             points: { show: true, size: 8, fill: COLORS[s.type] },
-            value: (_u, v) => (v == null ? '—' : v.toFixed(4)),
+            // the trade's own decimal, never the float drawn
+            value: (_u, v, _si, idx) => {
+              const price = idx == null ? null : s.prices[idx];
+              return v == null || price == null ? '—' : fmtDecimal(price);
+            },
             ...(first ? {} : { class: 'dup-series' }),
           };
         }),

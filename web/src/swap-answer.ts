@@ -32,7 +32,7 @@ export class SwapAnswer {
 
   constructor(
     private readonly swap: () => Swap,
-    private readonly currency: () => string,
+    private readonly currency: () => string | undefined,
     private readonly owner: Negotiations,
   ) {
     const id = nextId++;

@@ -1,7 +1,7 @@
 // One negotiation as a card: the terms on the table, with whom (by name), whose turn it is, a
 // countdown to expiresAt, the thread of rounds, and the answers (swap-answer.ts) when they apply.
 import type { Listing, Offer, Swap } from '../../src/client/index.js';
-import { fmtDecimal, fmtKwh, fmtMoney } from './locale.js';
+import { fmtDecimal, fmtKwh, fmtMoney, fmtPrice } from './locale.js';
 import { fmtTime, fmtWindow } from './market-time.js';
 import type { Negotiations } from './negotiations.js';
 import { SwapAnswer } from './swap-answer.js';
@@ -68,8 +68,9 @@ export class SwapCard {
     this.render();
   }
 
-  private get currency(): string {
-    return this.listing?.currency ?? 'EUR';
+  /** the listing's currency; unknown (undefined) until the listing is fetched */
+  private get currency(): string | undefined {
+    return this.listing?.currency;
   }
 
   get myTurn(): boolean {
@@ -112,7 +113,7 @@ export class SwapCard {
     setContent(
       this.terms,
       h('span', { class: 'muted' }, open ? 'Terms on the table: ' : 'Last terms: '),
-      `${fmtKwh(s.volumeKwh)} @ ${fmtDecimal(s.pricePerKwh)} ${this.currency}/kWh`,
+      `${fmtKwh(s.volumeKwh)} @ ${fmtPrice(s.pricePerKwh, this.currency)}`,
     );
 
     if (open) {
