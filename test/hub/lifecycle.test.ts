@@ -20,11 +20,17 @@ describe('hub lifecycle', () => {
       const res = await fetch(`${node.url}/readyz`);
       expect(res.status).toBe(200);
       expect(await res.json()).toEqual({ status: 'ok', checks: { database: true } });
-      const [counts] = await node.hub.db!.sequelize.query<{ users: string; listings: string }>(
-        `SELECT (SELECT count(*) FROM users) AS users, (SELECT count(*) FROM listings WHERE status = 'active') AS listings`,
+      const [counts] = await node.hub.db!.sequelize.query<{
+        users: string;
+        listings: string;
+        meters: string;
+      }>(
+        `SELECT (SELECT count(*) FROM users) AS users, (SELECT count(*) FROM listings WHERE status = 'active') AS listings,
+           (SELECT string_agg(zone, ',' ORDER BY zone) FROM meters WHERE status = 'active') AS meters`,
         { type: QueryTypes.SELECT },
       );
-      expect(counts).toEqual({ users: '3', listings: '12' });
+      // every demo trader has a meter in a demo zone
+      expect(counts).toEqual({ users: '3', listings: '12', meters: 'DE-North,DE-South,NL' });
     } finally {
       await node.stop();
       await node.stop();

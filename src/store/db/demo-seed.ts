@@ -5,10 +5,26 @@ import type { PasswordHasher } from '../../domain/auth/passwords.js';
 import type { Market } from '../../domain/market.js';
 import { models } from '../models/models.js';
 
+/**
+ * The demo traders, each with a metering point in a demo zone (exact W): a solar co-op that mostly
+ * exports, a wind farm, and a factory that imports.
+ */
 const TRADERS = [
-  { email: 'alice@demo.renex', displayName: 'Alice (solar co-op)' },
-  { email: 'bob@demo.renex', displayName: 'Bob (wind farm)' },
-  { email: 'carol@demo.renex', displayName: 'Carol (factory)' },
+  {
+    email: 'alice@demo.renex',
+    displayName: 'Alice (solar co-op)',
+    meter: { zone: 'DE-North', exportW: 250_000n, importW: 50_000n, label: 'Co-op rooftops' },
+  },
+  {
+    email: 'bob@demo.renex',
+    displayName: 'Bob (wind farm)',
+    meter: { zone: 'DE-South', exportW: 2_000_000n, importW: 20_000n, label: 'Wind park feed-in' },
+  },
+  {
+    email: 'carol@demo.renex',
+    displayName: 'Carol (factory)',
+    meter: { zone: 'NL', exportW: 100_000n, importW: 1_500_000n, label: 'Factory connection' },
+  },
 ];
 
 /** advisory lock naming the demo seed */
@@ -27,7 +43,7 @@ export async function seedDemo(
   market: Market,
   log: Logger,
 ): Promise<void> {
-  const { User } = models(sequelize);
+  const { User, Meter } = models(sequelize);
   const empty = async (transaction?: Transaction) => (await User.count({ transaction })) === 0;
   if (!(await empty())) return;
   const accounts = await Promise.all(
@@ -42,6 +58,22 @@ export async function seedDemo(
     if (!(await empty(transaction))) return false;
     await User.bulkCreate(
       accounts.map((a) => ({ id: a.id, email: a.email, passwordHash: a.hash, displayName: a.displayName })),
+      { transaction },
+    );
+    const now = new Date();
+    await Meter.bulkCreate(
+      accounts.map((a) => ({
+        id: randomUUID(),
+        ownerId: a.id,
+        // an external id of the demo's own kind, random so no real metering point is claimed
+        externalId: `DEMO-${randomBytes(6).toString('hex').toUpperCase()}`,
+        zone: a.meter.zone,
+        exportCapacityW: a.meter.exportW.toString(),
+        importCapacityW: a.meter.importW.toString(),
+        label: a.meter.label,
+        status: 'active',
+        createdAt: now,
+      })),
       { transaction },
     );
     return true;
