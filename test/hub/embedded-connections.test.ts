@@ -38,19 +38,21 @@ describe('the embedded database under concurrent connections', () => {
           type: QueryTypes.SELECT,
         });
       const rounds = 150;
-      const work: Promise<void>[] = [];
-      for (let i = 0; i < rounds; i++) {
-        work.push(viaTool(tools[0]!, i).then((r) => void expect(r).toEqual({ n: i, tag: `tool-${i}` })));
-        work.push(
-          viaTool(tools[1]!, i + 1000).then(
-            (r) => void expect(r).toEqual({ n: i + 1000, tag: `tool-${i + 1000}` }),
-          ),
-        );
-        work.push(
-          viaSql(i).then(([r]) => void expect(r).toEqual({ tag: `sql-${i}`, n: String(2 * i), pad: 'x' })),
-        );
-        work.push(viaModels(i).then(([r]) => void expect(r).toEqual({ s: `models-${i}` })));
-      }
+      // each connection asks its queries one after another (as a pool's client does); the four
+      // connections ask at the same time
+      const inTurn = async (ask: (i: number) => Promise<void>) => {
+        for (let i = 0; i < rounds; i++) await ask(i);
+      };
+      const work: Promise<void>[] = [
+        inTurn(async (i) => expect(await viaTool(tools[0]!, i)).toEqual({ n: i, tag: `tool-${i}` })),
+        inTurn(async (i) =>
+          expect(await viaTool(tools[1]!, i + 1000)).toEqual({ n: i + 1000, tag: `tool-${i + 1000}` }),
+        ),
+        inTurn(async (i) =>
+          expect((await viaSql(i))[0]).toEqual({ tag: `sql-${i}`, n: String(2 * i), pad: 'x' }),
+        ),
+        inTurn(async (i) => expect((await viaModels(i))[0]).toEqual({ s: `models-${i}` })),
+      ];
       const results = await Promise.allSettled(work);
       const failed = results.filter((r) => r.status === 'rejected');
       expect(failed.map((f) => String((f as PromiseRejectedResult).reason))).toEqual([]);
