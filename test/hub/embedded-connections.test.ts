@@ -1,8 +1,8 @@
 // The embedded database is one PGlite session shared by several connections (the hub's two pools,
 // and tools such as psql). Concurrent extended-protocol queries on them must each get their own
-// rows. pglite-socket interleaves two connections' batches when one arrives while the other's is
-// half done (electric-sql/pglite#1046, open); with the versions the hub locks, a batch runs to its
-// end before the next data is read, and this test shows it, writes included.
+// rows. pglite-socket alone interleaves two connections' extended-protocol batches (one got the
+// other's rows here: electric-sql/pglite#1046); batchesKeptWhole (src/store/db/pglite-batches.ts)
+// keeps each batch whole.
 import pg from 'pg';
 import { QueryTypes } from 'sequelize';
 import { describe, expect, test } from 'vitest';

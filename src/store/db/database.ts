@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import { QueryTypes, Sequelize } from 'sequelize';
 import type { Config } from '../../config.js';
 import { type DataDir, holdsDataDirLock, prepareDataDir } from './data-dir.js';
+import { batchesKeptWhole } from './pglite-batches.js';
 import { SqlPool } from './sql-pool.js';
 
 /** Raised when the database cannot be reached or prepared at start-up; one readable line. */
@@ -244,7 +245,8 @@ async function openPglite(
   // (test/hub/embedded-connections.test.ts runs them all at once).
   const poolMax = 1;
   const server: PGLiteSocketServer = new PGLiteSocketServer({
-    db,
+    // pglite-socket interleaves two connections' extended-protocol batches: kept whole here
+    db: batchesKeptWhole(db),
     path: socket,
     maxConnections: 2 * poolMax + 4,
   });
