@@ -27,7 +27,7 @@ function after(cursor: string | undefined): After | undefined {
   if (cursor === undefined) return undefined;
   const c = decodeCursor(cursor, keyset);
   if (!c) throw validationFailed([{ path: 'cursor', message: 'is not a cursor this API gave' }]);
-  return { at: new Date(c[0]), id: c[1] };
+  return { at: c[0], id: c[1] };
 }
 
 const next = (more: boolean, last: { at: Date; id: string } | undefined) =>

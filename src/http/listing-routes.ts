@@ -63,7 +63,7 @@ export const listingRoutes: FastifyPluginAsyncZod<ListingRouteDeps> = async (app
       if (q.cursor !== undefined) {
         const c = decodeCursor(q.cursor, listingCursor);
         if (!c) throw validationFailed([{ path: 'cursor', message: 'is not a cursor this API gave' }]);
-        after = { createdAt: new Date(c[0]), id: c[1] };
+        after = { createdAt: c[0], id: c[1] };
       }
       const { items, more } = await findListings(sequelize, {
         side: q.side,

@@ -26,7 +26,7 @@ export interface SqlConnection {
  */
 export class SqlPool {
   constructor(
-    readonly pool: pg.Pool,
+    private readonly pool: pg.Pool,
     private readonly observe?: (sql: string) => void,
   ) {}
 

@@ -274,7 +274,7 @@ function defineAll(sequelize: Sequelize): Models {
 }
 
 /**
- * The models of `sequelize`'s database, defined on it the first time() they are asked for: they live
+ * The models of `sequelize`'s database, defined on it the first time they are asked for: they live
  * in its own registry (`isDefined`, `model`), one set per database, never in this module.
  */
 export function models(sequelize: Sequelize): Models {
