@@ -109,8 +109,6 @@ const envSchema = z.object({
   MARKET_CONFIG: z.string().optional(),
   /** a swap offer lives this long unless countered; @default 600 */
   OFFER_TTL_SECONDS: int(1, 86_400).default(600),
-  /** gate closure: trading on a listing ends this long before deliveryStart; @default 0 */
-  GATE_LEAD_SECONDS: int(0, 7 * 86_400).default(0),
   /** how often each node sweeps expired offers and closed gates; @default 1000 */
   SWEEP_INTERVAL_MS: int(50, 600_000).default(1000),
   /** events replayed at most on one reconnect before `sync.truncated`; @default 1000 */

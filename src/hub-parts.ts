@@ -76,6 +76,7 @@ export async function buildCore(
   redis: RedisClients | undefined,
   observed: Observed,
   notify: { commits: () => void; loginRevoked: (familyId: string) => void },
+  profile: MarketProfile,
 ): Promise<Core> {
   const { metrics, health } = observed;
   const { sequelize, sql } = db;
@@ -113,7 +114,7 @@ export async function buildCore(
   );
 
   const rules: MarketRules = {
-    gateLeadMs: config.GATE_LEAD_SECONDS * 1000,
+    market: profile,
     offerTtlMs: config.OFFER_TTL_SECONDS * 1000,
     currency: config.CURRENCY,
   };

@@ -24,6 +24,7 @@ import { Sweeper } from './store/commands/sweeper.js';
 import { type DataDir, prepareDataDir } from './store/db/data-dir.js';
 import { type Database, type DatabaseOptions, openDatabase } from './store/db/database.js';
 import { seedDemo } from './store/db/demo-seed.js';
+import { checkMarketAgainstData } from './store/db/market-data-check.js';
 import { migrate } from './store/db/migrate.js';
 import type { OutboxRelay } from './store/outbox/outbox-relay.js';
 
@@ -71,16 +72,25 @@ export function createHub(config: Config, options: HubOptions = {}): Hub {
     if (config.REDIS_URL) redis = await connectRedis(config.REDIS_URL);
     db = await openDatabase(config, log, options.database);
     await migrate(db.sequelize, log);
+    await checkMarketAgainstData(db.sequelize, profile);
 
     // the Socket.IO server first (attached to HTTP below), so that what acts on commits (the
     // relay's kick) and on ended logins (closing their sockets) exists before what tells of them
     const observed = buildObserved(db, redis);
     const { io: gateway, attach } = buildGateway(config, log, redis);
     ({ live, relay } = await startDelivery(config, log, gateway, db, redis, observed.metrics));
-    const core = await buildCore(config, log, db, redis, observed, {
-      commits: relayKicks(gateway, relay, redis !== undefined),
-      loginRevoked: (familyId) => closeLoginSockets(gateway, familyId),
-    });
+    const core = await buildCore(
+      config,
+      log,
+      db,
+      redis,
+      observed,
+      {
+        commits: relayKicks(gateway, relay, redis !== undefined),
+        loginRevoked: (familyId) => closeLoginSockets(gateway, familyId),
+      },
+      profile,
+    );
     app = await buildHttp(config, log, db, core, profile);
     attach(app.server);
     io = gateway; // closed on stop from here on (Socket.IO's close needs it attached)

@@ -1,14 +1,30 @@
-// Traders of a workload: registered over REST, connected, and the listing they post.
+// Traders of a workload: registered over REST, each with a meter, connected, and the listing they post.
 import { randomBytes } from 'node:crypto';
-import { HubClient } from '../../src/client/index.js';
+import { HubClient, type Meter } from '../../src/client/index.js';
 import { mapLimit, PASSWORD } from './basics.js';
 import { progress } from './progress.js';
 
+/** The zone the workloads trade in: one of the hub's built-in zones (PROTOCOL-MARKET.md). */
+export const BENCH_ZONE = 'DE-North';
+
+/**
+ * A workload's trader: a HubClient and the meter its listings and proposals name. The meter has
+ * the largest capacities the hub takes (1000000 kW each way: 500000 kWh a 60-minute slot at the
+ * default capFactor 0.5), so trading limits never bound a workload.
+ */
+export type BenchTrader = HubClient & { meterId: string };
+
 /**
  * Registers `n` traders over REST on `urls[i % urls.length]` (8 at a time: argon2 hashes on the
- * hub), with one attempt per command and a long ack timeout, so every failure is counted.
+ * hub), with one attempt per command and a long ack timeout, so every failure is counted; each
+ * registers a meter (POST /api/v1/meters) unless `meters` is false (workloads that do not trade).
  */
-export async function registerTraders(urls: string[], n: number, tag: string): Promise<HubClient[]> {
+export async function registerTraders(
+  urls: string[],
+  n: number,
+  tag: string,
+  { meters = true }: { meters?: boolean } = {},
+): Promise<BenchTrader[]> {
   const run = randomBytes(4).toString('hex');
   const line = progress(`registering ${n} traders`);
   let done = 0;
@@ -22,8 +38,19 @@ export async function registerTraders(urls: string[], n: number, tag: string): P
           { email: `${tag}-${run}-${i}@bench.renex`, password: PASSWORD, displayName: `${tag}${i}` },
           { attempts: 1, ackTimeoutMs: 30_000 },
         );
+        const t = c as BenchTrader;
+        if (meters) {
+          const meter = await c.rest<Meter>('POST', '/api/v1/meters', {
+            externalId: `BENCH-${tag}-${run}-${i}`,
+            zone: BENCH_ZONE,
+            exportCapacityKw: '1000000',
+            importCapacityKw: '1000000',
+            label: `${tag}${i}`,
+          });
+          t.meterId = meter.id;
+        }
         line.update(`${++done}/${n}`);
-        return c;
+        return t;
       },
     );
   } finally {
@@ -44,8 +71,11 @@ export async function connectAll(clients: HubClient[]): Promise<void> {
   }
 }
 
-/** A listing input delivering one day ahead for an hour. */
-export function listingInput(volumeKwh: string, pricePerKwh = '0.1000') {
+/**
+ * A listing input on `meterId` delivering one day ahead for an hour: one 60-minute slot of
+ * BENCH_ZONE's grid, far past its gate. At most 500000 kWh (the meter's slot limit).
+ */
+export function listingInput(volumeKwh: string, meterId: string, pricePerKwh = '0.1000') {
   const start = new Date(Date.now() + 24 * 3_600_000);
   start.setUTCMinutes(0, 0, 0);
   return {
@@ -55,6 +85,7 @@ export function listingInput(volumeKwh: string, pricePerKwh = '0.1000') {
     pricePerKwh,
     deliveryStart: start.toISOString(),
     deliveryEnd: new Date(start.getTime() + 3_600_000).toISOString(),
-    zone: 'BENCH',
+    zone: BENCH_ZONE,
+    meterId,
   };
 }

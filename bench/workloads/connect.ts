@@ -69,7 +69,7 @@ export async function run(): Promise<void> {
     hub = await startReadyHub(
       hubEnv({ DATABASE_URL: db?.url, DATA_DIR: dataDir, MAX_SOCKETS_PER_USER: '10000' }),
     );
-    const clients = await registerTraders([hub.url], traders, 'conn');
+    const clients = await registerTraders([hub.url], traders, 'conn', { meters: false });
     const tokens = clients.map((c) => c.session.accessToken);
     const hubUrl = hub.url;
     const hubPid = hub.child.pid!;

@@ -41,7 +41,9 @@ export async function run(): Promise<void> {
     const buyers = await registerTraders([a.url, b.url], pairs, 'buyer');
     clients.push(...sellers, ...buyers);
     await connectAll(clients);
-    const listings = await Promise.all(sellers.map((s) => s.createListing(listingInput('1000000'))));
+    const listings = await Promise.all(
+      sellers.map((s) => s.createListing(listingInput('100000', s.meterId))),
+    );
 
     const sentAt = new Map<string, number>();
     const hist = { same: histogram(), cross: histogram() };
@@ -57,7 +59,12 @@ export async function run(): Promise<void> {
     const lanes = buyers.map((buyer, i) => ({ buyer, listingId: listings[i]!.id }));
     const step = async ({ buyer, listingId }: (typeof lanes)[number]) => {
       sentAt.set(buyer.user.id, performance.now());
-      const s = await buyer.propose({ listingId, volumeKwh: '1', pricePerKwh: '0.1' });
+      const s = await buyer.propose({
+        listingId,
+        meterId: buyer.meterId,
+        volumeKwh: '1',
+        pricePerKwh: '0.1',
+      });
       await buyer.withdraw(s.id);
     };
     // warm-up, then the measured run at a fixed offered rate (each step is one propose and one withdraw)

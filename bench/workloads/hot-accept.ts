@@ -10,10 +10,11 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import type { HubClient, Swap } from '../../src/client/index.js';
+import type { Swap } from '../../src/client/index.js';
 import {
   assertLocal,
   type BenchDatabase,
+  type BenchTrader,
   connectAll,
   countInto,
   dropRedisPrefix,
@@ -53,13 +54,13 @@ interface FinalWatch {
 
 async function round(
   n: number,
-  owner: HubClient,
-  buyers: HubClient[],
+  owner: BenchTrader,
+  buyers: BenchTrader[],
   watch: Map<string, FinalWatch>,
   dbUrl: string | undefined,
 ) {
   const line = progress(`round ${n}`);
-  const listing = await owner.createListing(listingInput(String(VOLUME_KWH)));
+  const listing = await owner.createListing(listingInput(String(VOLUME_KWH), owner.meterId));
 
   // every buyer proposes at once (these too queue on the listing's row lock)
   line.update(`${BUYERS} proposals`);
@@ -68,7 +69,12 @@ async function round(
   const proposed = await Promise.all(
     buyers.map((b) =>
       b
-        .propose({ listingId: listing.id, volumeKwh: String(PROPOSE_KWH), pricePerKwh: '0.1' })
+        .propose({
+          listingId: listing.id,
+          meterId: b.meterId,
+          volumeKwh: String(PROPOSE_KWH),
+          pricePerKwh: '0.1',
+        })
         .catch((err) => {
           countInto(proposeErrors, errorCode(err));
           return undefined;
@@ -156,7 +162,7 @@ async function round(
 async function runHub(dbUrl: string | undefined, redisUrl: string | undefined) {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'renex-bench-hot-'));
   const nodes: HubProcess[] = [];
-  let clients: HubClient[] = [];
+  let clients: BenchTrader[] = [];
   const prefix = `bench${randomBytes(4).toString('hex')}`;
   try {
     const env = hubEnv({

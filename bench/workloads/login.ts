@@ -25,6 +25,7 @@ import * as hdr from 'hdr-histogram-js';
 import type { HubClient } from '../../src/client/index.js';
 import {
   type BenchDatabase,
+  type BenchTrader,
   type CpuSplit,
   connectAll,
   cpuMeter,
@@ -213,7 +214,7 @@ export async function run(): Promise<void> {
   let db: BenchDatabase | undefined;
   let hub: HubProcess | undefined;
   let swarm: Swarm | undefined;
-  let clients: HubClient[] = [];
+  let clients: BenchTrader[] = [];
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'renex-bench-login-'));
   let quiet: Awaited<ReturnType<typeof phase>>;
   let storm: Awaited<ReturnType<typeof phase>>;

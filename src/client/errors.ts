@@ -15,6 +15,8 @@ const CODES: Record<ErrorCode, true> = {
   NOT_YOUR_TURN: true,
   SELF_SWAP: true,
   INSUFFICIENT_VOLUME: true,
+  LIMIT_EXCEEDED: true,
+  ZONE_MISMATCH: true,
   RATE_LIMITED: true,
   UNAVAILABLE: true,
   INTERNAL: true,

@@ -6,12 +6,15 @@ import type { Ack, CommandData, CommandInput, CommandName } from '../gateway/pro
 
 export type { Session, User } from '../domain/auth/accounts.js';
 export type { ErrorCode } from '../domain/errors.js';
-export type { ListingView as Listing } from '../domain/listing.js';
+export type { ListingView as Listing, SlotView as Slot } from '../domain/listing.js';
 
 export type Offer = OfferView;
 /** A swap; `GET /api/v1/swaps/:id` adds the whole offer thread. */
 export type Swap = SwapView & { offers?: OfferView[] };
 
+export type { FeesView as Fees } from '../domain/energy/fees.js';
+export type { MeterSlotView as MeterSlot, MeterView as Meter } from '../domain/energy/meters.js';
+export type { ZoneView as Zone } from '../domain/energy/zones.js';
 export type { TradeView as Trade } from '../domain/trade.js';
 
 // The socket commands, from the protocol's one map (src/gateway/protocol.ts): inputs as the

@@ -1,39 +1,62 @@
 import { randomUUID } from 'node:crypto';
+import { checkSlotWindow, flatSplit } from './energy/slots.js';
+import {
+  checkOwnShare,
+  type Direction,
+  marketZone,
+  meterZone,
+  ownActiveMeter,
+  termIssues,
+} from './energy/trading.js';
+import type { Zone } from './energy/zones.js';
 import { HubError } from './errors.js';
 import {
   changed,
-  gateClosure,
   type Listing,
   type ListingView,
   listingEvent,
   listingView,
+  slotShares,
   type Trader,
 } from './listing.js';
 import { formatKwh } from './quantity.js';
 import type { CreateListingInput } from './schemas.js';
 import { voidOpenSwaps, voidSwaps } from './swap-commands.js';
 import type { UnitOfWork } from './unit-of-work.js';
-import { validationFailed } from './validation.js';
+import { type Issue, validationFailed } from './validation.js';
 
-/** The listing rules of PROTOCOL.md that a schema cannot check: they depend on the clock. */
+const MINUTE_MS = 60_000;
+
+/** The meter's direction for a listing's owner: a supply listing's energy leaves its meter. */
+export const ownerDirection = (l: Pick<Listing, 'side'>): Direction =>
+  l.side === 'supply' ? 'export' : 'import';
+
+/**
+ * The listing rules of PROTOCOL.md and PROTOCOL-MARKET.md that a schema cannot check: the zone's
+ * slot grid, its gate (which depends on the clock), its step, tick and bounds. Every issue at once.
+ */
 export function checkNewListing(
-  input: Pick<CreateListingInput, 'deliveryStart' | 'deliveryEnd'>,
+  input: Pick<CreateListingInput, 'deliveryStart' | 'deliveryEnd' | 'volumeKwh' | 'pricePerKwh' | 'zone'>,
   now: Date,
-  gateLeadMs: number,
+  zone: Zone,
 ) {
-  const issues = [];
-  if (input.deliveryStart.getTime() >= input.deliveryEnd.getTime()) {
-    issues.push({ path: 'deliveryEnd', message: 'must be after deliveryStart' });
+  const issues: Issue[] = [];
+  if (input.zone !== undefined && input.zone.toLowerCase() !== zone.id.toLowerCase()) {
+    issues.push({ path: 'zone', message: `must be the zone of the meter, ${zone.id} (or be left out)` });
   }
-  if (input.deliveryStart.getTime() - gateLeadMs <= now.getTime()) {
+  const window = checkSlotWindow(input.deliveryStart, input.deliveryEnd, zone.slotMinutes);
+  if (!window.ok) issues.push({ path: window.path, message: window.message });
+  const leadMs = zone.gateLeadMinutes * MINUTE_MS;
+  if (input.deliveryStart.getTime() - leadMs <= now.getTime()) {
     issues.push({
       path: 'deliveryStart',
       message:
-        gateLeadMs > 0
-          ? `must be more than ${gateLeadMs / 1000} s from now (the gate closes then)`
+        leadMs > 0
+          ? `must be more than ${zone.gateLeadMinutes} minutes from now (the gate of zone ${zone.id} closes then)`
           : 'must be in the future',
     });
   }
+  issues.push(...termIssues(zone, { volumeWh: input.volumeKwh, priceE4: input.pricePerKwh }));
   if (issues.length) throw validationFailed(issues);
 }
 
@@ -42,7 +65,18 @@ export async function createListing(
   owner: Trader,
   input: CreateListingInput,
 ): Promise<ListingView> {
-  checkNewListing(input, uow.now, uow.rules.gateLeadMs);
+  const meter = ownActiveMeter(await uow.meters.lockShared(input.meterId), owner.id);
+  const zone = meterZone(uow.rules.market, meter);
+  checkNewListing(input, uow.now, zone);
+  const slots =
+    (input.deliveryEnd.getTime() - input.deliveryStart.getTime()) / (zone.slotMinutes * MINUTE_MS);
+  const direction = input.side === 'supply' ? 'export' : 'import';
+  checkOwnShare(
+    meter,
+    zone,
+    direction,
+    flatSplit(input.volumeKwh, input.deliveryStart, slots, zone.slotMinutes),
+  );
   const listing: Listing = {
     id: randomUUID(),
     ownerId: owner.id,
@@ -55,16 +89,33 @@ export async function createListing(
     currency: uow.rules.currency,
     deliveryStart: input.deliveryStart,
     deliveryEnd: input.deliveryEnd,
-    zone: input.zone,
+    zone: zone.id,
     description: input.description ?? '',
     status: 'active',
     version: 1,
     createdAt: uow.now,
     updatedAt: uow.now,
+    meterId: meter.id,
+    slotMinutes: zone.slotMinutes,
+    allOrNone: input.allOrNone ?? false,
+    gateClosesAt: new Date(input.deliveryStart.getTime() - zone.gateLeadMinutes * MINUTE_MS),
   };
   await uow.listings.insert(listing);
   uow.emit(listingEvent('listing.created', listing));
-  return listingView(listing);
+  return listingView(listing, owner.id);
+}
+
+/**
+ * A listing posted before meters (migration 0005) stays readable and cancellable, but cannot be
+ * traded or amended: it has no meter to hold limits against (docs/decisions.md).
+ */
+export function requireMeter(listing: Listing): string {
+  if (listing.meterId !== null) return listing.meterId;
+  throw new HubError(
+    'INVALID_STATE',
+    'This listing was posted before meters and can no longer be traded; post it again with a meter',
+    { status: listing.status, reason: 'no_meter' },
+  );
 }
 
 /** The owner's active listing before its gate closure, locked: what cancel and amend may change. */
@@ -75,7 +126,7 @@ async function lockOwnTradable(uow: UnitOfWork, actorId: string, listingId: stri
   if (listing.status !== 'active') {
     throw new HubError('INVALID_STATE', `The listing is ${listing.status}`, { status: listing.status });
   }
-  if (uow.now.getTime() >= gateClosure(listing, uow.rules.gateLeadMs)) {
+  if (uow.now.getTime() >= listing.gateClosesAt.getTime()) {
     throw new HubError('INVALID_STATE', 'The gate of this listing has closed', { status: 'expired' });
   }
   return listing;
@@ -92,7 +143,7 @@ export async function cancelListing(
   await uow.listings.update(cancelled);
   uow.emit(listingEvent('listing.closed', cancelled));
   await voidOpenSwaps(uow, listing.id, 'listing_cancelled');
-  return listingView(cancelled);
+  return listingView(cancelled, actorId);
 }
 
 /** A new price or volume (or both) of a listing; at least one is given. */
@@ -130,21 +181,33 @@ export async function amendListing(
       { path: 'volumeKwh', message: `must be at least the ${formatKwh(acceptedWh)} kWh already accepted` },
     ]);
   }
+  const meterId = requireMeter(listing);
+  const zone = marketZone(uow.rules.market, listing.zone);
+  const issues = termIssues(zone, { volumeWh: amendment.volumeWh, priceE4: amendment.priceE4 });
+  if (issues.length) throw validationFailed(issues);
+  if (volumeWh > listing.volumeWh) {
+    // a larger volume has larger slot shares: still within the owner's meter's limit
+    const meter = ownActiveMeter(await uow.meters.lockShared(meterId), actorId);
+    const grid = { slotMinutes: listing.slotMinutes ?? zone.slotMinutes, capFactorE4: zone.capFactorE4 };
+    checkOwnShare(meter, grid, ownerDirection(listing), slotShares(listing, volumeWh));
+  }
   const availableWh = volumeWh - acceptedWh;
   const status = availableWh === 0n ? 'filled' : 'active';
   const amended = changed(listing, { volumeWh, priceE4, availableWh, status }, uow.now);
-  // the swaps that no longer fit are read before the writes, so the writes go out together
-  const misfits = await uow.swaps.lockOpenOfListing(listing.id, availableWh);
+  // the swaps that no longer fit are read before the writes, so the writes go out together; on an
+  // all-or-none listing, that is every open swap not for exactly the new available volume
+  const misfits = listing.allOrNone
+    ? (await uow.swaps.lockOpenOfListing(listing.id)).filter((s) => s.volumeWh !== availableWh)
+    : await uow.swaps.lockOpenOfListing(listing.id, availableWh);
   await uow.listings.update(amended);
   uow.emit(listingEvent(status === 'filled' ? 'listing.closed' : 'listing.updated', amended));
   await voidSwaps(uow, misfits, 'listing_amended');
-  return listingView(amended);
+  return listingView(amended, actorId);
 }
 
 /** Gate closure: active listings past it become expired, at most `limit` per call. */
 export async function expireClosedGates(uow: UnitOfWork, limit: number): Promise<number> {
-  const cutoff = new Date(uow.now.getTime() + uow.rules.gateLeadMs);
-  const due = await uow.listings.lockGateClosed(cutoff, limit);
+  const due = await uow.listings.lockGateClosed(uow.now, limit);
   for (const listing of due) {
     const expired = changed(listing, { status: 'expired' }, uow.now);
     await uow.listings.update(expired);

@@ -1,3 +1,4 @@
+import { flatSplit } from './energy/slots.js';
 import type { EventDraft, ListingEventType } from './events.js';
 import { formatKwh, formatPrice } from './quantity.js';
 
@@ -29,6 +30,20 @@ export interface Listing {
   version: number;
   createdAt: Date;
   updatedAt: Date;
+  /** the owner's meter the energy leaves or enters; null on listings from before meters */
+  meterId: string | null;
+  /** the length of its zone's slots when it was posted; null on listings from before meters */
+  slotMinutes: number | null;
+  /** a swap must take the whole available volume (a block order) */
+  allOrNone: boolean;
+  /** when trading on it ends: deliveryStart minus its zone's gate lead when it was posted */
+  gateClosesAt: Date;
+}
+
+/** One slot's share of a volume, as listings and trades show it. */
+export interface SlotView {
+  start: string;
+  volumeKwh: string;
 }
 
 /** A listing as PROTOCOL.md shows it. */
@@ -50,10 +65,34 @@ export interface ListingView {
   version: number;
   createdAt: string;
   updatedAt: string;
+  allOrNone: boolean;
+  slots: SlotView[];
+  /** shown to the owner only (never in the market's events) */
+  meterId?: string;
 }
 
-export function listingView(l: Listing): ListingView {
-  return {
+/**
+ * The flat delivery of `volumeWh` over the listing's slots (PROTOCOL-MARKET.md): a listing from
+ * before meters, which has no slot grid, delivers it in one share from its deliveryStart.
+ */
+export function slotShares(
+  l: Pick<Listing, 'deliveryStart' | 'deliveryEnd' | 'slotMinutes'>,
+  volumeWh: bigint,
+) {
+  if (l.slotMinutes === null) return [{ start: l.deliveryStart, wh: volumeWh }];
+  const slots = (l.deliveryEnd.getTime() - l.deliveryStart.getTime()) / (l.slotMinutes * 60_000);
+  return flatSplit(volumeWh, l.deliveryStart, slots, l.slotMinutes);
+}
+
+export const slotViews = (
+  l: Pick<Listing, 'deliveryStart' | 'deliveryEnd' | 'slotMinutes'>,
+  volumeWh: bigint,
+): SlotView[] =>
+  slotShares(l, volumeWh).map((s) => ({ start: s.start.toISOString(), volumeKwh: formatKwh(s.wh) }));
+
+/** The listing as `viewerId` sees it: its meter is shown to its owner only. */
+export function listingView(l: Listing, viewerId?: string): ListingView {
+  const view: ListingView = {
     id: l.id,
     ownerId: l.ownerId,
     ownerName: l.ownerName,
@@ -71,7 +110,11 @@ export function listingView(l: Listing): ListingView {
     version: l.version,
     createdAt: l.createdAt.toISOString(),
     updatedAt: l.updatedAt.toISOString(),
+    allOrNone: l.allOrNone,
+    slots: slotViews(l, l.volumeWh),
   };
+  if (viewerId !== undefined && viewerId === l.ownerId && l.meterId !== null) view.meterId = l.meterId;
+  return view;
 }
 
 /** A trader as a command knows them: the id, and the display name shown to others. */
@@ -80,19 +123,15 @@ export interface Trader {
   name: string;
 }
 
-/** When trading on a listing ends: deliveryStart minus the lead time. */
-export const gateClosure = (l: Pick<Listing, 'deliveryStart'>, gateLeadMs: number): number =>
-  l.deliveryStart.getTime() - gateLeadMs;
-
 /** Active and before its gate closure: the only state in which it can be traded. */
-export const isTradable = (l: Listing, now: Date, gateLeadMs: number): boolean =>
-  l.status === 'active' && now.getTime() < gateClosure(l, gateLeadMs);
+export const isTradable = (l: Listing, now: Date): boolean =>
+  l.status === 'active' && now.getTime() < l.gateClosesAt.getTime();
 
 /** The event for a change of a listing, addressed to its owner and routed to the market. */
 export function listingEvent(type: ListingEventType, l: Listing): EventDraft {
   return {
     type,
-    data: listingView(l),
+    data: listingView(l), // no meter: the market sees the event too
     users: [l.ownerId],
     market: { energyType: l.energyType, zone: l.zone, side: l.side },
   };

@@ -52,10 +52,16 @@ export class Market {
     );
   }
 
-  propose(proposer: Trader, listingId: string, terms: swaps.Terms, key?: string): Promise<SwapView> {
+  propose(
+    proposer: Trader,
+    listingId: string,
+    meterId: string,
+    terms: swaps.Terms,
+    key?: string,
+  ): Promise<SwapView> {
     return this.commands.run(
-      { userId: proposer.id, command: 'swap:propose', key, payload: { listingId, ...terms } },
-      (uow) => swaps.propose(uow, proposer, listingId, terms),
+      { userId: proposer.id, command: 'swap:propose', key, payload: { listingId, meterId, ...terms } },
+      (uow) => swaps.propose(uow, proposer, listingId, meterId, terms),
     );
   }
 

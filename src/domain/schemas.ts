@@ -96,6 +96,11 @@ export const eventIdInput = z
 export const requestIdInput = z.uuid({ message: 'must be a UUID' });
 export const uuidInput = z.uuid({ message: 'must be a UUID' });
 
+/** The meter a listing or proposal names (PROTOCOL-MARKET.md, "Meters and trading limits"). */
+export const meterIdInput = z.uuid({ message: 'must be the id of one of your meters' }).meta({
+  description: 'an active meter of yours (GET /api/v1/meters)',
+});
+
 export const listingFields = {
   side: z.enum(SIDES),
   energyType: z.enum(ENERGY_TYPES),
@@ -103,7 +108,10 @@ export const listingFields = {
   pricePerKwh: priceInput,
   deliveryStart: timeInput,
   deliveryEnd: timeInput,
-  zone: zoneInput,
+  meterId: meterIdInput,
+  /** the meter's zone; if given, it must be that zone */
+  zone: zoneInput.optional(),
+  allOrNone: z.boolean().optional(),
   description: plainTextInput.optional(),
 };
 
@@ -137,7 +145,12 @@ export type FeedFilter = z.output<typeof feedFilterInput>;
 const round = z.number().int().min(1).max(1_000_000);
 const terms = { volumeKwh: kwhInput, pricePerKwh: priceInput, note: plainTextInput.optional() };
 
-export const proposeCommand = z.strictObject({ requestId: requestIdInput, listingId: uuidInput, ...terms });
+export const proposeCommand = z.strictObject({
+  requestId: requestIdInput,
+  listingId: uuidInput,
+  meterId: meterIdInput,
+  ...terms,
+});
 export const counterCommand = z.strictObject({
   requestId: requestIdInput,
   swapId: uuidInput,

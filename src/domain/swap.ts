@@ -1,6 +1,7 @@
+import type { FeesView } from './energy/fees.js';
 import { HubError } from './errors.js';
 import type { EventDraft, SwapEventType } from './events.js';
-import { gateClosure, type Listing } from './listing.js';
+import type { Listing } from './listing.js';
 import { formatKwh, formatNotional, formatPrice } from './quantity.js';
 import { validationFailed } from './validation.js';
 
@@ -34,6 +35,13 @@ export interface Swap {
   closeReason: VoidReason | null;
   createdAt: Date;
   updatedAt: Date;
+  /** the parties' meters and their zones; null on swaps from before meters */
+  sellerMeterId: string | null;
+  buyerMeterId: string | null;
+  sellerZone: string | null;
+  buyerZone: string | null;
+  /** the fees of the current terms (fixed once accepted); null on swaps from before fees */
+  fees: FeesView | null;
 }
 
 /** One round of the negotiation thread. */
@@ -45,6 +53,8 @@ export interface Offer {
   priceE4: bigint;
   note: string;
   createdAt: Date;
+  /** the fees of this offer's terms; null on offers from before fees */
+  fees: FeesView | null;
 }
 
 export interface SwapView {
@@ -64,6 +74,9 @@ export interface SwapView {
   expiresAt: string;
   createdAt: string;
   updatedAt: string;
+  sellerMeterId: string | null;
+  buyerMeterId: string | null;
+  fees: FeesView | null;
   acceptedAt?: string;
   notional?: string;
   reason?: VoidReason;
@@ -76,6 +89,7 @@ export interface OfferView {
   pricePerKwh: string;
   note: string;
   createdAt: string;
+  fees: FeesView | null;
 }
 
 export function swapView(s: Swap): SwapView {
@@ -96,6 +110,9 @@ export function swapView(s: Swap): SwapView {
     expiresAt: s.expiresAt.toISOString(),
     createdAt: s.createdAt.toISOString(),
     updatedAt: s.updatedAt.toISOString(),
+    sellerMeterId: s.sellerMeterId,
+    buyerMeterId: s.buyerMeterId,
+    fees: s.fees,
   };
   if (s.status === 'accepted' && s.acceptedAt) {
     view.acceptedAt = s.acceptedAt.toISOString();
@@ -112,6 +129,7 @@ export const offerView = (o: Offer): OfferView => ({
   pricePerKwh: formatPrice(o.priceE4),
   note: o.note,
   createdAt: o.createdAt.toISOString(),
+  fees: o.fees,
 });
 
 /** The event of a swap change, addressed to both parties. */
@@ -120,8 +138,8 @@ export function swapEvent(type: SwapEventType, s: Swap): EventDraft {
 }
 
 /** An offer's deadline: the offer TTL from now, never after the listing's gate closure. */
-export function offerDeadline(listing: Listing, now: Date, offerTtlMs: number, gateLeadMs: number): Date {
-  return new Date(Math.min(now.getTime() + offerTtlMs, gateClosure(listing, gateLeadMs)));
+export function offerDeadline(listing: Listing, now: Date, offerTtlMs: number): Date {
+  return new Date(Math.min(now.getTime() + offerTtlMs, listing.gateClosesAt.getTime()));
 }
 
 /** What one can do to a swap. Propose creates one; the others move an existing one. */

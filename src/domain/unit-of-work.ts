@@ -1,3 +1,7 @@
+import type { Meter } from './energy/meters.js';
+import type { SlotShare } from './energy/slots.js';
+import type { MeterUse } from './energy/trading.js';
+import type { MarketProfile } from './energy/zones.js';
 import type { EventDraft } from './events.js';
 import type { Listing } from './listing.js';
 import type { Offer, Swap } from './swap.js';
@@ -6,8 +10,8 @@ export type { Listing, Offer, Swap };
 
 /** Settings of the market the rules depend on. */
 export interface MarketRules {
-  /** trading on a listing ends this long before its deliveryStart */
-  gateLeadMs: number;
+  /** the zones and their rules: grid, gate lead, step, tick, bounds, limits' cap factor, fees */
+  market: MarketProfile;
   /** an offer lives this long after its latest round */
   offerTtlMs: number;
   currency: string;
@@ -25,18 +29,22 @@ export interface ListingRepo {
   lockForProposal(
     id: string,
     proposerId: string,
-  ): Promise<{ listing: Listing; hasOpen: boolean } | undefined>;
+    meterId: string,
+  ): Promise<{ listing: Listing; hasOpen: boolean; meter?: Meter } | undefined>;
   update(listing: Listing): Promise<void>;
-  /** active listings whose gate has closed by `cutoff`, locked; rows other nodes hold are skipped */
-  lockGateClosed(cutoff: Date, limit: number): Promise<Listing[]>;
+  /** active listings whose gate has closed by `now`, locked; rows other nodes hold are skipped */
+  lockGateClosed(now: Date, limit: number): Promise<Listing[]>;
 }
 
 /** Swaps and their offers as one transaction sees them. */
 export interface SwapRepo {
   insert(swap: Swap, offer: Offer): Promise<void>;
   lock(id: string): Promise<Swap | undefined>;
-  /** locks a swap and its listing in one round trip, the listing first */
-  lockWithListing(id: string): Promise<{ listing: Listing; swap: Swap } | undefined>;
+  /**
+   * locks a swap and its listing in one round trip, the listing first; with the swap's meters as
+   * they are (not locked: accept locks them with their slots)
+   */
+  lockWithListing(id: string): Promise<{ listing: Listing; swap: Swap; meters: Meter[] } | undefined>;
   update(swap: Swap): Promise<void>;
   addOffer(offer: Offer): Promise<void>;
   /**
@@ -46,6 +54,20 @@ export interface SwapRepo {
   lockOpenOfListing(listingId: string, overWh?: bigint, exceptId?: string): Promise<Swap[]>;
   /** open swaps past their deadline, locked; rows other nodes hold are skipped */
   lockExpired(now: Date, limit: number): Promise<Swap[]>;
+}
+
+/** Meters and their per-slot contracted volumes as one transaction sees them. */
+export interface MeterRepo {
+  /** the meter, share-locked for the rest of the transaction: a retirement waits for it */
+  lockShared(id: string): Promise<Meter | undefined>;
+  /**
+   * the contracted volume of each use in each slot, by `slotKey`, locked for the rest of the
+   * transaction (rows are created empty as needed, all in one fixed order), with the uses' meters
+   * share-locked
+   */
+  lockSlots(uses: MeterUse[], starts: Date[]): Promise<{ meters: Meter[]; contracted: Map<string, bigint> }>;
+  /** sets a use's contracted volumes in slots it locked */
+  setSlots(use: MeterUse, totals: SlotShare[]): Promise<void>;
 }
 
 /**
@@ -58,5 +80,6 @@ export interface UnitOfWork {
   rules: MarketRules;
   listings: ListingRepo;
   swaps: SwapRepo;
+  meters: MeterRepo;
   emit(event: EventDraft): void;
 }

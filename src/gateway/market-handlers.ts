@@ -56,8 +56,8 @@ function marketSpecs(market: Market): Registration[] {
     }),
     command('swap:propose', {
       schema: proposeCommand,
-      run: ({ requestId, listingId, ...t }, socket) =>
-        market.propose(trader(socket), listingId, terms(t), requestId),
+      run: ({ requestId, listingId, meterId, ...t }, socket) =>
+        market.propose(trader(socket), listingId, meterId, terms(t), requestId),
     }),
     command('swap:counter', {
       schema: counterCommand,

@@ -81,7 +81,7 @@ export const listingRoutes: FastifyPluginAsyncZod<ListingRouteDeps> = async (app
       });
       const last = items[items.length - 1];
       return {
-        items: items.map(listingView),
+        items: items.map((l) => listingView(l, req.userId)),
         nextCursor: more && last ? encodeCursor([last.createdAt.toISOString(), last.id]) : null,
       };
     },
@@ -101,7 +101,7 @@ export const listingRoutes: FastifyPluginAsyncZod<ListingRouteDeps> = async (app
     async (req) => {
       const listing = await findListing(sequelize, req.params.id);
       if (!listing) throw new HubError('NOT_FOUND', 'No such listing');
-      return listingView(listing);
+      return listingView(listing, req.userId);
     },
   );
 
@@ -115,7 +115,7 @@ export const listingRoutes: FastifyPluginAsyncZod<ListingRouteDeps> = async (app
         security: [{ bearer: [] }],
         headers: idempotencyHeaders,
         body: createListingBody,
-        response: { 201: listingSchema, ...errors(400, 401, 409, 429, 503) },
+        response: { 201: listingSchema, ...errors(400, 401, 409, 422, 429, 503) },
       },
     },
     async (req, reply) => {

@@ -53,6 +53,23 @@ export const passwordSchema = storableString
 
 const kwhText = z.string().meta({ example: '12.500' });
 const priceText = z.string().meta({ example: '0.1200' });
+const money = z.string().meta({ example: '12.34' });
+
+/** One slot's share of a volume (PROTOCOL-MARKET.md, "Zones and their market profile"). */
+export const slotSchema = z.object({ start: z.iso.datetime(), volumeKwh: kwhText }).meta({ id: 'Slot' });
+
+/** The money flows of a swap's terms (PROTOCOL-MARKET.md, "Fees"), each with 2 decimals. */
+export const feesSchema = z
+  .object({
+    energyNotional: money,
+    buyer: z.object({ wheeling: money, interZone: money, platform: money, total: money }),
+    seller: z.object({ wheeling: money, platform: money, total: money }),
+    buyerPays: money,
+    sellerReceives: money,
+    gridOperatorReceives: money,
+    platformReceives: money,
+  })
+  .meta({ id: 'Fees' });
 
 export const listingSchema = z
   .object({
@@ -73,6 +90,9 @@ export const listingSchema = z
     version: z.number().int(),
     createdAt: z.iso.datetime(),
     updatedAt: z.iso.datetime(),
+    allOrNone: z.boolean(),
+    slots: z.array(slotSchema),
+    meterId: z.uuid().optional().meta({ description: 'shown to the owner only' }),
   })
   .meta({ id: 'Listing' });
 
@@ -142,6 +162,9 @@ export const swapSchema = z
     expiresAt: z.iso.datetime(),
     createdAt: z.iso.datetime(),
     updatedAt: z.iso.datetime(),
+    sellerMeterId: z.uuid().nullable(),
+    buyerMeterId: z.uuid().nullable(),
+    fees: feesSchema.nullable().meta({ description: 'null on swaps from before fees' }),
     acceptedAt: z.iso.datetime().optional(),
     notional: z.string().optional().meta({ example: '5.6000000' }),
     reason: z
@@ -164,6 +187,7 @@ export const offerSchema = z
     pricePerKwh: priceText,
     note: z.string(),
     createdAt: z.iso.datetime(),
+    fees: feesSchema.nullable(),
   })
   .meta({ id: 'Offer' });
 
@@ -183,6 +207,10 @@ export const tradeSchema = z
     deliveryStart: z.iso.datetime(),
     deliveryEnd: z.iso.datetime(),
     acceptedAt: z.iso.datetime(),
+    sellerMeterId: z.uuid().nullable(),
+    buyerMeterId: z.uuid().nullable(),
+    fees: feesSchema.nullable(),
+    slots: z.array(slotSchema),
   })
   .meta({ id: 'Trade' });
 

@@ -18,6 +18,7 @@ import { type ClientOptions, HubClient } from '../../src/client/index.js';
 import { PASSWORD, uniqueEmail } from '../support/client.js';
 import { startHub, type TestHub } from '../support/hub.js';
 import { requireServices } from '../support/services.js';
+import { BIG_METER, registerMeter } from '../support/traders.js';
 
 export const ROOT = path.resolve(import.meta.dirname, '../..');
 export const CHROMIUM = '/usr/bin/chromium';
@@ -135,13 +136,73 @@ export async function newPage(
   return { context, page, errors };
 }
 
-/** Registers a trader through the dashboard's form; resolves once the dashboard is live. */
+/**
+ * A client whose listings name a meter of its own in the listing's zone (registered once per zone,
+ * with the largest capacities, so that limits are never in the way), and whose offers name one
+ * too (DE-North's, unless the input names another).
+ */
+type ListingArgs = Parameters<HubClient['createListing']>[0];
+type ProposeArgs = Parameters<HubClient['propose']>[0];
+type WithMeter<T> = Omit<T, 'meterId'> & { meterId?: string };
+
+/** A client whose createListing and propose may leave the meter out (`metered`). */
+export type MeteredClient<T extends HubClient = HubClient> = T & {
+  createListing(input: WithMeter<ListingArgs>): ReturnType<HubClient['createListing']>;
+  propose(input: WithMeter<ProposeArgs>): ReturnType<HubClient['propose']>;
+};
+
+export function metered<T extends HubClient>(client: T): MeteredClient<T> {
+  const byZone = new Map<string, Promise<string>>();
+  const meterIn = (zone: string) => {
+    let id = byZone.get(zone.toLowerCase());
+    if (!id) {
+      id = registerMeter(client, { ...BIG_METER, zone }).then((m) => m.id);
+      byZone.set(zone.toLowerCase(), id);
+    }
+    return id;
+  };
+  const create = client.createListing.bind(client);
+  const propose = client.propose.bind(client);
+  const c = client as MeteredClient<T>;
+  c.createListing = async (input) =>
+    create({ ...input, meterId: input.meterId ?? (await meterIn(input.zone ?? 'DE-North')) } as ListingArgs);
+  c.propose = async (input) =>
+    propose({ ...input, meterId: input.meterId ?? (await meterIn('DE-North')) } as ProposeArgs);
+  return c;
+}
+
+/** Adds a meter through the dashboard's meters panel (DE-North, the largest capacities). */
+export async function addMeterInUi(page: Page, zone = 'DE-North'): Promise<void> {
+  const panel = page.getByTestId('meters');
+  const box = panel.getByTestId('add-meter');
+  if ((await box.getAttribute('open')) === null) await box.locator('summary').click();
+  const form = panel.getByTestId('meter-form');
+  const externalId = `UI-${process.pid}-${Date.now().toString(36)}-${Math.floor(Math.random() * 1e6)}`;
+  await form.getByTestId('meter-external-id').fill(externalId);
+  await form.getByTestId('meter-zone').selectOption(zone);
+  await form.getByTestId('meter-export').fill(BIG_METER.exportCapacityKw);
+  await form.getByTestId('meter-import').fill(BIG_METER.importCapacityKw);
+  await form.getByTestId('meter-add').click();
+  await panel.getByTestId('meter-row').filter({ hasText: externalId }).waitFor();
+  // its toast is not what the test is about
+  await page
+    .getByTestId('toast')
+    .filter({ hasText: 'Meter added' })
+    .getByRole('button', { name: 'Dismiss' })
+    .click();
+}
+
+/**
+ * Registers a trader through the dashboard's form; resolves once the dashboard is live, with a
+ * meter added through its meters panel unless `meter` is false.
+ */
 export async function registerInUi(
   browser: Browser,
   url: string,
   name: string,
   options: BrowserContextOptions = { viewport: { width: 1440, height: 1000 } },
   setup?: (page: Page) => Promise<void>,
+  meter = true,
 ): Promise<UiTrader> {
   const { context, page, errors } = await newPage(browser, options, setup);
   await page.goto(url);
@@ -154,6 +215,7 @@ export async function registerInUi(
   await form.getByRole('button', { name: 'Create account' }).click();
   await until(page.getByTestId('user-name'), name);
   await connected(page);
+  if (meter) await addMeterInUi(page);
   return { context, page, email, name, errors };
 }
 
@@ -188,13 +250,20 @@ export interface BrowserSuite {
   readonly browser: Browser;
   readonly contexts: BrowserContext[];
   readonly clients: HubClient[];
-  /** A trader registered through the API (with a known email), connected through the client. */
-  apiTrader(name: string, options?: ClientOptions): Promise<{ client: HubClient; email: string }>;
-  /** A trader registered through the dashboard's form, live; the context is closed after the file. */
+  /**
+   * A trader registered through the API (with a known email), connected through the client; its
+   * listings and offers name a meter of its own (`metered`).
+   */
+  apiTrader(name: string, options?: ClientOptions): Promise<{ client: MeteredClient; email: string }>;
+  /**
+   * A trader registered through the dashboard's form, live, with a meter in DE-North added through
+   * its meters panel (none when `meter` is false); the context is closed after the file.
+   */
   uiTrader(
     name: string,
     options?: BrowserContextOptions,
     setup?: (page: Page) => Promise<void>,
+    meter?: boolean,
   ): Promise<UiTrader>;
 }
 
@@ -237,13 +306,13 @@ export function browserSuite(): BrowserSuite {
     async apiTrader(name, options) {
       const email = uniqueEmail(name.split(' ')[0]!.toLowerCase());
       const body = { email, password: PASSWORD, displayName: name };
-      const client = await HubClient.register(ready(node).url, body, options);
+      const client = metered(await HubClient.register(ready(node).url, body, options));
       await client.connect();
       clients.push(client);
       return { client, email };
     },
-    async uiTrader(name, options, setup) {
-      const t = await registerInUi(ready(browser), ready(node).url, name, options, setup);
+    async uiTrader(name, options, setup, meter) {
+      const t = await registerInUi(ready(browser), ready(node).url, name, options, setup, meter);
       contexts.push(t.context);
       return t;
     },

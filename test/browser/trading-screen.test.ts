@@ -13,6 +13,7 @@ import {
   focused,
   hasChromium,
   loginInUi,
+  metered,
   newPage,
   shot,
   until,
@@ -274,7 +275,7 @@ describe.skipIf(!hasChromium)('the dashboard as a trading screen', () => {
 
   test('390 px: a "your turn" card is visible without scrolling; toasts never cover a card; 1920 px uses the width', async () => {
     const seller = await env.apiTrader('Pia Phone');
-    const buyer = await trader(env.url, 'quentin');
+    const buyer = metered(await trader(env.url, 'quentin'));
     env.clients.push(buyer);
     // a full market ahead of it, as on the demo hub
     for (let i = 0; i < 13; i++)

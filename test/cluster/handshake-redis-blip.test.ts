@@ -4,11 +4,10 @@
 import { Redis } from 'ioredis';
 import { io } from 'socket.io-client';
 import { describe, expect, test } from 'vitest';
-import type { HubClient } from '../../src/client/index.js';
 import { TestRedis } from '../support/cluster.js';
 import { startHub } from '../support/hub.js';
 import { freshDatabase, postgresAvailable } from '../support/services.js';
-import { listingInput, trader } from '../support/traders.js';
+import { listingInput, type TestTrader, trader } from '../support/traders.js';
 
 const ready = await postgresAvailable('handshake during Redis blips');
 
@@ -47,7 +46,7 @@ describe.skipIf(!ready)('handshakes while the Redis subscription drops', () => {
     const admin = new Redis(redis.url);
     const db = await freshDatabase();
     const hub = await startHub({ db, env: { REDIS_URL: redis.url, REDIS_PREFIX: `t-${db.id}` } });
-    const traders: HubClient[] = [];
+    const traders: TestTrader[] = [];
     try {
       for (let i = 0; i < 10; i++) traders.push(await trader(hub.url, `t${i}`));
       // a history for everyone: a listing each, and offers on the next one's listing

@@ -4,6 +4,7 @@ import { PASSWORD, uniqueEmail } from '../support/client.js';
 import { startBalancer, startNode, TestRedis } from '../support/cluster.js';
 import { expectNothingLost, negotiationLoad, recordEvents } from '../support/load.js';
 import { freshDatabase, postgresAvailable } from '../support/services.js';
+import { withMeter } from '../support/traders.js';
 
 const ready = await postgresAvailable('node killed under load');
 
@@ -22,9 +23,10 @@ describe.skipIf(!ready)('a node killed with SIGKILL during a negotiation load', 
           { email: uniqueEmail(name), password: PASSWORD, displayName: name },
           { ackTimeoutMs: 3000, attempts: 5 },
         );
+        const t = await withMeter(c);
         await c.connect();
         clients.push(c);
-        return c;
+        return t;
       };
       const pairs = await Promise.all(
         Array.from({ length: 6 }, async (_, i) => ({

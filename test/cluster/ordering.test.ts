@@ -28,7 +28,11 @@ describe('ordering when transactions commit out of order', async () => {
           [alice.user.id],
         );
         // ...then T2 (a real command) commits while T1 is still open
-        const listing = await alice.rest<{ id: string }>('POST', '/api/v1/listings', listingInput());
+        const listing = await alice.rest<{ id: string }>(
+          'POST',
+          '/api/v1/listings',
+          listingInput({ meterId: alice.meterId }),
+        );
 
         // T2's event stays behind T1: neither pushed live nor listed by GET /events
         await new Promise((r) => setTimeout(r, 600));

@@ -70,7 +70,7 @@ describe('replay on reconnect', () => {
 
   test('without lastEventId nothing is replayed and sync names the newest event', async () => {
     const t = await trader(node.url, 'fresh', false);
-    await t.rest('POST', '/api/v1/listings', listingInput());
+    await t.rest('POST', '/api/v1/listings', listingInput({ meterId: t.meterId }));
     await settled(t.session.accessToken, t.user.id);
     const sync = await t.connect();
     expect(sync).toEqual({
@@ -88,7 +88,8 @@ describe('replay on reconnect', () => {
     await ownerLog.next('listing.created');
     const resumeFrom = owner.lastEventId!;
     owner.close();
-    for (let i = 0; i < 12; i++) await owner.rest('POST', '/api/v1/listings', listingInput());
+    for (let i = 0; i < 12; i++)
+      await owner.rest('POST', '/api/v1/listings', listingInput({ meterId: owner.meterId }));
     await settled(owner.session.accessToken, owner.user.id);
 
     const back = new HubClient(node.url, owner.session);
@@ -116,7 +117,8 @@ describe('replay on reconnect', () => {
 
   test('GET /api/v1/events pages a user’s own events ascending with hasMore', async () => {
     const t = await trader(node.url, 'pager', false);
-    for (let i = 0; i < 7; i++) await t.rest('POST', '/api/v1/listings', listingInput());
+    for (let i = 0; i < 7; i++)
+      await t.rest('POST', '/api/v1/listings', listingInput({ meterId: t.meterId }));
     await settled(t.session.accessToken, t.user.id);
     const ids: string[] = [];
     let after = '0';

@@ -2,10 +2,10 @@
 // (FEED_RATE_PER_SECOND sustained plus FEED_RATE_BURST), cluster-wide when Redis is configured.
 import type { Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { connectSocket, emitAck, newTrader, type Session } from '../support/client.js';
+import { api, connectSocket, emitAck, newTrader, type Session } from '../support/client.js';
 import { startHub, type TestHub } from '../support/hub.js';
 import { redisAvailable } from '../support/services.js';
-import { listingInput } from '../support/traders.js';
+import { BIG_METER, listingInput } from '../support/traders.js';
 
 const RATE = 2;
 const BURST = 5;
@@ -48,6 +48,12 @@ describe('feed commands on one node', () => {
 
   test('a burst of 100 feed:subscribe: burst plus the rate acknowledged, the rest RATE_LIMITED; others unaffected', async () => {
     const flooder = await newTrader(node.url, 'flooder');
+    // a meter to post a listing on (over REST: no feed budget spent)
+    const meter = await api(node.url, 'POST', '/api/v1/meters', {
+      token: flooder.accessToken,
+      body: { externalId: `FLOOD-${crypto.randomUUID()}`, ...BIG_METER },
+    });
+    expect(meter.status).toBe(201);
     const socket = await connectSocket(node.url, { token: flooder.accessToken });
     const { answers, seconds } = await subscribeBurst([socket], 100);
     const acked = answers.filter((a) => a.ok).length;
@@ -74,7 +80,7 @@ describe('feed commands on one node', () => {
     // market commands have a budget of their own
     const created = await emitAck<Answer>(socket, 'listing:create', {
       requestId: crypto.randomUUID(),
-      ...listingInput(),
+      ...listingInput({ meterId: meter.body.id }),
     });
     expect(created.ok).toBe(true);
 

@@ -3,14 +3,14 @@
 // bidirectional characters refused. Through REST and the socket, on a real hub.
 import type { Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import type { HubClient, Listing, Swap } from '../../src/client/index.js';
+import type { Listing, Swap } from '../../src/client/index.js';
 import { api, connectSocket, emitAck, PASSWORD, uniqueEmail } from '../support/client.js';
 import { startHub, type TestHub } from '../support/hub.js';
-import { listingInput, trader } from '../support/traders.js';
+import { listingInput, type TestTrader, trader } from '../support/traders.js';
 
 let node: TestHub;
-let alice: HubClient;
-let bob: HubClient;
+let alice: TestTrader;
+let bob: TestTrader;
 let aliceSocket: Socket;
 let bobSocket: Socket;
 
@@ -80,13 +80,13 @@ function expectIssue(error: any, path: string, message: RegExp) {
 const restListing = (description: string) =>
   api(node.url, 'POST', '/api/v1/listings', {
     token: alice.session.accessToken,
-    body: listingInput({ description }),
+    body: listingInput({ description, meterId: alice.meterId }),
   });
 
 const socketListing = (description: string) =>
   emitAck(aliceSocket, 'listing:create', {
     requestId: crypto.randomUUID(),
-    ...listingInput({ description }),
+    ...listingInput({ description, meterId: alice.meterId }),
   });
 
 const getListing = async (id: string) =>
@@ -146,6 +146,7 @@ describe('note: stored as plain text on propose and counter', () => {
     const proposed = await emitAck(bobSocket, 'swap:propose', {
       requestId: crypto.randomUUID(),
       listingId: listing.id,
+      meterId: bob.meterId,
       volumeKwh: '1',
       pricePerKwh: '0.1',
       note: input,
@@ -170,6 +171,7 @@ describe('note: stored as plain text on propose and counter', () => {
     const propose = await emitAck(bobSocket, 'swap:propose', {
       requestId: crypto.randomUUID(),
       listingId: listing.id,
+      meterId: bob.meterId,
       volumeKwh: '1',
       pricePerKwh: '0.1',
       note: input,
@@ -179,6 +181,7 @@ describe('note: stored as plain text on propose and counter', () => {
     const proposed = await emitAck(bobSocket, 'swap:propose', {
       requestId: crypto.randomUUID(),
       listingId: listing.id,
+      meterId: bob.meterId,
       volumeKwh: '1',
       pricePerKwh: '0.1',
     });

@@ -1,18 +1,18 @@
 import fc from 'fast-check';
 import { QueryTypes } from 'sequelize';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import type { HubClient, Listing, Swap } from '../../src/client/index.js';
+import type { Listing, Swap } from '../../src/client/index.js';
 import { ERROR_STATUS } from '../../src/domain/errors.js';
 import { api, emitAck } from '../support/client.js';
 import { startHub, type TestHub } from '../support/hub.js';
-import { listingInput, trader } from '../support/traders.js';
+import { listingInput, type TestTrader, trader } from '../support/traders.js';
 
 const CODES = Object.keys(ERROR_STATUS).filter((c) => c !== 'INTERNAL');
 const RUNS = 120;
 
 let node: TestHub;
-let alice: HubClient;
-let bob: HubClient;
+let alice: TestTrader;
+let bob: TestTrader;
 let listing: Listing;
 let swap: Swap;
 beforeAll(async () => {
@@ -79,12 +79,14 @@ const anything = fc.oneof(
   fc.object({ key: fc.oneof(protoKeys, fc.string()), values: [nasty] }),
 );
 
+// the valid payloads name the meters of the traders who would send them: alice lists, bob proposes
 const COMMANDS: Record<string, () => Record<string, unknown>> = {
-  'listing:create': () => ({ requestId: crypto.randomUUID(), ...listingInput() }),
+  'listing:create': () => ({ requestId: crypto.randomUUID(), ...listingInput({ meterId: alice.meterId }) }),
   'listing:cancel': () => ({ requestId: crypto.randomUUID(), listingId: listing.id }),
   'swap:propose': () => ({
     requestId: crypto.randomUUID(),
     listingId: listing.id,
+    meterId: bob.meterId,
     volumeKwh: '1',
     pricePerKwh: '0.1',
   }),
@@ -103,7 +105,7 @@ const COMMANDS: Record<string, () => Record<string, unknown>> = {
   'auth:refresh': () => ({ token: 'x' }),
 };
 
-const socketOf = (c: HubClient) => (c as unknown as { socket: Parameters<typeof emitAck>[0] }).socket;
+const socketOf = (c: TestTrader) => (c as unknown as { socket: Parameters<typeof emitAck>[0] }).socket;
 
 function expectProtocolAnswer(ack: { ok: boolean; error?: { code: string; message: string } }) {
   if (ack.ok) return;
@@ -142,7 +144,13 @@ describe('fuzzing every REST body', () => {
     ['POST', '/api/v1/auth/login', () => ({ email: 'x@y.example', password: 'long enough password' }), false],
     ['POST', '/api/v1/auth/refresh', () => ({ refreshToken: 'rt_x' }), false],
     ['POST', '/api/v1/auth/logout', () => ({ refreshToken: 'rt_x' }), true],
-    ['POST', '/api/v1/listings', () => listingInput(), true],
+    ['POST', '/api/v1/listings', () => listingInput({ meterId: alice.meterId }), true],
+    [
+      'POST',
+      '/api/v1/meters',
+      () => ({ externalId: 'FUZZ-1', zone: 'DE-North', exportCapacityKw: '10', importCapacityKw: '10' }),
+      true,
+    ],
   ];
   test.each(ROUTES)('%s %s never answers 500', async (method, path, base, auth) => {
     await fc.assert(
@@ -201,13 +209,14 @@ describe('fuzzing free text', () => {
       fc.asyncProperty(text, text, async (description, note) => {
         const created = await emitAck(socketOf(alice), 'listing:create', {
           requestId: crypto.randomUUID(),
-          ...listingInput(),
+          ...listingInput({ meterId: alice.meterId }),
           description,
         });
         expectProtocolAnswer(created);
         const proposed = await emitAck(socketOf(bob), 'swap:propose', {
           requestId: crypto.randomUUID(),
           listingId: created.ok ? created.data.id : listing.id,
+          meterId: bob.meterId,
           volumeKwh: '1',
           pricePerKwh: '0.1',
           note,

@@ -25,7 +25,10 @@ describe('per-user command rate limit', () => {
     const socket = (t as unknown as { socket: Parameters<typeof emitAck>[0] }).socket;
     const answers = await Promise.all(
       Array.from({ length: 15 }, () =>
-        emitAck(socket, 'listing:create', { requestId: randomUUID(), ...listingInput() }),
+        emitAck(socket, 'listing:create', {
+          requestId: randomUUID(),
+          ...listingInput({ meterId: t.meterId }),
+        }),
       ),
     );
     const limited = answers.filter((a) => !a.ok);
@@ -53,7 +56,7 @@ describe('connection limits', () => {
     const closed = new Promise((resolve) => socket.once('disconnect', resolve));
     socket.emit(
       'listing:create',
-      { requestId: randomUUID(), ...listingInput(), description: 'x'.repeat(200_000) },
+      { requestId: randomUUID(), ...listingInput({ meterId: a.meterId }), description: 'x'.repeat(200_000) },
       () => {},
     );
     expect(await closed).toBe('transport close');

@@ -4,7 +4,7 @@ import { HubClient, type HubClientError, type Swap } from '../../src/client/inde
 import { PASSWORD, uniqueEmail } from '../support/client.js';
 import { startHub } from '../support/hub.js';
 import { TestPostgres } from '../support/pg-cluster.js';
-import { listingInput } from '../support/traders.js';
+import { listingInput, withMeter } from '../support/traders.js';
 
 const haveCluster = await TestPostgres.available('PostgreSQL restart');
 
@@ -22,9 +22,10 @@ describe.skipIf(!haveCluster)('PostgreSQL restarted under load', () => {
           { email: uniqueEmail(name), password: PASSWORD, displayName: name },
           { attempts: 1, ackTimeoutMs: 15_000 },
         );
+        const t = await withMeter(c);
         await c.connect();
         clients.push(c);
-        return c;
+        return t;
       };
       const seller = await make('seller');
       const buyer = await make('buyer');

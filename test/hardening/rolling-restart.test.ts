@@ -4,6 +4,7 @@ import { PASSWORD, uniqueEmail } from '../support/client.js';
 import { type NodeProcess, startBalancer, startNode, TestRedis } from '../support/cluster.js';
 import { expectNothingLost, negotiationLoad, recordEvents } from '../support/load.js';
 import { TestPostgres } from '../support/pg-cluster.js';
+import { withMeter } from '../support/traders.js';
 
 const haveCluster = await TestPostgres.available('rolling restart');
 
@@ -22,9 +23,10 @@ describe.skipIf(!haveCluster)('rolling restart of two nodes under load', () => {
           password: PASSWORD,
           displayName: name,
         });
+        const t = await withMeter(c);
         await c.connect();
         clients.push(c);
-        return c;
+        return t;
       };
       const pairs = await Promise.all(
         Array.from({ length: 4 }, async (_, i) => ({

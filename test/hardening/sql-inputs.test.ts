@@ -2,19 +2,23 @@
 // JSON numbers that JSON.parse would round: each is VALIDATION_FAILED and changes nothing.
 import type { Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import type { HubClient, Listing, Swap } from '../../src/client/index.js';
+import type { Listing, Swap } from '../../src/client/index.js';
 import { api, connectSocket, emitAck, PASSWORD, uniqueEmail } from '../support/client.js';
 import { startHub, type TestHub } from '../support/hub.js';
-import { listingInput, trader } from '../support/traders.js';
+import { listingInput, type TestTrader, trader } from '../support/traders.js';
 
 let node: TestHub;
-let alice: HubClient;
-let bob: HubClient;
+let alice: TestTrader;
+let bob: TestTrader;
 /** raw sockets of alice and bob, for commands written by hand */
 let aliceSocket: Socket;
 let bobSocket: Socket;
 let listing: Listing;
 let swap: Swap;
+
+/** A listing input on alice's meter: every command here is written by hand, so it names the meter. */
+const aliceInput = (overrides: Parameters<typeof listingInput>[0] = {}) =>
+  listingInput({ meterId: alice.meterId, ...overrides });
 
 beforeAll(async () => {
   node = await startHub();
@@ -22,10 +26,11 @@ beforeAll(async () => {
   bob = await trader(node.url, 'bob', false);
   aliceSocket = await connectSocket(node.url, { token: alice.session.accessToken });
   bobSocket = await connectSocket(node.url, { token: bob.session.accessToken });
-  listing = await alice.rest<Listing>('POST', '/api/v1/listings', listingInput({ volumeKwh: '50' }));
+  listing = await alice.rest<Listing>('POST', '/api/v1/listings', aliceInput({ volumeKwh: '50' }));
   const proposed = await emitAck(bobSocket, 'swap:propose', {
     requestId: crypto.randomUUID(),
     listingId: listing.id,
+    meterId: bob.meterId,
     volumeKwh: '1',
     pricePerKwh: '0.1',
   });
@@ -77,7 +82,7 @@ function rawCommand(socket: Socket, event: string, json: string): Promise<any> {
 
 /** A listing as JSON text, volume and price written as given; with a requestId for the socket. */
 const listingJson = (volume: string, price: string, socket = false) => {
-  const { volumeKwh: _v, pricePerKwh: _p, ...rest } = listingInput();
+  const { volumeKwh: _v, pricePerKwh: _p, ...rest } = aliceInput();
   const id = socket ? `"requestId":"${crypto.randomUUID()}",` : '';
   return `{${id}"volumeKwh":${volume},"pricePerKwh":${price},${JSON.stringify(rest).slice(1, -1)}}`;
 };
@@ -102,13 +107,13 @@ describe('text PostgreSQL cannot keep (NUL, unpaired surrogates) is VALIDATION_F
       const before = (await aliceListings()).length;
       const rest = await api(node.url, 'POST', '/api/v1/listings', {
         token: alice.session.accessToken,
-        body: listingInput({ description: text }),
+        body: aliceInput({ description: text }),
       });
       expect(rest.status).toBe(400);
       expectIssue(rest.body.error, 'description', message);
       const ack = await emitAck(aliceSocket, 'listing:create', {
         requestId: crypto.randomUUID(),
-        ...listingInput({ description: text }),
+        ...aliceInput({ description: text }),
       });
       expect(ack.ok).toBe(false);
       expectIssue(ack.error, 'description', message);
@@ -120,6 +125,7 @@ describe('text PostgreSQL cannot keep (NUL, unpaired surrogates) is VALIDATION_F
     const propose = await emitAck(aliceSocket, 'swap:propose', {
       requestId: crypto.randomUUID(),
       listingId: listing.id, // alice's own listing: the note is refused before any rule is looked at
+      meterId: alice.meterId,
       volumeKwh: '1',
       pricePerKwh: '0.1',
       note: text,
@@ -159,15 +165,11 @@ describe('text PostgreSQL cannot keep (NUL, unpaired surrogates) is VALIDATION_F
 
   test('well-formed text around them is kept as sent', async () => {
     const text = 'wind \uD83C\uDF2C\uFE0F at night';
-    const created = await alice.rest<Listing>(
-      'POST',
-      '/api/v1/listings',
-      listingInput({ description: text }),
-    );
+    const created = await alice.rest<Listing>('POST', '/api/v1/listings', aliceInput({ description: text }));
     expect(created.description).toBe(text);
     const stray = await api(node.url, 'POST', '/api/v1/listings', {
       token: alice.session.accessToken,
-      body: listingInput({ description: `${text}\uDE00` }),
+      body: aliceInput({ description: `${text}\uDE00` }),
     });
     expect(stray.status).toBe(400);
   });
@@ -189,7 +191,7 @@ describe('ids and times beyond what the hub can hold are VALIDATION_FAILED', () 
 
   test('a delivery time past the year 9999 once its offset is applied, through REST and the socket', async () => {
     const before = (await aliceListings()).length;
-    const late = listingInput({ deliveryEnd: '9999-12-31T23:59:59-23:59' });
+    const late = aliceInput({ deliveryEnd: '9999-12-31T23:59:59-23:59' });
     const rest = await api(node.url, 'POST', '/api/v1/listings', {
       token: alice.session.accessToken,
       body: late,

@@ -4,13 +4,13 @@ import type { HubClient, Swap } from '../../src/client/index.js';
 import { api } from '../support/client.js';
 import { startHub, type TestHub } from '../support/hub.js';
 import { PROTECTED_ROUTES, PUBLIC_ROUTES } from '../support/routes.js';
-import { listingInput, trader } from '../support/traders.js';
+import { listingInput, type TestTrader, trader } from '../support/traders.js';
 
 let node: TestHub;
 let statements: string[] = [];
-let alice: HubClient;
-let bob: HubClient;
-let carol: HubClient;
+let alice: TestTrader;
+let bob: TestTrader;
+let carol: TestTrader;
 beforeAll(async () => {
   // no periodic sweep, so the statements a request causes can be counted
   node = await startHub({
@@ -18,9 +18,9 @@ beforeAll(async () => {
     database: { onQuery: (sql) => void statements.push(sql) },
   });
   [alice, bob, carol] = (await Promise.all(['alice', 'bob', 'carol'].map((n) => trader(node.url, n)))) as [
-    HubClient,
-    HubClient,
-    HubClient,
+    TestTrader,
+    TestTrader,
+    TestTrader,
   ];
 });
 afterAll(async () => {
@@ -123,8 +123,9 @@ describe('GET /api/v1/swaps and /swaps/:id', () => {
 
 describe('GET /api/v1/trades', () => {
   test('your side, the counterparty and the exact notional; CSV a spreadsheet opens', async () => {
-    const seller = await trader(node.url, 'seller');
-    const buyer = await trader(node.url, 'buyer');
+    // both meters in NL (default fees), where the listing is
+    const seller = await trader(node.url, 'seller', true, { zone: 'NL' });
+    const buyer = await trader(node.url, 'buyer', true, { zone: 'NL' });
     const listing = await seller.createListing(
       listingInput({ volumeKwh: '100', zone: 'NL', energyType: 'wind' }),
     );
@@ -147,13 +148,48 @@ describe('GET /api/v1/trades', () => {
       pricePerKwh: '0.0001',
       notional: '0.0000001',
       currency: 'EUR',
+      sellerMeterId: seller.meterId,
+      buyerMeterId: buyer.meterId,
+      slots: [expect.objectContaining({ start: listing.deliveryStart, volumeKwh: '0.001' })],
+      // every line of 0.001 kWh at 0.0001 rounds to nothing
+      fees: {
+        energyNotional: '0.00',
+        buyer: { wheeling: '0.00', interZone: '0.00', platform: '0.00', total: '0.00' },
+        seller: { wheeling: '0.00', platform: '0.00', total: '0.00' },
+        buyerPays: '0.00',
+        sellerReceives: '0.00',
+        gridOperatorReceives: '0.00',
+        platformReceives: '0.00',
+      },
     });
-    expect(res.body.items[1]).toMatchObject({ volumeKwh: '12.500', notional: '1.5425000' });
+    // 12.5 kWh at 0.1234: notional 1.5425 -> 1.54 (half-even)
+    // buyer: wheeling 12.5 x 0.0250 = 0.3125 -> 0.31; platform min(1% x 1.5425 = 0.015425,
+    //   12.5 x 0.0042 = 0.0525) = 0.015425 -> 0.02; total 0.33
+    // seller: wheeling 12.5 x 0.0300 = 0.375 -> 0.38 (half to even); platform 0.02; total 0.40
+    // buyerPays 1.54 + 0.33 = 1.87 = sellerReceives 1.14 + grid 0.31 + 0.38 = 0.69 + platform 0.04
+    const fees12 = {
+      energyNotional: '1.54',
+      buyer: { wheeling: '0.31', interZone: '0.00', platform: '0.02', total: '0.33' },
+      seller: { wheeling: '0.38', platform: '0.02', total: '0.40' },
+      buyerPays: '1.87',
+      sellerReceives: '1.14',
+      gridOperatorReceives: '0.69',
+      platformReceives: '0.04',
+    };
+    expect(res.body.items[1]).toMatchObject({
+      volumeKwh: '12.500',
+      notional: '1.5425000',
+      fees: fees12,
+      slots: [expect.objectContaining({ start: listing.deliveryStart, volumeKwh: '12.500' })],
+    });
     expect((await get(seller, '/trades')).body.items[0]).toMatchObject({
       side: 'sell',
       counterpartyId: buyer.user.id,
       counterpartyName: 'buyer',
+      sellerMeterId: seller.meterId,
+      buyerMeterId: buyer.meterId,
     });
+    expect((await get(seller, '/trades')).body.items[1].fees).toEqual(fees12);
     expect(
       (await get(carol, '/trades')).body.items.map((t: { listingId: string }) => t.listingId),
     ).not.toContain(listing.id);
@@ -163,7 +199,7 @@ describe('GET /api/v1/trades', () => {
     expect(csv.headers.get('content-type')).toMatch(/^text\/csv/);
     const lines = (csv.body as string).trimEnd().split('\r\n');
     expect(lines[0]).toBe(
-      'acceptedAt,swapId,listingId,side,counterpartyId,counterpartyName,energyType,zone,volumeKwh,pricePerKwh,notional,currency,deliveryStart,deliveryEnd',
+      'acceptedAt,swapId,listingId,side,counterpartyId,counterpartyName,energyType,zone,volumeKwh,pricePerKwh,notional,currency,deliveryStart,deliveryEnd,energyNotional,wheelingFee,interZoneFee,platformFee,feesTotal,netAmount',
     );
     expect(lines).toHaveLength(3);
     const row = lines[2]!.split(',');
@@ -179,6 +215,13 @@ describe('GET /api/v1/trades', () => {
       '1.5425000',
       'EUR',
     ]);
+    // the buyer's lines: what it pays, 1.54 + 0.31 + 0.00 + 0.02 = 1.87
+    expect(row.slice(14)).toEqual(['1.54', '0.31', '0.00', '0.02', '0.33', '1.87']);
+    // the seller's: what it receives, 1.54 - 0.38 - 0.02 = 1.14 (no inter-zone charge)
+    const sellerCsv = (await get(seller, '/trades', { accept: 'text/csv' })).body as string;
+    const sellerRow = sellerCsv.trimEnd().split('\r\n')[2]!.split(',');
+    expect(sellerRow.slice(3, 4)).toEqual(['sell']);
+    expect(sellerRow.slice(14)).toEqual(['1.54', '0.38', '0.00', '0.02', '0.40', '1.14']);
     seller.close();
     buyer.close();
   });

@@ -1,14 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { QueryTypes } from 'sequelize';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import type { HubClient, HubClientError } from '../../src/client/index.js';
-import { api, emitAck } from '../support/client.js';
+import type { HubClientError } from '../../src/client/index.js';
+import { api, emitAck, marketView } from '../support/client.js';
 import { startHub, type TestHub } from '../support/hub.js';
-import { listingInput, recorder, trader } from '../support/traders.js';
+import { listingInput, recorder, type TestTrader, trader } from '../support/traders.js';
 
 let node: TestHub;
-let alice: HubClient;
-let bob: HubClient;
+let alice: TestTrader;
+let bob: TestTrader;
 beforeAll(async () => {
   node = await startHub();
   alice = await trader(node.url, 'alice');
@@ -51,9 +51,14 @@ describe('listing:create and POST /listings', () => {
       description: 'Sunny & dry',
       status: 'active',
       version: 1,
+      allOrNone: false,
+      slots: [{ start: listing.deliveryStart, volumeKwh: '0.100' }],
+      // the owner's answer names the meter; the market's event never does
+      meterId: alice.meterId,
     });
     const created = await events.next('listing.created');
-    expect(created.data).toEqual(listing);
+    expect(created.data).toEqual(marketView(listing));
+    expect(created.data).not.toHaveProperty('meterId');
     expect(created.id).toMatch(/^\d+$/);
   });
 
@@ -66,11 +71,12 @@ describe('listing:create and POST /listings', () => {
     ] as const) {
       const res = await api(node.url, 'POST', '/api/v1/listings', {
         token: bob.session.accessToken,
-        body: listingInput({ volumeKwh: volume, pricePerKwh: 0.0001 }),
+        body: listingInput({ volumeKwh: volume, pricePerKwh: 0.0001, meterId: bob.meterId }),
       });
       expect(res.status).toBe(201);
       expect(res.body.volumeKwh).toBe(expected);
       expect(res.body.pricePerKwh).toBe('0.0001');
+      expect(res.body.meterId).toBe(bob.meterId);
     }
   });
 
@@ -101,10 +107,13 @@ describe('listing:create and POST /listings', () => {
     expect(e.details?.issues).toEqual(expect.arrayContaining([expect.objectContaining({ path })]));
     const rest = await api(node.url, 'POST', '/api/v1/listings', {
       token: alice.session.accessToken,
-      body: listingInput(patch as never),
+      body: listingInput({ meterId: alice.meterId, ...(patch as object) } as never),
     });
     expect(rest.status).toBe(400);
     expect(rest.body.error.code).toBe('VALIDATION_FAILED');
+    expect(rest.body.error.details?.issues).toEqual(
+      expect.arrayContaining([expect.objectContaining({ path })]),
+    );
     expect(await count('SELECT count(*) AS n FROM listings')).toBe(before);
   });
 
@@ -137,7 +146,7 @@ describe('listing:cancel and DELETE /listings/:id', () => {
     expect(
       (await events.next((e) => e.type === 'listing.closed' && (e.data as { id: string }).id === listing.id))
         .data,
-    ).toEqual(cancelled);
+    ).toEqual(marketView(cancelled));
 
     expect((await errorOf(alice.cancelListing(listing.id))).code).toBe('INVALID_STATE');
     const again = await api(node.url, 'DELETE', `/api/v1/listings/${listing.id}`, {

@@ -1,14 +1,26 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import type { EventEnvelope, HubClient, Listing } from '../../src/client/index.js';
-import { emitAck } from '../support/client.js';
+import type { EventEnvelope, Listing } from '../../src/client/index.js';
+import { emitAck, marketView } from '../support/client.js';
 import { startHub, type TestHub } from '../support/hub.js';
-import { listingInput, recorder, trader } from '../support/traders.js';
+import {
+  BIG_METER,
+  listingInput,
+  recorder,
+  registerMeter,
+  type TestTrader,
+  trader,
+} from '../support/traders.js';
 
 let node: TestHub;
-let seller: HubClient;
+let seller: TestTrader;
+/** the seller's meter in each zone of the market: a listing's zone is its meter's */
+const meterIn: Record<string, string> = {};
 beforeAll(async () => {
   node = await startHub();
   seller = await trader(node.url, 'seller');
+  meterIn['DE-North'] = seller.meterId;
+  for (const zone of ['DE-South', 'NL'])
+    meterIn[zone] = (await registerMeter(seller, { ...BIG_METER, zone })).id;
 });
 afterAll(async () => {
   seller?.close();
@@ -22,7 +34,7 @@ describe('feed subscriptions', () => {
       solarOnly: { filter: { energyTypes: ['solar'] } },
       windNL: { filter: { energyTypes: ['wind'], zones: ['NL'] } },
       demand: { filter: { side: 'demand' as const } },
-      twoZones: { filter: { zones: ['NL', 'BE'], side: 'supply' as const } },
+      twoZones: { filter: { zones: ['NL', 'DE-South'], side: 'supply' as const } },
     };
     const clients = await Promise.all(Object.keys(watchers).map((name) => trader(node.url, name)));
     const logs = clients.map((c) => recorder(c));
@@ -35,15 +47,17 @@ describe('feed subscriptions', () => {
     for (const [energyType, zone, side] of [
       ['solar', 'NL', 'supply'],
       ['wind', 'NL', 'supply'],
-      ['wind', 'DE', 'demand'],
-      ['hydro', 'BE', 'supply'],
-      ['solar', 'FR', 'demand'],
+      ['wind', 'DE-North', 'demand'],
+      ['hydro', 'DE-South', 'supply'],
+      ['solar', 'DE-North', 'demand'],
     ] as const) {
-      posted.push(await seller.createListing(listingInput({ energyType, zone, side })));
+      posted.push(
+        await seller.createListing(listingInput({ energyType, zone, side, meterId: meterIn[zone] })),
+      );
     }
     // a marker every watcher gets, so we know all earlier events have arrived
     const marker = await seller.createListing(
-      listingInput({ energyType: 'other', zone: 'NL', side: 'supply' }),
+      listingInput({ energyType: 'other', zone: 'NL', side: 'supply', meterId: meterIn.NL }),
     );
     await Promise.all(
       logs.map((log, i) =>
@@ -79,8 +93,9 @@ describe('feed subscriptions', () => {
     const watcherLog = recorder(watcher);
     await watcher.subscribeFeed({});
     const first = await owner.createListing(listingInput());
-    expect((await ownerLog.next('listing.created')).data).toEqual(first);
-    expect((await watcherLog.next('listing.created')).data).toEqual(first);
+    // events show no meterId, the owner's included
+    expect((await ownerLog.next('listing.created')).data).toEqual(marketView(first));
+    expect((await watcherLog.next('listing.created')).data).toEqual(marketView(first));
 
     await watcher.unsubscribeFeed();
     await watcher.subscribeFeed({ energyTypes: ['geothermal'] });
@@ -91,7 +106,7 @@ describe('feed subscriptions', () => {
     expect(
       (await watcherLog.next((e) => e.type === 'listing.created' && (e.data as Listing).id !== first.id))
         .data,
-    ).toEqual(third);
+    ).toEqual(marketView(third));
     expect(watcherLog.seen.map((e) => (e.data as Listing).id)).not.toContain(second.id);
     owner.close();
     watcher.close();

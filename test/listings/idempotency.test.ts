@@ -1,13 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { QueryTypes } from 'sequelize';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import type { HubClient } from '../../src/client/index.js';
 import { api, emitAck } from '../support/client.js';
 import { startHub, type TestHub } from '../support/hub.js';
-import { listingInput, trader } from '../support/traders.js';
+import { listingInput, type TestTrader, trader } from '../support/traders.js';
 
 let node: TestHub;
-let alice: HubClient;
+let alice: TestTrader;
 beforeAll(async () => {
   node = await startHub();
   alice = await trader(node.url, 'alice');
@@ -17,7 +16,10 @@ afterAll(async () => {
   await node?.stop();
 });
 
-const socketOf = (c: HubClient) => (c as unknown as { socket: Parameters<typeof emitAck>[0] }).socket;
+const socketOf = (c: TestTrader) => (c as unknown as { socket: Parameters<typeof emitAck>[0] }).socket;
+/** A listing input on `c`'s meter, for commands sent by hand (the raw socket fills in nothing). */
+const inputOf = (c: TestTrader, overrides: Parameters<typeof listingInput>[0] = {}) =>
+  listingInput({ meterId: c.meterId, ...overrides });
 const listingsOf = async (userId: string) => {
   const [row] = await node.hub.db!.sequelize.query<{ n: string }>(
     'SELECT count(*) AS n FROM listings WHERE owner_id = $1',
@@ -32,7 +34,7 @@ const listingsOf = async (userId: string) => {
 describe('idempotent commands', () => {
   test('the same requestId over the socket: the first answer again, one listing', async () => {
     const before = await listingsOf(alice.user.id);
-    const payload = { requestId: randomUUID(), ...listingInput() };
+    const payload = { requestId: randomUUID(), ...inputOf(alice) };
     const first = await emitAck(socketOf(alice), 'listing:create', payload);
     const second = await emitAck(socketOf(alice), 'listing:create', { ...payload });
     // the same payload written another way is the same command
@@ -49,7 +51,7 @@ describe('idempotent commands', () => {
 
   test('concurrent repeats of one requestId take effect once', async () => {
     const before = await listingsOf(alice.user.id);
-    const payload = { requestId: randomUUID(), ...listingInput() };
+    const payload = { requestId: randomUUID(), ...inputOf(alice) };
     const answers = await Promise.all(
       Array.from({ length: 5 }, () => emitAck(socketOf(alice), 'listing:create', payload)),
     );
@@ -60,15 +62,15 @@ describe('idempotent commands', () => {
 
   test('the same requestId with another payload is CONFLICT and changes nothing', async () => {
     const requestId = randomUUID();
-    await emitAck(socketOf(alice), 'listing:create', { requestId, ...listingInput() });
+    await emitAck(socketOf(alice), 'listing:create', { requestId, ...inputOf(alice) });
     const before = await listingsOf(alice.user.id);
     const other = await emitAck(socketOf(alice), 'listing:create', {
       requestId,
-      ...listingInput({ volumeKwh: '7' }),
+      ...inputOf(alice, { volumeKwh: '7' }),
     });
     expect(other).toMatchObject({ ok: false, error: { code: 'CONFLICT' } });
     const listing = (
-      await emitAck(socketOf(alice), 'listing:create', { requestId: randomUUID(), ...listingInput() })
+      await emitAck(socketOf(alice), 'listing:create', { requestId: randomUUID(), ...inputOf(alice) })
     ).data;
     const cancel = await emitAck(socketOf(alice), 'listing:cancel', { requestId, listingId: listing.id });
     expect(cancel).toMatchObject({ ok: false, error: { code: 'CONFLICT' } });
@@ -78,8 +80,8 @@ describe('idempotent commands', () => {
   test('keys are per user: another trader may use the same requestId', async () => {
     const bob = await trader(node.url, 'bob');
     const requestId = randomUUID();
-    const a = await emitAck(socketOf(alice), 'listing:create', { requestId, ...listingInput() });
-    const b = await emitAck(socketOf(bob), 'listing:create', { requestId, ...listingInput() });
+    const a = await emitAck(socketOf(alice), 'listing:create', { requestId, ...inputOf(alice) });
+    const b = await emitAck(socketOf(bob), 'listing:create', { requestId, ...inputOf(bob) });
     expect(a.ok && b.ok).toBe(true);
     expect(b.data.id).not.toBe(a.data.id);
     bob.close();
@@ -94,18 +96,18 @@ describe('idempotent commands', () => {
         body,
         headers: { 'idempotency-key': key },
       });
-    const first = await post(listingInput({ zone: 'NL' }));
-    const second = await post(listingInput({ zone: 'NL' }));
+    const first = await post(inputOf(alice, { description: 'first' }));
+    const second = await post(inputOf(alice, { description: 'first' }));
     expect(first.status).toBe(201);
     expect(second.status).toBe(201);
     expect(second.body).toEqual(first.body);
-    const conflict = await post(listingInput({ zone: 'BE' }));
+    const conflict = await post(inputOf(alice, { description: 'other' }));
     expect(conflict.status).toBe(409);
     expect(conflict.body.error.code).toBe('CONFLICT');
     expect(await listingsOf(alice.user.id)).toBe(before + 1);
     const badKey = await api(node.url, 'POST', '/api/v1/listings', {
       token: alice.session.accessToken,
-      body: listingInput(),
+      body: inputOf(alice),
       headers: { 'idempotency-key': 'not-a-uuid' },
     });
     expect(badKey.status).toBe(400);
@@ -122,7 +124,7 @@ describe('idempotent commands', () => {
 
   test('answers older than 24 hours are forgotten by the sweep', async () => {
     const requestId = randomUUID();
-    await emitAck(socketOf(alice), 'listing:create', { requestId, ...listingInput() });
+    await emitAck(socketOf(alice), 'listing:create', { requestId, ...inputOf(alice) });
     await node.hub.db!.sequelize.query(
       `UPDATE idempotency_keys SET created_at = now() - interval '25 hours' WHERE key = $1`,
       {

@@ -1,23 +1,31 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { HubClient, Listing } from '../../src/client/index.js';
-import { api } from '../support/client.js';
+import { api, marketView } from '../support/client.js';
 import { startHub, type TestHub } from '../support/hub.js';
-import { listingInput, trader } from '../support/traders.js';
+import { BIG_METER, listingInput, registerMeter, type TestTrader, trader } from '../support/traders.js';
 
 let node: TestHub;
-let alice: HubClient;
-let bob: HubClient;
+let alice: TestTrader;
+let bob: TestTrader;
+/** each trader's meter in each zone the tests post in: one zone per test keeps their listings apart */
+const meters = new Map<string, string>();
+const ZONES = ['DE-South', 'NL'];
 beforeAll(async () => {
   node = await startHub();
   alice = await trader(node.url, 'alice', false);
   bob = await trader(node.url, 'bob', false);
+  for (const c of [alice, bob]) {
+    for (const zone of ZONES)
+      meters.set(`${c.user.id} ${zone}`, (await registerMeter(c, { ...BIG_METER, zone })).id);
+  }
 });
 afterAll(() => node?.stop());
 
-const post = (c: HubClient, patch: Record<string, unknown>) =>
+/** POST /listings on `c`'s meter in the listing's zone. */
+const post = (c: TestTrader, patch: Record<string, unknown> & { zone: string }) =>
   api<Listing>(node.url, 'POST', '/api/v1/listings', {
     token: c.session.accessToken,
-    body: listingInput(patch as never),
+    body: listingInput({ meterId: meters.get(`${c.user.id} ${patch.zone}`), ...patch } as never),
   });
 const market = (c: HubClient, query: string) =>
   api<{ items: Listing[]; nextCursor: string | null }>(node.url, 'GET', `/api/v1/listings?${query}`, {
@@ -26,7 +34,7 @@ const market = (c: HubClient, query: string) =>
 
 describe('GET /api/v1/listings', () => {
   test('pages newest first with no repeat and no gap while new listings arrive', async () => {
-    const zone = `page-${Date.now()}`;
+    const zone = 'DE-South';
     const before: string[] = [];
     for (let i = 0; i < 25; i++) before.push((await post(alice, { zone })).body.id);
     const seen: string[] = [];
@@ -48,7 +56,7 @@ describe('GET /api/v1/listings', () => {
   });
 
   test('filters: side, energy types, zones, prices, volume, delivery overlap, owner, status', async () => {
-    const zone = `f-${Date.now()}`;
+    const zone = 'NL';
     const day = Date.parse(listingInput().deliveryStart);
     const at = (h: number) => new Date(day + h * 3_600_000).toISOString();
     const made = {
@@ -88,7 +96,13 @@ describe('GET /api/v1/listings', () => {
     const one = await api(node.url, 'GET', `/api/v1/listings/${made.b.id}`, {
       token: bob.session.accessToken,
     });
-    expect(one.body).toEqual(made.b);
+    // another trader's read shows no meterId; the owner's shows the meter
+    expect(one.body).toEqual(marketView(made.b));
+    const own = await api(node.url, 'GET', `/api/v1/listings/${made.b.id}`, {
+      token: alice.session.accessToken,
+    });
+    expect(own.body).toEqual(made.b);
+    expect(made.b.meterId).toBe(meters.get(`${alice.user.id} NL`));
   });
 
   test.each([

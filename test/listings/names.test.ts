@@ -6,7 +6,7 @@ import { HubClient } from '../../src/client/index.js';
 import { TokenService } from '../../src/domain/auth/tokens.js';
 import { api, PASSWORD, uniqueEmail } from '../support/client.js';
 import { startHub, TEST_JWT_SECRET, type TestHub } from '../support/hub.js';
-import { listingInput, recorder } from '../support/traders.js';
+import { listingInput, recorder, type TestTrader, withMeter } from '../support/traders.js';
 
 const TOKEN_SETTINGS = {
   issuer: 'renex-hub',
@@ -16,8 +16,8 @@ const TOKEN_SETTINGS = {
 };
 
 let node: TestHub;
-let alice: HubClient;
-let bob: HubClient;
+let alice: TestTrader;
+let bob: TestTrader;
 beforeAll(async () => {
   node = await startHub();
   alice = await named('alice', 'Alice (solar co-op)');
@@ -29,15 +29,16 @@ afterAll(async () => {
   await node?.stop();
 });
 
-/** A connected trader whose display name is not a valid email's local part. */
-async function named(handle: string, displayName: string): Promise<HubClient> {
+/** A connected trader, with a meter, whose display name is not a valid email's local part. */
+async function named(handle: string, displayName: string): Promise<TestTrader> {
   const client = await HubClient.register(node.url, {
     email: uniqueEmail(handle),
     password: PASSWORD,
     displayName,
   });
+  const t = await withMeter(client);
   await client.connect();
-  return client;
+  return t;
 }
 
 const get = (c: HubClient, path: string) =>
@@ -82,7 +83,7 @@ describe('names with the ids', () => {
     expect(JSON.parse(Buffer.from(old.split('.')[1]!, 'base64url').toString())).not.toHaveProperty('name');
     const res = await api(node.url, 'POST', '/api/v1/listings', {
       token: old,
-      body: listingInput({ volumeKwh: '1' }),
+      body: listingInput({ volumeKwh: '1', meterId: alice.meterId }),
       headers: { 'idempotency-key': randomUUID() },
     });
     expect(res.status).toBe(201);

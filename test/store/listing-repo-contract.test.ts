@@ -56,7 +56,10 @@ describe("the group's ListingRepo refuses what its group did not lock", () => {
     ['another listing', (r: Repos, w: World) => r.listings.lock(w.other.id)],
     ['an update of another listing', (r: Repos, w: World) => r.listings.update(w.other)],
     ['an insert', (r: Repos, w: World) => r.listings.insert(w.other)],
-    ['a proposal', (r: Repos, w: World) => r.listings.lockForProposal(w.listing.id, w.owner)],
+    [
+      'a proposal',
+      (r: Repos, w: World) => r.listings.lockForProposal(w.listing.id, w.owner, w.listing.meterId!),
+    ],
     ['the gate sweep', (r: Repos) => r.listings.lockGateClosed(new Date(), 10)],
   ])('%s', async (_what, call) => {
     await within(group.open, async (repos, w) => {

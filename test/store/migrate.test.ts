@@ -6,12 +6,14 @@ import { type Database, openDatabase } from '../../src/store/db/database.js';
 import { migrate } from '../../src/store/db/migrate.js';
 import { startHub, TEST_ENV } from '../support/hub.js';
 import { freshDatabase, postgresAvailable, type TestDatabase } from '../support/services.js';
+import { type Listing, trader } from '../support/traders.js';
 
 const log = pino({ level: 'silent' });
 const TABLES = [
   'events',
   'idempotency_keys',
   'listings',
+  'meter_slots',
   'meters',
   'offers',
   'outbox_cursor',
@@ -47,6 +49,7 @@ describe('migrations', () => {
       '0002-account-lifetimes',
       '0003-display-names',
       '0004-meters',
+      '0005-energy-market',
     ]);
     expect(await tables(db)).toEqual([...TABLES, 'schema_migrations'].sort());
     expect(await migrate(db.sequelize)).toEqual([]);
@@ -58,6 +61,7 @@ describe('migrations', () => {
       { name: '0002-account-lifetimes' },
       { name: '0003-display-names' },
       { name: '0004-meters' },
+      { name: '0005-energy-market' },
     ]);
   });
 
@@ -69,9 +73,9 @@ describe('migrations', () => {
     const insert = (available: number) =>
       db.sequelize.query(
         `INSERT INTO listings (id, owner_id, owner_name, side, energy_type, volume_wh, available_wh, price_e4, currency,
-          delivery_start, delivery_end, zone, status, created_at, updated_at)
+          delivery_start, delivery_end, zone, status, created_at, updated_at, gate_closes_at)
          VALUES (gen_random_uuid(), '${uid}', 'A', 'supply', 'solar', 1000, ${available}, 1, 'EUR',
-          now() + interval '1 day', now() + interval '2 days', 'Z', 'active', now(), now())`,
+          now() + interval '1 day', now() + interval '2 days', 'Z', 'active', now(), now(), now() + interval '1 day')`,
       );
     await expect(insert(-1)).rejects.toThrow(/check constraint/);
     await expect(insert(1001)).rejects.toThrow(/check constraint/);
@@ -116,6 +120,7 @@ describe('two nodes migrating one empty database at once', async () => {
         { name: '0002-account-lifetimes' },
         { name: '0003-display-names' },
         { name: '0004-meters' },
+        { name: '0005-energy-market' },
       ]);
     } finally {
       await Promise.all([a.stop(), b.stop()]);
@@ -151,21 +156,91 @@ describe('a database of the previous release (schema 0002)', () => {
           next_actor_id, volume_wh, price_e4, expires_at, accepted_at, created_at, updated_at)
         VALUES ('${swap}', '${listing}', '${buyer}', '${seller}', '${buyer}', '${seller}', 'accepted', 1,
           NULL, 2000, 1200, now(), now(), now(), now());`);
-      expect(await migrate(old.sequelize, log)).toEqual(['0003-display-names', '0004-meters']);
-      const [row] = await old.sequelize.query<Record<string, string>>(
-        `SELECT l.owner_name, l.available_wh::text AS available, s.initiator_name, s.recipient_name, s.status
+      expect(await migrate(old.sequelize, log)).toEqual([
+        '0003-display-names',
+        '0004-meters',
+        '0005-energy-market',
+      ]);
+      const [row] = await old.sequelize.query<Record<string, unknown>>(
+        `SELECT l.owner_name, l.available_wh::text AS available, s.initiator_name, s.recipient_name, s.status,
+           l.meter_id, l.slot_minutes, l.all_or_none, l.gate_closes_at = l.delivery_start AS gate_at_start,
+           s.seller_meter_id, s.buyer_meter_id, s.fees
          FROM listings l JOIN swaps s ON s.listing_id = l.id`,
         { type: QueryTypes.SELECT },
       );
+      // nothing lost; no meter, no slot grid, no fees; the gate at the delivery start (the old default)
       expect(row).toEqual({
         owner_name: 'Sam Seller',
         available: '3000',
         initiator_name: 'Bea Buyer',
         recipient_name: 'Sam Seller',
         status: 'accepted',
+        meter_id: null,
+        slot_minutes: null,
+        all_or_none: false,
+        gate_at_start: true,
+        seller_meter_id: null,
+        buyer_meter_id: null,
+        fees: null,
       });
-    } finally {
+      // a node of the previous release cannot accept a swap here: its trade would bypass the limits
+      await expect(
+        old.sequelize.query(`
+          INSERT INTO swaps (id, listing_id, initiator_id, recipient_id, buyer_id, seller_id, status, round,
+            next_actor_id, volume_wh, price_e4, expires_at, accepted_at, created_at, updated_at)
+          VALUES (gen_random_uuid(), '${listing}', '${buyer}', '${seller}', '${buyer}', '${seller}', 'accepted', 1,
+            NULL, 1000, 1200, now(), now(), now(), now())`),
+      ).rejects.toThrow(/swaps_accepted_with_meters/);
+      // nor post a listing (it has no gate closure)
+      await expect(
+        old.sequelize.query(`
+          INSERT INTO listings (id, owner_id, side, energy_type, volume_wh, available_wh, price_e4, currency,
+            delivery_start, delivery_end, zone, status, created_at, updated_at)
+          VALUES (gen_random_uuid(), '${seller}', 'supply', 'solar', 5000, 5000, 1200, 'EUR',
+            now() + interval '1 day', now() + interval '2 days', 'Z', 'active', now(), now())`),
+      ).rejects.toThrow(/gate_closes_at/);
       await old.close();
+
+      // the hub of this release reads them, and refuses to trade the listing that has no meter
+      const node = await startHub({ db: tdb });
+      try {
+        const someone = await trader(node.url, 'someone', false);
+        const shown = await someone.rest<Listing>('GET', `/api/v1/listings/${listing}`);
+        expect(shown).toMatchObject({
+          id: listing,
+          volumeKwh: '5.000',
+          availableKwh: '3.000',
+          allOrNone: false,
+        });
+        expect(shown.slots).toEqual([{ start: shown.deliveryStart, volumeKwh: '5.000' }]);
+        expect(shown).not.toHaveProperty('meterId');
+        await someone.connect();
+        await expect(
+          someone.propose({ listingId: listing, volumeKwh: '1', pricePerKwh: '0.12' }),
+        ).rejects.toMatchObject({ code: 'INVALID_STATE', details: { reason: 'no_meter' } });
+        someone.close();
+      } finally {
+        await node.stop();
+      }
+    } finally {
+      await old.close().catch(() => undefined);
+      await tdb.drop();
+    }
+  });
+});
+
+describe('a database a newer release migrated', () => {
+  test('stops this release at start-up, naming the migrations it does not know', async () => {
+    const tdb = await freshDatabase();
+    const db = await openDatabase(loadConfig({ ...TEST_ENV, ...tdb.env }), log);
+    try {
+      await migrate(db.sequelize, log);
+      await db.sequelize.query(`INSERT INTO schema_migrations (name) VALUES ('9999-from-the-future')`);
+      await expect(migrate(db.sequelize, log)).rejects.toThrow(
+        'the database was migrated by a newer release of the hub (9999-from-the-future); run that release',
+      );
+    } finally {
+      await db.close();
       await tdb.drop();
     }
   });

@@ -5,15 +5,29 @@
 import { randomUUID } from 'node:crypto';
 import { QueryTypes } from 'sequelize';
 import { afterAll, beforeAll } from 'vitest';
-import type { Listing, ListingRepo, MarketRules, Swap, SwapRepo } from '../../src/domain/unit-of-work.js';
+import { defaultMarketProfile } from '../../src/domain/energy/market-config.js';
+import type {
+  Listing,
+  ListingRepo,
+  MarketRules,
+  MeterRepo,
+  Swap,
+  SwapRepo,
+} from '../../src/domain/unit-of-work.js';
 import { CommandTx } from '../../src/store/commands/command-tx.js';
-import { GroupListingRepo, GroupSwapRepo, LockedListing } from '../../src/store/commands/group-repos.js';
+import {
+  GroupListingRepo,
+  GroupMeterRepo,
+  GroupSwapRepo,
+  LockedListing,
+} from '../../src/store/commands/group-repos.js';
 import { listingRepo } from '../../src/store/commands/listing-repo.js';
+import { meterRepo } from '../../src/store/commands/meter-repo.js';
 import { swapRepo } from '../../src/store/commands/swap-repo.js';
 import type { Database } from '../../src/store/db/database.js';
 import { startHub, type TestHub } from '../support/hub.js';
 
-export const RULES: MarketRules = { gateLeadMs: 60_000, offerTtlMs: 600_000, currency: 'EUR' };
+export const RULES: MarketRules = { market: defaultMarketProfile(), offerTtlMs: 600_000, currency: 'EUR' };
 
 export interface World {
   owner: string;
@@ -29,6 +43,7 @@ export interface Repos {
   tx: CommandTx;
   listings: ListingRepo;
   swaps: SwapRepo;
+  meters: MeterRepo;
 }
 
 export interface Implementation {
@@ -41,7 +56,13 @@ export const IMPLEMENTATIONS: Implementation[] = [
     name: 'SQL (listingRepo, swapRepo)',
     async open(db) {
       const tx = new CommandTx(db.sql, RULES);
-      return { tx, listings: listingRepo(tx.statements), swaps: swapRepo(tx.statements) };
+      const { statements } = tx;
+      return {
+        tx,
+        listings: listingRepo(statements),
+        swaps: swapRepo(statements),
+        meters: meterRepo(statements),
+      };
     },
   },
   {
@@ -54,6 +75,7 @@ export const IMPLEMENTATIONS: Implementation[] = [
         tx,
         listings: new GroupListingRepo(rows, tx.statements),
         swaps: new GroupSwapRepo(rows, tx.statements),
+        meters: new GroupMeterRepo(rows, tx.statements),
       };
     },
   },
@@ -74,14 +96,21 @@ function listingOf(ownerId: string, volumeWh: bigint, now: Date): Listing {
     currency: 'EUR',
     deliveryStart: new Date(now.getTime() + DAY),
     deliveryEnd: new Date(now.getTime() + DAY + 3_600_000),
-    zone: 'TEST',
+    zone: 'DE-North',
     description: '',
     status: 'active',
     version: 1,
     createdAt: now,
     updatedAt: now,
+    meterId: meterOf(ownerId),
+    slotMinutes: 60,
+    allOrNone: false,
+    gateClosesAt: new Date(now.getTime() + DAY - 3_600_000),
   };
 }
+
+/** each user's meter has the id of its owner with its first digit flipped (the ids are random v4 uuids) */
+export const meterOf = (userId: string) => `${userId[0] === 'f' ? '0' : 'f'}${userId.slice(1)}`;
 
 function swapOf(
   listing: Listing,
@@ -109,6 +138,11 @@ function swapOf(
     closeReason: null,
     createdAt: now,
     updatedAt: now,
+    sellerMeterId: meterOf(listing.ownerId),
+    buyerMeterId: meterOf(buyerId),
+    sellerZone: 'DE-North',
+    buyerZone: 'DE-North',
+    fees: null,
   };
 }
 
@@ -120,6 +154,12 @@ export async function seedWorld(db: Database): Promise<World> {
     `INSERT INTO users (id, email, password_hash, display_name)
      SELECT u, u::text || '@contract', 'x', 'contract' FROM unnest($1::uuid[]) u`,
     { bind: [users] },
+  );
+  await db.sequelize.query(
+    `INSERT INTO meters (id, owner_id, external_id, zone, export_capacity_w, import_capacity_w, status, created_at)
+     SELECT m, u, 'CONTRACT-' || m::text, 'DE-North', 1000000, 1000000, 'active', now()
+     FROM unnest($1::uuid[], $2::uuid[]) AS x(u, m)`,
+    { bind: [users, users.map(meterOf)] },
   );
   const [owner, a, b, c, d, e, r, x] = users as [string, ...string[]];
   const listing = listingOf(owner, 8000n, now);
@@ -147,6 +187,7 @@ export async function seedWorld(db: Database): Promise<World> {
       priceE4: s.priceE4,
       note: '',
       createdAt: now,
+      fees: null,
     });
   }
   await tx.commit();

@@ -77,3 +77,12 @@ export async function refusedHandshake(base: string, auth: Record<string, unknow
 export function emitAck<T = any>(socket: Socket, event: string, payload: unknown): Promise<T> {
   return socket.timeout(10_000).emitWithAck(event, payload) as Promise<T>;
 }
+
+/**
+ * A listing as the market's events show it: without `meterId`, which only the owner's REST reads
+ * and command answers carry (PROTOCOL-MARKET.md, "Meters and trading limits").
+ */
+export function marketView<T extends { meterId?: unknown }>(listing: T): Omit<T, 'meterId'> {
+  const { meterId: _meterId, ...rest } = listing;
+  return rest;
+}

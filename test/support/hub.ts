@@ -1,4 +1,5 @@
 // Start a real hub on port 0 over a fresh database, and stop it afterwards.
+import { afterAll, beforeAll } from 'vitest';
 import { type Config, loadConfig } from '../../src/config.js';
 import { createHub, type Hub, type HubOptions } from '../../src/hub.js';
 import { freshDatabase, redisUrl, type TestDatabase } from './services.js';
@@ -72,4 +73,23 @@ export async function startHub(opts: StartOptions = {}): Promise<TestHub> {
     if (!shared) await database.drop();
     throw err;
   }
+}
+
+/**
+ * Two hubs over one fresh database and Redis for the tests of a `describe` block, as in
+ * docker-compose.yml: started before its first test, stopped (and the database dropped) after its
+ * last. `a` and `b` are read inside the tests.
+ */
+export function twoNodes(env: { a?: Record<string, string>; b?: Record<string, string> } = {}) {
+  const nodes = {} as { a: TestHub; b: TestHub; db: TestDatabase };
+  beforeAll(async () => {
+    nodes.db = await freshDatabase();
+    nodes.a = await startHub({ db: nodes.db, redis: true, env: env.a });
+    nodes.b = await startHub({ db: nodes.db, redis: true, env: env.b });
+  });
+  afterAll(async () => {
+    await Promise.all([nodes.a?.stop(), nodes.b?.stop()]);
+    await nodes.db?.drop();
+  });
+  return nodes;
 }

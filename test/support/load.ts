@@ -2,10 +2,13 @@
 import { QueryTypes, Sequelize } from 'sequelize';
 import { expect } from 'vitest';
 import type { EventEnvelope, HubClient, Swap } from '../../src/client/index.js';
-import { listingInput } from './traders.js';
+import { listingInput, type TestTrader } from './traders.js';
 
-/** Each pair runs create, propose, counter, accept in a loop; every acked swap is kept. */
-export function negotiationLoad(pairs: { seller: HubClient; buyer: HubClient }[]) {
+/**
+ * Each pair runs create, propose, counter, accept in a loop; every acked swap is kept. The traders
+ * list and propose on their own meters (test/support/traders.ts, `withMeter`).
+ */
+export function negotiationLoad(pairs: { seller: TestTrader; buyer: TestTrader }[]) {
   const acked: Swap[] = [];
   let stopped = false;
   let failures = 0;

@@ -1,15 +1,61 @@
 // Traders for tests: registered through REST, connected with the bundled client (src/client).
-import { type EventEnvelope, HubClient, type Listing } from '../../src/client/index.js';
+import { type EventEnvelope, HubClient, type Listing, type Meter } from '../../src/client/index.js';
 import { PASSWORD, uniqueEmail } from './client.js';
 
-export async function trader(baseUrl: string, name = 'trader', connect = true): Promise<HubClient> {
+type WithMeter<T> = Omit<T, 'meterId'> & { meterId?: string };
+type ListingArgs = Parameters<HubClient['createListing']>[0];
+type ProposeArgs = Parameters<HubClient['propose']>[0];
+
+/**
+ * A test trader: a HubClient with a meter of its own, which createListing and propose name when
+ * the input names none (the hub still checks it like any other meter).
+ */
+export interface TestTrader extends HubClient {
+  meterId: string;
+  createListing(input: WithMeter<ListingArgs>): ReturnType<HubClient['createListing']>;
+  propose(input: WithMeter<ProposeArgs>): ReturnType<HubClient['propose']>;
+}
+
+/** A meter for a test trader: in DE-North, the largest capacities (limits never in the way). */
+export const BIG_METER = { zone: 'DE-North', exportCapacityKw: '1000000', importCapacityKw: '1000000' };
+
+let meters = 0;
+
+/** Registers a meter for `client` (POST /api/v1/meters); its view. */
+export function registerMeter(
+  client: HubClient,
+  meter: { zone: string; exportCapacityKw: string; importCapacityKw: string; label?: string } = BIG_METER,
+): Promise<Meter> {
+  const externalId = `TEST-${process.pid}-${Date.now().toString(36)}-${++meters}`;
+  return client.rest<Meter>('POST', '/api/v1/meters', { externalId, ...meter });
+}
+
+/** `client` with a meter of its own (registered now, or `meterId`) named by default in its listings and proposals. */
+export async function withMeter(client: HubClient, meter: Partial<typeof BIG_METER> | { id: string } = {}) {
+  const meterId = 'id' in meter ? meter.id : (await registerMeter(client, { ...BIG_METER, ...meter })).id;
+  const t = client as TestTrader;
+  const create = client.createListing.bind(client);
+  const propose = client.propose.bind(client);
+  t.meterId = meterId;
+  t.createListing = (input) => create({ meterId, ...input } as ListingArgs);
+  t.propose = (input) => propose({ meterId, ...input } as ProposeArgs);
+  return t;
+}
+
+export async function trader(
+  baseUrl: string,
+  name = 'trader',
+  connect = true,
+  meter: Partial<typeof BIG_METER> = {},
+): Promise<TestTrader> {
   const client = await HubClient.register(baseUrl, {
     email: uniqueEmail(name),
     password: PASSWORD,
     displayName: name,
   });
+  const t = await withMeter(client, meter);
   if (connect) await client.connect();
-  return client;
+  return t;
 }
 
 /** Collects a client's events; `next(type)` waits for the next one of that type. */

@@ -45,19 +45,23 @@ describe('offers expire', () => {
   });
 
   test('an offer never outlives the gate closure of its listing', async () => {
-    const node = await startHub({ env: { GATE_LEAD_SECONDS: '60' } });
+    // offers live two hours; the listing's zone (DE-North) closes trading 60 minutes before delivery
+    const node = await startHub({ env: { OFFER_TTL_SECONDS: '7200' } });
     try {
       const owner = await trader(node.url, 'owner');
       const buyer = await trader(node.url, 'buyer');
-      const start = new Date(Date.now() + 5 * 60_000);
+      // the first start on the 60-minute grid more than 61 minutes ahead: its gate closes
+      // 1 to 61 minutes from now, well before the offer's two hours are up
+      const hour = 3_600_000;
+      const start = new Date(Math.ceil((Date.now() + 61 * 60_000) / hour) * hour);
       const listing = await owner.createListing(
         listingInput({
           deliveryStart: start.toISOString(),
-          deliveryEnd: new Date(start.getTime() + 3_600_000).toISOString(),
+          deliveryEnd: new Date(start.getTime() + hour).toISOString(),
         }),
       );
       const swap = await buyer.propose({ listingId: listing.id, volumeKwh: '1', pricePerKwh: '0.1' });
-      expect(Date.parse(swap.expiresAt)).toBe(start.getTime() - 60_000);
+      expect(Date.parse(swap.expiresAt)).toBe(start.getTime() - 60 * 60_000);
       owner.close();
       buyer.close();
     } finally {

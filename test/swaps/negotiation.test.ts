@@ -1,14 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { QueryTypes } from 'sequelize';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import type { HubClient, HubClientError, Listing, Swap } from '../../src/client/index.js';
+import type { HubClientError, Listing, Swap } from '../../src/client/index.js';
 import { startHub, type TestHub } from '../support/hub.js';
-import { listingInput, recorder, trader } from '../support/traders.js';
+import { listingInput, recorder, type TestTrader, trader } from '../support/traders.js';
 
 let node: TestHub;
-let seller: HubClient;
-let buyer: HubClient;
-let stranger: HubClient;
+let seller: TestTrader;
+let buyer: TestTrader;
+let stranger: TestTrader;
 beforeAll(async () => {
   node = await startHub();
   [seller, buyer, stranger] = await Promise.all([
@@ -56,6 +56,22 @@ describe('a whole negotiation', () => {
       nextActorId: seller.user.id,
       volumeKwh: '40.000',
       pricePerKwh: '0.1200',
+      sellerMeterId: seller.meterId,
+      buyerMeterId: buyer.meterId,
+      // both meters in DE-North, default fees; 40 kWh at 0.12: notional 4.80
+      // buyer: wheeling 40 x 0.0250 = 1.00; platform min(1% x 4.80 = 0.048, 40 x 0.0042 = 0.168)
+      //   = 0.048 -> 0.05; total 1.05
+      // seller: wheeling 40 x 0.0300 = 1.20; platform 0.05; total 1.25
+      // buyerPays 4.80 + 1.05 = 5.85 = sellerReceives 3.55 + grid 2.20 + platform 0.10
+      fees: {
+        energyNotional: '4.80',
+        buyer: { wheeling: '1.00', interZone: '0.00', platform: '0.05', total: '1.05' },
+        seller: { wheeling: '1.20', platform: '0.05', total: '1.25' },
+        buyerPays: '5.85',
+        sellerReceives: '3.55',
+        gridOperatorReceives: '2.20',
+        platformReceives: '0.10',
+      },
     });
     expect(Date.parse(proposed.expiresAt) - Date.parse(proposed.createdAt)).toBe(600_000);
     for (const log of [sellerLog, buyerLog]) expect((await log.next('swap.proposed')).data).toEqual(proposed);
@@ -71,6 +87,18 @@ describe('a whole negotiation', () => {
       nextActorId: buyer.user.id,
       pricePerKwh: '0.1400',
       status: 'open',
+      // at 0.14: notional 5.60; platform 1% = 0.056 -> 0.06 a side (cap 0.168); wheeling as above
+      // buyer 1.00 + 0.06 = 1.06, seller 1.20 + 0.06 = 1.26
+      // buyerPays 6.66 = sellerReceives 4.34 + grid 2.20 + platform 0.12
+      fees: {
+        energyNotional: '5.60',
+        buyer: { wheeling: '1.00', interZone: '0.00', platform: '0.06', total: '1.06' },
+        seller: { wheeling: '1.20', platform: '0.06', total: '1.26' },
+        buyerPays: '6.66',
+        sellerReceives: '4.34',
+        gridOperatorReceives: '2.20',
+        platformReceives: '0.12',
+      },
     });
     for (const log of [sellerLog, buyerLog])
       expect((await log.next('swap.countered')).data).toEqual(countered);

@@ -3,18 +3,25 @@
 import { QueryTypes } from 'sequelize';
 import type { Socket } from 'socket.io-client';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import type { EventEnvelope, HubClient, Swap } from '../../src/client/index.js';
-import { connectSocket, emitAck, newTrader } from '../support/client.js';
+import type { EventEnvelope, Swap } from '../../src/client/index.js';
+import { api, connectSocket, emitAck, newTrader } from '../support/client.js';
 import { startHub, type TestHub } from '../support/hub.js';
-import { listingInput, recorder, trader } from '../support/traders.js';
+import { BIG_METER, listingInput, recorder, type TestTrader, trader } from '../support/traders.js';
 
 let node: TestHub;
 let sellerSocket: Socket;
-let buyer: HubClient;
+let sellerMeterId: string;
+let buyer: TestTrader;
 const sellerEvents: EventEnvelope[] = [];
 beforeAll(async () => {
   node = await startHub();
   const seller = await newTrader(node.url, 'seller');
+  const meter = await api(node.url, 'POST', '/api/v1/meters', {
+    token: seller.accessToken,
+    body: { externalId: `SELLER-${crypto.randomUUID()}`, ...BIG_METER },
+  });
+  expect(meter.status).toBe(201);
+  sellerMeterId = meter.body.id;
   sellerSocket = await connectSocket(node.url, { token: seller.accessToken });
   sellerSocket.on('event', (e: EventEnvelope) => sellerEvents.push(e));
   buyer = await trader(node.url, 'buyer');
@@ -39,7 +46,7 @@ const counter = (swapId: string, round: number, volumeKwh: unknown, pricePerKwh:
 test('a counter with the terms on the table, however written, is refused and changes nothing', async () => {
   const created = await emitAck(sellerSocket, 'listing:create', {
     requestId: crypto.randomUUID(),
-    ...listingInput({ volumeKwh: '10' }),
+    ...listingInput({ volumeKwh: '10', meterId: sellerMeterId }),
   });
   expect(created.ok).toBe(true);
   const buyerLog = recorder(buyer);

@@ -1,9 +1,10 @@
 import { describe, expect, test } from 'vitest';
+import { defaultMarketProfile } from '../../src/domain/energy/market-config.js';
+import type { Zone } from '../../src/domain/energy/zones.js';
 import { HubError } from '../../src/domain/errors.js';
 import {
   changed,
   ENERGY_TYPES,
-  gateClosure,
   isTradable,
   LISTING_STATUSES,
   type Listing,
@@ -31,46 +32,52 @@ function hubError(fn: () => unknown): HubError {
 }
 
 describe('checkNewListing', () => {
-  const GATE = 5 * MIN;
+  // a zone of the default profile with a 5-minute gate lead and 15-minute slots
+  const ZONE = { ...defaultMarketProfile().zone('DE-North')!, gateLeadMinutes: 5, slotMinutes: 15 as const };
+  const NO_GATE = { ...ZONE, gateLeadMinutes: 0 };
+  const terms = { volumeKwh: 1_000n, pricePerKwh: 1_000n };
+  const check = (start: number, end: number, zone: Zone = ZONE) =>
+    checkNewListing({ deliveryStart: at(start), deliveryEnd: at(end), ...terms }, NOW, zone);
 
-  test.each<[string, number, number, number]>([
-    ['well ahead', 2 * HOUR, 3 * HOUR, GATE],
-    ['one ms after the gate lead', GATE + 1, GATE + 2, GATE],
-    ['one ms long', 2 * HOUR, 2 * HOUR + 1, GATE],
-    ['no gate lead, one ms ahead', 1, HOUR, 0],
-  ])('passes: %s', (_name, start, end, gateLeadMs) => {
-    expect(() =>
-      checkNewListing({ deliveryStart: at(start), deliveryEnd: at(end) }, NOW, gateLeadMs),
-    ).not.toThrow();
+  test.each<[string, number, number, Zone]>([
+    ['well ahead', 2 * HOUR, 3 * HOUR, ZONE],
+    ['the first slot start after the gate lead', 15 * MIN, 30 * MIN, ZONE],
+    ['one slot long', 2 * HOUR, 2 * HOUR + 15 * MIN, ZONE],
+    ['96 slots long', 2 * HOUR, 2 * HOUR + 96 * 15 * MIN, ZONE],
+    ['no gate lead, the next slot', 15 * MIN, HOUR, NO_GATE],
+  ])('passes: %s', (_name, start, end, zone) => {
+    expect(() => check(start, end, zone)).not.toThrow();
   });
 
   const END_BEFORE = { path: 'deliveryEnd', message: 'must be after deliveryStart' };
   const TOO_SOON = {
     path: 'deliveryStart',
-    message: 'must be more than 300 s from now (the gate closes then)',
+    message: 'must be more than 5 minutes from now (the gate of zone DE-North closes then)',
   };
   const PAST = { path: 'deliveryStart', message: 'must be in the future' };
+  const grid = (path: string) => ({
+    path,
+    message: "must be on the zone's 15-minute grid (a multiple of 15 minutes from midnight UTC)",
+  });
 
-  test.each<[string, number, number, number, { path: string; message: string }[]]>([
-    ['end equal to start', 2 * HOUR, 2 * HOUR, GATE, [END_BEFORE]],
-    ['end before start', 3 * HOUR, 2 * HOUR, GATE, [END_BEFORE]],
-    ['start exactly at now + gate lead', GATE, HOUR, GATE, [TOO_SOON]],
-    ['start inside the gate lead', GATE - 1, HOUR, GATE, [TOO_SOON]],
-    ['start in the past', -HOUR, HOUR, GATE, [TOO_SOON]],
-    ['start equal to now, no gate lead', 0, HOUR, 0, [PAST]],
-    ['start in the past, no gate lead', -1, HOUR, 0, [PAST]],
-    ['both at once', -HOUR, -2 * HOUR, GATE, [END_BEFORE, TOO_SOON]],
+  test.each<[string, number, number, Zone, { path: string; message: string }[]]>([
+    ['end equal to start', 2 * HOUR, 2 * HOUR, ZONE, [END_BEFORE]],
+    ['end before start', 3 * HOUR, 2 * HOUR, ZONE, [END_BEFORE]],
+    ['start at now (on the grid), inside the gate lead', 0, HOUR, ZONE, [TOO_SOON]],
+    ['start in the past', -HOUR, HOUR, ZONE, [TOO_SOON]],
+    ['start equal to now, no gate lead', 0, HOUR, NO_GATE, [PAST]],
+    ['both at once', -HOUR, -2 * HOUR, ZONE, [END_BEFORE, TOO_SOON]],
+    ['a start off the grid', 2 * HOUR + 1, 3 * HOUR, ZONE, [grid('deliveryStart')]],
+    ['an end off the grid', 2 * HOUR, 3 * HOUR + 5 * MIN, ZONE, [grid('deliveryEnd')]],
     [
-      'gate lead of 90 s',
-      90_000,
-      HOUR,
-      90_000,
-      [{ path: 'deliveryStart', message: 'must be more than 90 s from now (the gate closes then)' }],
+      '97 slots',
+      2 * HOUR,
+      2 * HOUR + 97 * 15 * MIN,
+      ZONE,
+      [{ path: 'deliveryEnd', message: 'must be at most 96 slots of 15 minutes after deliveryStart' }],
     ],
-  ])('fails: %s', (_name, start, end, gateLeadMs, issues) => {
-    const err = hubError(() =>
-      checkNewListing({ deliveryStart: at(start), deliveryEnd: at(end) }, NOW, gateLeadMs),
-    );
+  ])('fails: %s', (_name, start, end, zone, issues) => {
+    const err = hubError(() => check(start, end, zone));
     expect(err.code).toBe('VALIDATION_FAILED');
     expect(err.status).toBe(400);
     expect(err.details).toEqual({ issues });
@@ -96,17 +103,16 @@ function listing(over: Partial<Listing> = {}): Listing {
     version: 3,
     createdAt: at(-HOUR),
     updatedAt: at(-MIN),
+    meterId: 'b1c2d3e4-0000-4000-8000-000000000001',
+    slotMinutes: 60,
+    allOrNone: false,
+    gateClosesAt: at(2 * HOUR - 5 * MIN),
     ...over,
   };
 }
 
-describe('gateClosure and isTradable', () => {
+describe('isTradable', () => {
   const GATE = 5 * MIN;
-
-  test('the gate closes gateLeadMs before the delivery starts', () => {
-    expect(gateClosure(listing(), GATE)).toBe(at(2 * HOUR - GATE).getTime());
-    expect(gateClosure(listing(), 0)).toBe(at(2 * HOUR).getTime());
-  });
 
   test.each<[string, Partial<Listing>, number, boolean]>([
     ['active, well before the gate', {}, 0, true],
@@ -123,7 +129,7 @@ describe('gateClosure and isTradable', () => {
       ],
     ),
   ])('%s -> %s', (_name, over, nowOffset, expected) => {
-    expect(isTradable(listing(over), at(nowOffset), GATE)).toBe(expected);
+    expect(isTradable(listing(over), at(nowOffset))).toBe(expected);
   });
 });
 
@@ -148,7 +154,23 @@ describe('listingView', () => {
       version: 3,
       createdAt: '2026-11-26T07:00:00.000Z',
       updatedAt: '2026-11-26T07:59:00.000Z',
+      allOrNone: false,
+      slots: [{ start: '2026-11-26T10:00:00.000Z', volumeKwh: '12.500' }],
     });
+  });
+
+  test('shows the meter to the owner only', () => {
+    const l = listing();
+    expect(listingView(l, 'user-1').meterId).toBe(l.meterId);
+    expect(listingView(l, 'user-2')).not.toHaveProperty('meterId');
+    expect(listingView(l)).not.toHaveProperty('meterId');
+    expect(listingEvent('listing.created', l).data).not.toHaveProperty('meterId');
+  });
+
+  test('a listing from before meters shows its volume as one share from its delivery start', () => {
+    const l = listing({ meterId: null, slotMinutes: null, deliveryEnd: at(2 * HOUR + 7 * MIN) });
+    expect(listingView(l, 'user-1')).not.toHaveProperty('meterId');
+    expect(listingView(l).slots).toEqual([{ start: '2026-11-26T10:00:00.000Z', volumeKwh: '12.500' }]);
   });
 
   test.each<[bigint, bigint, bigint, string, string, string]>([
@@ -250,6 +272,7 @@ const GOOD = {
   pricePerKwh: 0.12,
   deliveryStart: '2026-11-26T10:00:00.000Z',
   deliveryEnd: '2026-11-26T11:00:00+01:00',
+  meterId: 'b1c2d3e4-0000-4000-8000-000000000001',
   zone: 'DE-LU',
   description: '<b>Rooftop</b> PV &amp; storage',
 };
@@ -265,6 +288,7 @@ describe('createListingCommand', () => {
       pricePerKwh: 1_200n,
       deliveryStart: new Date('2026-11-26T10:00:00.000Z'),
       deliveryEnd: new Date('2026-11-26T10:00:00.000Z'),
+      meterId: 'b1c2d3e4-0000-4000-8000-000000000001',
       zone: 'DE-LU',
       description: 'Rooftop PV & storage',
     });
@@ -285,6 +309,8 @@ describe('createListingCommand', () => {
     ['demand side', { side: 'demand' }, { side: 'demand' }],
     ['zone of 64 chars', { zone: 'z'.repeat(64) }, { zone: 'z'.repeat(64) }],
     ['zone with _ and digits', { zone: 'NO_2' }, { zone: 'NO_2' }],
+    ['no zone (the meter has one)', { zone: undefined }, { zone: undefined }],
+    ['all or none', { allOrNone: true }, { allOrNone: true }],
     ['empty description', { description: '' }, { description: '' }],
     [
       'description of 500 chars after markup',
@@ -347,6 +373,9 @@ describe('createListingCommand', () => {
     ['a zone with a colon', { zone: 'DE:LU' }, 'zone', 'must be 1 to 64 letters, digits, _ or -'],
     ['the wildcard zone', { zone: '*' }, 'zone', 'must be 1 to 64 letters, digits, _ or -'],
     ['a zone as a number', { zone: 10 }, 'zone'],
+    ['no meter', { meterId: undefined }, 'meterId'],
+    ['a meter id that is no UUID', { meterId: 'meter-1' }, 'meterId', 'must be the id of one of your meters'],
+    ['allOrNone as a string', { allOrNone: 'true' }, 'allOrNone'],
     [
       'a description over 500 chars after markup removal',
       { description: `<b>${'a'.repeat(501)}</b>` },

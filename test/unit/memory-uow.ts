@@ -1,23 +1,31 @@
 // A UnitOfWork in memory, for the domain's command handlers without a database: the rows as
 // maps, locks as plain reads (one command at a time), the events emitted as a list.
+import { defaultMarketProfile } from '../../src/domain/energy/market-config.js';
+import type { Meter } from '../../src/domain/energy/meters.js';
+import { slotKey } from '../../src/domain/energy/trading.js';
 import type { EventDraft } from '../../src/domain/events.js';
 import type { Offer } from '../../src/domain/swap.js';
 import type { Listing, MarketRules, Swap, UnitOfWork } from '../../src/domain/unit-of-work.js';
 
-export const RULES: MarketRules = { gateLeadMs: 60_000, offerTtlMs: 600_000, currency: 'EUR' };
+export const RULES: MarketRules = { market: defaultMarketProfile(), offerTtlMs: 600_000, currency: 'EUR' };
 
 export class MemoryStore {
   readonly listings = new Map<string, Listing>();
   readonly swaps = new Map<string, Swap>();
   readonly offers: Offer[] = [];
+  readonly meters = new Map<string, Meter>();
+  /** contracted Wh by `slotKey` */
+  readonly contracted = new Map<string, bigint>();
+
+  constructor(readonly rules: MarketRules = RULES) {}
 
   /** A unit of work at `now`; its events are pushed to `events`. */
   uow(now: Date, events: EventDraft[] = []): UnitOfWork {
-    const { listings, swaps, offers } = this;
+    const { listings, swaps, offers, meters, contracted } = this;
     const byId = (x: Swap, y: Swap) => (x.id < y.id ? -1 : x.id > y.id ? 1 : 0);
     return {
       now,
-      rules: RULES,
+      rules: this.rules,
       emit: (e) => void events.push(e),
       listings: {
         async insert(l) {
@@ -26,21 +34,21 @@ export class MemoryStore {
         async lock(id) {
           return listings.get(id);
         },
-        async lockForProposal(id, proposerId) {
+        async lockForProposal(id, proposerId, meterId) {
           const listing = listings.get(id);
           if (!listing) return undefined;
           const hasOpen = [...swaps.values()].some(
             (s) => s.listingId === id && s.initiatorId === proposerId && s.status === 'open',
           );
-          return { listing, hasOpen };
+          return { listing, hasOpen, meter: meters.get(meterId) };
         },
         async update(l) {
           listings.set(l.id, l);
         },
-        async lockGateClosed(cutoff, limit) {
+        async lockGateClosed(at, limit) {
           return [...listings.values()]
-            .filter((l) => l.status === 'active' && l.deliveryStart <= cutoff)
-            .sort((x, y) => x.deliveryStart.getTime() - y.deliveryStart.getTime())
+            .filter((l) => l.status === 'active' && l.gateClosesAt <= at)
+            .sort((x, y) => x.gateClosesAt.getTime() - y.gateClosesAt.getTime())
             .slice(0, limit);
         },
       },
@@ -55,7 +63,8 @@ export class MemoryStore {
         async lockWithListing(id) {
           const swap = swaps.get(id);
           const listing = swap && listings.get(swap.listingId);
-          return swap && listing && { listing, swap };
+          const own = [swap?.sellerMeterId, swap?.buyerMeterId].flatMap((m) => (m && meters.get(m)) || []);
+          return swap && listing && { listing, swap, meters: own };
         },
         async update(s) {
           swaps.set(s.id, s);
@@ -76,6 +85,23 @@ export class MemoryStore {
             .filter((s) => s.status === 'open' && s.expiresAt <= at)
             .sort((x, y) => x.expiresAt.getTime() - y.expiresAt.getTime())
             .slice(0, limit);
+        },
+      },
+      meters: {
+        async lockShared(id) {
+          return meters.get(id);
+        },
+        async lockSlots(uses, starts) {
+          const found = new Map<string, bigint>();
+          for (const u of uses)
+            for (const start of starts) {
+              const key = slotKey(u.meterId, u.direction, start);
+              found.set(key, contracted.get(key) ?? 0n);
+            }
+          return { meters: uses.flatMap((u) => meters.get(u.meterId) ?? []), contracted: found };
+        },
+        async setSlots(use, totals) {
+          for (const t of totals) contracted.set(slotKey(use.meterId, use.direction, t.start), t.wh);
         },
       },
     };

@@ -2,6 +2,7 @@
 // database, no server. What each command checks, writes and emits.
 import { randomUUID } from 'node:crypto';
 import { beforeEach, describe, expect, test } from 'vitest';
+import type { Meter } from '../../src/domain/energy/meters.js';
 import { HubError } from '../../src/domain/errors.js';
 import type { EventDraft } from '../../src/domain/events.js';
 import type { Listing } from '../../src/domain/listing.js';
@@ -22,11 +23,39 @@ const OWNER = 'owner';
 /** a trader as a command gets them: the id and a display name */
 const as = (id: string) => ({ id, name: `Trader ${id}` });
 const terms = (kwh: number) => ({ volumeWh: BigInt(kwh * 1000), priceE4: 1000n });
+/** each trader's meter: `m-<trader>` */
+const meterOf = (trader: string) => `m-${trader}`;
+
+/** A meter of `trader` in `zone`, capacities in W (default: large enough never to limit). */
+function addMeter(
+  trader: string,
+  zone = 'DE-North',
+  exportW = 1_000_000_000n,
+  importW = 1_000_000_000n,
+  id = meterOf(trader),
+) {
+  const meter: Meter = {
+    id,
+    ownerId: trader,
+    externalId: `EXT-${id}`,
+    zone,
+    exportCapacityW: exportW,
+    importCapacityW: importW,
+    label: '',
+    status: 'active',
+    createdAt: T0,
+    retiredAt: null,
+  };
+  store.meters.set(id, meter);
+  return meter;
+}
 
 let store: MemoryStore;
 let listing: Listing;
 beforeEach(() => {
   store = new MemoryStore();
+  addMeter(OWNER);
+  for (const b of ['b1', 'b2', 'b3']) addMeter(b);
   listing = {
     id: randomUUID(),
     ownerId: OWNER,
@@ -39,12 +68,17 @@ beforeEach(() => {
     currency: 'EUR',
     deliveryStart: later(86_400_000),
     deliveryEnd: later(90_000_000),
-    zone: 'TEST',
+    zone: 'DE-North',
     description: '',
     status: 'active',
     version: 1,
     createdAt: T0,
     updatedAt: T0,
+    meterId: meterOf(OWNER),
+    slotMinutes: 60,
+    allOrNone: false,
+    // trading closes a minute before delivery
+    gateClosesAt: later(86_400_000 - 60_000),
   };
   store.listings.set(listing.id, listing);
 });
@@ -61,11 +95,11 @@ async function command<R>(fn: (uow: ReturnType<MemoryStore['uow']>) => Promise<R
 }
 
 const proposed = async (buyer: string, kwh: number) =>
-  (await command((u) => propose(u, as(buyer), listing.id, terms(kwh)))).value!;
+  (await command((u) => propose(u, as(buyer), listing.id, meterOf(buyer), terms(kwh)))).value!;
 
 describe('propose', () => {
   test('opens round 1 with the owner to answer, and tells both', async () => {
-    const r = await command((u) => propose(u, as('b1'), listing.id, terms(3)));
+    const r = await command((u) => propose(u, as('b1'), listing.id, meterOf('b1'), terms(3)));
     expect(r.value).toMatchObject({ status: 'open', round: 1, listingId: listing.id });
     expect(store.swaps.get(r.value!.id)).toMatchObject({
       nextActorId: OWNER,
@@ -77,16 +111,24 @@ describe('propose', () => {
   });
 
   test.each([
-    ['an unknown listing', () => propose(store.uow(T0), as('b1'), randomUUID(), terms(1)), 'NOT_FOUND'],
-    ['the own listing', () => propose(store.uow(T0), as(OWNER), listing.id, terms(1)), 'SELF_SWAP'],
+    [
+      'an unknown listing',
+      () => propose(store.uow(T0), as('b1'), randomUUID(), meterOf('b1'), terms(1)),
+      'NOT_FOUND',
+    ],
+    [
+      'the own listing',
+      () => propose(store.uow(T0), as(OWNER), listing.id, meterOf(OWNER), terms(1)),
+      'SELF_SWAP',
+    ],
     [
       'more than is available',
-      () => propose(store.uow(T0), as('b1'), listing.id, terms(11)),
+      () => propose(store.uow(T0), as('b1'), listing.id, meterOf('b1'), terms(11)),
       'INSUFFICIENT_VOLUME',
     ],
     [
       'past the gate closure',
-      () => propose(store.uow(later(86_400_000 - 1000)), as('b1'), listing.id, terms(1)),
+      () => propose(store.uow(later(86_400_000 - 1000)), as('b1'), listing.id, meterOf('b1'), terms(1)),
       'INVALID_STATE',
     ],
   ])('refuses %s', async (_what, run, code) => {
@@ -96,7 +138,9 @@ describe('propose', () => {
 
   test('a second open swap of one trader on a listing is CONFLICT', async () => {
     await proposed('b1', 1);
-    expect((await command((u) => propose(u, as('b1'), listing.id, terms(1)))).code).toBe('CONFLICT');
+    expect((await command((u) => propose(u, as('b1'), listing.id, meterOf('b1'), terms(1)))).code).toBe(
+      'CONFLICT',
+    );
   });
 });
 

@@ -42,6 +42,11 @@ const BASE: Swap = {
   closeReason: null,
   createdAt: at(-2 * HOUR),
   updatedAt: at(-HOUR),
+  sellerMeterId: 'meter-r',
+  buyerMeterId: 'meter-i',
+  sellerZone: 'DE-North',
+  buyerZone: 'DE-North',
+  fees: null,
 };
 
 type Role = 'next' | 'other' | 'stranger' | 'hub';
@@ -405,6 +410,9 @@ describe('swapView', () => {
     volumeKwh: '12.500',
     pricePerKwh: '0.1234',
     createdAt: '2026-11-26T06:00:00.000Z',
+    sellerMeterId: 'meter-r',
+    buyerMeterId: 'meter-i',
+    fees: null,
   };
 
   test('an open swap carries neither acceptedAt, notional nor reason', () => {
@@ -482,7 +490,7 @@ describe('swapView', () => {
 });
 
 describe('offerDeadline', () => {
-  const listing = (deliveryStart: Date): Listing => ({
+  const listing = (deliveryStart: Date, lead: number): Listing => ({
     id: 'listing-1',
     ownerId: R,
     ownerName: 'Recipient',
@@ -500,6 +508,10 @@ describe('offerDeadline', () => {
     version: 1,
     createdAt: at(-HOUR),
     updatedAt: at(-HOUR),
+    meterId: 'meter-r',
+    slotMinutes: 60,
+    allOrNone: false,
+    gateClosesAt: new Date(deliveryStart.getTime() - lead),
   });
 
   test.each([
@@ -514,9 +526,9 @@ describe('offerDeadline', () => {
     // the gate already closed: the deadline is in the past
     { start: 10 * MIN, ttl: HOUR, lead: 15 * MIN, expected: -5 * MIN },
   ])('deliveryStart now+$start, ttl $ttl, lead $lead -> now+$expected', ({ start, ttl, lead, expected }) => {
-    const l = listing(at(start));
-    expect(offerDeadline(l, NOW, ttl, lead)).toEqual(at(expected));
-    expect(offerDeadline(l, NOW, ttl, lead).getTime()).toBe(
+    const l = listing(at(start), lead);
+    expect(offerDeadline(l, NOW, ttl)).toEqual(at(expected));
+    expect(offerDeadline(l, NOW, ttl).getTime()).toBe(
       Math.min(NOW.getTime() + ttl, l.deliveryStart.getTime() - lead),
     );
   });

@@ -11,6 +11,8 @@ import { ListingDirectory } from './listing-directory.js';
 import { clearAddressView } from './market-filters.js';
 import { MarketPanel } from './market-panel.js';
 import { marketZones } from './market-time.js';
+import { MeterStore } from './meters.js';
+import { MetersPanel } from './meters-panel.js';
 import { Negotiations } from './negotiations.js';
 import { type DashboardClient, forget, isSessionOver } from './session.js';
 import { Trades } from './trades.js';
@@ -76,30 +78,50 @@ export async function startDashboard(client: DashboardClient, view?: ReturnView)
 
   const directory = new ListingDirectory(client);
   const trades = new Trades(client);
+  // the trader's meters: the post form and the offer dialog trade from them
+  const meters = new MeterStore(client);
+  const metersPanel = new MetersPanel(meters);
+  const loadMeters = () =>
+    meters.load().catch((err) => {
+      byId('meters-error').textContent = `Meters not loaded: ${describeError(err)}`;
+    });
+  void loadMeters();
   // the market and the negotiations refer to each other through these hooks
   let market: MarketPanel | undefined;
   const negotiations = new Negotiations(client, directory, desk, {
     changed: (listingId) => market?.refreshActions(listingId),
-    accepted: () => trades.schedule(),
-  });
-  market = new MarketPanel(client, directory, desk, {
-    proposed: (swap: Swap) => {
-      negotiations.upsert(swap);
-      void negotiations.refreshThread(swap.id);
-      // the Offer button that opened the dialog is gone (View offer now): focus the new card
-      negotiations.focus(swap.id);
+    accepted: () => {
+      trades.schedule();
+      void metersPanel.refresh();
     },
-    openSwapOn: (listingId) => negotiations.openSwapOn(listingId),
-    openOffersOn: (listingId) => negotiations.openOffersOn(listingId),
-    showSwap: (id) => negotiations.focus(id),
   });
+  market = new MarketPanel(
+    client,
+    directory,
+    desk,
+    {
+      proposed: (swap: Swap) => {
+        negotiations.upsert(swap);
+        void negotiations.refreshThread(swap.id);
+        // the Offer button that opened the dialog is gone (View offer now): focus the new card
+        negotiations.focus(swap.id);
+      },
+      openSwapOn: (listingId) => negotiations.openSwapOn(listingId),
+      openOffersOn: (listingId) => negotiations.openOffersOn(listingId),
+      showSwap: (id) => negotiations.focus(id),
+    },
+    meters,
+  );
 
   client.onState((s) => showConnection(s === 'connected' ? 'connected' : 'reconnecting', desk));
   client.onEvent((e) => {
     if (e.type.startsWith('listing.')) market.apply(e.data as Listing);
     else if (e.type.startsWith('swap.')) {
       negotiations.onEvent(e.type, e.data as Swap);
-      if (e.type === 'swap.accepted') trades.schedule();
+      if (e.type === 'swap.accepted') {
+        trades.schedule();
+        void metersPanel.refresh();
+      }
     }
   });
   // every (re)connect: a new feed subscription and a fresh market page. Personal events missed
@@ -109,6 +131,7 @@ export async function startDashboard(client: DashboardClient, view?: ReturnView)
   client.onSync(() => {
     showConnection('connected', desk);
     if (!marketZones.ready) void marketZones.load(client);
+    if (!meters.ready) void loadMeters();
     void market.resync();
     if (syncs++ > 0) {
       void negotiations.load().catch(() => {});

@@ -2,8 +2,27 @@
 // input, `details.issues[{path, message}]`; each is turned into a sentence shown under the field it
 // is about (linked with aria-describedby, the field marked aria-invalid) and cleared as soon as the
 // trader edits that field. What concerns no one field goes to the form's general line.
-import { deliverySentence } from './field-sentences.js';
+import { deliverySentence, limitSentence, ZONE_MISMATCH_SENTENCE } from './field-sentences.js';
+import { fmtKwh } from './locale.js';
+import { fmtSlotStart } from './market-time.js';
+import type { LimitDetails } from './market-types.js';
 import { h } from './ui.js';
+
+/** What a refusal was about, for the sentences that name a meter and which way it trades. */
+export interface RefusalContext {
+  /** "This trade" (the default), "This offer", "This listing" */
+  what?: string;
+  /** which way a meter trades in what was refused (its swap's seller or buyer meter) */
+  direction?: (meterId: string) => 'export' | 'import' | undefined;
+  /** the zone whose market time names the slot (the listing's) */
+  zone?: string;
+}
+
+/** The name of one of the trader's meters (set by the meter store); undefined for others' meters. */
+let meterNamer: (id: string) => string | undefined = () => undefined;
+export const setMeterNamer = (fn: (id: string) => string | undefined): void => {
+  meterNamer = fn;
+};
 
 interface Issue {
   path: string;
@@ -33,12 +52,45 @@ const FIELD_SENTENCE: Record<string, (hubMessage: string) => string> = {
   password: (m) => `This password is refused: ${m}`,
   displayName: () => 'Enter a display name of 1 to 64 characters.',
   side: () => 'Choose whether you sell or buy.',
+  meterId: (m) => `Choose one of your active meters (the hub says: ${m}).`,
+  externalId: () =>
+    'A meter id is 1 to 64 letters, digits or the characters . _ : - (an EAN or MPAN, for example).',
+  exportCapacityKw: (m) =>
+    `Enter the export capacity in kW, 0 or more with at most 3 decimals (the hub says: ${m}).`,
+  importCapacityKw: (m) =>
+    `Enter the import capacity in kW, 0 or more with at most 3 decimals (the hub says: ${m}).`,
+  label: () => 'The label is one line of plain text, at most 64 characters.',
+  allOrNone: () => 'All or none is either on or off.',
 };
 
+const isLimit = (d: unknown): d is LimitDetails =>
+  !!d && typeof d === 'object' && 'meterId' in d && 'limitKwh' in d && 'slotStart' in d;
+
+/** LIMIT_EXCEEDED in words: which meter, which way, in which slot, and the amounts. */
+export function limitExceeded(details: unknown, ctx: RefusalContext = {}): string {
+  if (!isLimit(details))
+    return 'This would take a meter over its trading limit in one of the delivery slots: lower the volume or pick another window.';
+  const own = meterNamer(details.meterId);
+  return limitSentence({
+    what: ctx.what ?? 'This trade',
+    meter: own ? `meter ${own}` : "the other side's meter",
+    // the hub names the direction; a context that knows the swap's meters is the fallback
+    direction: details.direction ?? ctx.direction?.(details.meterId),
+    limit: fmtKwh(details.limitKwh),
+    slot: fmtSlotStart(details.slotStart, ctx.zone),
+    contracted: fmtKwh(details.contractedKwh),
+    requested: fmtKwh(details.requestedKwh),
+  });
+}
+
 /** A sentence for an error code, for the general line of a form. */
-export function sentenceFor(err: unknown): string {
+export function sentenceFor(err: unknown, ctx?: RefusalContext): string {
   if (!isHubError(err)) return err instanceof Error ? err.message : String(err);
   switch (err.code) {
+    case 'LIMIT_EXCEEDED':
+      return limitExceeded(err.details, ctx);
+    case 'ZONE_MISMATCH':
+      return ZONE_MISMATCH_SENTENCE;
     case 'VALIDATION_FAILED':
       return err.details?.issues?.length
         ? 'Some fields need a change: see the notes under them.'
@@ -141,11 +193,15 @@ export class FieldMessages {
    * An error at its fields: each issue under its field, the code's sentence on the general line.
    * `special` may place a code at a field itself (INSUFFICIENT_VOLUME at the volume, with what is left).
    */
-  show(err: unknown, special?: (code: string) => { field: string; text: string } | undefined): void {
+  show(
+    err: unknown,
+    special?: (code: string) => { field?: string; text: string } | undefined,
+    ctx?: RefusalContext,
+  ): void {
     const hub = isHubError(err) ? err : undefined;
     const at = hub && special?.(hub.code);
-    if (at && this.set(at.field, at.text)) {
-      this.general.textContent = '';
+    if (at && (at.field ? this.set(at.field, at.text) : true)) {
+      this.general.textContent = at.field ? '' : at.text;
       return;
     }
     let placed = 0;
@@ -158,6 +214,6 @@ export class FieldMessages {
     this.general.textContent =
       hub?.code === 'VALIDATION_FAILED' && unplaced > 0
         ? `${hub.message}: ${hub.details!.issues!.map((i) => i.message).join('; ')}`
-        : sentenceFor(err);
+        : sentenceFor(err, ctx);
   }
 }

@@ -18,3 +18,22 @@ export function deliverySentence(end: 'start' | 'end', m: string): string {
     return 'The delivery must end after it starts.';
   return passThrough(`Delivery ${end}`, m);
 }
+
+/** LIMIT_EXCEEDED in words; the amounts and the slot come formatted (kWh, market time). */
+export function limitSentence(p: {
+  /** "This trade", "This offer", "This listing" */
+  what: string;
+  /** "meter Roof PV (EAN…)", or "the other side's meter" */
+  meter: string;
+  direction?: 'export' | 'import';
+  limit: string;
+  slot: string;
+  contracted: string;
+  requested: string;
+}): string {
+  const limit = p.direction ? `${p.direction} limit` : 'trading limit';
+  return `${p.what} would take ${p.meter} over its ${limit} of ${p.limit} in the slot starting ${p.slot} (${p.contracted} already contracted, ${p.requested} requested).`;
+}
+
+export const ZONE_MISMATCH_SENTENCE =
+  "Your meter's zone cannot trade with this listing's zone: no wheeling is configured between them. Pick a meter in the listing's zone.";

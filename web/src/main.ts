@@ -5,6 +5,7 @@ import './styles.css';
 import './controls.css';
 import './panels.css';
 import './trading.css';
+import './meters.css';
 import './responsive.css';
 import { startDashboard } from './app.js';
 import { showAuth } from './auth.js';

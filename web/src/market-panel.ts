@@ -10,6 +10,7 @@ import type { ListingDirectory } from './listing-directory.js';
 import { ListingRow } from './listing-row.js';
 import { type Filter, fillForm, KnownZones, loadView, saveView, ZONE } from './market-filters.js';
 import { marketZones } from './market-time.js';
+import type { MeterStore } from './meters.js';
 import { OrderBook } from './order-book.js';
 import type { Page } from './page.js';
 import { wirePostForm } from './post-listing-form.js';
@@ -48,6 +49,7 @@ export class MarketPanel {
     readonly directory: ListingDirectory,
     readonly desk: CommandDesk,
     readonly hooks: MarketHooks,
+    readonly meters: MeterStore,
   ) {
     const view = loadView(client.user.id);
     this.filter = view.filter;
@@ -55,7 +57,7 @@ export class MarketPanel {
       saveView(client.user.id, this.filter, sort),
     );
     this.wireFilters();
-    wirePostForm(this);
+    wirePostForm(this, meters);
     this.propose = new ProposeDialog(this);
     this.more.addEventListener('click', () => busy(this.more, () => this.loadMore(), this.error));
     marketZones.onChange(() => this.retime());

@@ -13,6 +13,12 @@ export interface ZoneInfo {
   timeZone: string;
   slotMinutes: number;
   gateLeadMinutes: number;
+  /** PROTOCOL-MARKET.md: the zone's market profile (decimal strings) */
+  minStepKwh?: string;
+  priceTick?: string;
+  minPrice?: string;
+  maxPrice?: string;
+  capFactor?: string;
 }
 
 /** The configured zones, by lower-cased id (zone ids compare case-insensitively). */
@@ -218,4 +224,29 @@ export function fromMarketInput(value: string, tz: string): WallTime {
   if (fits.length === 0) return { gap: true };
   const at = new Date(fits[0]!);
   return fits.length > 1 ? { at, repeated: [at, new Date(fits[fits.length - 1]!)] } : { at };
+}
+
+// --- the slot grid -------------------------------------------------------------------------------
+
+/**
+ * An instant on the zone's grid of `slotMinutes` counted from UTC midnight (every slot length
+ * divides a day, so that is the grid counted from the epoch): the nearest slot boundary, or the
+ * one at or before / at or after it.
+ */
+export function onGrid(
+  at: Date | number,
+  slotMinutes: number,
+  mode: 'round' | 'floor' | 'ceil' = 'round',
+): Date {
+  const step = slotMinutes * 60_000;
+  const t = typeof at === 'number' ? at : at.getTime();
+  return new Date(Math[mode](t / step) * step);
+}
+
+/** "14:00 CET" (with the date when it is not today in that time zone): a slot's start. */
+export function fmtSlotStart(iso: string, zone?: string): string {
+  const tz = marketZones.timeZone(zone);
+  const d = new Date(iso);
+  const today = dayOf(tz, new Date()) === dayOf(tz, d);
+  return `${format(tz, today ? 'hour' : 'time').format(d)} ${tzLabel(tz, d)}`;
 }

@@ -1,40 +1,75 @@
-// The post-listing form: volume and price in the reader's locale (a decimal comma in de-DE), the
-// zone from the known ones (the configured first), the delivery window in that zone's market time
-// (labelled; UTC for a zone not configured), converted exactly to UTC for the hub: a wall time the
-// clocks skip (spring forward) is refused at its field. Errors are said at their field; a price far
-// from the market is questioned once before it is posted. After a post the form is reset for the
-// next one, keeping side, type, zone and window.
+// The post-listing form: which of the trader's active meters the energy leaves or enters (the
+// listing's zone is the meter's, shown read-only), volume and price in the reader's locale (a
+// decimal comma in de-DE), the delivery window on the zone's slot grid in its market time
+// (labelled; snapped to the grid, counted from UTC midnight), converted exactly to UTC for the hub:
+// a wall time the clocks skip (spring forward) is refused at its field. "All or none" makes the
+// listing a block. With no active meter the form says so and links to adding one. Errors are said
+// at their field; a price far from the market is questioned once before it is posted. After a post
+// the form is reset for the next one, keeping side, type, meter and window.
+import type { CommandArgs } from '../../src/client/index.js';
 import { SendAgain } from './command-desk.js';
 import { KWH_SCALE, PRICE_SCALE } from './decimal.js';
-import { entry } from './entry-gate.js';
+import { entry, hold } from './entry-gate.js';
 import { FieldMessages } from './field-messages.js';
 import { parseInput } from './locale.js';
 import { farFromMarket } from './market-check.js';
 import type { MarketPanel } from './market-panel.js';
-import { fromMarketInput, marketZones, toMarketInput, tzLabel } from './market-time.js';
-import { busy, byId, capitalize, ENERGY_TYPES, field, h, toast } from './ui.js';
+import { fromMarketInput, marketZones, onGrid, toMarketInput, tzLabel } from './market-time.js';
+import { type MeterStore, meterName } from './meters.js';
+import { busy, byId, capitalize, ENERGY_TYPES, field, h, setContent, toast } from './ui.js';
 
-/** Wires #post-form to the market it posts into. */
-export function wirePostForm(market: MarketPanel): void {
+const MAX_SLOTS = 96;
+
+/** Wires #post-form to the market it posts into and the meters it posts from. */
+export function wirePostForm(market: MarketPanel, meters: MeterStore): void {
   const form = byId<HTMLFormElement>('post-form');
   const type = field<HTMLSelectElement>(form, 'select[name=energyType]');
   for (const t of ENERGY_TYPES) type.append(h('option', { value: t }, capitalize(t)));
+  const meterSelect = field<HTMLSelectElement>(form, 'select[name=meterId]');
+  const zoneOut = byId('post-zone');
+  const noMeter = byId('post-no-meter');
   const start = field<HTMLInputElement>(form, 'input[name=deliveryStart]');
   const end = field<HTMLInputElement>(form, 'input[name=deliveryEnd]');
-  const zoneInput = field<HTMLInputElement>(form, 'input[name=zone]');
   const labels = form.querySelectorAll<HTMLElement>('.tz-label');
   const note = byId('market-time-note');
-  /** the window was not edited: it follows the zone (the hour after next, in its market time) */
+  const messages = new FieldMessages(form, field<HTMLElement>(form, '.form-error'));
+  const submit = entry(field<HTMLButtonElement>(form, 'button[type=submit]'));
+
+  /** the chosen meter's zone ('' before the meters are loaded, or with none) */
+  const zoneOf = () => meters.get(meterSelect.value)?.zone ?? '';
+  const slotOf = (zone: string) => marketZones.get(zone)?.slotMinutes ?? 60;
+  /** the window was not edited: it follows the zone (the first slot trading is open for, in its market time) */
   let untouched = true;
-  const showMarketTime = () => {
-    const zone = market.zones.canonical(zoneInput.value.trim());
+
+  /** An input's wall time on the zone's grid (the nearest slot boundary); false when unreadable. */
+  const snap = (input: HTMLInputElement, tz: string, slot: number): Date | undefined => {
+    const w = fromMarketInput(input.value, tz);
+    if (!w?.at) return undefined;
+    const g = onGrid(w.at, slot);
+    if (g.getTime() !== w.at.getTime()) input.value = toMarketInput(g, tz);
+    return g;
+  };
+  /** Both ends on the grid, the end at least one slot after the start. */
+  const snapWindow = () => {
+    const zone = zoneOf();
     const tz = marketZones.timeZone(zone);
+    const slot = slotOf(zone);
+    const s = snap(start, tz, slot);
+    const e = snap(end, tz, slot);
+    if (s && e && e <= s) end.value = toMarketInput(new Date(s.getTime() + slot * 60_000), tz);
+  };
+
+  const showMarketTime = () => {
+    const zone = zoneOf();
+    const tz = marketZones.timeZone(zone);
+    const z = marketZones.get(zone);
+    const slot = slotOf(zone);
+    for (const el of [start, end]) el.step = String(slot * 60);
     if (untouched) {
-      const s = new Date();
-      s.setUTCMinutes(0, 0, 0);
-      s.setUTCHours(s.getUTCHours() + 2);
+      const lead = (z?.gateLeadMinutes ?? 60) * 60_000;
+      const s = onGrid(Date.now() + lead + 60_000, slot, 'ceil');
       start.value = toMarketInput(s, tz);
-      end.value = toMarketInput(new Date(s.getTime() + 3_600_000), tz);
+      end.value = toMarketInput(new Date(s.getTime() + slot * 60_000), tz);
     }
     const at = fromMarketInput(start.value, tz)?.at ?? new Date();
     // each field labelled from its own instant (a window may cross a change of the clocks)
@@ -43,21 +78,59 @@ export function wirePostForm(market: MarketPanel): void {
       const isEnd = el.closest('label')?.querySelector('input')?.name === 'deliveryEnd';
       el.textContent = tzLabel(tz, isEnd ? endAt : at);
     }
-    note.textContent =
-      tz === 'UTC'
-        ? `Delivery times are market time: UTC${zone && !marketZones.get(zone) ? ` (${zone} is not a configured zone)` : ''}, whatever your clock.`
-        : `Delivery times are ${marketZones.get(zone)!.id}'s market time: ${tz} (${tzLabel(tz, at)} on that date), whatever your clock.`;
+    zoneOut.textContent = zone || '—';
+    const slots = (endAt.getTime() - at.getTime()) / (slot * 60_000);
+    const grid = `Start and end snap to its ${slot}-minute slots${
+      Number.isInteger(slots) && slots > 0
+        ? ` (this window: ${slots === 1 ? '1 slot' : `${slots} slots`})`
+        : ''
+    }.`;
+    note.textContent = !zone
+      ? 'Delivery times are the meter zone’s market time.'
+      : tz === 'UTC'
+        ? `Delivery times are market time: UTC${z ? '' : ` (${zone} is not a configured zone)`}, whatever your clock. ${grid}`
+        : `Delivery times are ${z!.id}'s market time: ${tz} (${tzLabel(tz, at)} on that date), whatever your clock. ${grid}`;
   };
-  showMarketTime();
+
+  /** The active meters as options, the choice kept when it is still active. */
+  const fillMeters = () => {
+    const active = meters.active();
+    const chosen = meterSelect.value;
+    setContent(
+      meterSelect,
+      ...active.map((m) => h('option', { value: m.id }, `${meterName(m)} · ${m.zone}`)),
+    );
+    if (active.some((m) => m.id === chosen)) meterSelect.value = chosen;
+    const none = meters.ready && active.length === 0;
+    noMeter.hidden = !none;
+    meterSelect.disabled = active.length === 0;
+    hold(submit, none, 'post-no-meter');
+    showMarketTime();
+  };
+  fillMeters();
+  meters.onChange(fillMeters);
   marketZones.onChange(showMarketTime);
-  zoneInput.addEventListener('input', showMarketTime);
-  for (const el of [start, end])
+  meterSelect.addEventListener('change', () => {
+    messages.clear('meterId');
+    if (!untouched) snapWindow();
+    showMarketTime();
+  });
+  for (const el of [start, end]) {
     el.addEventListener('input', () => {
       untouched = false;
       showMarketTime();
     });
-  const messages = new FieldMessages(form, field<HTMLElement>(form, '.form-error'));
-  const submit = entry(field<HTMLButtonElement>(form, 'button[type=submit]'));
+    el.addEventListener('blur', () => {
+      snapWindow();
+      showMarketTime();
+    });
+  }
+  byId('post-add-meter').addEventListener('click', (ev) => {
+    ev.preventDefault();
+    const first = byId('meter-form').querySelector<HTMLInputElement>('input');
+    first?.scrollIntoView({ block: 'center' });
+    first?.focus({ preventScroll: true });
+  });
   /** the price the trader was warned about and submits again: posted without a second warning */
   let warnedPrice: string | undefined;
   /** a listing sent without an answer: sent again unchanged, it carries the same requestId */
@@ -65,6 +138,8 @@ export function wirePostForm(market: MarketPanel): void {
 
   form.addEventListener('submit', (ev) => {
     ev.preventDefault();
+    snapWindow();
+    showMarketTime();
     const data = new FormData(form);
     const text = (name: string) => String(data.get(name) ?? '').trim();
     void busy(
@@ -73,8 +148,10 @@ export function wirePostForm(market: MarketPanel): void {
         messages.clearAll();
         const volume = parseInput(text('volumeKwh'), KWH_SCALE, 'volume');
         const price = parseInput(text('pricePerKwh'), PRICE_SCALE, 'price');
-        const zone = market.zones.canonical(text('zone'));
+        const meter = meters.get(text('meterId'));
+        const zone = meter?.zone ?? '';
         const tz = marketZones.timeZone(zone);
+        const slot = slotOf(zone);
         const label = tzLabel(tz, fromMarketInput(text('deliveryStart'), tz)?.at ?? new Date());
         const startWall = fromMarketInput(text('deliveryStart'), tz);
         const endWall = fromMarketInput(text('deliveryEnd'), tz);
@@ -85,6 +162,8 @@ export function wirePostForm(market: MarketPanel): void {
           messages.set(name, sentence);
           bad = true;
         };
+        if (meter?.status !== 'active')
+          fail('meterId', 'Choose the meter the energy leaves (selling) or enters (buying).');
         if (volume.error) fail('volumeKwh', volume.error);
         else if (volume.value === '0.000') fail('volumeKwh', 'The volume must be more than 0 kWh.');
         if (price.error) fail('pricePerKwh', price.error);
@@ -101,8 +180,11 @@ export function wirePostForm(market: MarketPanel): void {
         else if (!endAt)
           fail('deliveryEnd', `Pick the delivery end (${tzLabel(tz, startAt ?? new Date())}).`);
         else if (startAt && endAt <= startAt) fail('deliveryEnd', 'The delivery must end after it starts.');
-        if (!/^[A-Za-z0-9_-]{1,64}$/.test(zone))
-          fail('zone', 'A zone is 1 to 64 letters, digits, "_" or "-", like DE-North.');
+        else if (startAt && (endAt.getTime() - startAt.getTime()) / (slot * 60_000) > MAX_SLOTS)
+          fail(
+            'deliveryEnd',
+            `A listing covers at most ${MAX_SLOTS} slots of ${slot} minutes: pick an earlier delivery end.`,
+          );
         if (bad) return;
         const draft = {
           side: text('side'),
@@ -118,9 +200,16 @@ export function wirePostForm(market: MarketPanel): void {
           return;
         }
         const description = text('description');
+        const payload: CommandArgs<'listing:create'> = {
+          ...draft,
+          volumeKwh: volume.value!,
+          meterId: meter!.id,
+          ...(data.get('allOrNone') !== null ? { allOrNone: true } : {}),
+          ...(description ? { description } : {}),
+        };
         const listing = await market.desk.send(
           'listing:create',
-          { ...draft, volumeKwh: volume.value!, zone, ...(description ? { description } : {}) },
+          payload,
           (t) => {
             messages.general.textContent = t;
           },
@@ -128,12 +217,12 @@ export function wirePostForm(market: MarketPanel): void {
         );
         warnedPrice = undefined;
         market.apply(listing);
-        // a fresh form for the next listing, keeping side, type, zone and window
-        const keep = ['side', 'energyType', 'deliveryStart', 'deliveryEnd'].map(
+        // a fresh form for the next listing, keeping side, type, meter and window
+        const keep = ['side', 'energyType', 'meterId', 'deliveryStart', 'deliveryEnd'].map(
           (name) => [name, text(name)] as const,
         );
         form.reset();
-        for (const [name, value] of [...keep, ['zone', zone] as const]) {
+        for (const [name, value] of keep) {
           const el = form.elements.namedItem(name);
           if (
             el instanceof RadioNodeList ||
@@ -149,7 +238,14 @@ export function wirePostForm(market: MarketPanel): void {
           timeoutMs: 4000,
         });
       },
-      (err) => messages.show(err),
+      (err) => {
+        const side = text('side');
+        messages.show(err, undefined, {
+          what: 'This listing',
+          zone: zoneOf(),
+          direction: (id) => (id === text('meterId') ? (side === 'supply' ? 'export' : 'import') : undefined),
+        });
+      },
     );
   });
   form.addEventListener('input', (ev) => {

@@ -1,15 +1,17 @@
-// The propose dialog: the first offer on a listing, with its volume, price and an optional note.
+// The propose dialog: the first offer on a listing, with its volume, price, the trader's meter the
+// energy enters (buying) or leaves (selling), one in the listing's zone by default, and a note.
 // What is available stays live while the dialog is open (others trade on the listing meanwhile);
 // a volume above it is said at the field with how much is left, before and after sending.
 import type { Listing } from '../../src/client/index.js';
 import { SendAgain } from './command-desk.js';
 import { compareDecimal, KWH_SCALE, PRICE_SCALE } from './decimal.js';
 import { entry, hold } from './entry-gate.js';
-import { FieldMessages } from './field-messages.js';
+import { FieldMessages, sentenceFor } from './field-messages.js';
 import { fmtDecimal, fmtKwh, parseInput, toInput } from './locale.js';
 import type { MarketPanel } from './market-panel.js';
 import { fmtWindow } from './market-time.js';
-import { busy, byId, capitalize, field, toast } from './ui.js';
+import { meterName } from './meters.js';
+import { busy, byId, capitalize, field, h, setContent, toast } from './ui.js';
 
 export class ProposeDialog {
   private proposing: Listing | undefined;
@@ -17,6 +19,8 @@ export class ProposeDialog {
   private readonly form = byId<HTMLFormElement>('propose-form');
   private readonly volume = field<HTMLInputElement>(this.form, 'input[name=volumeKwh]');
   private readonly price = field<HTMLInputElement>(this.form, 'input[name=pricePerKwh]');
+  private readonly meter = field<HTMLSelectElement>(this.form, 'select[name=meterId]');
+  private readonly meterNote = byId('propose-meter-note');
   private readonly available = byId('propose-available');
   private readonly messages = new FieldMessages(this.form, field<HTMLElement>(this.form, '.form-error'));
   private readonly submit = entry(field<HTMLButtonElement>(this.form, 'button[type=submit]'));
@@ -29,6 +33,10 @@ export class ProposeDialog {
       if (this.dialog.open && this.proposing?.id === l.id) this.showAvailable(l);
     });
     this.volume.addEventListener('input', () => this.checkVolume());
+    this.meter.addEventListener('change', () => this.showMeter());
+    market.meters.onChange(() => {
+      if (this.dialog.open && this.proposing) this.fillMeters(this.proposing);
+    });
     this.form.addEventListener('submit', (ev) => {
       ev.preventDefault();
       const listing = this.proposing;
@@ -50,15 +58,70 @@ export class ProposeDialog {
   }
 
   private explain(err: unknown): void {
-    this.messages.show(err, (code) => {
-      const l = this.proposing;
-      if (code === 'INSUFFICIENT_VOLUME' && l)
-        return {
-          field: 'volumeKwh',
-          text: `Only ${fmtKwh(l.availableKwh)} left on this listing: offer that or less.`,
-        };
-      return undefined;
-    });
+    const l = this.proposing;
+    const mine = this.meter.value;
+    // the trader buys on a supply listing: their meter imports, the listing owner's exports
+    const ownWay = l?.side === 'supply' ? 'import' : 'export';
+    const ctx = {
+      what: 'This offer',
+      zone: l?.zone,
+      direction: (id: string) =>
+        id === mine ? ownWay : ownWay === 'import' ? ('export' as const) : ('import' as const),
+    };
+    this.messages.show(
+      err,
+      (code) => {
+        if (code === 'INSUFFICIENT_VOLUME' && l)
+          return {
+            field: 'volumeKwh',
+            text: `Only ${fmtKwh(l.availableKwh)} left on this listing: offer that or less.`,
+          };
+        if (code === 'ZONE_MISMATCH') return { field: 'meterId', text: sentenceFor(err) };
+        return undefined;
+      },
+      ctx,
+    );
+  }
+
+  /** The active meters, those in the listing's zone first; the first of them chosen. */
+  private fillMeters(l: Listing): void {
+    const zone = l.zone.toLowerCase();
+    const active = this.market.meters.active();
+    const ordered = [
+      ...active.filter((m) => m.zone.toLowerCase() === zone),
+      ...active.filter((m) => m.zone.toLowerCase() !== zone),
+    ];
+    const chosen = this.meter.value;
+    setContent(
+      this.meter,
+      ...ordered.map((m) => h('option', { value: m.id }, `${meterName(m)} · ${m.zone}`)),
+    );
+    if (ordered.some((m) => m.id === chosen && m.zone.toLowerCase() === zone)) this.meter.value = chosen;
+    this.meter.disabled = ordered.length === 0;
+    this.showMeter();
+  }
+
+  /** What the chosen meter means for the offer; the offer is held with no meter at all. */
+  private showMeter(): void {
+    const l = this.proposing;
+    const m = this.market.meters.get(this.meter.value);
+    this.messages.clear('meterId');
+    const none = this.market.meters.ready && this.market.meters.active().length === 0;
+    this.meterNote.textContent = none
+      ? 'You have no active meter: add one in the Meters panel first (an offer names the meter the energy enters or leaves).'
+      : m && l && m.zone.toLowerCase() !== l.zone.toLowerCase()
+        ? `This meter is in ${m.zone}, the listing in ${l.zone}: the trade crosses zones, with inter-zone wheeling where it is configured.`
+        : '';
+    this.meterNote.dataset.kind = none ? 'error' : '';
+    this.updateHold();
+  }
+
+  /** Send is held while the listing is closed or there is no meter to trade from. */
+  private updateHold(): void {
+    const l = this.proposing;
+    const closed = !!l && l.status !== 'active';
+    const none = this.market.meters.ready && this.market.meters.active().length === 0;
+    hold(this.submit, closed || none, closed ? 'propose-available' : 'propose-meter-note');
   }
 
   private async send(listing: Listing): Promise<void> {
@@ -67,12 +130,15 @@ export class ProposeDialog {
     const price = parseInput(this.price.value, PRICE_SCALE, 'price');
     if (volume.error) this.messages.set('volumeKwh', volume.error);
     if (price.error) this.messages.set('pricePerKwh', price.error);
-    if (volume.error || price.error || !this.checkVolume()) return;
+    const meterId = this.meter.value;
+    if (!meterId) this.messages.set('meterId', 'Choose the meter the energy enters or leaves.');
+    if (volume.error || price.error || !this.checkVolume() || !meterId) return;
     const note = String(new FormData(this.form).get('note') ?? '').trim();
     const swap = await this.market.desk.send(
       'swap:propose',
       {
         listingId: listing.id,
+        meterId,
         volumeKwh: volume.value!,
         pricePerKwh: price.value!,
         ...(note ? { note } : {}),
@@ -115,7 +181,7 @@ export class ProposeDialog {
       ? `Available now: ${fmtKwh(l.availableKwh)} of ${fmtKwh(l.volumeKwh)} at ${fmtDecimal(l.pricePerKwh)} ${l.currency}/kWh`
       : `This listing is ${l.status} now: no offer can be made on it.`;
     this.available.dataset.status = l.status;
-    hold(this.submit, !open, 'propose-available');
+    this.updateHold();
     if (open) this.checkVolume();
   }
 
@@ -131,6 +197,7 @@ export class ProposeDialog {
     field<HTMLTextAreaElement>(this.form, 'textarea[name=note]').value = '';
     this.messages.clearAll();
     this.showAvailable(l);
+    this.fillMeters(l);
     this.dialog.showModal();
     this.volume.select();
   }

@@ -5,8 +5,9 @@
 import type { Swap } from '../../src/client/index.js';
 import { compareDecimal, KWH_SCALE, notional, PRICE_SCALE } from './decimal.js';
 import { entry, hold, refresh } from './entry-gate.js';
-import { FieldMessages } from './field-messages.js';
+import { FieldMessages, type RefusalContext } from './field-messages.js';
 import { fmtDecimal, fmtKwh, fmtMoney, parseInput, toInput } from './locale.js';
+import type { MarketSwap } from './market-types.js';
 import type { Negotiations } from './negotiations.js';
 import { busy, h } from './ui.js';
 
@@ -34,6 +35,8 @@ export class SwapAnswer {
     private readonly swap: () => Swap,
     private readonly currency: () => string | undefined,
     private readonly owner: Negotiations,
+    /** the listing's zone (its market time names a slot in a refusal); unknown until fetched */
+    private readonly zone: () => string | undefined = () => undefined,
   ) {
     const id = nextId++;
     const input = (name: string, testid: string) =>
@@ -96,7 +99,7 @@ export class SwapAnswer {
       this.run(
         this.counterButton,
         () => this.sendCounter(),
-        (err) => this.messages.show(err),
+        (err) => this.messages.show(err, undefined, this.refusal('This offer')),
       );
     });
     const say = (t: string) => {
@@ -111,13 +114,23 @@ export class SwapAnswer {
             const s = await run(this.swap());
             this.owner.answered(s);
           },
-          (err) => this.messages.show(err),
+          (err) => this.messages.show(err, undefined, this.refusal('This trade')),
         ),
       );
     const desk = owner.desk;
     act(this.accept, (s) => desk.send('swap:accept', { swapId: s.id, round: s.round }, say));
     act(this.reject, (s) => desk.send('swap:reject', { swapId: s.id, round: s.round }, say));
     act(this.withdraw, (s) => desk.send('swap:withdraw', { swapId: s.id }, say));
+  }
+
+  /** What a refusal of this card's commands is about: its meters, which way each trades, its zone. */
+  private refusal(what: string): RefusalContext {
+    const s = this.swap() as MarketSwap;
+    return {
+      what,
+      zone: this.zone(),
+      direction: (id) => (id === s.sellerMeterId ? 'export' : id === s.buyerMeterId ? 'import' : undefined),
+    };
   }
 
   /** Runs one command of the card on `button`, holding Accept, Reject, Counter and Withdraw until it is answered. */

@@ -1,8 +1,10 @@
 // One negotiation as a card: the terms on the table, with whom (by name), whose turn it is, a
 // countdown to expiresAt, the thread of rounds, and the answers (swap-answer.ts) when they apply.
 import type { Listing, Offer, Swap } from '../../src/client/index.js';
+import { bottomLine, type FeeSide, feeList } from './fee-lines.js';
 import { fmtDecimal, fmtKwh, fmtMoney, fmtPrice } from './locale.js';
 import { fmtTime, fmtWindow } from './market-time.js';
+import type { MarketOffer, MarketSwap } from './market-types.js';
 import type { Negotiations } from './negotiations.js';
 import { SwapAnswer } from './swap-answer.js';
 import { badge, capitalize, fmtCountdown, h, setContent, shortId } from './ui.js';
@@ -30,6 +32,10 @@ export class SwapCard {
   private readonly status = h('span', {});
   private readonly meta = h('p', { class: 'swap-meta' });
   private readonly terms = h('div', { class: 'swap-terms', 'data-testid': 'swap-terms' });
+  /** what the viewer pays or receives on the terms on the table, line by line */
+  private readonly fees = h('div', { class: 'swap-fees', 'data-testid': 'swap-fees' });
+  /** the rounds whose fee lines the trader opened (kept across re-renders) */
+  private readonly openFees = new Set<number>();
   private readonly turn = h('p', { class: 'turn', 'data-testid': 'swap-turn' });
   private readonly thread = h('ol', {
     class: 'thread',
@@ -48,6 +54,7 @@ export class SwapCard {
       () => this.swap,
       () => this.currency,
       owner,
+      () => this.listing?.zone,
     );
     this.el = h(
       'article',
@@ -55,6 +62,7 @@ export class SwapCard {
       h('div', { class: 'swap-head' }, this.title, this.status),
       this.meta,
       this.terms,
+      this.fees,
       this.turn,
       this.actions,
       this.answer.error,
@@ -116,6 +124,8 @@ export class SwapCard {
       `${fmtKwh(s.volumeKwh)} @ ${fmtPrice(s.pricePerKwh, this.currency)}`,
     );
 
+    this.renderFees();
+
     if (open) {
       setContent(
         this.turn,
@@ -153,6 +163,45 @@ export class SwapCard {
     this.renderThread();
   }
 
+  /** The viewer's side of a swap's money flows. */
+  private get side(): FeeSide {
+    return this.swap.buyerId === this.owner.me ? 'buyer' : 'seller';
+  }
+
+  private renderFees(): void {
+    const fees = (this.swap as MarketSwap).fees;
+    this.fees.hidden = !fees;
+    if (!fees) {
+      setContent(this.fees);
+      return;
+    }
+    setContent(
+      this.fees,
+      h(
+        'p',
+        { class: 'muted small' },
+        this.swap.status === 'open' ? 'With fees, on the terms on the table:' : 'With fees:',
+      ),
+      feeList(fees, this.side, this.currency),
+    );
+  }
+
+  /** An offer's fee lines, folded under its bottom line ("You pay 9.54 EUR"). */
+  private offerFees(o: MarketOffer): HTMLElement | null {
+    if (!o.fees) return null;
+    const box = h(
+      'details',
+      { class: 'offer-fees', 'data-testid': 'offer-fees', open: this.openFees.has(o.round) },
+      h('summary', {}, bottomLine(o.fees, this.side, this.currency)),
+      feeList(o.fees, this.side, this.currency, true),
+    );
+    box.addEventListener('toggle', () => {
+      if (box.open) this.openFees.add(o.round);
+      else this.openFees.delete(o.round);
+    });
+    return box;
+  }
+
   private renderThread(): void {
     const me = this.owner.me;
     const offers = this.offers;
@@ -173,6 +222,7 @@ export class SwapCard {
         h('span', { class: 'mono' }, `${fmtKwh(o.volumeKwh)} @ ${fmtDecimal(o.pricePerKwh)}`),
         h('time', { datetime: o.createdAt }, fmtTime(o.createdAt, this.listing?.zone)),
         o.note ? h('span', { class: 'note', 'data-testid': 'offer-note' }, o.note) : null,
+        this.offerFees(o),
       ),
     );
     setContent(this.thread, ...items);

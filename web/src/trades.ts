@@ -3,8 +3,10 @@
 // time (market-time.ts).
 import type { Trade } from '../../src/client/index.js';
 import { HubClientError } from '../../src/client/index.js';
+import { bottomLine, feeList } from './fee-lines.js';
 import { fmtDecimal, fmtKwh, fmtMoney } from './locale.js';
 import { fmtTime, fmtWindow, marketZones } from './market-time.js';
+import type { MarketTrade } from './market-types.js';
 import type { Page } from './page.js';
 import { PriceChart } from './price-chart.js';
 import type { DashboardClient } from './session.js';
@@ -81,6 +83,7 @@ export class Trades {
           fmtDecimal(t.pricePerKwh),
         ),
         h('td', { class: 'num mono', 'data-label': 'Notional' }, fmtMoney(t.notional, t.currency)),
+        this.feesCell(t),
         h(
           'td',
           { 'data-label': 'Delivery', class: 'full' },
@@ -89,9 +92,27 @@ export class Trades {
       ),
     );
     if (rows.length === 0)
-      rows.push(h('tr', {}, h('td', { colspan: 8, class: 'empty full' }, 'No trades yet.')));
+      rows.push(h('tr', {}, h('td', { colspan: 9, class: 'empty full' }, 'No trades yet.')));
     setContent(this.tbody, ...rows);
     this.chart.render(trades);
+  }
+
+  /** What the trader paid or received with fees: the bottom line, the lines folded under it. */
+  private feesCell(t: MarketTrade): HTMLTableCellElement {
+    const fees = t.fees;
+    const side = t.side === 'buy' ? 'buyer' : 'seller';
+    return h(
+      'td',
+      { 'data-label': 'With fees', 'data-testid': 'trade-fees', class: 'trade-fees' },
+      fees
+        ? h(
+            'details',
+            { class: 'offer-fees' },
+            h('summary', {}, bottomLine(fees, side, t.currency)),
+            feeList(fees, side, t.currency, true),
+          )
+        : h('span', { class: 'muted' }, '—'),
+    );
   }
 
   /** The whole ledger as CSV, saved through a blob link. */

@@ -1,7 +1,7 @@
 // The servers fanout measures: the hub (a publisher trader creating listings) and the bare relay.
 import { randomUUID } from 'node:crypto';
 import { io } from 'socket.io-client';
-import type { HubClient, Listing } from '../../../src/client/index.js';
+import type { Listing } from '../../../src/client/index.js';
 import { listingInput, registerTraders } from '../../harness.js';
 import type { FanoutTarget } from './deliveries.js';
 
@@ -17,7 +17,7 @@ export async function hubTarget(
 ): Promise<{ target: FanoutTarget; template: () => Listing | undefined; close(): void }> {
   const traders = Math.max(1, Math.ceil(maxSubscribers / socketsPerTrader));
   // trader 0 (the publisher) is on urls[0]; registerTraders spreads the others over the nodes
-  const clients: HubClient[] = await registerTraders(urls, traders + 1, 'fan');
+  const clients = await registerTraders(urls, traders + 1, 'fan');
   const [publisher, ...subs] = clients;
   await publisher!.connect();
   let template: Listing | undefined;
@@ -29,7 +29,7 @@ export async function hubTarget(
       auth: (i) => ({ token: subs[i % subs.length]!.session.accessToken }),
       async publish(seq, stamp) {
         const listing = await publisher!.createListing({
-          ...listingInput('10'),
+          ...listingInput('10', publisher!.meterId),
           description: `fanout ${seq} ${stamp.toFixed(3)}`,
         });
         template ??= listing;
@@ -44,7 +44,7 @@ export async function hubTarget(
 
 /** A listing with the hub's fields, for the bare relay when no hub listing was captured. */
 function syntheticListing(): Listing {
-  const input = listingInput('10');
+  const input = listingInput('10', '');
   const at = new Date().toISOString();
   return {
     id: randomUUID(),
@@ -63,6 +63,8 @@ function syntheticListing(): Listing {
     version: 1,
     createdAt: at,
     updatedAt: at,
+    allOrNone: false,
+    slots: [{ start: input.deliveryStart, volumeKwh: '10.000' }],
   } as Listing;
 }
 

@@ -2,8 +2,8 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import type { HubClient } from '../../../src/client/index.js';
 import {
+  type BenchTrader,
   connectAll,
   countInto,
   cpuMeter,
@@ -20,8 +20,8 @@ import { DeliveryWatch, phaseFigures, Recorder, type Step } from './recorder.js'
 import { DELIVERY_GRACE_MS, NEGOTIATE_DEFAULTS, type NegotiateSettings } from './settings.js';
 
 export interface Pair {
-  seller: HubClient;
-  buyer: HubClient;
+  seller: BenchTrader;
+  buyer: BenchTrader;
 }
 
 export interface Lane {
@@ -52,7 +52,7 @@ export async function step(lane: Lane, rec: Recorder, watch: DeliveryWatch, dueA
   try {
     switch (current) {
       case 'create': {
-        const listing = await seller.createListing(listingInput('10'));
+        const listing = await seller.createListing(listingInput('10', seller.meterId));
         lane.listingId = listing.id;
         lane.step = 'propose';
         break;
@@ -60,7 +60,12 @@ export async function step(lane: Lane, rec: Recorder, watch: DeliveryWatch, dueA
       case 'propose': {
         key = `${seller.user.id}|p|${lane.listingId}`;
         watch.expect(key, rec, sentAt);
-        const swap = await buyer.propose({ listingId: lane.listingId!, volumeKwh: '5', pricePerKwh: '0.1' });
+        const swap = await buyer.propose({
+          listingId: lane.listingId!,
+          meterId: buyer.meterId,
+          volumeKwh: '5',
+          pricePerKwh: '0.1',
+        });
         lane.swapId = swap.id;
         lane.round = swap.round;
         lane.step = 'counter';
@@ -106,7 +111,7 @@ export async function negotiateOnHub(
   name = 'hub',
   serverPids: number[] = [],
 ) {
-  let clients: HubClient[] = [];
+  let clients: BenchTrader[] = [];
   try {
     clients = await registerTraders(urls, s.clients, 'neg');
     await connectAll(clients);

@@ -21,6 +21,8 @@ interface RelayLane {
   a: RelayClient;
   b: RelayClient;
   listingId: string;
+  /** stands for the proposer's meter, so the payload is the hub's size */
+  meterId: string;
   turn: boolean;
 }
 
@@ -37,6 +39,7 @@ async function relaySend(
   const payload = {
     requestId: randomUUID(),
     listingId: lane.listingId,
+    meterId: lane.meterId,
     volumeKwh: '5',
     pricePerKwh: '0.1',
     to: to.id,
@@ -111,7 +114,13 @@ export async function negotiateOnRelay(
       const lanes: RelayLane[] = [];
       for (let i = 0; i < clients.length; i += 2)
         for (let j = 0; j < n; j++)
-          lanes.push({ a: clients[i]!, b: clients[i + 1]!, listingId: randomUUID(), turn: false });
+          lanes.push({
+            a: clients[i]!,
+            b: clients[i + 1]!,
+            listingId: randomUUID(),
+            meterId: randomUUID(),
+            turn: false,
+          });
       return lanes;
     };
     const closedLanes = lanesOf(s.closedLanes);

@@ -122,7 +122,7 @@ const RATIO_ONE = 10n ** BigInt(RATIO_SCALE);
  * capacity x slotHours x capFactor, rounded down to the Wh (exact: W x minutes x capFactor at
  * RATIO_SCALE, divided once).
  */
-export function slotLimitWh(capacityW: bigint, zone: Pick<Zone, 'slotMinutes' | 'capFactorE4'>): bigint {
+export function slotLimitWh(capacityW: bigint, zone: { slotMinutes: number; capFactorE4: bigint }): bigint {
   return (capacityW * BigInt(zone.slotMinutes) * zone.capFactorE4) / (60n * RATIO_ONE);
 }
 
@@ -195,6 +195,15 @@ export function meterSlots(
   return items;
 }
 
+/** What keeps a meter from retiring: active listings, open swaps (proposals), unsettled trades. */
+export type MeterUseKind = 'listings' | 'swaps' | 'trades';
+
+const IN_USE: Record<MeterUseKind, { what: string; reason: string }> = {
+  listings: { what: 'active listings', reason: 'active_listings' },
+  swaps: { what: 'open swaps', reason: 'open_swaps' },
+  trades: { what: 'unsettled trades', reason: 'unsettled_trades' },
+};
+
 /** What meters need from storage; every read and write is of one owner's meters. */
 export interface MeterStore {
   /** stores a new meter; false (nothing stored) when its externalId is registered already, by anyone */
@@ -203,10 +212,17 @@ export interface MeterStore {
   ownMeters(ownerId: string): Promise<Meter[]>;
   ownMeter(ownerId: string, id: string): Promise<Meter | undefined>;
   /**
-   * Retires the owner's meter if it is active, in one statement (of two retires racing, one
-   * wins); `retired` is the meter now retired, otherwise `current` is the meter as it is, if any.
+   * Retires the owner's meter if it is active and in no active listing or unsettled trade (of two
+   * retires racing, one wins); `retired` is the meter now retired, `inUse` says what keeps it
+   * active, otherwise `current` is the meter as it is, if any.
    */
-  retireMeter(ownerId: string, id: string, at: Date): Promise<{ retired: Meter } | { current?: Meter }>;
+  retireMeter(
+    ownerId: string,
+    id: string,
+    at: Date,
+  ): Promise<{ retired: Meter } | { inUse: MeterUseKind } | { current?: Meter }>;
+  /** the meter's contracted volumes in the slots of `[from, to)` that have any, by slot start in ms */
+  contracted(meterId: string, from: Date, to: Date): Promise<Map<number, SlotVolumes>>;
 }
 
 const notFound = () => new HubError('NOT_FOUND', 'No such meter');
@@ -247,22 +263,22 @@ export class Meters {
     return meterView(await this.own(ownerId, id));
   }
 
-  /**
-   * Retires an active meter. The contract's INVALID_STATE "while it has unsettled trades or active
-   * listings" cannot arise yet: no listing or trade names a meter until they take `meterId` (issue
-   * 18, next step), which adds that check to the retiring statement.
-   */
+  /** Retires an active meter: INVALID_STATE while it has active listings, open swaps or unsettled trades. */
   async retire(ownerId: string, id: string, now = new Date()): Promise<MeterView> {
     const r = await this.store.retireMeter(ownerId, id, now);
     if ('retired' in r) return meterView(r.retired);
+    if ('inUse' in r) {
+      const { what, reason } = IN_USE[r.inUse];
+      throw new HubError('INVALID_STATE', `The meter has ${what}; it can be retired once it has none`, {
+        status: 'active',
+        reason,
+      });
+    }
     if (!r.current) throw notFound();
     throw new HubError('INVALID_STATE', `The meter is ${r.current.status}`, { status: r.current.status });
   }
 
-  /**
-   * The meter's slots in `[from, to)` with its limits. Contracted volumes are 0 until trades name
-   * their meters (issue 18, next step).
-   */
+  /** The meter's slots in `[from, to)` with its limits and what its trades contracted in each. */
   async slots(ownerId: string, id: string, window: { from: Date; to: Date }): Promise<MeterSlotView[]> {
     const meter = await this.own(ownerId, id);
     const zone = this.profile.zone(meter.zone);
@@ -272,7 +288,9 @@ export class Meters {
         zone: meter.zone,
       });
     }
-    return meterSlots(meter, zone, window);
+    const items = meterSlots(meter, zone, window); // checks the grid before any read
+    const contracted = await this.store.contracted(meter.id, window.from, window.to);
+    return contracted.size ? meterSlots(meter, zone, window, contracted) : items;
   }
 
   private async own(ownerId: string, id: string): Promise<Meter> {

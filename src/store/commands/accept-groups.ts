@@ -5,7 +5,7 @@ import type { Swap } from '../../domain/swap.js';
 import type { SwapRepo, UnitOfWork } from '../../domain/unit-of-work.js';
 import type { SqlPool } from '../db/sql-pool.js';
 import type { CommandTx } from './command-tx.js';
-import { GroupListingRepo, GroupSwapRepo, LockedListing } from './group-repos.js';
+import { GroupListingRepo, GroupMeterRepo, GroupSwapRepo, LockedListing } from './group-repos.js';
 
 /** What group commit needs of the runner it wraps (CommandRunner). */
 export interface TransactionRunner extends CommandPort {
@@ -160,8 +160,11 @@ export class AcceptGroups implements CommandPort {
       group.map((w) => w.swapId),
     );
     if (!rows) throw new Error('none of the grouped swaps is on the listing');
-    const listings = new GroupListingRepo(rows, statements);
-    const swaps = new GroupSwapRepo(rows, statements);
+    const repos = {
+      listings: new GroupListingRepo(rows, statements),
+      swaps: new GroupSwapRepo(rows, statements),
+      meters: new GroupMeterRepo(rows, statements),
+    };
     tx.commands = group.length;
     const outcomes: Outcome[] = [];
     for (const w of group) {
@@ -170,7 +173,7 @@ export class AcceptGroups implements CommandPort {
       const before = rows.mark();
       const own: EventDraft[] = [];
       try {
-        const value = await w.fn(tx.uow(listings, swaps, (e) => void own.push(e)));
+        const value = await w.fn(tx.uow(repos, (e) => void own.push(e)));
         tx.emit(...own);
         tx.answer(w.req, value);
         outcomes.push({ ok: true, value });

@@ -4,6 +4,7 @@ import type { MarketRules, UnitOfWork } from '../../domain/unit-of-work.js';
 import { type SqlPool, uniqueViolation } from '../db/sql-pool.js';
 import { CommandTx, hashPayload } from './command-tx.js';
 import { listingRepo } from './listing-repo.js';
+import { meterRepo } from './meter-repo.js';
 import { SWAP_CONSTRAINT_ERRORS, swapRepo } from './swap-repo.js';
 
 export { canonicalJson } from './command-tx.js';
@@ -76,7 +77,14 @@ export class CommandRunner implements CommandPort {
 
   private transact<R>(fn: (uow: UnitOfWork) => Promise<R>, req?: CommandRequest): Promise<R> {
     return this.transaction(async (tx) => {
-      const result = await fn(tx.uow(listingRepo(tx.statements), swapRepo(tx.statements)));
+      const { statements } = tx;
+      const result = await fn(
+        tx.uow({
+          listings: listingRepo(statements),
+          swaps: swapRepo(statements),
+          meters: meterRepo(statements),
+        }),
+      );
       if (req) tx.answer(req, result);
       return result;
     });

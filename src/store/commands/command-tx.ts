@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { EventDraft } from '../../domain/events.js';
 import type { CommandRequest } from '../../domain/market.js';
-import type { ListingRepo, MarketRules, SwapRepo, UnitOfWork } from '../../domain/unit-of-work.js';
+import type { ListingRepo, MarketRules, MeterRepo, SwapRepo, UnitOfWork } from '../../domain/unit-of-work.js';
 import type { SqlPool } from '../db/sql-pool.js';
 import { eventsInsert } from '../outbox/event-log.js';
 import { CommandStatements } from './command-statements.js';
@@ -58,9 +58,12 @@ export class CommandTx {
     this.statements = new CommandStatements(sql);
   }
 
-  /** A unit of work of this transaction over `listings` and `swaps`; what it emits is committed with it. */
-  uow(listings: ListingRepo, swaps: SwapRepo, emit = (e: EventDraft) => this.emit(e)): UnitOfWork {
-    return { now: this.now, rules: this.rules, listings, swaps, emit };
+  /** A unit of work of this transaction over the repositories given; what it emits is committed with it. */
+  uow(
+    repos: { listings: ListingRepo; swaps: SwapRepo; meters: MeterRepo },
+    emit = (e: EventDraft) => this.emit(e),
+  ): UnitOfWork {
+    return { now: this.now, rules: this.rules, ...repos, emit };
   }
 
   emit(...events: EventDraft[]): void {

@@ -1,7 +1,12 @@
+import type { Meter } from '../../domain/energy/meters.js';
+import type { SlotShare } from '../../domain/energy/slots.js';
+import { type MeterUse, slotKey } from '../../domain/energy/trading.js';
+import { slotShares } from '../../domain/listing.js';
 import type { Offer, Swap } from '../../domain/swap.js';
-import type { Listing, ListingRepo, SwapRepo } from '../../domain/unit-of-work.js';
+import type { Listing, ListingRepo, MeterRepo, SwapRepo } from '../../domain/unit-of-work.js';
 import type { CommandStatements } from './command-statements.js';
 import { writeListingUpdate } from './listing-repo.js';
+import { lockMeterSlots, writeMeterSlots } from './meter-repo.js';
 import { lockOpenOfListingExcept, lockSwapsOfListing, writeSwapUpdate } from './swap-repo.js';
 
 /**
@@ -23,20 +28,25 @@ const byId = (x: Swap, y: Swap) => (x.id < y.id ? -1 : x.id > y.id ? 1 : 0);
 export interface LockedMark {
   listing: Listing;
   swaps: Map<string, Swap>;
+  contracted: Map<string, bigint>;
 }
 
 /**
- * The rows a group of commands on one listing holds, locked by two statements: the listing with
+ * The rows a group of commands on one listing holds, locked by three statements: the listing with
  * the group's swaps (`FOR UPDATE OF l, s`, the listing first), then the listing's open swaps above
  * `floorWh`: the available volume minus all the group's swaps, so every open swap an accept of the
- * group could void. Kept up to date by the group's writes, so each command sees the state the ones
- * before it left, as it would in a transaction of its own.
+ * group could void; then the slot rows of the group's swaps' meters in the listing's slots, with
+ * the meters share-locked, so the per-slot limits are checked inside the group. Kept up to date by
+ * the group's writes, so each command sees the state the ones before it left, as it would in a
+ * transaction of its own.
  */
 export class LockedListing {
   private constructor(
     public listing: Listing,
     public swaps: Map<string, Swap>,
     readonly floorWh: bigint,
+    readonly meters: Meter[],
+    public contracted: Map<string, bigint>,
   ) {}
 
   /** Locks the rows of a group of commands on `swapIds` of `listingId`; undefined if none is its swap. */
@@ -51,16 +61,64 @@ export class LockedListing {
     const floorWh = locked.listing.availableWh - locked.swaps.reduce((sum, s) => sum + s.volumeWh, 0n);
     for (const s of await lockOpenOfListingExcept(statements, listingId, floorWh, [...swaps.keys()]))
       swaps.set(s.id, s);
-    return new LockedListing(locked.listing, swaps, floorWh);
+    const uses = new Map<string, MeterUse>();
+    for (const s of locked.swaps) {
+      if (s.sellerMeterId)
+        uses.set(`${s.sellerMeterId}/export`, { meterId: s.sellerMeterId, direction: 'export' });
+      if (s.buyerMeterId)
+        uses.set(`${s.buyerMeterId}/import`, { meterId: s.buyerMeterId, direction: 'import' });
+    }
+    const starts = slotShares(locked.listing, 0n).map((share) => share.start);
+    const slots =
+      uses.size && locked.listing.meterId
+        ? await lockMeterSlots(statements, [...uses.values()], starts)
+        : { meters: [], contracted: new Map<string, bigint>() };
+    return new LockedListing(locked.listing, swaps, floorWh, slots.meters, slots.contracted);
   }
 
   mark(): LockedMark {
-    return { listing: this.listing, swaps: new Map(this.swaps) };
+    return { listing: this.listing, swaps: new Map(this.swaps), contracted: new Map(this.contracted) };
   }
 
   reset(mark: LockedMark): void {
     this.listing = mark.listing;
     this.swaps = new Map(mark.swaps);
+    this.contracted = new Map(mark.contracted);
+  }
+}
+
+/** The group's meters as a MeterRepo: the slot rows it locked; their updates go out with the group. */
+export class GroupMeterRepo implements MeterRepo {
+  constructor(
+    private readonly rows: LockedListing,
+    private readonly statements: CommandStatements,
+  ) {}
+
+  lockShared(): Promise<Meter | undefined> {
+    return outside('meters.lockShared');
+  }
+
+  async lockSlots(uses: MeterUse[], starts: Date[]) {
+    const contracted = new Map<string, bigint>();
+    for (const u of uses) {
+      for (const start of starts) {
+        const key = slotKey(u.meterId, u.direction, start);
+        const wh = this.rows.contracted.get(key);
+        if (wh === undefined) return outside('meter slots the group did not lock');
+        contracted.set(key, wh);
+      }
+    }
+    const ids = new Set(uses.map((u) => u.meterId));
+    return { meters: this.rows.meters.filter((m) => ids.has(m.id)), contracted };
+  }
+
+  async setSlots(use: MeterUse, totals: SlotShare[]): Promise<void> {
+    for (const t of totals) {
+      const key = slotKey(use.meterId, use.direction, t.start);
+      if (!this.rows.contracted.has(key)) return outside('meter slots the group did not lock');
+      this.rows.contracted.set(key, t.wh);
+    }
+    await writeMeterSlots(this.statements, use, totals);
   }
 }
 
@@ -114,10 +172,11 @@ export class GroupSwapRepo implements SwapRepo {
     return this.locked(id) ?? outside('a swap the group did not lock');
   }
 
-  async lockWithListing(id: string): Promise<{ listing: Listing; swap: Swap } | undefined> {
+  async lockWithListing(id: string): Promise<{ listing: Listing; swap: Swap; meters: Meter[] } | undefined> {
     const swap = this.locked(id);
     if (!swap) return outside('a swap the group did not lock');
-    return { listing: this.rows.listing, swap };
+    const meters = this.rows.meters.filter((m) => m.id === swap.sellerMeterId || m.id === swap.buyerMeterId);
+    return { listing: this.rows.listing, swap, meters };
   }
 
   async update(swap: Swap): Promise<void> {

@@ -1,5 +1,13 @@
 import type { Listing, ListingRepo } from '../../domain/unit-of-work.js';
-import { camelColumns, LISTING_COLUMNS, type ListingRecord, toListing } from '../models/records.js';
+import {
+  camelColumns,
+  LISTING_COLUMNS,
+  type ListingRecord,
+  METER_COLUMNS,
+  type MeterRecord,
+  toListing,
+  toMeter,
+} from '../models/records.js';
 import type { CommandStatements } from './command-statements.js';
 
 /** The columns of a listing read by a command, under their attribute names. */
@@ -23,6 +31,10 @@ export const writeListingUpdate = (statements: CommandStatements, l: Listing) =>
     'update',
   );
 
+/** A meter's columns as one JSON object, read by a subquery that share-locks the row unless `lock` is false. */
+export const meterJson = (where: string, lock = true) =>
+  `(SELECT row_to_json(m) FROM (SELECT ${camelColumns(METER_COLUMNS)} FROM meters WHERE ${where}${lock ? ' FOR SHARE' : ''}) m)`;
+
 /** The listings of one command. */
 export function listingRepo(statements: CommandStatements): ListingRepo {
   const rows = (sql: string, bind: unknown[]) => statements.read<ListingRecord>(sql, bind);
@@ -31,7 +43,7 @@ export function listingRepo(statements: CommandStatements): ListingRepo {
       await statements.write(
         `listings:${l.id}`,
         `INSERT INTO listings (${LISTING_COLUMNS})
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)`,
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)`,
         [
           l.id,
           l.ownerId,
@@ -50,6 +62,10 @@ export function listingRepo(statements: CommandStatements): ListingRepo {
           l.version,
           l.createdAt,
           l.updatedAt,
+          l.meterId,
+          l.slotMinutes,
+          l.allOrNone,
+          l.gateClosesAt,
         ],
       );
     },
@@ -57,26 +73,35 @@ export function listingRepo(statements: CommandStatements): ListingRepo {
       const [row] = await rows(`SELECT ${LISTING_SELECT} FROM listings WHERE id = $1 FOR UPDATE`, [id]);
       return row && toListing(row);
     },
-    async lockForProposal(id, proposerId) {
+    async lockForProposal(id, proposerId, meterId) {
       // the open-swap check reads the statement's snapshot, taken before a wait for the lock: a
-      // proposal committed meanwhile is caught by swaps_open_per_proposer_key instead
-      const [row] = await statements.read<ListingRecord & { hasOpen: boolean }>(
+      // proposal committed meanwhile is caught by swaps_open_per_proposer_key instead. The
+      // proposer's meter rides along, share-locked (a retirement waits for the proposal); only
+      // the proposer's own: a stranger's meter is neither shown nor locked.
+      const [row] = await statements.read<ListingRecord & { hasOpen: boolean; meter: MeterRecord | null }>(
         `SELECT ${LISTING_SELECT}, EXISTS (SELECT 1 FROM swaps s
-           WHERE s.listing_id = listings.id AND s.initiator_id = $2 AND s.status = 'open') AS "hasOpen"
+           WHERE s.listing_id = listings.id AND s.initiator_id = $2 AND s.status = 'open') AS "hasOpen",
+           ${meterJson('id = $3 AND owner_id = $2')} AS meter
          FROM listings WHERE id = $1 FOR UPDATE`,
-        [id, proposerId],
+        [id, proposerId, meterId],
       );
-      return row && { listing: toListing(row), hasOpen: row.hasOpen };
+      return (
+        row && {
+          listing: toListing(row),
+          hasOpen: row.hasOpen,
+          meter: row.meter ? toMeter(row.meter) : undefined,
+        }
+      );
     },
     async update(l) {
       await writeListingUpdate(statements, l);
     },
-    async lockGateClosed(cutoff, limit) {
+    async lockGateClosed(now, limit) {
       const found = await rows(
         `SELECT ${LISTING_SELECT} FROM listings
-         WHERE status = 'active' AND delivery_start <= $1
-         ORDER BY delivery_start LIMIT $2 FOR UPDATE SKIP LOCKED`,
-        [cutoff, limit],
+         WHERE status = 'active' AND gate_closes_at <= $1
+         ORDER BY gate_closes_at LIMIT $2 FOR UPDATE SKIP LOCKED`,
+        [now, limit],
       );
       return found.map(toListing);
     },

@@ -1,3 +1,4 @@
+import type { Meter } from '../../domain/energy/meters.js';
 import { HubError } from '../../domain/errors.js';
 import type { Offer, Swap } from '../../domain/swap.js';
 import type { Listing, SwapRepo } from '../../domain/unit-of-work.js';
@@ -5,20 +6,24 @@ import {
   camelColumns,
   LISTING_COLUMNS,
   type ListingRecord,
+  type MeterRecord,
   SWAP_COLUMNS,
   type SwapRecord,
   toListing,
+  toMeter,
   toSwap,
   unprefixed,
 } from '../models/records.js';
 import type { CommandStatements } from './command-statements.js';
+import { meterJson } from './listing-repo.js';
 
 /** The columns of a swap read by a command, under their attribute names. */
 const SWAP_SELECT = camelColumns(SWAP_COLUMNS);
 
 /** The columns a swap's life changes, in the order of `changing`. */
 const CHANGING =
-  'status, round, next_actor_id, volume_wh, price_e4, expires_at, accepted_at, close_reason, updated_at';
+  'status, round, next_actor_id, volume_wh, price_e4, expires_at, accepted_at, close_reason, updated_at, fees';
+const json = (v: unknown) => (v === null ? null : JSON.stringify(v));
 const changing = (s: Swap) => [
   s.status,
   s.round,
@@ -29,25 +34,28 @@ const changing = (s: Swap) => [
   s.acceptedAt,
   s.closeReason,
   s.updatedAt,
+  json(s.fees),
 ];
 
 /** The update of a swap's changing state, as a pending write of `statements`. */
 export const writeSwapUpdate = (statements: CommandStatements, s: Swap) =>
   statements.write(
     `swaps:${s.id}`,
-    `UPDATE swaps SET (${CHANGING}) = ($2, $3, $4, $5, $6, $7, $8, $9, $10) WHERE id = $1`,
+    `UPDATE swaps SET (${CHANGING}) = ($2, $3, $4, $5, $6, $7, $8, $9, $10, $11) WHERE id = $1`,
     [s.id, ...changing(s)],
     'update',
   );
 
 /**
- * Swaps with their listing, locked in one statement. FOR UPDATE OF l, s locks in that order
- * (PostgreSQL locks the row marks in the order of the OF list): the listing before the swaps, as
- * on every other path (docs/swaps.md).
+ * Swaps with their listing, locked in one statement, and each swap's meters as they are (not
+ * locked). FOR UPDATE OF l, s locks in that order (PostgreSQL locks the row marks in the order of
+ * the OF list): the listing before the swaps, as on every other path (docs/swaps.md).
  */
 async function lockSwapsWithListing(statements: CommandStatements, where: string, bind: unknown[]) {
   const rows = await statements.read<Record<string, unknown>>(
-    `SELECT ${camelColumns(LISTING_COLUMNS, 'l')}, ${camelColumns(SWAP_COLUMNS, 's')}
+    `SELECT ${camelColumns(LISTING_COLUMNS, 'l')}, ${camelColumns(SWAP_COLUMNS, 's')},
+       ${meterJson('id = s.seller_meter_id', false)} AS "sellerMeter",
+       ${meterJson('id = s.buyer_meter_id', false)} AS "buyerMeter"
      FROM swaps s JOIN listings l ON l.id = s.listing_id
      WHERE ${where} FOR UPDATE OF l, s`,
     bind,
@@ -55,6 +63,7 @@ async function lockSwapsWithListing(statements: CommandStatements, where: string
   return rows.map((r) => ({
     listing: toListing(unprefixed<ListingRecord>(r, 'l')),
     swap: toSwap(unprefixed<SwapRecord>(r, 's')),
+    meters: [r.sellerMeter, r.buyerMeter].filter((m) => m != null).map((m) => toMeter(m as MeterRecord)),
   }));
 }
 
@@ -63,12 +72,17 @@ export async function lockSwapsOfListing(
   statements: CommandStatements,
   listingId: string,
   swapIds: string[],
-): Promise<{ listing: Listing; swaps: Swap[] } | undefined> {
+): Promise<{ listing: Listing; swaps: Swap[]; meters: Meter[] } | undefined> {
   const found = await lockSwapsWithListing(statements, 's.id = ANY($1::uuid[]) AND l.id = $2', [
     swapIds,
     listingId,
   ]);
-  return found.length ? { listing: found[0]!.listing, swaps: found.map((f) => f.swap) } : undefined;
+  if (!found.length) return undefined;
+  return {
+    listing: found[0]!.listing,
+    swaps: found.map((f) => f.swap),
+    meters: found.flatMap((f) => f.meters),
+  };
 }
 
 /** The open swaps of a (locked) listing above `overWh` but `exceptIds`, locked. */
@@ -99,9 +113,18 @@ export function swapRepo(statements: CommandStatements): SwapRepo {
   const addOffer = (o: Offer) =>
     statements.write(
       `offers:${o.swapId}:${o.round}`,
-      `INSERT INTO offers (swap_id, round, author_id, volume_wh, price_e4, note, created_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-      [o.swapId, o.round, o.authorId, o.volumeWh.toString(), o.priceE4.toString(), o.note, o.createdAt],
+      `INSERT INTO offers (swap_id, round, author_id, volume_wh, price_e4, note, created_at, fees)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+      [
+        o.swapId,
+        o.round,
+        o.authorId,
+        o.volumeWh.toString(),
+        o.priceE4.toString(),
+        o.note,
+        o.createdAt,
+        json(o.fees),
+      ],
     );
   return {
     async insert(s, offer) {
@@ -109,8 +132,8 @@ export function swapRepo(statements: CommandStatements): SwapRepo {
       await statements.write(
         `swaps:${s.id}`,
         `INSERT INTO swaps (id, listing_id, initiator_id, initiator_name, recipient_id, recipient_name, buyer_id,
-           seller_id, created_at, ${CHANGING})
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)`,
+           seller_id, created_at, seller_meter_id, buyer_meter_id, seller_zone, buyer_zone, ${CHANGING})
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23)`,
         [
           s.id,
           s.listingId,
@@ -121,6 +144,10 @@ export function swapRepo(statements: CommandStatements): SwapRepo {
           s.buyerId,
           s.sellerId,
           s.createdAt,
+          s.sellerMeterId,
+          s.buyerMeterId,
+          s.sellerZone,
+          s.buyerZone,
           ...changing(s),
         ],
       );

@@ -13,7 +13,7 @@ const TRADERS = [
   {
     email: 'alice@demo.renex',
     displayName: 'Alice (solar co-op)',
-    meter: { zone: 'DE-North', exportW: 250_000n, importW: 50_000n, label: 'Co-op rooftops' },
+    meter: { zone: 'DE-North', exportW: 400_000n, importW: 50_000n, label: 'Co-op rooftops' },
   },
   {
     email: 'bob@demo.renex',
@@ -30,7 +30,6 @@ const TRADERS = [
 /** advisory lock naming the demo seed */
 const SEED_LOCK = 7_263_110_002;
 
-const ZONES = ['DE-North', 'DE-South', 'NL'];
 const TYPES = ['solar', 'wind', 'hydro', 'biomass'] as const;
 
 /**
@@ -49,7 +48,7 @@ export async function seedDemo(
   const accounts = await Promise.all(
     TRADERS.map(async (t) => {
       const password = randomBytes(9).toString('base64url');
-      return { ...t, id: randomUUID(), password, hash: await hasher.hash(password) };
+      return { ...t, id: randomUUID(), meterId: randomUUID(), password, hash: await hasher.hash(password) };
     }),
   );
   const seeded = await sequelize.transaction(async (transaction) => {
@@ -63,7 +62,7 @@ export async function seedDemo(
     const now = new Date();
     await Meter.bulkCreate(
       accounts.map((a) => ({
-        id: randomUUID(),
+        id: a.meterId,
         ownerId: a.id,
         // an external id of the demo's own kind, random so no real metering point is claimed
         externalId: `DEMO-${randomBytes(6).toString('hex').toUpperCase()}`,
@@ -79,12 +78,14 @@ export async function seedDemo(
     return true;
   });
   if (!seeded) return;
-  // the listings go through the market like any trader's, so their events are in the log
+  // the listings go through the market like any trader's, so their events are in the log; each
+  // sits on its owner's meter, in that meter's zone, on the zone's hourly grid, 1 to 3 slots long
   const dayStart = new Date();
   dayStart.setUTCHours(24, 0, 0, 0);
   for (let i = 0; i < 12; i++) {
     const owner = accounts[i % accounts.length]!;
     const deliveryStart = new Date(dayStart.getTime() + ((i % 6) + 6) * 3_600_000);
+    const slots = (i % 3) + 1;
     await market.createListing(
       { id: owner.id, name: owner.displayName },
       {
@@ -93,8 +94,8 @@ export async function seedDemo(
         volumeKwh: BigInt(50_000 + i * 12_500), // 50.000 .. 187.500 kWh
         pricePerKwh: BigInt(900 + i * 75), // 0.0900 .. 0.1725 per kWh
         deliveryStart,
-        deliveryEnd: new Date(deliveryStart.getTime() + 3_600_000),
-        zone: ZONES[i % ZONES.length]!,
+        deliveryEnd: new Date(deliveryStart.getTime() + slots * 3_600_000),
+        meterId: owner.meterId,
         description: `Demo listing ${i + 1}`,
       },
     );

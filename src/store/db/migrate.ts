@@ -1,10 +1,12 @@
 import type { Logger } from 'pino';
 import { QueryTypes, type Sequelize, type Transaction } from 'sequelize';
 import { Umzug, type UmzugStorage } from 'umzug';
+import { StartupError } from './database.js';
 import * as initialSchema from './migrations/0001-initial-schema.js';
 import * as accountLifetimes from './migrations/0002-account-lifetimes.js';
 import * as displayNames from './migrations/0003-display-names.js';
 import * as meters from './migrations/0004-meters.js';
+import * as energyMarket from './migrations/0005-energy-market.js';
 
 /** What each migration receives: a runner bound to the migration transaction. */
 export interface MigrationContext {
@@ -17,6 +19,7 @@ const MIGRATIONS = [
   { name: '0002-account-lifetimes', up: accountLifetimes.up },
   { name: '0003-display-names', up: displayNames.up },
   { name: '0004-meters', up: meters.up },
+  { name: '0005-energy-market', up: energyMarket.up },
 ];
 
 /** Arbitrary constant naming the migration lock among the hub's advisory locks. */
@@ -36,6 +39,18 @@ export async function migrate(sequelize: Sequelize, log?: Logger, to?: string): 
     await q(`SELECT pg_advisory_xact_lock(${MIGRATION_LOCK})`);
     await q(`CREATE TABLE IF NOT EXISTS schema_migrations (
       name text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`);
+    // a database a newer release migrated: this release would write rows that schema does not expect
+    const known = new Set(MIGRATIONS.map((m) => m.name));
+    const [rows] = (await q('SELECT name FROM schema_migrations ORDER BY name')) as [
+      { name: string }[],
+      unknown,
+    ];
+    const newer = rows.map((r) => r.name).filter((n) => !known.has(n));
+    if (newer.length) {
+      throw new StartupError(
+        `the database was migrated by a newer release of the hub (${newer.join(', ')}); run that release`,
+      );
+    }
     const umzug = new Umzug<MigrationContext>({
       migrations: MIGRATIONS.map((m) => ({ name: m.name, up: m.up })),
       context: { run: async (sql) => void (await q(sql)) },

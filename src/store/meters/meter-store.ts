@@ -1,25 +1,11 @@
-import { type Attributes, type Sequelize, UniqueConstraintError } from 'sequelize';
-import type { Meter, MeterStore } from '../../domain/energy/meters.js';
-import { type MeterModel, models } from '../models/models.js';
-
-type MeterRecord = Attributes<MeterModel>;
-
-const toMeter = (r: MeterRecord): Meter => ({
-  id: r.id,
-  ownerId: r.ownerId,
-  externalId: r.externalId,
-  zone: r.zone,
-  exportCapacityW: BigInt(r.exportCapacityW),
-  importCapacityW: BigInt(r.importCapacityW),
-  label: r.label,
-  status: r.status as Meter['status'],
-  createdAt: new Date(r.createdAt),
-  retiredAt: r.retiredAt ? new Date(r.retiredAt) : null,
-});
+import { type Attributes, Op, type Sequelize, UniqueConstraintError } from 'sequelize';
+import type { MeterStore, SlotVolumes } from '../../domain/energy/meters.js';
+import { type MeterSlotModel, models } from '../models/models.js';
+import { type MeterRecord, toMeter } from '../models/records.js';
 
 /** Meters in PostgreSQL over the `Meter` model; each call is one statement. */
 export function createMeterStore(sequelize: Sequelize): MeterStore {
-  const { Meter } = models(sequelize);
+  const { Meter, MeterSlot, Listing, Swap } = models(sequelize);
   const findOwn = async (ownerId: string, id: string) =>
     (await Meter.findOne({ where: { id, ownerId }, raw: true })) as MeterRecord | null;
 
@@ -63,15 +49,65 @@ export function createMeterStore(sequelize: Sequelize): MeterStore {
     },
 
     async retireMeter(ownerId, id, at) {
-      // one UPDATE: of two retires racing, the second waits for the first's row lock, then
-      // finds the meter retired and changes nothing
-      const [count, rows] = await Meter.update(
-        { status: 'retired', retiredAt: at },
-        { where: { id, ownerId, status: 'active' }, returning: true },
-      );
-      if (count === 1 && rows[0]) return { retired: toMeter(rows[0].get({ plain: true })) };
-      const row = await findOwn(ownerId, id);
-      return row ? { current: toMeter(row) } : {};
+      return sequelize.transaction(async (transaction) => {
+        // the meter's row lock first: a listing or proposal naming the meter share-locks it, so
+        // one that is committing is waited for and then seen by the checks below (each statement
+        // of this READ COMMITTED transaction reads what was committed before it), and one that
+        // comes after waits for this retirement and finds the meter retired
+        const row = (await Meter.findOne({
+          where: { id, ownerId },
+          lock: transaction.LOCK.UPDATE,
+          transaction,
+          raw: true,
+        })) as MeterRecord | null;
+        if (!row) return {};
+        if (row.status !== 'active') return { current: toMeter(row) };
+        const listing = await Listing.findOne({
+          where: { meterId: id, status: 'active' },
+          attributes: ['id'],
+          transaction,
+          raw: true,
+        });
+        if (listing) return { inUse: 'listings' as const };
+        // an open swap names the meter only as its proposer's (the owner's meter has an active
+        // listing): the trader withdraws or rejects it first
+        const open = await Swap.findOne({
+          where: { status: 'open', [Op.or]: [{ sellerMeterId: id }, { buyerMeterId: id }] },
+          attributes: ['id'],
+          transaction,
+          raw: true,
+        });
+        if (open) return { inUse: 'swaps' as const };
+        // every trade is unsettled until settlement (issue 19) records it
+        const trade = await Swap.findOne({
+          where: { status: 'accepted', [Op.or]: [{ sellerMeterId: id }, { buyerMeterId: id }] },
+          attributes: ['id'],
+          transaction,
+          raw: true,
+        });
+        if (trade) return { inUse: 'trades' as const };
+        const [, rows] = await Meter.update(
+          { status: 'retired', retiredAt: at },
+          { where: { id }, returning: true, transaction },
+        );
+        return { retired: toMeter(rows[0]!.get({ plain: true })) };
+      });
+    },
+
+    async contracted(meterId, from, to) {
+      const rows = (await MeterSlot.findAll({
+        where: { meterId, slotStart: { [Op.gte]: from, [Op.lt]: to } },
+        raw: true,
+      })) as Attributes<MeterSlotModel>[];
+      const bySlot = new Map<number, SlotVolumes>();
+      for (const r of rows) {
+        const t = new Date(r.slotStart).getTime();
+        const slot = bySlot.get(t) ?? { exportWh: 0n, importWh: 0n };
+        if (r.direction === 'export') slot.exportWh = BigInt(r.contractedWh);
+        else slot.importWh = BigInt(r.contractedWh);
+        bySlot.set(t, slot);
+      }
+      return bySlot;
     },
   };
 }

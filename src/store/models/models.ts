@@ -56,6 +56,10 @@ export interface ListingModel
   version: number;
   createdAt: Date;
   updatedAt: Date;
+  meterId: string | null;
+  slotMinutes: number | null;
+  allOrNone: boolean;
+  gateClosesAt: Date;
 }
 
 export interface SwapModel extends Model<InferAttributes<SwapModel>, InferCreationAttributes<SwapModel>> {
@@ -77,6 +81,11 @@ export interface SwapModel extends Model<InferAttributes<SwapModel>, InferCreati
   closeReason: string | null;
   createdAt: Date;
   updatedAt: Date;
+  sellerMeterId: string | null;
+  buyerMeterId: string | null;
+  sellerZone: string | null;
+  buyerZone: string | null;
+  fees: unknown;
 }
 
 export interface OfferModel extends Model<InferAttributes<OfferModel>, InferCreationAttributes<OfferModel>> {
@@ -87,6 +96,7 @@ export interface OfferModel extends Model<InferAttributes<OfferModel>, InferCrea
   priceE4: string;
   note: string;
   createdAt: Date;
+  fees: unknown;
 }
 
 export interface EventModel extends Model<InferAttributes<EventModel>, InferCreationAttributes<EventModel>> {
@@ -127,6 +137,15 @@ export interface MeterModel extends Model<InferAttributes<MeterModel>, InferCrea
   retiredAt: CreationOptional<Date | null>;
 }
 
+/** A meter's contracted volume in one slot and direction: the ledger its limit is held against. */
+export interface MeterSlotModel
+  extends Model<InferAttributes<MeterSlotModel>, InferCreationAttributes<MeterSlotModel>> {
+  meterId: string;
+  direction: string;
+  slotStart: Date;
+  contractedWh: string;
+}
+
 export interface Models {
   User: ModelStatic<UserModel>;
   RefreshToken: ModelStatic<RefreshTokenModel>;
@@ -137,9 +156,10 @@ export interface Models {
   OutboxCursor: ModelStatic<OutboxCursorModel>;
   IdempotencyKey: ModelStatic<IdempotencyKeyModel>;
   Meter: ModelStatic<MeterModel>;
+  MeterSlot: ModelStatic<MeterSlotModel>;
 }
 
-const { BIGINT, BLOB, DATE, INTEGER, JSONB, TEXT, UUID } = DataTypes;
+const { BIGINT, BLOB, BOOLEAN, DATE, INTEGER, JSONB, TEXT, UUID } = DataTypes;
 // fresh objects for each attribute: Sequelize writes into the definition it is given
 const uuid = () => ({ type: UUID, allowNull: false });
 const text = () => ({ type: TEXT, allowNull: false });
@@ -199,6 +219,10 @@ function defineAll(sequelize: Sequelize): Models {
     version: { type: INTEGER, allowNull: false },
     createdAt: time(),
     updatedAt: time(),
+    meterId: { type: UUID },
+    slotMinutes: { type: INTEGER },
+    allOrNone: { type: BOOLEAN, allowNull: false },
+    gateClosesAt: time(),
   });
   const Swap = define<SwapModel>(sequelize, 'Swap', 'swaps', {
     id: { ...uuid(), primaryKey: true },
@@ -219,6 +243,11 @@ function defineAll(sequelize: Sequelize): Models {
     closeReason: { type: TEXT },
     createdAt: time(),
     updatedAt: time(),
+    sellerMeterId: { type: UUID },
+    buyerMeterId: { type: UUID },
+    sellerZone: { type: TEXT },
+    buyerZone: { type: TEXT },
+    fees: { type: JSONB },
   });
   const Offer = define<OfferModel>(sequelize, 'Offer', 'offers', {
     swapId: { ...uuid(), primaryKey: true },
@@ -228,6 +257,7 @@ function defineAll(sequelize: Sequelize): Models {
     priceE4: bigint(),
     note: text(),
     createdAt: time(),
+    fees: { type: JSONB },
   });
   const Event = define<EventModel>(sequelize, 'Event', 'events', {
     id: { ...bigint(), primaryKey: true },
@@ -261,6 +291,12 @@ function defineAll(sequelize: Sequelize): Models {
     createdAt: time(),
     retiredAt: maybeTime(),
   });
+  const MeterSlot = define<MeterSlotModel>(sequelize, 'MeterSlot', 'meter_slots', {
+    meterId: { ...uuid(), primaryKey: true },
+    direction: { ...text(), primaryKey: true },
+    slotStart: { ...time(), primaryKey: true },
+    contractedWh: bigint(),
+  });
 
   User.hasMany(RefreshToken, { foreignKey: 'userId' });
   RefreshToken.belongsTo(User, { foreignKey: 'userId' });
@@ -270,7 +306,7 @@ function defineAll(sequelize: Sequelize): Models {
   Swap.hasMany(Offer, { foreignKey: 'swapId' });
   Offer.belongsTo(Swap, { foreignKey: 'swapId' });
   Meter.belongsTo(User, { as: 'owner', foreignKey: 'ownerId' });
-  return { User, RefreshToken, Listing, Swap, Offer, Event, OutboxCursor, IdempotencyKey, Meter };
+  return { User, RefreshToken, Listing, Swap, Offer, Event, OutboxCursor, IdempotencyKey, Meter, MeterSlot };
 }
 
 /**
@@ -290,5 +326,6 @@ export function models(sequelize: Sequelize): Models {
     OutboxCursor: m('OutboxCursor'),
     IdempotencyKey: m('IdempotencyKey'),
     Meter: m('Meter'),
+    MeterSlot: m('MeterSlot'),
   };
 }

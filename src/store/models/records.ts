@@ -1,7 +1,8 @@
 import type { Attributes } from 'sequelize';
+import type { Meter } from '../../domain/energy/meters.js';
 import type { Listing } from '../../domain/listing.js';
 import type { Offer, Swap } from '../../domain/swap.js';
-import type { ListingModel, OfferModel, SwapModel } from './models.js';
+import type { ListingModel, MeterModel, OfferModel, SwapModel } from './models.js';
 
 // Rows as the domain's values. One shape of row per table whoever reads it: the models' attributes
 // (camelCase, bigint as text), which the command path's hand-written SELECTs give too, through
@@ -10,12 +11,18 @@ import type { ListingModel, OfferModel, SwapModel } from './models.js';
 export type ListingRecord = Attributes<ListingModel>;
 export type SwapRecord = Attributes<SwapModel>;
 export type OfferRecord = Attributes<OfferModel>;
+export type MeterRecord = Attributes<MeterModel>;
 
 export const LISTING_COLUMNS = `id, owner_id, owner_name, side, energy_type, volume_wh, available_wh, price_e4, currency,
-  delivery_start, delivery_end, zone, description, status, version, created_at, updated_at`;
+  delivery_start, delivery_end, zone, description, status, version, created_at, updated_at, meter_id, slot_minutes,
+  all_or_none, gate_closes_at`;
 
 export const SWAP_COLUMNS = `id, listing_id, initiator_id, initiator_name, recipient_id, recipient_name, buyer_id, seller_id, status, round,
-  next_actor_id, volume_wh, price_e4, expires_at, accepted_at, close_reason, created_at, updated_at`;
+  next_actor_id, volume_wh, price_e4, expires_at, accepted_at, close_reason, created_at, updated_at, seller_meter_id,
+  buyer_meter_id, seller_zone, buyer_zone, fees`;
+
+export const METER_COLUMNS =
+  'id, owner_id, external_id, zone, export_capacity_w, import_capacity_w, label, status, created_at, retired_at';
 
 const camel = (column: string) => column.replace(/_([a-z0-9])/g, (_m, c: string) => c.toUpperCase());
 
@@ -60,6 +67,10 @@ export function toListing(r: ListingRecord): Listing {
     version: r.version,
     createdAt: new Date(r.createdAt),
     updatedAt: new Date(r.updatedAt),
+    meterId: r.meterId,
+    slotMinutes: r.slotMinutes,
+    allOrNone: r.allOrNone,
+    gateClosesAt: new Date(r.gateClosesAt),
   };
 }
 
@@ -83,6 +94,11 @@ export function toSwap(r: SwapRecord): Swap {
     closeReason: r.closeReason as Swap['closeReason'],
     createdAt: new Date(r.createdAt),
     updatedAt: new Date(r.updatedAt),
+    sellerMeterId: r.sellerMeterId,
+    buyerMeterId: r.buyerMeterId,
+    sellerZone: r.sellerZone,
+    buyerZone: r.buyerZone,
+    fees: (r.fees ?? null) as Swap['fees'],
   };
 }
 
@@ -95,5 +111,19 @@ export function toOffer(r: OfferRecord): Offer {
     priceE4: BigInt(r.priceE4),
     note: r.note,
     createdAt: new Date(r.createdAt),
+    fees: (r.fees ?? null) as Offer['fees'],
   };
 }
+
+export const toMeter = (r: MeterRecord): Meter => ({
+  id: r.id,
+  ownerId: r.ownerId,
+  externalId: r.externalId,
+  zone: r.zone,
+  exportCapacityW: BigInt(r.exportCapacityW),
+  importCapacityW: BigInt(r.importCapacityW),
+  label: r.label,
+  status: r.status as Meter['status'],
+  createdAt: new Date(r.createdAt),
+  retiredAt: r.retiredAt ? new Date(r.retiredAt) : null,
+});

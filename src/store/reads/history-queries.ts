@@ -1,6 +1,7 @@
 import { Op, type Sequelize, type WhereOptions } from 'sequelize';
 import type { Listing } from '../../domain/listing.js';
 import type { Offer, Swap, SwapStatus } from '../../domain/swap.js';
+import type { TradeListing } from '../../domain/trade.js';
 import { models, type SwapModel } from '../models/models.js';
 import { type ListingRecord, type OfferRecord, type SwapRecord, toOffer, toSwap } from '../models/records.js';
 import { keysetBefore, keysetPage } from './keyset.js';
@@ -66,10 +67,17 @@ export async function findSwapWithOffers(
 /** An accepted swap seen from one side, with what the ledger needs of its listing. */
 export interface TradeRecord {
   swap: Swap;
-  listing: Pick<Listing, 'energyType' | 'zone' | 'deliveryStart' | 'deliveryEnd' | 'currency'>;
+  listing: TradeListing;
 }
 
-const TRADE_LISTING = ['energyType', 'zone', 'deliveryStart', 'deliveryEnd', 'currency'] as const;
+const TRADE_LISTING = [
+  'energyType',
+  'zone',
+  'deliveryStart',
+  'deliveryEnd',
+  'currency',
+  'slotMinutes',
+] as const;
 
 /** The caller's trades, newest acceptance first, one statement per page (the listing joined). */
 export async function findTrades(
@@ -101,6 +109,7 @@ export async function findTrades(
         deliveryStart: new Date(r.Listing.deliveryStart),
         deliveryEnd: new Date(r.Listing.deliveryEnd),
         currency: r.Listing.currency,
+        slotMinutes: r.Listing.slotMinutes,
       },
     })),
     more,
