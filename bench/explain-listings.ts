@@ -98,7 +98,7 @@ async function seed(url: string): Promise<void> {
 
       INSERT INTO listings (id, owner_id, owner_name, side, energy_type, volume_wh, available_wh, price_e4, currency,
                             delivery_start, delivery_end, zone, description, status, version,
-                            created_at, updated_at)
+                            created_at, updated_at, slot_minutes, gate_closes_at)
       WITH r AS (
         SELECT i, random() AS age, random() AS r_owner, random() AS r_side, random() AS r_type,
                random() AS r_zone, random() AS r_vol, random() AS r_avail, random() AS r_price,
@@ -151,7 +151,10 @@ async function seed(url: string): Promise<void> {
              status,
              CASE WHEN status = 'active' AND r_avail >= 0.7 THEN 2 ELSE 1 END,
              created_at,
-             created_at + CASE WHEN status = 'active' THEN interval '0' ELSE r_status * interval '2 days' END
+             created_at + CASE WHEN status = 'active' THEN interval '0' ELSE r_status * interval '2 days' END,
+             -- hourly slots, trading closing an hour before delivery (the default zone's)
+             60,
+             delivery_start - interval '1 hour'
       FROM s
       ORDER BY created_at;
     `);

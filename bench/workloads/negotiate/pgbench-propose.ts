@@ -31,11 +31,19 @@ export async function runPgbenchPropose(adminUrl: string): Promise<PgbenchResult
        INSERT INTO users (id, email, password_hash, display_name)
          SELECT md5('b' || i)::uuid, 'b' || i || '@pgbench', 'x', 'b' || i
          FROM generate_series(1, ${PG_CLIENTS * PG_BUYERS}) i;
+       -- each trader's meter: md5('m' || their key)
+       INSERT INTO meters (id, owner_id, external_id, zone, export_capacity_w, import_capacity_w, status, created_at)
+         SELECT md5('m' || u.k)::uuid, md5(u.k)::uuid, 'PGB-' || u.k, 'DE-North', 1000000000, 1000000000, 'active', now()
+         FROM (SELECT 's' || i AS k FROM generate_series(1, ${PG_SELLERS}) i
+               UNION ALL SELECT 'b' || i FROM generate_series(1, ${PG_CLIENTS * PG_BUYERS}) i) u;
        INSERT INTO listings (id, owner_id, owner_name, side, energy_type, volume_wh, available_wh, price_e4, currency,
-                             delivery_start, delivery_end, zone, description, status, version, created_at, updated_at)
+                             delivery_start, delivery_end, zone, description, status, version, created_at, updated_at,
+                             meter_id, slot_minutes, gate_closes_at)
          SELECT md5('l' || i)::uuid, md5('s' || (1 + (i - 1) % ${PG_SELLERS}))::uuid,
                 's' || (1 + (i - 1) % ${PG_SELLERS}), 'supply', 'solar', 10000, 10000,
-                1000, 'EUR', now() + interval '1 day', now() + interval '25 hours', 'BENCH', '', 'active', 1, now(), now()
+                1000, 'EUR', date_trunc('hour', now()) + interval '1 day', date_trunc('hour', now()) + interval '25 hours',
+                'DE-North', '', 'active', 1, now(), now(), md5('ms' || (1 + (i - 1) % ${PG_SELLERS}))::uuid, 60,
+                date_trunc('hour', now()) + interval '23 hours'
          FROM generate_series(1, ${PG_LISTINGS}) i;
        ANALYZE;`,
     );
