@@ -8,6 +8,7 @@ const WORKLOADS = [
   'connect',
   'login',
   'cluster',
+  'settle',
 ] as const;
 
 const asked = process.argv.slice(2);

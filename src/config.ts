@@ -107,10 +107,33 @@ const envSchema = z.object({
    * "Market profile"); read and checked at start-up. Unset: the built-in demo zones DE-North, DE-South, NL
    */
   MARKET_CONFIG: z.string().optional(),
+  /**
+   * comma-separated emails of the market's operators (PROTOCOL-MARKET.md, "Operators, readings and
+   * settlement"), compared in any letter case: kept lower-cased, as account emails are stored.
+   * Read at start-up, checked against the user's email at each request; @default none
+   */
+  OPERATOR_EMAILS: z
+    .string()
+    .transform((v) =>
+      v
+        .split(',')
+        .map((s) => s.trim().toLowerCase())
+        .filter(Boolean),
+    )
+    .pipe(z.array(z.email({ message: 'must be a comma-separated list of email addresses' })))
+    .default([]),
   /** a swap offer lives this long unless countered; @default 600 */
   OFFER_TTL_SECONDS: int(1, 86_400).default(600),
   /** how often each node sweeps expired offers and closed gates; @default 1000 */
   SWEEP_INTERVAL_MS: int(50, 600_000).default(1000),
+  /**
+   * write simulated readings for the demo meters (`DEMO-...`) after each slot ends, so the demo market
+   * settles (src/store/settlement/simulate-meters.ts); unset: true in embedded mode (`SIMULATE_METERS
+   * ?? embedded`, read by src/hub.ts)
+   */
+  SIMULATE_METERS: bool.optional(),
+  /** how often each node writes the simulated readings that are due; @default 30000 */
+  SIMULATE_METERS_INTERVAL_MS: int(50, 3_600_000).default(30_000),
   /** events replayed at most on one reconnect before `sync.truncated`; @default 1000 */
   REPLAY_MAX: int(1, 100_000).default(1000),
   /** the relay reads the log at most once per this many ms after commits: fewer reads, later delivery; @default 2 */

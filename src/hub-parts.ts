@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Config } from './config.js';
-import { Accounts } from './domain/auth/accounts.js';
+import { Accounts, operatorEmails } from './domain/auth/accounts.js';
 import { PasswordHasher } from './domain/auth/passwords.js';
 import { TokenService } from './domain/auth/tokens.js';
 import { loadMarketProfile, MarketConfigError } from './domain/energy/market-config.js';
@@ -103,6 +103,7 @@ export async function buildCore(
     hasher,
     tokens,
     notify.loginRevoked,
+    operatorEmails(config.OPERATOR_EMAILS),
   );
   const authLimits = new AuthLimits(
     {
@@ -154,6 +155,7 @@ export async function buildHttp(
     accounts: core.accounts,
     authLimits: core.authLimits,
     market: core.market,
+    runner: core.runner,
     sequelize: db.sequelize,
     events: core.events,
     headersTimeoutMs: config.HTTP_HEADERS_TIMEOUT_MS,

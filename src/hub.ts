@@ -27,6 +27,7 @@ import { seedDemo } from './store/db/demo-seed.js';
 import { checkMarketAgainstData } from './store/db/market-data-check.js';
 import { migrate } from './store/db/migrate.js';
 import type { OutboxRelay } from './store/outbox/outbox-relay.js';
+import { MeterSimulator } from './store/settlement/simulate-meters.js';
 
 export interface HubOptions {
   /** @default a pino logger at LOG_LEVEL */
@@ -61,6 +62,7 @@ export function createHub(config: Config, options: HubOptions = {}): Hub {
   let live: LiveDelivery | undefined;
   let commands: CommandRouter | undefined;
   let sweeper: Sweeper | undefined;
+  let meterSimulator: MeterSimulator | undefined;
   let accountWatch: AccountWatch | undefined;
   let stopping: Promise<void> | undefined;
   let dataDir: DataDir | undefined;
@@ -102,8 +104,13 @@ export function createHub(config: Config, options: HubOptions = {}): Hub {
       delivery: live.delivery,
       closing: () => stopping !== undefined,
     });
-    sweeper = new Sweeper(core.runner, config.SWEEP_INTERVAL_MS, log);
+    sweeper = new Sweeper(core.runner, config.SWEEP_INTERVAL_MS, log, profile);
     sweeper.start();
+    // readings for the demo meters, so the demo market settles (SIMULATE_METERS, on by default when embedded)
+    if (config.SIMULATE_METERS ?? config.embedded) {
+      meterSimulator = new MeterSimulator(db.sql, config.SIMULATE_METERS_INTERVAL_MS, log);
+      meterSimulator.start();
+    }
     accountWatch = watchAccounts(gateway, core.accounts, config.ACCOUNT_CHECK_SECONDS * 1000, log);
     if (config.SEED_DEMO) await seedDemo(db.sequelize, core.hasher, core.market, log);
 
@@ -128,6 +135,7 @@ export function createHub(config: Config, options: HubOptions = {}): Hub {
     if (io) await closeSockets(io, app?.server, config.SHUTDOWN_GRACE_MS);
     if (app) await app.close();
     await sweeper?.stop();
+    await meterSimulator?.stop();
     await relay?.stop(); // the relay before the stream it publishes into
     live?.stop();
     await redis?.close();

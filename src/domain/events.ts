@@ -8,7 +8,9 @@ export type SwapEventType =
   | 'swap.withdrawn'
   | 'swap.expired'
   | 'swap.voided';
-export type EventType = ListingEventType | SwapEventType;
+/** A trade's life after accept (PROTOCOL-MARKET.md): to each party, data the trade from its side. */
+export type TradeEventType = 'trade.curtailed' | 'trade.settled';
+export type EventType = ListingEventType | SwapEventType | TradeEventType;
 
 /** Where a market event is routed: feed subscribers whose filter matches these. */
 export interface MarketKey {

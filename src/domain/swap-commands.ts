@@ -254,6 +254,7 @@ export async function accept(
   await uow.listings.update(after);
   await uow.swaps.update(t.swap);
   for (const r of reserved) await uow.meters.setSlots(r.use, r.totals);
+  await uow.trades.insertSlots(swap.id, slotShares(listing, swap.volumeWh));
   uow.emit(swapEvent(t.event, t.swap));
   uow.emit(listingEvent(after.status === 'filled' ? 'listing.closed' : 'listing.updated', after));
   const reason = after.status === 'filled' ? 'listing_filled' : 'insufficient_volume';

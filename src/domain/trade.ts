@@ -1,5 +1,15 @@
 import type { FeesView } from './energy/fees.js';
-import { type EnergyType, type Listing, type SlotView, slotViews } from './listing.js';
+import {
+  type SettlementView,
+  settlementView,
+  sumMoney,
+  type TradeSlot,
+  type TradeSlotStatus,
+  type TradeSlotView,
+  tradeSlotView,
+  tradeStatus,
+} from './energy/settlement.js';
+import { type EnergyType, type Listing, slotShares } from './listing.js';
 import { formatKwh, formatNotional, formatPrice } from './quantity.js';
 import type { Swap } from './swap.js';
 
@@ -27,13 +37,42 @@ export interface TradeView {
   acceptedAt: string;
   sellerMeterId: string | null;
   buyerMeterId: string | null;
-  /** null on trades from before fees */
+  /** null on trades from before fees; after a curtailment, the fees of the volume still contracted */
   fees: FeesView | null;
-  slots: SlotView[];
+  status: TradeSlotStatus;
+  slots: TradeSlotView[];
+  /** the settled slots' money summed; null until one settles */
+  settlement: SettlementView | null;
 }
 
-export function tradeView(swap: Swap, listing: TradeListing, userId: string): TradeView {
+/**
+ * The trade's slots as stored, or, for a trade from before meters (it has none stored), its
+ * volume as the flat split of its window, never settled.
+ */
+function slotsOf(swap: Swap, listing: TradeListing, stored: TradeSlot[]): TradeSlot[] {
+  if (stored.length) return [...stored].sort((x, y) => x.start.getTime() - y.start.getTime());
+  return slotShares(listing, swap.volumeWh).map((share) => ({
+    swapId: swap.id,
+    start: share.start,
+    volumeWh: share.wh,
+    curtailedWh: 0n,
+    sellerAllocatedWh: null,
+    buyerAllocatedWh: null,
+    settledWh: null,
+    status: 'confirmed' as const,
+    money: null,
+  }));
+}
+
+export function tradeView(
+  swap: Swap,
+  listing: TradeListing,
+  userId: string,
+  stored: TradeSlot[] = [],
+): TradeView {
   const buying = swap.buyerId === userId;
+  const slots = slotsOf(swap, listing, stored);
+  const settled = slots.flatMap((s) => (s.money ? [s.money] : []));
   return {
     swapId: swap.id,
     listingId: swap.listingId,
@@ -54,7 +93,9 @@ export function tradeView(swap: Swap, listing: TradeListing, userId: string): Tr
     sellerMeterId: swap.sellerMeterId,
     buyerMeterId: swap.buyerMeterId,
     fees: swap.fees,
-    slots: slotViews(listing, swap.volumeWh),
+    status: tradeStatus(slots),
+    slots: slots.map(tradeSlotView),
+    settlement: settled.length ? settlementView(sumMoney(settled)) : null,
   };
 }
 
@@ -117,7 +158,7 @@ function feeCells(t: TradeView): Record<(typeof FEE_COLUMNS)[number], string> {
  * One CSV field (RFC 4180); text a spreadsheet would run as a formula is quoted as text. Only a
  * whole number is left as it is: `-1+1` or `-2+3+cmd|' /C calc'!A0` starts with a digit too.
  */
-function csvField(value: string): string {
+export function csvField(value: string): string {
   const safe = /^[=+\-@\t\r]/.test(value) && !/^-?\d+(\.\d+)?$/.test(value) ? `'${value}` : value;
   return /[",\r\n]/.test(safe) ? `"${safe.replaceAll('"', '""')}"` : safe;
 }

@@ -70,6 +70,12 @@ export interface MeterRepo {
   setSlots(use: MeterUse, totals: SlotShare[]): Promise<void>;
 }
 
+/** Trades' slots as one transaction sees them. */
+export interface TradeRepo {
+  /** stores an accepted trade's slots (its flat split), confirmed, nothing curtailed */
+  insertSlots(swapId: string, shares: SlotShare[]): Promise<void>;
+}
+
 /**
  * What a command handler works with: the repositories of one transaction and an event sink. The
  * changes and the events emitted commit together or not at all. Writes may reach the database
@@ -81,5 +87,6 @@ export interface UnitOfWork {
   listings: ListingRepo;
   swaps: SwapRepo;
   meters: MeterRepo;
+  trades: TradeRepo;
   emit(event: EventDraft): void;
 }

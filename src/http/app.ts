@@ -14,10 +14,13 @@ import type { Logger } from 'pino';
 import type { Sequelize } from 'sequelize';
 import type { Accounts } from '../domain/auth/accounts.js';
 import { Meters } from '../domain/energy/meters.js';
+import { Readings } from '../domain/energy/readings.js';
 import type { MarketProfile } from '../domain/energy/zones.js';
 import type { Market } from '../domain/market.js';
 import type { HubMetrics } from '../metrics.js';
+import type { CommandRunner } from '../store/commands/command-runner.js';
 import { createMeterStore } from '../store/meters/meter-store.js';
+import { createReadingStore } from '../store/meters/reading-store.js';
 import type { EventReader } from '../store/outbox/event-log.js';
 import type { AuthLimits } from './auth-limits.js';
 import { authRoutes } from './auth-routes.js';
@@ -32,6 +35,9 @@ import { installJsonBody } from './json-body.js';
 import { listingRoutes } from './listing-routes.js';
 import { meterRoutes } from './meter-routes.js';
 import { installObservability } from './observability.js';
+import { installOperatorGuard } from './operator-guard.js';
+import { readingRoutes } from './reading-routes.js';
+import { settlementRoutes } from './settlement-routes.js';
 import { zoneRoutes } from './zone-routes.js';
 
 /** What the HTTP side needs from the hub; wired in src/hub.ts. */
@@ -44,6 +50,8 @@ export interface HttpDeps {
   accounts: Accounts;
   authLimits: AuthLimits;
   market: Market;
+  /** runs the store's own commands (an operator's curtailment) with events and idempotency */
+  runner: CommandRunner;
   /** the market's zones and their rules (MARKET_CONFIG) */
   profile: MarketProfile;
   sequelize: Sequelize;
@@ -131,6 +139,8 @@ export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
   // after CORS and helmet, whose onRequest hooks put their headers on a 401 too; before any route:
   // it protects every /api/v1 route but register, login and refresh
   installAuthentication(app, deps.accounts);
+  // every route under /api/v1/operator/ is an operator's alone, checked after authentication
+  installOperatorGuard(app, deps.accounts);
   const typed = app.withTypeProvider<ZodTypeProvider>();
   await typed.register(healthRoutes, { checks: deps.health });
   await typed.register(authRoutes, { prefix: '/api/v1', accounts: deps.accounts, limits: deps.authLimits });
@@ -140,6 +150,14 @@ export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
   await typed.register(zoneRoutes, { prefix: '/api/v1', profile: deps.profile });
   const meters = new Meters(createMeterStore(deps.sequelize), deps.profile);
   await typed.register(meterRoutes, { prefix: '/api/v1', meters, profile: deps.profile });
+  const readings = new Readings(createReadingStore(deps.sequelize), deps.profile);
+  await typed.register(readingRoutes, { prefix: '/api/v1', readings });
+  await typed.register(settlementRoutes, {
+    prefix: '/api/v1',
+    runner: deps.runner,
+    profile: deps.profile,
+    sequelize: deps.sequelize,
+  });
   await serveDashboard(app);
   return app;
 }

@@ -107,7 +107,7 @@ export const historyRoutes: FastifyPluginAsyncZod<{ sequelize: Sequelize }> = as
         let position: After | undefined;
         for (;;) {
           const { items, more } = await findTrades(sequelize, req.userId, 1000, position);
-          for (const t of items) csv += csvRow(tradeView(t.swap, t.listing, req.userId));
+          for (const t of items) csv += csvRow(tradeView(t.swap, t.listing, req.userId, t.slots));
           const last = items.at(-1)?.swap;
           if (!more || !last) break;
           position = { at: last.acceptedAt!, id: last.id };
@@ -126,7 +126,7 @@ export const historyRoutes: FastifyPluginAsyncZod<{ sequelize: Sequelize }> = as
       );
       const last = items.at(-1)?.swap;
       return {
-        items: items.map((t) => tradeView(t.swap, t.listing, req.userId)),
+        items: items.map((t) => tradeView(t.swap, t.listing, req.userId, t.slots)),
         nextCursor: next(more, last && { at: last.acceptedAt!, id: last.id }),
       };
     },

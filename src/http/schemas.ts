@@ -23,7 +23,15 @@ export function errors(...statuses: number[]): Record<number, typeof errorEnvelo
 }
 
 export const userSchema = z
-  .object({ id: z.uuid(), email: z.string(), displayName: z.string(), createdAt: z.iso.datetime() })
+  .object({
+    id: z.uuid(),
+    email: z.string(),
+    displayName: z.string(),
+    createdAt: z.iso.datetime(),
+    roles: z.array(z.enum(['trader', 'operator'])).meta({
+      description: '["trader"], or ["trader", "operator"] for an email of OPERATOR_EMAILS (checked now)',
+    }),
+  })
   .meta({ id: 'User' });
 
 export const sessionSchema = z
@@ -191,6 +199,32 @@ export const offerSchema = z
   })
   .meta({ id: 'Offer' });
 
+/** One slot of a trade (PROTOCOL-MARKET.md, "Operators, readings and settlement"). */
+export const tradeSlotSchema = z
+  .object({
+    start: z.iso.datetime(),
+    volumeKwh: kwhText,
+    curtailedKwh: kwhText,
+    contractedKwh: kwhText,
+    sellerAllocatedKwh: kwhText.nullable(),
+    buyerAllocatedKwh: kwhText.nullable(),
+    settledKwh: kwhText.nullable(),
+    status: z.enum(['confirmed', 'settled', 'cancelled']),
+  })
+  .meta({ id: 'TradeSlot' });
+
+/** A trade's settlement: money on settled quantities, the deviation lines included. */
+export const settlementSchema = z
+  .object({
+    energyNotional: money,
+    buyerPays: money,
+    sellerReceives: money,
+    gridOperatorReceives: money,
+    platformReceives: money,
+    deviation: z.object({ sellerCharge: money, buyerCredit: money }),
+  })
+  .meta({ id: 'Settlement' });
+
 export const tradeSchema = z
   .object({
     swapId: z.uuid(),
@@ -210,7 +244,11 @@ export const tradeSchema = z
     sellerMeterId: z.uuid().nullable(),
     buyerMeterId: z.uuid().nullable(),
     fees: feesSchema.nullable(),
-    slots: z.array(slotSchema),
+    status: z.enum(['confirmed', 'settled', 'cancelled']),
+    slots: z.array(tradeSlotSchema),
+    settlement: settlementSchema
+      .nullable()
+      .meta({ description: 'the settled slots summed; null until one settles' }),
   })
   .meta({ id: 'Trade' });
 

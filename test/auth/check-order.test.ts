@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { api, newTrader, type Session } from '../support/client.js';
+import { api, newTrader, PASSWORD, type Session } from '../support/client.js';
 import { startHub, type TestHub } from '../support/hub.js';
 import { PROTECTED_ROUTES, PUBLIC_ROUTES } from '../support/routes.js';
 
@@ -22,10 +22,18 @@ interface Operation {
 
 let node: TestHub;
 let trader: Session;
+let operator: Session;
 let operations: Operation[];
+const OPERATOR = 'check-order.operator@example.test';
+/** an operator's route: a trader is FORBIDDEN there (authenticated, then authorized, then validated) */
+const forOperators = (op: Operation) => op.path.startsWith('/api/v1/operator/');
 beforeAll(async () => {
-  node = await startHub();
+  node = await startHub({ env: { OPERATOR_EMAILS: OPERATOR } });
   trader = await newTrader(node.url);
+  const reg = await api<Session>(node.url, 'POST', '/api/v1/auth/register', {
+    body: { email: OPERATOR, password: PASSWORD, displayName: 'Operator' },
+  });
+  operator = reg.body;
   const doc = (await api(node.url, 'GET', '/openapi.json')).body;
   operations = [];
   for (const [path, ops] of Object.entries<Record<string, any>>(doc.paths)) {
@@ -83,11 +91,26 @@ describe('authenticate, then validate', () => {
 
   test('every protected route: the same invalid input with a valid token is 400 VALIDATION_FAILED', async () => {
     for (const op of operations.filter((o) => !PUBLIC.includes(o.route) && o.hasInput)) {
-      const res = await invalidRequest(op, { authorization: `Bearer ${trader.accessToken}` });
+      const res = await invalidRequest(op, {
+        authorization: `Bearer ${(forOperators(op) ? operator : trader).accessToken}`,
+      });
       expect({ route: op.route, status: res.status, code: res.body?.error?.code }).toEqual({
         route: op.route,
         status: 400,
         code: 'VALIDATION_FAILED',
+      });
+    }
+  });
+
+  test("an operator's route with a trader's token is 403 FORBIDDEN, before its input is read", async () => {
+    const routes = operations.filter(forOperators);
+    expect(routes.length).toBeGreaterThan(0);
+    for (const op of routes) {
+      const res = await invalidRequest(op, { authorization: `Bearer ${trader.accessToken}` });
+      expect({ route: op.route, status: res.status, code: res.body?.error?.code }).toEqual({
+        route: op.route,
+        status: 403,
+        code: 'FORBIDDEN',
       });
     }
   });

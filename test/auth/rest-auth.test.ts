@@ -27,6 +27,7 @@ describe('REST accounts', () => {
       email,
       displayName: 'Ada',
       createdAt: expect.any(String),
+      roles: ['trader'],
     });
     expect(reg.body.accessToken).toMatch(/^ey/);
     expect(reg.body.refreshToken).toMatch(/^rt_/);

@@ -13,12 +13,13 @@ import {
   type Locator,
   type Page,
 } from 'playwright-core';
+import { QueryTypes } from 'sequelize';
 import { afterAll, beforeAll } from 'vitest';
 import { type ClientOptions, HubClient } from '../../src/client/index.js';
 import { PASSWORD, uniqueEmail } from '../support/client.js';
 import { startHub, type TestHub } from '../support/hub.js';
 import { requireServices } from '../support/services.js';
-import { BIG_METER, registerMeter } from '../support/traders.js';
+import { BIG_METER, listingInput, registerMeter } from '../support/traders.js';
 
 export const ROOT = path.resolve(import.meta.dirname, '../..');
 export const CHROMIUM = '/usr/bin/chromium';
@@ -247,6 +248,8 @@ export const shot = async (page: Page, name: string) => {
 /** A file's hub and browser, and what its tests opened (closed after the file). */
 export interface BrowserSuite {
   readonly url: string;
+  /** the hub itself (its database: `hub.hub.db`) */
+  readonly hub: TestHub;
   readonly browser: Browser;
   readonly contexts: BrowserContext[];
   readonly clients: HubClient[];
@@ -268,10 +271,11 @@ export interface BrowserSuite {
 }
 
 /**
- * Call inside a `describe`: builds the dashboard, starts a hub and Chromium before its tests, and
- * closes the clients, contexts, browser and hub after them.
+ * Call inside a `describe`: builds the dashboard, starts a hub (with `env` on top of the test
+ * settings, e.g. OPERATOR_EMAILS) and Chromium before its tests, and closes the clients, contexts,
+ * browser and hub after them.
  */
-export function browserSuite(): BrowserSuite {
+export function browserSuite(options: { env?: Record<string, string> } = {}): BrowserSuite {
   let node: TestHub | undefined;
   let browser: Browser | undefined;
   const contexts: BrowserContext[] = [];
@@ -283,7 +287,7 @@ export function browserSuite(): BrowserSuite {
 
   beforeAll(async () => {
     await ensureBuilt();
-    node = await startHub();
+    node = await startHub({ env: options.env });
     browser = await launch();
   }, 180_000);
 
@@ -297,6 +301,9 @@ export function browserSuite(): BrowserSuite {
   return {
     get url() {
       return ready(node).url;
+    },
+    get hub() {
+      return ready(node);
     },
     get browser() {
       return ready(browser);
@@ -317,4 +324,69 @@ export function browserSuite(): BrowserSuite {
       return t;
     },
   };
+}
+
+// --- settlement --------------------------------------------------------------------------------
+
+const HOUR = 3_600_000;
+
+/**
+ * The hours that move a one-hour delivery starting at `start` to have just ended (within the last
+ * hour): its slot can be read and settled, and is not yet overdue (the zone's settlement delay).
+ */
+export const hoursToPast = (start: string): number =>
+  Math.ceil((Date.parse(start) + HOUR - Date.now()) / HOUR);
+
+/**
+ * Moves the listings of `swapIds` and their trades' slots `hours` into the past in the hub's
+ * database, as the clock would (a listing must be posted before its gate, so a test cannot trade
+ * a slot that has ended). Returns nothing; the slots start `hours` earlier.
+ */
+export async function moveIntoPast(node: TestHub, swapIds: string[], hours: number): Promise<void> {
+  const q = (sql: string) =>
+    node.hub.db!.sequelize.query(sql, { bind: [swapIds, hours], type: QueryTypes.UPDATE });
+  await q(`UPDATE listings SET delivery_start = delivery_start - $2 * interval '1 hour',
+             delivery_end = delivery_end - $2 * interval '1 hour', gate_closes_at = gate_closes_at - $2 * interval '1 hour'
+           WHERE id IN (SELECT listing_id FROM swaps WHERE id = ANY($1::uuid[]))`);
+  await q(
+    `UPDATE trade_slots SET slot_start = slot_start - $2 * interval '1 hour' WHERE swap_id = ANY($1::uuid[])`,
+  );
+}
+
+/** The hub's operator (registered on first use, its email in the suite's OPERATOR_EMAILS). */
+export async function operatorClient(env: BrowserSuite, email: string): Promise<HubClient> {
+  const client = await HubClient.register(env.url, {
+    email,
+    password: PASSWORD,
+    displayName: 'Grid operator',
+  }).catch(() => HubClient.login(env.url, email, PASSWORD));
+  env.clients.push(client);
+  return client;
+}
+
+/**
+ * A trade of `volumeKwh` at 0.1000 between two traders registered through the API, each with a
+ * meter of its own in DE-North (their external ids for readings), delivering in a day.
+ */
+export async function tradeBetween(
+  env: BrowserSuite,
+  volumeKwh = '10',
+  names = ['Selma Seller', 'Bruno Buyer'],
+) {
+  const seller = await env.apiTrader(names[0]!);
+  const buyer = await env.apiTrader(names[1]!);
+  const sellerMeter = await registerMeter(seller.client, BIG_METER);
+  const buyerMeter = await registerMeter(buyer.client, BIG_METER);
+  const listing = await seller.client.createListing({
+    ...listingInput({ volumeKwh, pricePerKwh: '0.1000' }),
+    meterId: sellerMeter.id,
+  });
+  const swap = await buyer.client.propose({
+    listingId: listing.id,
+    volumeKwh,
+    pricePerKwh: '0.1000',
+    meterId: buyerMeter.id,
+  });
+  await seller.client.accept(swap.id, 1);
+  return { seller, buyer, sellerMeter, buyerMeter, listing, swapId: swap.id };
 }

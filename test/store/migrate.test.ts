@@ -10,15 +10,19 @@ import { type Listing, trader } from '../support/traders.js';
 
 const log = pino({ level: 'silent' });
 const TABLES = [
+  'curtailments',
   'events',
   'idempotency_keys',
   'listings',
+  'meter_readings',
   'meter_slots',
   'meters',
   'offers',
   'outbox_cursor',
   'refresh_tokens',
+  'slot_settlements',
   'swaps',
+  'trade_slots',
   'users',
 ];
 
@@ -50,6 +54,7 @@ describe('migrations', () => {
       '0003-display-names',
       '0004-meters',
       '0005-energy-market',
+      '0006-settlement',
     ]);
     expect(await tables(db)).toEqual([...TABLES, 'schema_migrations'].sort());
     expect(await migrate(db.sequelize)).toEqual([]);
@@ -62,6 +67,7 @@ describe('migrations', () => {
       { name: '0003-display-names' },
       { name: '0004-meters' },
       { name: '0005-energy-market' },
+      { name: '0006-settlement' },
     ]);
   });
 
@@ -121,6 +127,7 @@ describe('two nodes migrating one empty database at once', async () => {
         { name: '0003-display-names' },
         { name: '0004-meters' },
         { name: '0005-energy-market' },
+        { name: '0006-settlement' },
       ]);
     } finally {
       await Promise.all([a.stop(), b.stop()]);
@@ -160,6 +167,7 @@ describe('a database of the previous release (schema 0002)', () => {
         '0003-display-names',
         '0004-meters',
         '0005-energy-market',
+        '0006-settlement',
       ]);
       const [row] = await old.sequelize.query<Record<string, unknown>>(
         `SELECT l.owner_name, l.available_wh::text AS available, s.initiator_name, s.recipient_name, s.status,

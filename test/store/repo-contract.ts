@@ -13,6 +13,7 @@ import type {
   MeterRepo,
   Swap,
   SwapRepo,
+  TradeRepo,
 } from '../../src/domain/unit-of-work.js';
 import { CommandTx } from '../../src/store/commands/command-tx.js';
 import {
@@ -24,6 +25,7 @@ import {
 import { listingRepo } from '../../src/store/commands/listing-repo.js';
 import { meterRepo } from '../../src/store/commands/meter-repo.js';
 import { swapRepo } from '../../src/store/commands/swap-repo.js';
+import { tradeRepo } from '../../src/store/commands/trade-repo.js';
 import type { Database } from '../../src/store/db/database.js';
 import { startHub, type TestHub } from '../support/hub.js';
 
@@ -44,6 +46,7 @@ export interface Repos {
   listings: ListingRepo;
   swaps: SwapRepo;
   meters: MeterRepo;
+  trades: TradeRepo;
 }
 
 export interface Implementation {
@@ -62,6 +65,7 @@ export const IMPLEMENTATIONS: Implementation[] = [
         listings: listingRepo(statements),
         swaps: swapRepo(statements),
         meters: meterRepo(statements),
+        trades: tradeRepo(statements),
       };
     },
   },
@@ -76,6 +80,7 @@ export const IMPLEMENTATIONS: Implementation[] = [
         listings: new GroupListingRepo(rows, tx.statements),
         swaps: new GroupSwapRepo(rows, tx.statements),
         meters: new GroupMeterRepo(rows, tx.statements),
+        trades: tradeRepo(tx.statements),
       };
     },
   },

@@ -25,4 +25,9 @@ export const PROTECTED_ROUTES = [
   'GET /api/v1/meters/{id}',
   'DELETE /api/v1/meters/{id}',
   'GET /api/v1/meters/{id}/slots',
+  'GET /api/v1/statements',
+  // an operator's alone
+  'POST /api/v1/operator/readings',
+  'POST /api/v1/operator/curtailments',
+  'GET /api/v1/operator/settlements',
 ];

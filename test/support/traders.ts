@@ -12,6 +12,8 @@ type ProposeArgs = Parameters<HubClient['propose']>[0];
  */
 export interface TestTrader extends HubClient {
   meterId: string;
+  /** the meter's externalId, when this trader registered it (readings name meters by it) */
+  meterExternalId: string;
   createListing(input: WithMeter<ListingArgs>): ReturnType<HubClient['createListing']>;
   propose(input: WithMeter<ProposeArgs>): ReturnType<HubClient['propose']>;
 }
@@ -32,8 +34,10 @@ export function registerMeter(
 
 /** `client` with a meter of its own (registered now, or `meterId`) named by default in its listings and proposals. */
 export async function withMeter(client: HubClient, meter: Partial<typeof BIG_METER> | { id: string } = {}) {
-  const meterId = 'id' in meter ? meter.id : (await registerMeter(client, { ...BIG_METER, ...meter })).id;
+  const registered = 'id' in meter ? undefined : await registerMeter(client, { ...BIG_METER, ...meter });
+  const meterId = registered?.id ?? (meter as { id: string }).id;
   const t = client as TestTrader;
+  t.meterExternalId = registered?.externalId ?? '';
   const create = client.createListing.bind(client);
   const propose = client.propose.bind(client);
   t.meterId = meterId;

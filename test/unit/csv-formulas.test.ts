@@ -21,7 +21,9 @@ const trade: TradeView = {
   sellerMeterId: 'ms',
   buyerMeterId: 'mb',
   fees: null,
+  status: 'confirmed',
   slots: [],
+  settlement: null,
 };
 
 const COLUMNS = csvHeader().trim().split(',');

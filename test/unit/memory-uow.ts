@@ -2,6 +2,7 @@
 // maps, locks as plain reads (one command at a time), the events emitted as a list.
 import { defaultMarketProfile } from '../../src/domain/energy/market-config.js';
 import type { Meter } from '../../src/domain/energy/meters.js';
+import type { SlotShare } from '../../src/domain/energy/slots.js';
 import { slotKey } from '../../src/domain/energy/trading.js';
 import type { EventDraft } from '../../src/domain/events.js';
 import type { Offer } from '../../src/domain/swap.js';
@@ -16,12 +17,14 @@ export class MemoryStore {
   readonly meters = new Map<string, Meter>();
   /** contracted Wh by `slotKey` */
   readonly contracted = new Map<string, bigint>();
+  /** each accepted trade's slots, by swap id */
+  readonly tradeSlots = new Map<string, SlotShare[]>();
 
   constructor(readonly rules: MarketRules = RULES) {}
 
   /** A unit of work at `now`; its events are pushed to `events`. */
   uow(now: Date, events: EventDraft[] = []): UnitOfWork {
-    const { listings, swaps, offers, meters, contracted } = this;
+    const { listings, swaps, offers, meters, contracted, tradeSlots } = this;
     const byId = (x: Swap, y: Swap) => (x.id < y.id ? -1 : x.id > y.id ? 1 : 0);
     return {
       now,
@@ -102,6 +105,11 @@ export class MemoryStore {
         },
         async setSlots(use, totals) {
           for (const t of totals) contracted.set(slotKey(use.meterId, use.direction, t.start), t.wh);
+        },
+      },
+      trades: {
+        async insertSlots(swapId, shares) {
+          tradeSlots.set(swapId, shares);
         },
       },
     };

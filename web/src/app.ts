@@ -3,7 +3,7 @@
 // entry is held (entry-gate.ts) and commands whose answer was lost wait to be sent again
 // (command-desk.ts). Focus goes somewhere meaningful once the dashboard is there. The zones (and so
 // their market times) are loaded once, and again after a reconnect while that failed.
-import type { Listing, Swap } from '../../src/client/index.js';
+import type { Listing, Swap, Trade, User } from '../../src/client/index.js';
 import { CommandDesk } from './command-desk.js';
 import { confirmAction } from './confirm.js';
 import { gate } from './entry-gate.js';
@@ -14,7 +14,11 @@ import { marketZones } from './market-time.js';
 import { MeterStore } from './meters.js';
 import { MetersPanel } from './meters-panel.js';
 import { Negotiations } from './negotiations.js';
+import { CurtailmentForm } from './operator-curtail.js';
+import { ReadingsUpload } from './operator-readings.js';
+import { SettlementReport } from './operator-report.js';
 import { type DashboardClient, forget, isSessionOver } from './session.js';
+import { StatementPanel } from './statement.js';
 import { Trades } from './trades.js';
 import { busy, byId, describeError, startCountdowns, toast } from './ui.js';
 import { rememberView } from './view-state.js';
@@ -48,6 +52,21 @@ function showWaiting(n: number): void {
       : `${n === 1 ? '1 command' : `${n} commands`} sent without an answer yet: sent again with the same request id when the connection is back, so each takes effect once.`;
 }
 
+/**
+ * The grid operator's tools (readings, curtailment, the settlement report), shown only when
+ * GET /api/v1/me names the role "operator"; the hub refuses their routes to everyone else anyway.
+ */
+async function startOperator(client: DashboardClient): Promise<void> {
+  type Me = User & { roles?: string[] };
+  const me = await client.rest<Me>('GET', '/api/v1/me').catch(() => client.user as Me);
+  if (!me.roles?.includes('operator')) return;
+  byId('operator').hidden = false;
+  byId('dashboard').dataset.operator = 'true';
+  new ReadingsUpload(client);
+  new CurtailmentForm(client);
+  new SettlementReport(client);
+}
+
 export interface ReturnView {
   scrollY: number;
   swapId?: string;
@@ -78,6 +97,8 @@ export async function startDashboard(client: DashboardClient, view?: ReturnView)
 
   const directory = new ListingDirectory(client);
   const trades = new Trades(client);
+  const statement = new StatementPanel(client);
+  void startOperator(client);
   // the trader's meters: the post form and the offer dialog trade from them
   const meters = new MeterStore(client);
   const metersPanel = new MetersPanel(meters);
@@ -122,6 +143,10 @@ export async function startDashboard(client: DashboardClient, view?: ReturnView)
         trades.schedule();
         void metersPanel.refresh();
       }
+    } else if (e.type === 'trade.curtailed' || e.type === 'trade.settled') {
+      trades.apply(e.data as Trade);
+      void metersPanel.refresh();
+      if (e.type === 'trade.settled') statement.schedule();
     }
   });
   // every (re)connect: a new feed subscription and a fresh market page. Personal events missed
@@ -136,6 +161,7 @@ export async function startDashboard(client: DashboardClient, view?: ReturnView)
     if (syncs++ > 0) {
       void negotiations.load().catch(() => {});
       void trades.load();
+      void statement.load();
     }
   });
 
@@ -169,6 +195,7 @@ export async function startDashboard(client: DashboardClient, view?: ReturnView)
       .load()
       .catch((err) => toast({ title: 'Negotiations not loaded', body: describeError(err), kind: 'error' })),
     trades.load(),
+    statement.load(),
   ]).then(() => {
     const focusIsFree = document.activeElement === document.body || document.activeElement === byId('main');
     // the card in focus before the session ended, else (gone meanwhile, or none) the first your-turn card

@@ -2,7 +2,7 @@
 // input, `details.issues[{path, message}]`; each is turned into a sentence shown under the field it
 // is about (linked with aria-describedby, the field marked aria-invalid) and cleared as soon as the
 // trader edits that field. What concerns no one field goes to the form's general line.
-import { deliverySentence, limitSentence, ZONE_MISMATCH_SENTENCE } from './field-sentences.js';
+import { deliverySentence, limitSentence, passThrough, ZONE_MISMATCH_SENTENCE } from './field-sentences.js';
 import { fmtKwh } from './locale.js';
 import { fmtSlotStart } from './market-time.js';
 import type { LimitDetails } from './market-types.js';
@@ -61,6 +61,12 @@ const FIELD_SENTENCE: Record<string, (hubMessage: string) => string> = {
     `Enter the import capacity in kW, 0 or more with at most 3 decimals (the hub says: ${m}).`,
   label: () => 'The label is one line of plain text, at most 64 characters.',
   allOrNone: () => 'All or none is either on or off.',
+  // a period (the statement, the operator's report and curtailment)
+  from: (m) => passThrough('From', m),
+  to: (m) => passThrough('To', m),
+  factor: (m) => `Enter the share kept, from 0 to 1 with at most 4 decimals, like 0.5 (the hub says: ${m}).`,
+  meterExternalId: (m) => passThrough('Meter id', m),
+  reason: () => 'Choose the reason for the curtailment.',
 };
 
 const isLimit = (d: unknown): d is LimitDetails =>

@@ -6,6 +6,7 @@ import './controls.css';
 import './panels.css';
 import './trading.css';
 import './meters.css';
+import './settlement.css';
 import './responsive.css';
 import { startDashboard } from './app.js';
 import { showAuth } from './auth.js';

@@ -250,3 +250,36 @@ export function fmtSlotStart(iso: string, zone?: string): string {
   const today = dayOf(tz, new Date()) === dayOf(tz, d);
   return `${format(tz, today ? 'hour' : 'time').format(d)} ${tzLabel(tz, d)}`;
 }
+
+/**
+ * The market's time zone, for what belongs to no one zone (a statement's period): the one the
+ * configured zones share, else the first zone's; UTC before the zones are loaded.
+ */
+export function marketTimeZone(): string {
+  const zones = marketZones.list();
+  return zones[0]?.timeZone ?? 'UTC';
+}
+
+/** A day ("2026-03-01") as the instant its midnight is in `tz` (the first instant of it). */
+export function dayStart(day: string, tz: string): Date | undefined {
+  const at = fromMarketInput(`${day}T00:00`, tz);
+  if (at?.at) return at.at;
+  // a midnight the clocks skip: the day starts at 01:00
+  return at?.gap ? fromMarketInput(`${day}T01:00`, tz)?.at : undefined;
+}
+
+/** "2026-03-01" plus `n` days, on the calendar (no time zone involved). */
+export function addDays(day: string, n: number): string {
+  const d = new Date(`${day}T00:00:00Z`);
+  d.setUTCDate(d.getUTCDate() + n);
+  return d.toISOString().slice(0, 10);
+}
+
+/** This month in `tz`: its first and its last day ("2026-03-01", "2026-03-31"). */
+export function thisMonth(tz: string, now = new Date()): [string, string] {
+  const today = toMarketInput(now, tz).slice(0, 10);
+  const first = `${today.slice(0, 7)}-01`;
+  const d = new Date(`${first}T00:00:00Z`);
+  d.setUTCMonth(d.getUTCMonth() + 1);
+  return [first, addDays(d.toISOString().slice(0, 10), -1)];
+}

@@ -21,3 +21,60 @@ export interface LimitDetails {
   contractedKwh: string;
   requestedKwh: string;
 }
+
+/** A trade's share of one slot: contracted, and once settled the allocations and what settled. */
+export type TradeSlotView = MarketTrade['slots'][number];
+/** A settled trade's money (the settled slots summed); every amount a decimal string, 2 decimals. */
+export type TradeSettlement = NonNullable<MarketTrade['settlement']>;
+/** A trade's lifecycle as the hub names it (curtailment shows in the slots' curtailedKwh). */
+export type TradeStatus = MarketTrade['status'];
+
+/** One line of GET /api/v1/statements: one settled trade slot from the trader's side. */
+export interface StatementLine {
+  slotStart: string;
+  swapId: string;
+  side: 'buy' | 'sell';
+  counterpartyName: string;
+  zone: string;
+  energyType: string;
+  settledKwh: string;
+  pricePerKwh: string;
+  energy: string;
+  fees: string;
+  /** a seller's shortfall charge (positive) or a buyer's shortfall credit (negative) */
+  deviation: string;
+  /** what the buyer paid, or the seller received, deviation included */
+  amount: string;
+  currency: string;
+}
+
+export interface Statement {
+  items: StatementLine[];
+  totals: {
+    boughtKwh: string;
+    soldKwh: string;
+    paid: string;
+    received: string;
+    fees: string;
+    deviations: string;
+  };
+}
+
+/** One settled slot of a zone, as GET /api/v1/operator/settlements reports it (`sum` is "0.00"). */
+export interface SettledSlotReport {
+  slotStart: string;
+  zone: string;
+  settledKwh: string;
+  buyersPay: string;
+  sellersReceive: string;
+  gridOperatorReceives: string;
+  platformReceives: string;
+  sum: string;
+}
+
+/** A VALIDATION_FAILED issue of a readings upload: `row` 1 is the first data row, 0 the whole upload. */
+export interface ReadingIssue {
+  row?: number;
+  path: string;
+  message: string;
+}

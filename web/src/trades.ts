@@ -1,16 +1,23 @@
 // My trades: GET /api/v1/trades as a table (with the counterparty's name), a chart of their prices
 // by delivery period (price-chart.ts), and the CSV ledger. Times are in each trade's zone's market
-// time (market-time.ts).
+// time (market-time.ts). Each trade shows its lifecycle (confirmed, curtailed, settled, cancelled;
+// trade-lifecycle.ts), kept live by trade.curtailed and trade.settled, and under it, folded, the
+// steps, the settlement's money from the trader's side and a chart of contracted against
+// delivered kWh per slot (delivery-chart.ts).
 import type { Trade } from '../../src/client/index.js';
-import { HubClientError } from '../../src/client/index.js';
+import { deliveryChart } from './delivery-chart.js';
 import { bottomLine, feeList } from './fee-lines.js';
+import { downloadCsv } from './hub-fetch.js';
 import { fmtDecimal, fmtKwh, fmtMoney } from './locale.js';
 import { fmtTime, fmtWindow, marketZones } from './market-time.js';
 import type { MarketTrade } from './market-types.js';
 import type { Page } from './page.js';
 import { PriceChart } from './price-chart.js';
 import type { DashboardClient } from './session.js';
+import { lifecycleBadge, lifecycleSteps, settledBottomLine, settlementList } from './trade-lifecycle.js';
 import { badge, busy, byId, capitalize, h, setContent } from './ui.js';
+
+const COLUMNS = 10;
 
 export class Trades {
   private readonly tbody = byId<HTMLTableSectionElement>('trade-rows');
@@ -20,12 +27,31 @@ export class Trades {
   private loading: Promise<void> | undefined;
   private again = false;
   private shown: Trade[] | undefined;
+  /** the trades whose details are unfolded (kept across renders) */
+  private readonly unfolded = new Set<string>();
+  /** the charts drawn, removed before each render */
+  private charts: (() => void)[] = [];
 
   constructor(private readonly client: DashboardClient) {
     const download = byId<HTMLButtonElement>('download-csv');
     download.addEventListener('click', () => busy(download, () => this.download(), this.error));
     // the zones' market times arrived: what was shown in UTC is shown in them
     marketZones.onChange(() => this.shown && this.render(this.shown));
+  }
+
+  /**
+   * A trade as a trade.curtailed or trade.settled event carries it (from this trader's side):
+   * shown in place at once; one not shown yet is loaded.
+   */
+  apply(trade: Trade): void {
+    const at = this.shown?.findIndex((t) => t.swapId === trade.swapId) ?? -1;
+    if (!this.shown || at < 0) {
+      this.schedule();
+      return;
+    }
+    const next = [...this.shown];
+    next[at] = trade;
+    this.render(next);
   }
 
   /** Reloads soon; several events in a row cause one request. */
@@ -59,10 +85,13 @@ export class Trades {
 
   private render(trades: Trade[]): void {
     this.shown = trades;
-    const rows = trades.map((t) =>
+    for (const destroy of this.charts) destroy();
+    this.charts = [];
+    const rows = trades.flatMap((t) => [
       h(
         'tr',
-        { 'data-testid': 'trade-row', 'data-swap-id': t.swapId },
+        { 'data-testid': 'trade-row', 'data-swap-id': t.swapId, 'data-status': t.status },
+        h('td', { 'data-label': 'Status' }, lifecycleBadge(t)),
         h('td', { 'data-label': 'Accepted' }, fmtTime(t.acceptedAt, t.zone)),
         h('td', { 'data-label': 'Side' }, badge(t.side, t.side === 'buy' ? 'Buy' : 'Sell')),
         h('td', { 'data-label': 'Counterparty', 'data-testid': 'trade-counterparty' }, t.counterpartyName),
@@ -90,9 +119,10 @@ export class Trades {
           fmtWindow(t.deliveryStart, t.deliveryEnd, t.zone),
         ),
       ),
-    );
+      this.detailRow(t),
+    ]);
     if (rows.length === 0)
-      rows.push(h('tr', {}, h('td', { colspan: 9, class: 'empty full' }, 'No trades yet.')));
+      rows.push(h('tr', {}, h('td', { colspan: COLUMNS, class: 'empty full' }, 'No trades yet.')));
     setContent(this.tbody, ...rows);
     this.chart.render(trades);
   }
@@ -115,29 +145,53 @@ export class Trades {
     );
   }
 
+  /**
+   * The trade's lifecycle and, once a slot settled, its money and a chart of contracted against
+   * delivered kWh per slot: folded under the row (the chart drawn when unfolded).
+   */
+  private detailRow(t: Trade): HTMLTableRowElement {
+    const settled = t.slots.some((s) => s.settledKwh !== null);
+    const body = h('div', { class: 'trade-detail-body' }, lifecycleSteps(t), settlementList(t));
+    const bottom = settledBottomLine(t);
+    const box = h(
+      'details',
+      { class: 'trade-settlement', 'data-testid': 'trade-settlement' },
+      h(
+        'summary',
+        {},
+        settled ? 'Delivery and settlement' : 'Status',
+        bottom ? h('span', { class: 'mono', 'data-testid': 'trade-settled-total' }, ` · ${bottom}`) : null,
+      ),
+      body,
+    );
+    let destroy: (() => void) | undefined;
+    const unfold = () => {
+      if (!settled || destroy) return;
+      const chart = deliveryChart(t);
+      body.append(chart.figure);
+      destroy = chart.destroy;
+      this.charts.push(chart.destroy);
+    };
+    box.addEventListener('toggle', () => {
+      if (box.open) {
+        this.unfolded.add(t.swapId);
+        unfold();
+      } else this.unfolded.delete(t.swapId);
+    });
+    if (this.unfolded.has(t.swapId)) {
+      box.open = true;
+      unfold();
+    }
+    return h(
+      'tr',
+      { class: 'trade-detail', 'data-testid': 'trade-detail', 'data-swap-id': t.swapId },
+      h('td', { colspan: COLUMNS, class: 'full' }, box),
+    );
+  }
+
   /** The whole ledger as CSV, saved through a blob link. */
-  private async download(): Promise<void> {
-    const get = () =>
-      fetch('/api/v1/trades', {
-        headers: { authorization: `Bearer ${this.client.session.accessToken}`, accept: 'text/csv' },
-      });
-    let res = await get();
-    if (res.status === 401) {
-      await this.client.refresh(); // most likely an expired access token; a dead login throws here
-      res = await get();
-    }
-    if (!res.ok) {
-      const body = await res.json().catch(() => undefined);
-      const e = body?.error ?? { code: 'INTERNAL', message: `HTTP ${res.status}` };
-      throw new HubClientError(e.code, e.message, e.details, res.status);
-    }
-    const blob = await res.blob();
-    const url = URL.createObjectURL(blob);
+  private download(): Promise<void> {
     const stamp = new Date().toISOString().slice(0, 10);
-    const link = h('a', { href: url, download: `renex-trades-${stamp}.csv`, hidden: true }, 'CSV');
-    document.body.append(link);
-    link.click();
-    link.remove();
-    setTimeout(() => URL.revokeObjectURL(url), 60_000);
+    return downloadCsv(this.client, '/api/v1/trades', `renex-trades-${stamp}.csv`);
   }
 }

@@ -11,7 +11,7 @@ import {
   unauthenticated,
 } from './tokens.js';
 
-/** A user as the protocol shows it: never a hash, never a token. */
+/** A user as stored: never a hash, never a token. */
 export interface User {
   id: string;
   email: string;
@@ -19,8 +19,27 @@ export interface User {
   createdAt: string;
 }
 
+/** What a user may do (PROTOCOL-MARKET.md, "Operators, readings and settlement"). */
+export const ROLES = ['trader', 'operator'] as const;
+export type Role = (typeof ROLES)[number];
+
+/** A user as the protocol shows it (`GET /me`, a session's `user`): with the roles of this moment. */
+export interface UserView extends User {
+  /** `["trader"]`, or `["trader", "operator"]` for an email of OPERATOR_EMAILS; never stored */
+  roles: Role[];
+}
+
+/**
+ * Who is an operator: the emails of OPERATOR_EMAILS, in any letter case. Roles are computed from
+ * this at each request or session, never stored, so a restart with another list changes them.
+ */
+export function operatorEmails(emails: readonly string[]): (email: string) => boolean {
+  const set = new Set(emails.map((e) => e.toLowerCase()));
+  return (email) => set.has(email.toLowerCase());
+}
+
 export interface Session {
-  user: User;
+  user: UserView;
   accessToken: string;
   refreshToken: string;
   accessExpiresAt: string;
@@ -89,13 +108,20 @@ export class Accounts {
   /**
    * @param loginRevoked told when a login ends here (logout or token reuse), so its live sockets
    * can be closed
+   * @param isOperator whether an email is an operator's (`operatorEmails(OPERATOR_EMAILS)`); none by default
    */
   constructor(
     private readonly store: AccountStore,
     private readonly hasher: PasswordHasher,
     readonly tokens: TokenService,
     private readonly loginRevoked: (familyId: string) => void,
+    private readonly isOperator: (email: string) => boolean = () => false,
   ) {}
+
+  /** The user as shown, with the roles their email has now. */
+  view(user: User): UserView {
+    return { ...user, roles: this.isOperator(user.email) ? ['trader', 'operator'] : ['trader'] };
+  }
 
   /** Verifies an access token, that its login was not revoked and its user is active; throws UNAUTHENTICATED. */
   async authenticate(token: unknown): Promise<AccessClaims> {
@@ -191,10 +217,11 @@ export class Accounts {
     if (familyId) this.loginRevoked(familyId);
   }
 
-  async me(userId: string): Promise<User> {
+  /** The user of `userId` with their roles: one read by primary key. */
+  async me(userId: string): Promise<UserView> {
     const user = await this.store.findUserById(userId);
     if (!user) throw unauthenticated('invalid');
-    return user;
+    return this.view(user);
   }
 
   private async openSession(user: User, familyId: string): Promise<Session> {
@@ -215,7 +242,7 @@ export class Accounts {
   private session(user: User, familyId: string, refreshToken: string, loginEndsAt: number): Session {
     const access = this.tokens.signAccess(user.id, familyId, Date.now(), loginEndsAt, user.displayName);
     return {
-      user,
+      user: this.view(user),
       accessToken: access.token,
       refreshToken,
       accessExpiresAt: new Date(access.expiresAt).toISOString(),

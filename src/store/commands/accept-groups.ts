@@ -6,6 +6,7 @@ import type { SwapRepo, UnitOfWork } from '../../domain/unit-of-work.js';
 import type { SqlPool } from '../db/sql-pool.js';
 import type { CommandTx } from './command-tx.js';
 import { GroupListingRepo, GroupMeterRepo, GroupSwapRepo, LockedListing } from './group-repos.js';
+import { tradeRepo } from './trade-repo.js';
 
 /** What group commit needs of the runner it wraps (CommandRunner). */
 export interface TransactionRunner extends CommandPort {
@@ -164,6 +165,7 @@ export class AcceptGroups implements CommandPort {
       listings: new GroupListingRepo(rows, statements),
       swaps: new GroupSwapRepo(rows, statements),
       meters: new GroupMeterRepo(rows, statements),
+      trades: tradeRepo(statements),
     };
     tx.commands = group.length;
     const outcomes: Outcome[] = [];

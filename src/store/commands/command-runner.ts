@@ -6,6 +6,7 @@ import { CommandTx, hashPayload } from './command-tx.js';
 import { listingRepo } from './listing-repo.js';
 import { meterRepo } from './meter-repo.js';
 import { SWAP_CONSTRAINT_ERRORS, swapRepo } from './swap-repo.js';
+import { tradeRepo } from './trade-repo.js';
 
 export { canonicalJson } from './command-tx.js';
 export type { CommandRequest };
@@ -57,6 +58,22 @@ export class CommandRunner implements CommandPort {
   }
 
   /**
+   * A command of the store's own (an operator's curtailment) in one transaction with its events and,
+   * given a key, its idempotency record, as `run` does for the market's commands.
+   */
+  async runInTransaction<R>(req: CommandRequest, work: (tx: CommandTx) => Promise<R>): Promise<R> {
+    try {
+      return await this.transaction(async (tx) => {
+        const result = await work(tx);
+        tx.answer(req, result);
+        return result;
+      });
+    } catch (err) {
+      return this.settle<R>(req, err);
+    }
+  }
+
+  /**
    * The answer to a command whose attempt failed and changed nothing. If its key was used before
    * (a retry) or meanwhile (a concurrent retry), the stored answer wins; otherwise the error.
    */
@@ -83,6 +100,7 @@ export class CommandRunner implements CommandPort {
           listings: listingRepo(statements),
           swaps: swapRepo(statements),
           meters: meterRepo(statements),
+          trades: tradeRepo(statements),
         }),
       );
       if (req) tx.answer(req, result);

@@ -1,7 +1,14 @@
 import { createHash } from 'node:crypto';
 import type { EventDraft } from '../../domain/events.js';
 import type { CommandRequest } from '../../domain/market.js';
-import type { ListingRepo, MarketRules, MeterRepo, SwapRepo, UnitOfWork } from '../../domain/unit-of-work.js';
+import type {
+  ListingRepo,
+  MarketRules,
+  MeterRepo,
+  SwapRepo,
+  TradeRepo,
+  UnitOfWork,
+} from '../../domain/unit-of-work.js';
 import type { SqlPool } from '../db/sql-pool.js';
 import { eventsInsert } from '../outbox/event-log.js';
 import { CommandStatements } from './command-statements.js';
@@ -60,7 +67,7 @@ export class CommandTx {
 
   /** A unit of work of this transaction over the repositories given; what it emits is committed with it. */
   uow(
-    repos: { listings: ListingRepo; swaps: SwapRepo; meters: MeterRepo },
+    repos: { listings: ListingRepo; swaps: SwapRepo; meters: MeterRepo; trades: TradeRepo },
     emit = (e: EventDraft) => this.emit(e),
   ): UnitOfWork {
     return { now: this.now, rules: this.rules, ...repos, emit };

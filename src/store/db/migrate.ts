@@ -7,6 +7,7 @@ import * as accountLifetimes from './migrations/0002-account-lifetimes.js';
 import * as displayNames from './migrations/0003-display-names.js';
 import * as meters from './migrations/0004-meters.js';
 import * as energyMarket from './migrations/0005-energy-market.js';
+import * as settlement from './migrations/0006-settlement.js';
 
 /** What each migration receives: a runner bound to the migration transaction. */
 export interface MigrationContext {
@@ -20,6 +21,7 @@ const MIGRATIONS = [
   { name: '0003-display-names', up: displayNames.up },
   { name: '0004-meters', up: meters.up },
   { name: '0005-energy-market', up: energyMarket.up },
+  { name: '0006-settlement', up: settlement.up },
 ];
 
 /** Arbitrary constant naming the migration lock among the hub's advisory locks. */

@@ -146,6 +146,20 @@ export interface MeterSlotModel
   contractedWh: string;
 }
 
+/** What a meter exported and imported in one slot (migration 0006), uploaded by an operator. */
+export interface MeterReadingModel
+  extends Model<InferAttributes<MeterReadingModel>, InferCreationAttributes<MeterReadingModel>> {
+  meterId: string;
+  slotStart: Date;
+  exportedWh: string;
+  importedWh: string;
+  /** `uploaded`, or `missing`: written as 0 by a settlement that found none */
+  source: string;
+  uploadedAt: Date;
+  /** set by the settlement that used it: from then on it cannot be replaced */
+  settledAt: CreationOptional<Date | null>;
+}
+
 export interface Models {
   User: ModelStatic<UserModel>;
   RefreshToken: ModelStatic<RefreshTokenModel>;
@@ -157,6 +171,7 @@ export interface Models {
   IdempotencyKey: ModelStatic<IdempotencyKeyModel>;
   Meter: ModelStatic<MeterModel>;
   MeterSlot: ModelStatic<MeterSlotModel>;
+  MeterReading: ModelStatic<MeterReadingModel>;
 }
 
 const { BIGINT, BLOB, BOOLEAN, DATE, INTEGER, JSONB, TEXT, UUID } = DataTypes;
@@ -297,6 +312,15 @@ function defineAll(sequelize: Sequelize): Models {
     slotStart: { ...time(), primaryKey: true },
     contractedWh: bigint(),
   });
+  const MeterReading = define<MeterReadingModel>(sequelize, 'MeterReading', 'meter_readings', {
+    meterId: { ...uuid(), primaryKey: true },
+    slotStart: { ...time(), primaryKey: true },
+    exportedWh: bigint(),
+    importedWh: bigint(),
+    source: text(),
+    uploadedAt: time(),
+    settledAt: maybeTime(),
+  });
 
   User.hasMany(RefreshToken, { foreignKey: 'userId' });
   RefreshToken.belongsTo(User, { foreignKey: 'userId' });
@@ -306,7 +330,19 @@ function defineAll(sequelize: Sequelize): Models {
   Swap.hasMany(Offer, { foreignKey: 'swapId' });
   Offer.belongsTo(Swap, { foreignKey: 'swapId' });
   Meter.belongsTo(User, { as: 'owner', foreignKey: 'ownerId' });
-  return { User, RefreshToken, Listing, Swap, Offer, Event, OutboxCursor, IdempotencyKey, Meter, MeterSlot };
+  return {
+    User,
+    RefreshToken,
+    Listing,
+    Swap,
+    Offer,
+    Event,
+    OutboxCursor,
+    IdempotencyKey,
+    Meter,
+    MeterSlot,
+    MeterReading,
+  };
 }
 
 /**
@@ -327,5 +363,6 @@ export function models(sequelize: Sequelize): Models {
     IdempotencyKey: m('IdempotencyKey'),
     Meter: m('Meter'),
     MeterSlot: m('MeterSlot'),
+    MeterReading: m('MeterReading'),
   };
 }

@@ -1,10 +1,12 @@
 import { Op, type Sequelize, type WhereOptions } from 'sequelize';
+import type { TradeSlot } from '../../domain/energy/settlement.js';
 import type { Listing } from '../../domain/listing.js';
 import type { Offer, Swap, SwapStatus } from '../../domain/swap.js';
 import type { TradeListing } from '../../domain/trade.js';
 import { models, type SwapModel } from '../models/models.js';
 import { type ListingRecord, type OfferRecord, type SwapRecord, toOffer, toSwap } from '../models/records.js';
 import { keysetBefore, keysetPage } from './keyset.js';
+import { findTradeSlots } from './trade-slot-queries.js';
 
 /** A keyset position: the sort time and id of the last item of the previous page. */
 export interface After {
@@ -68,6 +70,8 @@ export async function findSwapWithOffers(
 export interface TradeRecord {
   swap: Swap;
   listing: TradeListing;
+  /** its slots as stored (none for a trade from before meters) */
+  slots: TradeSlot[];
 }
 
 const TRADE_LISTING = [
@@ -100,8 +104,13 @@ export async function findTrades(
     limit,
     include: [{ model: Listing, attributes: [...TRADE_LISTING], required: true }],
   });
+  const slots = await findTradeSlots(
+    sequelize,
+    rows.map((r) => r.id),
+  );
   return {
     items: rows.map((r) => ({
+      slots: slots.get(r.id) ?? [],
       swap: toSwap(r),
       listing: {
         energyType: r.Listing.energyType as Listing['energyType'],

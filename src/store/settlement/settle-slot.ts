@@ -1,0 +1,288 @@
+// Settlement of one zone's slot, once across the cluster (docs/settlement.md): every node's sweep
+// finds the slots that are due; a transaction-scoped advisory lock lets one node settle a slot
+// while the others pass, the trade slots are re-read under their row locks (a slot settled
+// meanwhile is found settled), and the `slot_settlements` primary key is the last guard.
+
+import {
+  type AllocationClaim,
+  allocate,
+  contractedWh,
+  settleSlot,
+  storeMoney,
+  sumMoney,
+  type TradeSlot,
+} from '../../domain/energy/settlement.js';
+import type { MarketProfile } from '../../domain/energy/zones.js';
+import type { EventDraft } from '../../domain/events.js';
+import type { Swap } from '../../domain/swap.js';
+import { type TradeListing, tradeView } from '../../domain/trade.js';
+import type { CommandStatements } from '../commands/command-statements.js';
+import type { CommandTx } from '../commands/command-tx.js';
+import { camelColumns, SWAP_COLUMNS, type SwapRecord, toSwap, unprefixed } from '../models/records.js';
+import { TRADE_SLOT_COLUMNS, type TradeSlotRow, toTradeSlot } from '../reads/trade-slot-queries.js';
+
+/** One zone's slot to settle. */
+export interface SlotUnit {
+  zone: string;
+  slotStart: Date;
+  slotMinutes: number;
+}
+
+const MINUTE_MS = 60_000;
+
+/** Slots of confirmed trades whose end has passed, oldest first: candidates for `settleUnit`. */
+export async function dueUnits(statements: CommandStatements, now: Date, limit: number): Promise<SlotUnit[]> {
+  const rows = await statements.read<{ zone: string; slot_start: Date; slot_minutes: number }>(
+    `SELECT l.zone, ts.slot_start, l.slot_minutes
+     FROM trade_slots ts JOIN swaps s ON s.id = ts.swap_id JOIN listings l ON l.id = s.listing_id
+     WHERE ts.status = 'confirmed' AND ts.slot_start + l.slot_minutes * interval '1 minute' <= $1
+     GROUP BY l.zone, ts.slot_start, l.slot_minutes ORDER BY ts.slot_start, l.zone LIMIT $2`,
+    [now, limit],
+  );
+  return rows.map((r) => ({ zone: r.zone, slotStart: new Date(r.slot_start), slotMinutes: r.slot_minutes }));
+}
+
+/** A trade slot with its swap (`s_` columns) and what a trade's view needs of its listing (`l_`). */
+export type TradeRow = TradeSlotRow &
+  Record<string, unknown> & {
+    l_energy_type: string;
+    l_delivery_start: Date;
+    l_delivery_end: Date;
+    l_currency: string;
+    l_slot_minutes: number;
+    l_zone: string;
+  };
+
+/** The SELECT list of a TradeRow over `trade_slots ts JOIN swaps s ... JOIN listings l ...`. */
+export const TRADE_ROW_SELECT = `${TRADE_SLOT_COLUMNS.split(', ')
+  .map((c) => `ts.${c}`)
+  .join(', ')}, ${camelColumns(SWAP_COLUMNS, 's')},
+  l.energy_type AS l_energy_type, l.delivery_start AS l_delivery_start, l.delivery_end AS l_delivery_end,
+  l.currency AS l_currency, l.slot_minutes AS l_slot_minutes, l.zone AS l_zone`;
+
+/** Every trade of a meter in the slot, as allocation needs it (any zone's listing). */
+interface ClaimRow {
+  swap_id: string;
+  contracted: string;
+  seller_meter_id: string;
+  buyer_meter_id: string;
+  accepted_at: Date;
+}
+
+export type SettleOutcome = 'settled' | 'waiting' | 'passed';
+
+/**
+ * Settles `unit` in `tx` at `now`: `passed` when another node holds it or it is settled already;
+ * `waiting` (nothing written) while a reading is missing before `slot end + delayMinutes`;
+ * otherwise allocates, settles every trade slot of the zone in that slot, freezes the readings it
+ * used (a missing one is written as 0), records the slot's totals, and tells both parties of each
+ * trade (`trade.settled`, each its own view).
+ */
+export async function settleUnit(
+  tx: CommandTx,
+  profile: MarketProfile,
+  unit: SlotUnit,
+  now: Date,
+): Promise<SettleOutcome> {
+  const { statements } = tx;
+  const zone = profile.zone(unit.zone);
+  if (!zone) return 'passed'; // the zone left the configuration: its slots wait for it to come back
+  const slot = unit.slotStart.toISOString();
+  const [lock] = await statements.read<{ got: boolean }>(
+    `SELECT pg_try_advisory_xact_lock(hashtext($1), hashtext($2)) AS got`,
+    [`settle:${unit.zone}`, slot],
+  );
+  if (!lock?.got) return 'passed';
+  const rows = await statements.read<TradeRow>(
+    `SELECT ${TRADE_ROW_SELECT}
+     FROM trade_slots ts JOIN swaps s ON s.id = ts.swap_id JOIN listings l ON l.id = s.listing_id
+     WHERE l.zone = $1 AND ts.slot_start = $2 AND ts.status = 'confirmed'
+     ORDER BY ts.swap_id FOR UPDATE OF ts`,
+    [unit.zone, slot],
+  );
+  if (rows.length === 0) return 'passed';
+  const units = rows.map((r) => ({
+    slot: toTradeSlot(r),
+    swap: toSwap(unprefixed<SwapRecord>(r, 's')),
+    row: r,
+  }));
+  const meterIds = [...new Set(units.flatMap((u) => [u.swap.sellerMeterId!, u.swap.buyerMeterId!]))].sort();
+
+  // the readings, locked: an upload waits for this settlement and then finds them settled
+  const lockReadings = () =>
+    statements.read<{ meter_id: string; exported_wh: string; imported_wh: string }>(
+      `SELECT meter_id, exported_wh, imported_wh FROM meter_readings
+       WHERE meter_id = ANY($1::uuid[]) AND slot_start = $2 ORDER BY meter_id FOR UPDATE`,
+      [meterIds, slot],
+    );
+  let readings = await lockReadings();
+  const deadline = unit.slotStart.getTime() + (unit.slotMinutes + zone.settlement.delayMinutes) * MINUTE_MS;
+  const missing = meterIds.filter((m) => !readings.some((r) => r.meter_id === m));
+  if (missing.length && now.getTime() < deadline) return 'waiting';
+  if (missing.length) {
+    // past the deadline a missing reading counts as 0: written as such first (an upload racing it
+    // wins if it inserts first, and is then what is read), then all locked again
+    await statements.write(
+      `meter_readings:missing:${slot}:${missing.join(',')}`,
+      `INSERT INTO meter_readings (meter_id, slot_start, exported_wh, imported_wh, source, uploaded_at)
+       SELECT m, $2, 0, 0, 'missing', $1 FROM unnest($3::uuid[]) AS m
+       ON CONFLICT (meter_id, slot_start) DO NOTHING`,
+      [now, slot, missing],
+    );
+    readings = await lockReadings();
+  }
+  const byMeter = new Map(readings.map((r) => [r.meter_id, r]));
+
+  // every trade of these meters in this slot, whatever the zone of its listing: a meter's metered
+  // volume is shared among all of them
+  const claims = await statements.read<ClaimRow>(
+    `SELECT ts.swap_id, (ts.volume_wh - ts.curtailed_wh)::text AS contracted, s.seller_meter_id, s.buyer_meter_id,
+       s.accepted_at
+     FROM trade_slots ts JOIN swaps s ON s.id = ts.swap_id
+     WHERE ts.slot_start = $2 AND ts.status <> 'cancelled'
+       AND (s.seller_meter_id = ANY($1::uuid[]) OR s.buyer_meter_id = ANY($1::uuid[]))`,
+    [meterIds, slot],
+  );
+  const allocations = new Map<string, Map<string, bigint>>();
+  const meterZone = new Map(meterZonesOf(units));
+  for (const meterId of meterIds) {
+    const reading = byMeter.get(meterId);
+    for (const direction of ['export', 'import'] as const) {
+      const mine: AllocationClaim[] = claims
+        .filter((c) => (direction === 'export' ? c.seller_meter_id : c.buyer_meter_id) === meterId)
+        .map((c) => ({
+          key: c.swap_id,
+          contractedWh: BigInt(c.contracted),
+          acceptedAt: new Date(c.accepted_at),
+        }));
+      if (!mine.length) continue;
+      const metered = BigInt(
+        direction === 'export' ? (reading?.exported_wh ?? 0) : (reading?.imported_wh ?? 0),
+      );
+      // each meter's own zone decides how its metered volume is shared
+      const method = (profile.zone(meterZone.get(meterId) ?? unit.zone) ?? zone).settlement.allocation;
+      allocations.set(`${meterId}/${direction}`, allocate(metered, mine, method));
+    }
+  }
+
+  const settled: TradeSlot[] = units.map(({ slot: s, swap }) => {
+    const sellerAllocatedWh = allocations.get(`${swap.sellerMeterId}/export`)?.get(swap.id) ?? 0n;
+    const buyerAllocatedWh = allocations.get(`${swap.buyerMeterId}/import`)?.get(swap.id) ?? 0n;
+    const sellerZone = profile.zone(swap.sellerZone!) ?? zone;
+    const buyerZone = profile.zone(swap.buyerZone!) ?? zone;
+    const result = settleSlot({
+      contractedWh: contractedWh(s),
+      sellerAllocatedWh,
+      buyerAllocatedWh,
+      priceE4: swap.priceE4,
+      buyerFees: buyerZone.fees,
+      sellerFees: sellerZone.fees,
+      interZonePerKwhE4:
+        sellerZone.id === buyerZone.id ? undefined : profile.wheeling(sellerZone.id, buyerZone.id),
+      settlement: zone.settlement,
+    });
+    return {
+      ...s,
+      sellerAllocatedWh,
+      buyerAllocatedWh,
+      settledWh: result.settledWh,
+      status: 'settled',
+      money: result.money,
+    };
+  });
+
+  await statements.write(
+    `trade_slots:settle:${unit.zone}:${slot}`,
+    `UPDATE trade_slots ts SET seller_allocated_wh = v.sa, buyer_allocated_wh = v.ba, settled_wh = v.q,
+       status = 'settled', settlement = v.m, settled_at = $1
+     FROM unnest($2::uuid[], $3::bigint[], $4::bigint[], $5::bigint[], $6::jsonb[]) AS v(id, sa, ba, q, m)
+     WHERE ts.swap_id = v.id AND ts.slot_start = $7`,
+    [
+      now,
+      settled.map((s) => s.swapId),
+      settled.map((s) => s.sellerAllocatedWh!.toString()),
+      settled.map((s) => s.buyerAllocatedWh!.toString()),
+      settled.map((s) => s.settledWh!.toString()),
+      settled.map((s) => JSON.stringify(storeMoney(s.money!))),
+      slot,
+    ],
+  );
+  // the readings used are frozen: they can no longer be replaced
+  await statements.write(
+    `meter_readings:freeze:${slot}:${meterIds.join(',')}`,
+    `UPDATE meter_readings SET settled_at = $1 WHERE meter_id = ANY($2::uuid[]) AND slot_start = $3 AND settled_at IS NULL`,
+    [now, meterIds, slot],
+  );
+  // a slot is settled whole, once: every trade in it was made before its gate closed. Trade slots
+  // found confirmed in a slot already settled (only if the clock went back) are added to its totals,
+  // not left confirmed for ever; what was settled before does not change
+  const total = sumMoney(settled.map((s) => s.money!));
+  await statements.write(
+    `slot_settlements:${unit.zone}:${slot}`,
+    `INSERT INTO slot_settlements (zone, slot_start, slot_minutes, settled_at, trades, settled_wh, buyers_pay,
+       sellers_receive, grid_operator_receives, platform_receives)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+     ON CONFLICT (zone, slot_start) DO UPDATE SET trades = slot_settlements.trades + EXCLUDED.trades,
+       settled_wh = slot_settlements.settled_wh + EXCLUDED.settled_wh,
+       buyers_pay = slot_settlements.buyers_pay + EXCLUDED.buyers_pay,
+       sellers_receive = slot_settlements.sellers_receive + EXCLUDED.sellers_receive,
+       grid_operator_receives = slot_settlements.grid_operator_receives + EXCLUDED.grid_operator_receives,
+       platform_receives = slot_settlements.platform_receives + EXCLUDED.platform_receives`,
+    [
+      unit.zone,
+      slot,
+      unit.slotMinutes,
+      now,
+      settled.length,
+      settled.reduce((sum, s) => sum + s.settledWh!, 0n).toString(),
+      total.buyerPays.toString(),
+      total.sellerReceives.toString(),
+      total.gridOperatorReceives.toString(),
+      total.platformReceives.toString(),
+    ],
+  );
+
+  // each party is told with its own view of the trade, all of its slots
+  const swapIds = units.map((u) => u.swap.id);
+  const all = await statements.read<TradeSlotRow>(
+    `SELECT ${TRADE_SLOT_COLUMNS} FROM trade_slots WHERE swap_id = ANY($1::uuid[]) ORDER BY swap_id, slot_start`,
+    [swapIds],
+  );
+  for (const u of units) {
+    const slots = all.filter((r) => r.swap_id === u.swap.id).map(toTradeSlot);
+    tx.emit(...tradeEvents('trade.settled', u.swap, tradeListingOf(u.row), slots));
+  }
+  return 'settled';
+}
+
+/** The zone of each meter of the unit's trades, from the swaps (a swap keeps both meters' zones). */
+function* meterZonesOf(units: { swap: Swap }[]): Generator<[string, string]> {
+  for (const { swap } of units) {
+    if (swap.sellerMeterId && swap.sellerZone) yield [swap.sellerMeterId, swap.sellerZone];
+    if (swap.buyerMeterId && swap.buyerZone) yield [swap.buyerMeterId, swap.buyerZone];
+  }
+}
+
+/** What a trade's view needs of its listing, from a row that read it with the `l_` columns. */
+export const tradeListingOf = (r: TradeRow): TradeListing => ({
+  energyType: r.l_energy_type as TradeListing['energyType'],
+  zone: r.l_zone,
+  deliveryStart: new Date(r.l_delivery_start),
+  deliveryEnd: new Date(r.l_delivery_end),
+  currency: r.l_currency,
+  slotMinutes: r.l_slot_minutes,
+});
+
+/** A trade event to each party, each with the trade from its own side. */
+export function tradeEvents(
+  type: 'trade.settled' | 'trade.curtailed',
+  swap: Swap,
+  listing: TradeListing,
+  slots: TradeSlot[],
+): EventDraft[] {
+  return [swap.buyerId, swap.sellerId].map((user) => ({
+    type,
+    data: tradeView(swap, listing, user, slots),
+    users: [user],
+  }));
+}
