@@ -4,7 +4,8 @@
 import type { OfferView, SwapView } from '../domain/swap.js';
 import type { Ack, CommandData, CommandInput, CommandName } from '../gateway/protocol.js';
 
-export type { Session, User } from '../domain/auth/accounts.js';
+export type { Session, UserView as User } from '../domain/auth/accounts.js';
+export type { StatementLine, StatementTotals } from '../domain/energy/statements.js';
 export type { ErrorCode } from '../domain/errors.js';
 export type { ListingView as Listing, SlotView as Slot } from '../domain/listing.js';
 

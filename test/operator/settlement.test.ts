@@ -20,6 +20,8 @@ const OPERATOR = 'grid.operator@example.test';
 const config = await marketConfigFile({
   zones: [
     { id: 'PRO' },
+    { id: 'CURTAIL' },
+    { id: 'MISSING' },
     { id: 'FIFO', settlement: { allocation: 'fifo' } },
     { id: 'DEV', settlement: { method: 'deviation' } },
   ],
@@ -276,11 +278,11 @@ describe.skipIf(!ready)('settlement on two nodes', () => {
 
   test('a curtailment at factor 0.5 before delivery, then settlement on what is left', async () => {
     const op = await operator();
-    const { seller, buyers, listing, swaps } = await trades('PRO', '10', ['10']);
+    const { seller, buyers, listing, swaps } = await trades('CURTAIL', '10', ['10']);
     const [sellerLog, buyerLog] = [recorder(seller), recorder(buyers[0]!)];
     const window = { from: listing.deliveryStart, to: listing.deliveryEnd };
     const answer = await op.rest<{ affectedTrades: number }>('POST', '/api/v1/operator/curtailments', {
-      zone: 'PRO',
+      zone: 'CURTAIL',
       meterExternalId: seller.meterExternalId,
       ...window,
       reason: 'CONGESTION',
@@ -316,7 +318,7 @@ describe.skipIf(!ready)('settlement on two nodes', () => {
     // a curtailment over slots that have all started is refused, and changes nothing
     await expect(
       op.rest('POST', '/api/v1/operator/curtailments', {
-        zone: 'PRO',
+        zone: 'CURTAIL',
         from: slotStart,
         to: new Date(Date.parse(slotStart) + HOUR).toISOString(),
         reason: 'OTHER',
@@ -327,7 +329,7 @@ describe.skipIf(!ready)('settlement on two nodes', () => {
   });
 
   test('readings missing at the deadline count as 0: nothing delivered, nothing paid', async () => {
-    const { seller, buyers, listing, swaps } = await trades('PRO', '3', ['3']);
+    const { seller, buyers, listing, swaps } = await trades('MISSING', '3', ['3']);
     const log = recorder(buyers[0]!);
     // past the slot end plus the zone's 120-minute delay
     const hours = hoursToPast(listing.deliveryStart) + 3;

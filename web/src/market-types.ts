@@ -1,6 +1,17 @@
 // The energy market's objects (PROTOCOL-MARKET.md) as the dashboard reads them: the bundled
 // client's types (one definition, the hub's own), under the names the dashboard's modules use.
-import type { Fees, Listing, Meter, MeterSlot, Offer, Slot, Swap, Trade } from '../../src/client/index.js';
+import type {
+  Fees,
+  Listing,
+  Meter,
+  MeterSlot,
+  Offer,
+  Slot,
+  StatementLine,
+  StatementTotals,
+  Swap,
+  Trade,
+} from '../../src/client/index.js';
 
 /** Money flows of a swap's terms; every amount a decimal string with 2 decimals. */
 export type FeesView = Fees;
@@ -30,34 +41,11 @@ export type TradeSettlement = NonNullable<MarketTrade['settlement']>;
 export type TradeStatus = MarketTrade['status'];
 
 /** One line of GET /api/v1/statements: one settled trade slot from the trader's side. */
-export interface StatementLine {
-  slotStart: string;
-  swapId: string;
-  side: 'buy' | 'sell';
-  counterpartyName: string;
-  zone: string;
-  energyType: string;
-  settledKwh: string;
-  pricePerKwh: string;
-  energy: string;
-  fees: string;
-  /** a seller's shortfall charge (positive) or a buyer's shortfall credit (negative) */
-  deviation: string;
-  /** what the buyer paid, or the seller received, deviation included */
-  amount: string;
-  currency: string;
-}
+export type { StatementLine };
 
 export interface Statement {
   items: StatementLine[];
-  totals: {
-    boughtKwh: string;
-    soldKwh: string;
-    paid: string;
-    received: string;
-    fees: string;
-    deviations: string;
-  };
+  totals: StatementTotals;
 }
 
 /** One settled slot of a zone, as GET /api/v1/operator/settlements reports it (`sum` is "0.00"). */

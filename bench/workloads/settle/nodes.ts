@@ -121,7 +121,7 @@ export function settleNode(name: string, url: string, poolMax: number, profile: 
     async sweepUntilDone(maxPasses = 50) {
       for (let pass = 1; pass <= maxPasses; pass++) {
         await sweeper.sweep();
-        const due = await runner.transaction((tx) => dueUnits(tx.statements, new Date(), 1));
+        const due = await runner.transaction((tx) => dueUnits(tx.statements, profile, new Date(), 1));
         if (due.length === 0) return pass;
       }
       throw new Error(`node ${name}: units still due after ${maxPasses} sweeps`);

@@ -60,7 +60,7 @@ export class Sweeper {
   /** Settles the due slots, each in a transaction of its own; a slot waiting for readings is passed by. */
   private async settle(profile: MarketProfile): Promise<Record<SettleOutcome, number>> {
     const done: Record<SettleOutcome, number> = { settled: 0, waiting: 0, passed: 0 };
-    const due = await this.runner.transaction((tx) => dueUnits(tx.statements, new Date(), BATCH));
+    const due = await this.runner.transaction((tx) => dueUnits(tx.statements, profile, new Date(), BATCH));
     for (const unit of due) {
       if (this.stopped) break;
       const outcome = await this.runner.transaction((tx) => settleUnit(tx, profile, unit, new Date()));

@@ -30,14 +30,29 @@ export interface SlotUnit {
 
 const MINUTE_MS = 60_000;
 
-/** Slots of confirmed trades whose end has passed, oldest first: candidates for `settleUnit`. */
-export async function dueUnits(statements: CommandStatements, now: Date, limit: number): Promise<SlotUnit[]> {
+/**
+ * The zone slots ready to settle, oldest first: ended, with confirmed trade slots, and either past
+ * `slot end + the zone's delayMinutes` or with a reading for every meter of their trades. A slot
+ * still waiting for readings is not listed, so it never holds back those behind it.
+ */
+export async function dueUnits(
+  statements: CommandStatements,
+  profile: MarketProfile,
+  now: Date,
+  limit: number,
+): Promise<SlotUnit[]> {
+  const zones = profile.zones;
   const rows = await statements.read<{ zone: string; slot_start: Date; slot_minutes: number }>(
     `SELECT l.zone, ts.slot_start, l.slot_minutes
      FROM trade_slots ts JOIN swaps s ON s.id = ts.swap_id JOIN listings l ON l.id = s.listing_id
+       JOIN unnest($3::text[], $4::int[]) AS z(zone, delay) ON z.zone = l.zone
      WHERE ts.status = 'confirmed' AND ts.slot_start + l.slot_minutes * interval '1 minute' <= $1
-     GROUP BY l.zone, ts.slot_start, l.slot_minutes ORDER BY ts.slot_start, l.zone LIMIT $2`,
-    [now, limit],
+     GROUP BY l.zone, ts.slot_start, l.slot_minutes, z.delay
+     HAVING ts.slot_start + (l.slot_minutes + z.delay) * interval '1 minute' <= $1
+       OR bool_and(EXISTS (SELECT 1 FROM meter_readings r WHERE r.meter_id = s.seller_meter_id AND r.slot_start = ts.slot_start)
+               AND EXISTS (SELECT 1 FROM meter_readings r WHERE r.meter_id = s.buyer_meter_id AND r.slot_start = ts.slot_start))
+     ORDER BY ts.slot_start, l.zone LIMIT $2`,
+    [now, limit, zones.map((z) => z.id), zones.map((z) => String(z.settlement.delayMinutes))],
   );
   return rows.map((r) => ({ zone: r.zone, slotStart: new Date(r.slot_start), slotMinutes: r.slot_minutes }));
 }

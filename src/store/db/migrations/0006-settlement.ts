@@ -44,6 +44,9 @@ export async function up({ context: { run } }: { context: MigrationContext }): P
     );
     -- the settlement sweep: slots of trades not yet settled, oldest first
     CREATE INDEX trade_slots_due_idx ON trade_slots (slot_start) WHERE status = 'confirmed';
+    -- every trade of one slot, whatever its status (a settlement shares a meter's metered volume
+    -- among all of them): bounded by the slot's trades, not by history
+    CREATE INDEX trade_slots_slot_idx ON trade_slots (slot_start);
 
     CREATE TABLE curtailments (
       id              uuid PRIMARY KEY,
