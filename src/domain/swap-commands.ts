@@ -3,6 +3,8 @@ import {
   checkOwnShare,
   checkTerms,
   checkZones,
+  feeSchedule,
+  feesAt,
   type LimitGrid,
   type MeterUse,
   marketZone,
@@ -10,7 +12,6 @@ import {
   ownActiveMeter,
   reserveShares,
   slotKey,
-  swapFees,
 } from './energy/trading.js';
 import type { MarketProfile, Zone } from './energy/zones.js';
 import { HubError } from './errors.js';
@@ -133,6 +134,7 @@ export async function propose(
   }
   const sellerZone = supply ? zone.id : ownZone.id;
   const buyerZone = supply ? ownZone.id : zone.id;
+  const schedule = feeSchedule(market, sellerZone, buyerZone);
   const swap: Swap = {
     id: randomUUID(),
     listingId,
@@ -156,7 +158,8 @@ export async function propose(
     buyerMeterId: supply ? meter.id : ownerMeterId,
     sellerZone,
     buyerZone,
-    fees: swapFees(market, terms, sellerZone, buyerZone),
+    fees: feesAt(schedule, terms),
+    feeSchedule: schedule,
   };
   await uow.swaps.insert(swap, offerOf(swap, actorId, terms.note));
   uow.emit(swapEvent('swap.proposed', swap));
@@ -224,7 +227,9 @@ export async function counter(
     const grid = gridOf(listing, marketZone(market, proposerMeter.zone));
     checkOwnShare(proposerMeter, grid, direction, slotShares(listing, terms.volumeWh));
   }
-  const next: Swap = { ...t.swap, fees: swapFees(market, terms, parts.sellerZone, parts.buyerZone) };
+  // a new offer is charged at the rates of its time
+  const schedule = feeSchedule(market, parts.sellerZone, parts.buyerZone);
+  const next: Swap = { ...t.swap, fees: feesAt(schedule, terms), feeSchedule: schedule };
   await uow.swaps.update(next);
   await uow.swaps.addOffer(offerOf(next, actorId, terms.note));
   uow.emit(swapEvent(t.event, next));

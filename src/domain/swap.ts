@@ -1,4 +1,5 @@
 import type { FeesView } from './energy/fees.js';
+import type { FeeSchedule } from './energy/trading.js';
 import { HubError } from './errors.js';
 import type { EventDraft, SwapEventType } from './events.js';
 import type { Listing } from './listing.js';
@@ -42,6 +43,8 @@ export interface Swap {
   buyerZone: string | null;
   /** the fees of the current terms (fixed once accepted); null on swaps from before fees */
   fees: FeesView | null;
+  /** the fee rates of the current terms, taken with the latest offer; null on swaps from before fees */
+  feeSchedule: FeeSchedule | null;
 }
 
 /** One round of the negotiation thread. */

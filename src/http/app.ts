@@ -149,7 +149,12 @@ export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
   await typed.register(eventRoutes, { prefix: '/api/v1', events: deps.events });
   await typed.register(zoneRoutes, { prefix: '/api/v1', profile: deps.profile });
   const meters = new Meters(createMeterStore(deps.sequelize), deps.profile);
-  await typed.register(meterRoutes, { prefix: '/api/v1', meters, profile: deps.profile });
+  await typed.register(meterRoutes, {
+    prefix: '/api/v1',
+    meters,
+    profile: deps.profile,
+    isOperator: async (userId) => (await deps.accounts.me(userId)).roles.includes('operator'),
+  });
   const readings = new Readings(createReadingStore(deps.sequelize), deps.profile);
   await typed.register(readingRoutes, { prefix: '/api/v1', readings });
   await typed.register(settlementRoutes, {

@@ -6,6 +6,8 @@ import { errors, idParams, meterSchema, meterSlotSchema } from './schemas.js';
 
 export interface MeterRouteDeps {
   meters: Meters;
+  /** whether the user is an operator now (who may read any meter) */
+  isOperator: (userId: string) => Promise<boolean>;
   /** the market's zones, which a new meter's zone must be one of */
   profile: MarketProfile;
 }
@@ -17,7 +19,10 @@ const noQuery = z.strictObject({});
  * owner's alone; another trader's is NOT_FOUND. There is no REST rate limit besides the auth
  * routes', as for the listing routes.
  */
-export const meterRoutes: FastifyPluginAsyncZod<MeterRouteDeps> = async (app, { meters, profile }) => {
+export const meterRoutes: FastifyPluginAsyncZod<MeterRouteDeps> = async (
+  app,
+  { meters, profile, isOperator },
+) => {
   app.post(
     '/meters',
     {
@@ -52,14 +57,14 @@ export const meterRoutes: FastifyPluginAsyncZod<MeterRouteDeps> = async (app, { 
     {
       schema: {
         tags: ['meters'],
-        summary: 'One of your meters',
+        summary: 'One of your meters (an operator: any meter)',
         security: [{ bearer: [] }],
         params: idParams,
         querystring: noQuery,
         response: { 200: meterSchema, ...errors(400, 401, 404, 503) },
       },
     },
-    async (req) => meters.get(req.userId, req.params.id),
+    async (req) => meters.get(req.userId, req.params.id, await isOperator(req.userId)),
   );
 
   app.delete(

@@ -8,6 +8,7 @@ import type { MarketProfile } from '../domain/energy/zones.js';
 import { formatKwh } from '../domain/quantity.js';
 import { timeInput, zoneInput } from '../domain/schemas.js';
 import { csvField } from '../domain/trade.js';
+import { validationFailed } from '../domain/validation.js';
 import type { CommandRunner } from '../store/commands/command-runner.js';
 import { findSettledSlots, findStatementSlots } from '../store/reads/settlement-queries.js';
 import { curtail } from '../store/settlement/curtail.js';
@@ -94,18 +95,18 @@ export const settlementRoutes: FastifyPluginAsyncZod<SettlementRouteDeps> = asyn
         response: { 200: z.object({ affectedTrades: z.number().int() }), ...errors(400, 401, 403, 409, 503) },
       },
     },
-    async (req) => {
-      const c = checkCurtailment(profile, req.body, new Date());
-      return runner.runInTransaction(
+    async (req) =>
+      // checked inside the command: a retry with its Idempotency-Key gets the stored answer, even
+      // once the window has passed
+      runner.runInTransaction(
         {
           userId: req.userId,
           command: 'operator:curtail',
           key: req.headers['idempotency-key'],
           payload: req.body,
         },
-        (tx) => curtail(tx, profile, req.userId, c, tx.now),
-      );
-    },
+        (tx) => curtail(tx, req.userId, checkCurtailment(profile, req.body, tx.now), tx.now),
+      ),
   );
 
   app.get(
@@ -120,7 +121,12 @@ export const settlementRoutes: FastifyPluginAsyncZod<SettlementRouteDeps> = asyn
       },
     },
     async (req) => {
-      const rows = await findSettledSlots(sequelize, req.query.zone, req.query.from, req.query.to);
+      const zone = profile.zone(req.query.zone);
+      if (!zone)
+        throw validationFailed([
+          { path: 'zone', message: 'is not a zone of this market (GET /api/v1/zones)' },
+        ]);
+      const rows = await findSettledSlots(sequelize, zone.id, req.query.from, req.query.to);
       return {
         items: rows.map((r) => {
           const [pay, receive, grid, platform] = [

@@ -71,6 +71,11 @@ describe.skipIf(!ready)('curtailments', () => {
     const op = await operator();
     const seller = await trader(nodes.a.url, 'seller');
     const buyer = await trader(nodes.b.url, 'buyer');
+    // an operator reads any meter; another trader finds none
+    expect(await op.rest('GET', `/api/v1/meters/${seller.meterId}`)).toMatchObject({ id: seller.meterId });
+    await expect(buyer.rest('GET', `/api/v1/meters/${seller.meterId}`)).rejects.toMatchObject({
+      code: 'NOT_FOUND',
+    });
     const listing = await seller.createListing(listingInput({ volumeKwh: '10' }));
     const s = await buyer.propose({ listingId: listing.id, volumeKwh: '10', pricePerKwh: '0.1' });
     await seller.accept(s.id, 1);

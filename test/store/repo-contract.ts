@@ -148,6 +148,7 @@ function swapOf(
     sellerZone: 'DE-North',
     buyerZone: 'DE-North',
     fees: null,
+    feeSchedule: null,
   };
 }
 

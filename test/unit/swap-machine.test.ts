@@ -47,6 +47,7 @@ const BASE: Swap = {
   sellerZone: 'DE-North',
   buyerZone: 'DE-North',
   fees: null,
+  feeSchedule: null,
 };
 
 type Role = 'next' | 'other' | 'stranger' | 'hub';

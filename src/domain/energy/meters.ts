@@ -211,6 +211,8 @@ export interface MeterStore {
   /** the owner's meters, retired ones too, in the order they were registered */
   ownMeters(ownerId: string): Promise<Meter[]>;
   ownMeter(ownerId: string, id: string): Promise<Meter | undefined>;
+  /** any trader's meter (an operator reads them all) */
+  anyMeter(id: string): Promise<Meter | undefined>;
   /**
    * Retires the owner's meter if it is active and in no active listing or unsettled trade (of two
    * retires racing, one wins); `retired` is the meter now retired, `inUse` says what keeps it
@@ -259,8 +261,12 @@ export class Meters {
     return (await this.store.ownMeters(ownerId)).map(meterView);
   }
 
-  async get(ownerId: string, id: string): Promise<MeterView> {
-    return meterView(await this.own(ownerId, id));
+  /** The meter to its owner, or to an operator (PROTOCOL-MARKET.md); another trader's is NOT_FOUND. */
+  async get(userId: string, id: string, operator = false): Promise<MeterView> {
+    if (!operator) return meterView(await this.own(userId, id));
+    const meter = await this.store.anyMeter(id);
+    if (!meter) throw notFound();
+    return meterView(meter);
   }
 
   /** Retires an active meter: INVALID_STATE while it has active listings, open swaps or unsettled trades. */

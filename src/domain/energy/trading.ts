@@ -7,7 +7,7 @@ import { type Issue, validationFailed } from '../validation.js';
 import { computeFees, type FeesView, feesView } from './fees.js';
 import { type Meter, slotLimitWh } from './meters.js';
 import type { SlotShare } from './slots.js';
-import type { MarketProfile, Zone } from './zones.js';
+import type { MarketProfile, Zone, ZoneFees } from './zones.js';
 
 /** Which way energy flows at a meter in a trade: the seller's meter exports, the buyer's imports. */
 export type Direction = 'export' | 'import';
@@ -200,13 +200,20 @@ export function checkZones(
   }
 }
 
-/** The fees of a swap's terms between a seller in `sellerZone` and a buyer in `buyerZone`. */
-export function swapFees(
-  market: MarketProfile,
-  terms: { volumeWh: bigint; priceE4: bigint },
-  sellerZone: string,
-  buyerZone: string,
-): FeesView {
+/**
+ * The fee rates a swap's terms are charged at: each side its own meter's zone's fees, and the
+ * inter-zone charge from the seller's zone to the buyer's. Taken from the configuration with each
+ * offer and kept with the swap, so a trade is settled (or curtailed) at the rates it was agreed at,
+ * whatever the configuration says later.
+ */
+export interface FeeSchedule {
+  buyer: ZoneFees;
+  seller: ZoneFees;
+  interZonePerKwhE4?: bigint;
+}
+
+/** The fee rates between a seller in `sellerZone` and a buyer in `buyerZone` now; ZONE_MISMATCH without a link. */
+export function feeSchedule(market: MarketProfile, sellerZone: string, buyerZone: string): FeeSchedule {
   const seller = marketZone(market, sellerZone);
   const buyer = marketZone(market, buyerZone);
   const interZone = seller.id === buyer.id ? undefined : market.wheeling(seller.id, buyer.id);
@@ -221,13 +228,41 @@ export function swapFees(
       },
     );
   }
-  return feesView(
-    computeFees({
-      volumeWh: terms.volumeWh,
-      priceE4: terms.priceE4,
-      buyer: buyer.fees,
-      seller: seller.fees,
-      interZonePerKwhE4: interZone,
-    }),
-  );
+  return { buyer: buyer.fees, seller: seller.fees, interZonePerKwhE4: interZone };
 }
+
+/** The fees of a volume and price at a schedule's rates. */
+export const feesAt = (schedule: FeeSchedule, terms: { volumeWh: bigint; priceE4: bigint }): FeesView =>
+  feesView(computeFees({ volumeWh: terms.volumeWh, priceE4: terms.priceE4, ...schedule }));
+
+/** A schedule as stored (jsonb): every amount a decimal string. */
+export interface StoredFeeSchedule {
+  buyer: Record<keyof ZoneFees, string>;
+  seller: Record<keyof ZoneFees, string>;
+  interZonePerKwhE4: string | null;
+}
+
+const storeZoneFees = (f: ZoneFees): Record<keyof ZoneFees, string> => ({
+  wheelingBuyerPerKwhE4: f.wheelingBuyerPerKwhE4.toString(),
+  wheelingSellerPerKwhE4: f.wheelingSellerPerKwhE4.toString(),
+  platformPercentE4: f.platformPercentE4.toString(),
+  platformCapPerKwhE4: f.platformCapPerKwhE4.toString(),
+});
+const loadZoneFees = (f: Record<keyof ZoneFees, string>): ZoneFees => ({
+  wheelingBuyerPerKwhE4: BigInt(f.wheelingBuyerPerKwhE4),
+  wheelingSellerPerKwhE4: BigInt(f.wheelingSellerPerKwhE4),
+  platformPercentE4: BigInt(f.platformPercentE4),
+  platformCapPerKwhE4: BigInt(f.platformCapPerKwhE4),
+});
+
+export const storeFeeSchedule = (s: FeeSchedule): StoredFeeSchedule => ({
+  buyer: storeZoneFees(s.buyer),
+  seller: storeZoneFees(s.seller),
+  interZonePerKwhE4: s.interZonePerKwhE4 === undefined ? null : s.interZonePerKwhE4.toString(),
+});
+
+export const loadFeeSchedule = (s: StoredFeeSchedule): FeeSchedule => ({
+  buyer: loadZoneFees(s.buyer),
+  seller: loadZoneFees(s.seller),
+  interZonePerKwhE4: s.interZonePerKwhE4 === null ? undefined : BigInt(s.interZonePerKwhE4),
+});

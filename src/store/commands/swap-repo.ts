@@ -1,4 +1,5 @@
 import type { Meter } from '../../domain/energy/meters.js';
+import { storeFeeSchedule } from '../../domain/energy/trading.js';
 import { HubError } from '../../domain/errors.js';
 import type { Offer, Swap } from '../../domain/swap.js';
 import type { Listing, SwapRepo } from '../../domain/unit-of-work.js';
@@ -22,7 +23,7 @@ const SWAP_SELECT = camelColumns(SWAP_COLUMNS);
 
 /** The columns a swap's life changes, in the order of `changing`. */
 const CHANGING =
-  'status, round, next_actor_id, volume_wh, price_e4, expires_at, accepted_at, close_reason, updated_at, fees';
+  'status, round, next_actor_id, volume_wh, price_e4, expires_at, accepted_at, close_reason, updated_at, fees, fee_schedule';
 const json = (v: unknown) => (v === null ? null : JSON.stringify(v));
 const changing = (s: Swap) => [
   s.status,
@@ -35,13 +36,14 @@ const changing = (s: Swap) => [
   s.closeReason,
   s.updatedAt,
   json(s.fees),
+  json(s.feeSchedule && storeFeeSchedule(s.feeSchedule)),
 ];
 
 /** The update of a swap's changing state, as a pending write of `statements`. */
 export const writeSwapUpdate = (statements: CommandStatements, s: Swap) =>
   statements.write(
     `swaps:${s.id}`,
-    `UPDATE swaps SET (${CHANGING}) = ($2, $3, $4, $5, $6, $7, $8, $9, $10, $11) WHERE id = $1`,
+    `UPDATE swaps SET (${CHANGING}) = ($2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) WHERE id = $1`,
     [s.id, ...changing(s)],
     'update',
   );
@@ -133,7 +135,7 @@ export function swapRepo(statements: CommandStatements): SwapRepo {
         `swaps:${s.id}`,
         `INSERT INTO swaps (id, listing_id, initiator_id, initiator_name, recipient_id, recipient_name, buyer_id,
            seller_id, created_at, seller_meter_id, buyer_meter_id, seller_zone, buyer_zone, ${CHANGING})
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23)`,
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24)`,
         [
           s.id,
           s.listingId,

@@ -63,8 +63,16 @@ export class Sweeper {
     const due = await this.runner.transaction((tx) => dueUnits(tx.statements, profile, new Date(), BATCH));
     for (const unit of due) {
       if (this.stopped) break;
-      const outcome = await this.runner.transaction((tx) => settleUnit(tx, profile, unit, new Date()));
-      done[outcome]++;
+      try {
+        const outcome = await this.runner.transaction((tx) => settleUnit(tx, profile, unit, new Date()));
+        done[outcome]++;
+      } catch (err) {
+        // one slot failing (a deadlock victim, a lost connection) does not hold back the others
+        this.log.warn(
+          { err, zone: unit.zone, slotStart: unit.slotStart },
+          'settling a slot failed; will retry',
+        );
+      }
     }
     return done;
   }

@@ -1,5 +1,5 @@
-// Errors of the database driver as protocol errors: an unreachable PostgreSQL is UNAVAILABLE (nothing
-// was committed, retry), anything else INTERNAL. Used by the gateway's acks and the HTTP envelope.
+// Errors of the database driver as protocol errors: an unreachable PostgreSQL, or a transaction it
+// rolled back to break a deadlock, is UNAVAILABLE (nothing was committed, retry), anything else INTERNAL. Used by the gateway's acks and the HTTP envelope.
 import { ConnectionError, TimeoutError } from 'sequelize';
 import { HubError, isHubError } from '../../domain/errors.js';
 
@@ -15,6 +15,9 @@ const UNAVAILABLE_CODES = new Set([
   '57014', // statement_timeout
   '25P03', // idle_in_transaction_session_timeout
   '57P05', // idle_session_timeout
+  // the transaction was rolled back to break a deadlock or a serialization conflict: retry
+  '40P01',
+  '40001',
   '08006',
   '08001',
 ]);

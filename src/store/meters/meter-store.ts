@@ -1,4 +1,4 @@
-import { type Attributes, Op, type Sequelize, UniqueConstraintError } from 'sequelize';
+import { type Attributes, Op, QueryTypes, type Sequelize, UniqueConstraintError } from 'sequelize';
 import type { MeterStore, SlotVolumes } from '../../domain/energy/meters.js';
 import { type MeterSlotModel, models } from '../models/models.js';
 import { type MeterRecord, toMeter } from '../models/records.js';
@@ -43,6 +43,11 @@ export function createMeterStore(sequelize: Sequelize): MeterStore {
       return rows.map(toMeter);
     },
 
+    async anyMeter(id) {
+      const row = (await Meter.findByPk(id, { raw: true })) as MeterRecord | null;
+      return row ? toMeter(row) : undefined;
+    },
+
     async ownMeter(ownerId, id) {
       const row = await findOwn(ownerId, id);
       return row ? toMeter(row) : undefined;
@@ -78,13 +83,16 @@ export function createMeterStore(sequelize: Sequelize): MeterStore {
           raw: true,
         });
         if (open) return { inUse: 'swaps' as const };
-        // every trade is unsettled until settlement (issue 19) records it
-        const trade = await Swap.findOne({
-          where: { status: 'accepted', [Op.or]: [{ sellerMeterId: id }, { buyerMeterId: id }] },
-          attributes: ['id'],
-          transaction,
-          raw: true,
-        });
+        // a trade with a slot not yet settled (nor cancelled by curtailment), or from before
+        // meters' trade slots (it never settles): unsettled
+        const [trade] = await sequelize.query<{ id: string }>(
+          `SELECT s.id FROM swaps s
+           WHERE s.status = 'accepted' AND (s.seller_meter_id = $1 OR s.buyer_meter_id = $1)
+             AND (EXISTS (SELECT 1 FROM trade_slots ts WHERE ts.swap_id = s.id AND ts.status = 'confirmed')
+                  OR NOT EXISTS (SELECT 1 FROM trade_slots ts WHERE ts.swap_id = s.id))
+           LIMIT 1`,
+          { bind: [id], transaction, type: QueryTypes.SELECT },
+        );
         if (trade) return { inUse: 'trades' as const };
         const [, rows] = await Meter.update(
           { status: 'retired', retiredAt: at },

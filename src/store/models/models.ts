@@ -86,6 +86,7 @@ export interface SwapModel extends Model<InferAttributes<SwapModel>, InferCreati
   sellerZone: string | null;
   buyerZone: string | null;
   fees: unknown;
+  feeSchedule: unknown;
 }
 
 export interface OfferModel extends Model<InferAttributes<OfferModel>, InferCreationAttributes<OfferModel>> {
@@ -263,6 +264,7 @@ function defineAll(sequelize: Sequelize): Models {
     sellerZone: { type: TEXT },
     buyerZone: { type: TEXT },
     fees: { type: JSONB },
+    feeSchedule: { type: JSONB },
   });
   const Offer = define<OfferModel>(sequelize, 'Offer', 'offers', {
     swapId: { ...uuid(), primaryKey: true },

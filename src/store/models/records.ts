@@ -1,5 +1,6 @@
 import type { Attributes } from 'sequelize';
 import type { Meter } from '../../domain/energy/meters.js';
+import { loadFeeSchedule, type StoredFeeSchedule } from '../../domain/energy/trading.js';
 import type { Listing } from '../../domain/listing.js';
 import type { Offer, Swap } from '../../domain/swap.js';
 import type { ListingModel, MeterModel, OfferModel, SwapModel } from './models.js';
@@ -19,7 +20,7 @@ export const LISTING_COLUMNS = `id, owner_id, owner_name, side, energy_type, vol
 
 export const SWAP_COLUMNS = `id, listing_id, initiator_id, initiator_name, recipient_id, recipient_name, buyer_id, seller_id, status, round,
   next_actor_id, volume_wh, price_e4, expires_at, accepted_at, close_reason, created_at, updated_at, seller_meter_id,
-  buyer_meter_id, seller_zone, buyer_zone, fees`;
+  buyer_meter_id, seller_zone, buyer_zone, fees, fee_schedule`;
 
 export const METER_COLUMNS =
   'id, owner_id, external_id, zone, export_capacity_w, import_capacity_w, label, status, created_at, retired_at';
@@ -99,6 +100,7 @@ export function toSwap(r: SwapRecord): Swap {
     sellerZone: r.sellerZone,
     buyerZone: r.buyerZone,
     fees: (r.fees ?? null) as Swap['fees'],
+    feeSchedule: r.feeSchedule ? loadFeeSchedule(r.feeSchedule as StoredFeeSchedule) : null,
   };
 }
 

@@ -59,7 +59,7 @@ export interface SettledSlotRow {
   platform_receives: string;
 }
 
-/** The settled slots of `zone` (any letter case) with a start in `[from, to)`, in slot order. */
+/** The settled slots of `zone` (its id as configured) with a start in `[from, to)`, in slot order. */
 export function findSettledSlots(
   sequelize: Sequelize,
   zone: string,
@@ -69,7 +69,7 @@ export function findSettledSlots(
   return sequelize.query<SettledSlotRow>(
     `SELECT zone, slot_start, settled_wh::text, buyers_pay::text, sellers_receive::text,
        grid_operator_receives::text, platform_receives::text
-     FROM slot_settlements WHERE upper(zone) = upper($1) AND slot_start >= $2 AND slot_start < $3
+     FROM slot_settlements WHERE zone = $1 AND slot_start >= $2 AND slot_start < $3
      ORDER BY slot_start`,
     { bind: [zone, from, to], type: QueryTypes.SELECT },
   );

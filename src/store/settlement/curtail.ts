@@ -6,18 +6,16 @@
 import { randomUUID } from 'node:crypto';
 import type { Curtailment } from '../../domain/energy/curtailment.js';
 import { contractedWh, curtailedKeepWh, type TradeSlot } from '../../domain/energy/settlement.js';
-import { swapFees } from '../../domain/energy/trading.js';
-import type { MarketProfile } from '../../domain/energy/zones.js';
+import { feesAt } from '../../domain/energy/trading.js';
 import { validationFailed } from '../../domain/validation.js';
 import type { CommandTx } from '../commands/command-tx.js';
 import { type SwapRecord, toSwap, unprefixed } from '../models/records.js';
 import { TRADE_SLOT_COLUMNS, type TradeSlotRow, toTradeSlot } from '../reads/trade-slot-queries.js';
-import { TRADE_ROW_SELECT, type TradeRow, tradeEvents, tradeListingOf } from './settle-slot.js';
+import { groupBySwap, TRADE_ROW_SELECT, type TradeRow, tradeEvents, tradeListingOf } from './settle-slot.js';
 
 /** Applies `c` for the operator `operatorId` at `now`; answers how many trades it reached. */
 export async function curtail(
   tx: CommandTx,
-  profile: MarketProfile,
   operatorId: string,
   c: Curtailment,
   now: Date,
@@ -80,17 +78,21 @@ export async function curtail(
       ],
     );
     const keys = [...taken.keys()].sort();
+    const column = (i: number) => keys.map((k) => k.split('|')[i]!);
+    // the ledger's rows locked first in one order, by meter, direction and slot, as an accept
+    // takes them (an UPDATE ... FROM takes them in its plan's order)
+    await statements.read(
+      `SELECT 1 FROM meter_slots ms JOIN unnest($1::uuid[], $2::text[], $3::timestamptz[]) AS v(m, dir, s)
+         ON ms.meter_id = v.m AND ms.direction = v.dir AND ms.slot_start = v.s
+       ORDER BY ms.meter_id, ms.direction, ms.slot_start FOR UPDATE OF ms`,
+      [column(0), column(1), column(2)],
+    );
     await statements.write(
       `meter_slots:curtail:${randomUUID()}`,
       `UPDATE meter_slots ms SET contracted_wh = ms.contracted_wh - v.d
        FROM unnest($1::uuid[], $2::text[], $3::timestamptz[], $4::bigint[]) AS v(m, dir, s, d)
        WHERE ms.meter_id = v.m AND ms.direction = v.dir AND ms.slot_start = v.s`,
-      [
-        keys.map((k) => k.split('|')[0]!),
-        keys.map((k) => k.split('|')[1]!),
-        keys.map((k) => k.split('|')[2]!),
-        keys.map((k) => taken.get(k)!.toString()),
-      ],
+      [column(0), column(1), column(2), keys.map((k) => taken.get(k)!.toString())],
     );
   }
   await statements.write(
@@ -118,16 +120,17 @@ export async function curtail(
         [swapIds],
       )
     ).map(toTradeSlot);
+    const slotsOf = groupBySwap(all);
+    const rowOf = new Map(rows.map((r) => [r.swap_id, r]));
     for (const id of swapIds) {
-      const r = rows.find((x) => x.swap_id === id)!;
+      const r = rowOf.get(id)!;
       const swap = toSwap(unprefixed<SwapRecord>(r, 's'));
-      const slots = all.filter((s) => s.swapId === id);
+      const slots = slotsOf.get(id) ?? [];
       const volumeWh = slots.reduce((sum, s) => sum + contractedWh(s), 0n);
-      // the fees follow the volume still contracted
-      const fees =
-        swap.sellerZone && swap.buyerZone
-          ? swapFees(profile, { volumeWh, priceE4: swap.priceE4 }, swap.sellerZone, swap.buyerZone)
-          : swap.fees;
+      // the fees follow the volume still contracted, at the rates the trade was agreed at
+      const fees = swap.feeSchedule
+        ? feesAt(swap.feeSchedule, { volumeWh, priceE4: swap.priceE4 })
+        : swap.fees;
       await statements.write(
         `swaps:${id}`,
         'UPDATE swaps SET fees = $2 WHERE id = $1',

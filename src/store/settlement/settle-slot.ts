@@ -11,8 +11,10 @@ import {
   storeMoney,
   sumMoney,
   type TradeSlot,
+  tradeStatus,
 } from '../../domain/energy/settlement.js';
-import type { MarketProfile } from '../../domain/energy/zones.js';
+import type { FeeSchedule } from '../../domain/energy/trading.js';
+import type { MarketProfile, Zone } from '../../domain/energy/zones.js';
 import type { EventDraft } from '../../domain/events.js';
 import type { Swap } from '../../domain/swap.js';
 import { type TradeListing, tradeView } from '../../domain/trade.js';
@@ -46,7 +48,8 @@ export async function dueUnits(
     `SELECT l.zone, ts.slot_start, l.slot_minutes
      FROM trade_slots ts JOIN swaps s ON s.id = ts.swap_id JOIN listings l ON l.id = s.listing_id
        JOIN unnest($3::text[], $4::int[]) AS z(zone, delay) ON z.zone = l.zone
-     WHERE ts.status = 'confirmed' AND ts.slot_start + l.slot_minutes * interval '1 minute' <= $1
+     WHERE ts.status = 'confirmed' AND ts.slot_start <= $1::timestamptz - interval '5 minutes'
+       AND ts.slot_start + l.slot_minutes * interval '1 minute' <= $1
      GROUP BY l.zone, ts.slot_start, l.slot_minutes, z.delay
      HAVING ts.slot_start + (l.slot_minutes + z.delay) * interval '1 minute' <= $1
        OR bool_and(EXISTS (SELECT 1 FROM meter_readings r WHERE r.meter_id = s.seller_meter_id AND r.slot_start = ts.slot_start)
@@ -111,9 +114,9 @@ export async function settleUnit(
   const rows = await statements.read<TradeRow>(
     `SELECT ${TRADE_ROW_SELECT}
      FROM trade_slots ts JOIN swaps s ON s.id = ts.swap_id JOIN listings l ON l.id = s.listing_id
-     WHERE l.zone = $1 AND ts.slot_start = $2 AND ts.status = 'confirmed'
+     WHERE l.zone = $1 AND ts.slot_start = $2 AND l.slot_minutes = $3 AND ts.status = 'confirmed'
      ORDER BY ts.swap_id FOR UPDATE OF ts`,
-    [unit.zone, slot],
+    [unit.zone, slot, unit.slotMinutes],
   );
   if (rows.length === 0) return 'passed';
   const units = rows.map((r) => ({
@@ -123,29 +126,27 @@ export async function settleUnit(
   }));
   const meterIds = [...new Set(units.flatMap((u) => [u.swap.sellerMeterId!, u.swap.buyerMeterId!]))].sort();
 
-  // the readings, locked: an upload waits for this settlement and then finds them settled
-  const lockReadings = () =>
-    statements.read<{ meter_id: string; exported_wh: string; imported_wh: string }>(
-      `SELECT meter_id, exported_wh, imported_wh FROM meter_readings
-       WHERE meter_id = ANY($1::uuid[]) AND slot_start = $2 ORDER BY meter_id FOR UPDATE`,
-      [meterIds, slot],
-    );
-  let readings = await lockReadings();
+  // The readings, locked, in meter order: an upload waits for this settlement and then finds them
+  // settled. Past the deadline a missing reading counts as 0 and is written as such first, before
+  // any reading is locked, in the same order as an upload's rows (an upload racing it wins if it
+  // inserts first, and is then what is read); locking a reading and then inserting another could
+  // deadlock with an upload of both.
   const deadline = unit.slotStart.getTime() + (unit.slotMinutes + zone.settlement.delayMinutes) * MINUTE_MS;
-  const missing = meterIds.filter((m) => !readings.some((r) => r.meter_id === m));
-  if (missing.length && now.getTime() < deadline) return 'waiting';
-  if (missing.length) {
-    // past the deadline a missing reading counts as 0: written as such first (an upload racing it
-    // wins if it inserts first, and is then what is read), then all locked again
+  if (now.getTime() >= deadline) {
     await statements.write(
-      `meter_readings:missing:${slot}:${missing.join(',')}`,
+      `meter_readings:missing:${slot}:${meterIds.join(',')}`,
       `INSERT INTO meter_readings (meter_id, slot_start, exported_wh, imported_wh, source, uploaded_at)
-       SELECT m, $2, 0, 0, 'missing', $1 FROM unnest($3::uuid[]) AS m
+       SELECT m, $2, 0, 0, 'missing', $1 FROM unnest($3::uuid[]) WITH ORDINALITY AS k(m, n) ORDER BY n
        ON CONFLICT (meter_id, slot_start) DO NOTHING`,
-      [now, slot, missing],
+      [now, slot, meterIds],
     );
-    readings = await lockReadings();
   }
+  const readings = await statements.read<{ meter_id: string; exported_wh: string; imported_wh: string }>(
+    `SELECT meter_id, exported_wh, imported_wh FROM meter_readings
+     WHERE meter_id = ANY($1::uuid[]) AND slot_start = $2 ORDER BY meter_id FOR UPDATE`,
+    [meterIds, slot],
+  );
+  if (readings.length < meterIds.length) return 'waiting';
   const byMeter = new Map(readings.map((r) => [r.meter_id, r]));
 
   // every trade of these meters in this slot, whatever the zone of its listing: a meter's metered
@@ -154,7 +155,7 @@ export async function settleUnit(
     `SELECT ts.swap_id, (ts.volume_wh - ts.curtailed_wh)::text AS contracted, s.seller_meter_id, s.buyer_meter_id,
        s.accepted_at
      FROM trade_slots ts JOIN swaps s ON s.id = ts.swap_id
-     WHERE ts.slot_start = $2 AND ts.status <> 'cancelled'
+     WHERE ts.slot_start = $2 AND ts.status <> 'cancelled' AND s.status = 'accepted'
        AND (s.seller_meter_id = ANY($1::uuid[]) OR s.buyer_meter_id = ANY($1::uuid[]))`,
     [meterIds, slot],
   );
@@ -183,17 +184,16 @@ export async function settleUnit(
   const settled: TradeSlot[] = units.map(({ slot: s, swap }) => {
     const sellerAllocatedWh = allocations.get(`${swap.sellerMeterId}/export`)?.get(swap.id) ?? 0n;
     const buyerAllocatedWh = allocations.get(`${swap.buyerMeterId}/import`)?.get(swap.id) ?? 0n;
-    const sellerZone = profile.zone(swap.sellerZone!) ?? zone;
-    const buyerZone = profile.zone(swap.buyerZone!) ?? zone;
+    // at the rates the trade was agreed at (a swap that kept none: today's)
+    const schedule = swap.feeSchedule ?? feeScheduleNow(profile, swap, zone);
     const result = settleSlot({
       contractedWh: contractedWh(s),
       sellerAllocatedWh,
       buyerAllocatedWh,
       priceE4: swap.priceE4,
-      buyerFees: buyerZone.fees,
-      sellerFees: sellerZone.fees,
-      interZonePerKwhE4:
-        sellerZone.id === buyerZone.id ? undefined : profile.wheeling(sellerZone.id, buyerZone.id),
+      buyerFees: schedule.buyer,
+      sellerFees: schedule.seller,
+      interZonePerKwhE4: schedule.interZonePerKwhE4,
       settlement: zone.settlement,
     });
     return {
@@ -257,17 +257,42 @@ export async function settleUnit(
     ],
   );
 
-  // each party is told with its own view of the trade, all of its slots
+  // each party is told once its trade is settled (every slot settled or cancelled), with its own
+  // view of the trade: one event a trade and party, not one a slot
   const swapIds = units.map((u) => u.swap.id);
   const all = await statements.read<TradeSlotRow>(
     `SELECT ${TRADE_SLOT_COLUMNS} FROM trade_slots WHERE swap_id = ANY($1::uuid[]) ORDER BY swap_id, slot_start`,
     [swapIds],
   );
+  const slotsOf = groupBySwap(all.map(toTradeSlot));
   for (const u of units) {
-    const slots = all.filter((r) => r.swap_id === u.swap.id).map(toTradeSlot);
-    tx.emit(...tradeEvents('trade.settled', u.swap, tradeListingOf(u.row), slots));
+    const slots = slotsOf.get(u.swap.id) ?? [];
+    if (tradeStatus(slots) === 'settled')
+      tx.emit(...tradeEvents('trade.settled', u.swap, tradeListingOf(u.row), slots));
   }
   return 'settled';
+}
+
+/** Today's rates of a swap's zones, for a swap that kept none (each side falls back to the listing's zone). */
+function feeScheduleNow(profile: MarketProfile, swap: Swap, zone: Zone): FeeSchedule {
+  const seller = profile.zone(swap.sellerZone ?? '') ?? zone;
+  const buyer = profile.zone(swap.buyerZone ?? '') ?? zone;
+  return {
+    buyer: buyer.fees,
+    seller: seller.fees,
+    interZonePerKwhE4: seller.id === buyer.id ? undefined : profile.wheeling(seller.id, buyer.id),
+  };
+}
+
+/** Trade slots by their swap. */
+export function groupBySwap(slots: TradeSlot[]): Map<string, TradeSlot[]> {
+  const by = new Map<string, TradeSlot[]>();
+  for (const s of slots) {
+    const list = by.get(s.swapId);
+    if (list) list.push(s);
+    else by.set(s.swapId, [s]);
+  }
+  return by;
 }
 
 /** The zone of each meter of the unit's trades, from the swaps (a swap keeps both meters' zones). */

@@ -37,7 +37,8 @@ export async function up({ context: { run } }: { context: MigrationContext }): P
       ADD COLUMN buyer_meter_id uuid REFERENCES meters (id),
       ADD COLUMN seller_zone text,
       ADD COLUMN buyer_zone text,
-      ADD COLUMN fees jsonb;
+      ADD COLUMN fees jsonb,
+      ADD COLUMN fee_schedule jsonb;
     -- a meter's open swaps and trades (retiring it is refused while it has any)
     CREATE INDEX swaps_seller_meter_idx ON swaps (seller_meter_id) WHERE status IN ('open', 'accepted');
     CREATE INDEX swaps_buyer_meter_idx ON swaps (buyer_meter_id) WHERE status IN ('open', 'accepted');

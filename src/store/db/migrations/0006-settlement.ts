@@ -13,7 +13,9 @@ import type { MigrationContext } from '../migrate.js';
  * - `curtailments`: what operators curtailed, and why;
  * - `slot_settlements`: one row per zone and slot settled, inserted by the settlement that did it,
  *   with its totals: what makes each slot settle once across the cluster.
- * The trades accepted under migration 0005 get their slots here, from the same flat split.
+ * The trades accepted under migration 0005 whose delivery has not ended get their slots here, from
+ * the same flat split; those already delivered had no way to be read and are left unsettled (they
+ * would otherwise all settle at once on missing readings).
  */
 export async function up({ context: { run } }: { context: MigrationContext }): Promise<void> {
   await run(`
@@ -82,6 +84,7 @@ export async function up({ context: { run } }: { context: MigrationContext }): P
       FROM swaps s JOIN listings l ON l.id = s.listing_id
       CROSS JOIN LATERAL (SELECT (extract(epoch FROM l.delivery_end - l.delivery_start) / 60 / l.slot_minutes)::int AS n) c
       CROSS JOIN LATERAL generate_series(1, c.n) AS k
-      WHERE s.status = 'accepted' AND s.seller_meter_id IS NOT NULL AND l.slot_minutes IS NOT NULL;
+      WHERE s.status = 'accepted' AND s.seller_meter_id IS NOT NULL AND l.slot_minutes IS NOT NULL
+        AND l.delivery_end > now();
   `);
 }
