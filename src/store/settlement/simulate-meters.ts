@@ -1,7 +1,9 @@
 // Simulated meter readings for the demo market (SIMULATE_METERS; PROTOCOL-MARKET.md, "Operators,
-// readings and settlement"): after each slot ends, every demo meter (external id `DEMO-...`, see
-// src/store/db/demo-seed.ts) with a trade in it gets a reading, as an operator's upload would give
-// it, so the settlement sweep settles the demo market by itself. Each direction reads the meter's
+// readings and settlement"): after each slot ends, every meter with a trade in it gets a reading,
+// as an operator's upload would give it, so the settlement sweep settles the demo market by itself,
+// a new trader's trades with the demo traders included (the embedded demo has no operator; never
+// turn this on where an operator uploads real readings). The demo traders' meters (see
+// src/store/db/demo-seed.ts) have the shapes below; any other reads 0.8 to 1.05 of its contract. Each direction reads the meter's
 // contracted volume in that slot (the `meter_slots` ledger) times a factor of 0.8 to 1.05 shaped by
 // what the meter is: the solar co-op's export follows the sun, the wind farm's varies from hour to
 // hour, the factory imports about what it bought. Insert-only and idempotent (ON CONFLICT DO NOTHING):
@@ -91,8 +93,7 @@ export async function simulateReadings(sql: SqlPool, now: Date): Promise<number>
        FROM trade_slots ts JOIN swaps s ON s.id = ts.swap_id JOIN listings l ON l.id = s.listing_id
        CROSS JOIN LATERAL (VALUES (s.seller_meter_id), (s.buyer_meter_id)) AS v(meter_id)
        JOIN meters m ON m.id = v.meter_id
-       WHERE ts.status = 'confirmed' AND ts.slot_start + l.slot_minutes * interval '1 minute' <= $1
-         AND m.external_id LIKE 'DEMO-%')
+       WHERE ts.status = 'confirmed' AND ts.slot_start + l.slot_minutes * interval '1 minute' <= $1)
      SELECT d.meter_id, d.slot_start, u.email,
        coalesce(e.contracted_wh, 0)::text AS export_wh, coalesce(i.contracted_wh, 0)::text AS import_wh
      FROM due d JOIN meters m ON m.id = d.meter_id JOIN users u ON u.id = m.owner_id
