@@ -66,6 +66,17 @@ describe.skipIf(!ready)('a node frozen mid-transaction', () => {
            WHERE application_name = $1 AND state = 'idle in transaction' AND backend_xid IS NOT NULL`,
           [`renex-hub/${a.pid}`],
         );
+        if (stalled) {
+          // a statement A wrote just before it stopped may still reach its session (and commit the
+          // transaction): caught only if the session is still idle in the same transaction a moment later
+          await new Promise((r) => setTimeout(r, 100));
+          const still = await one<{ n: number }>(
+            `SELECT count(*)::int AS n FROM pg_stat_activity
+             WHERE pid = $1 AND state = 'idle in transaction' AND backend_xid::text = $2`,
+            [stalled.pid, stalled.xid],
+          );
+          if (still.n !== 1) stalled = undefined;
+        }
         if (!stalled) {
           process.kill(a.pid, 'SIGCONT');
           frozen = false;

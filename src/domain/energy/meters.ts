@@ -230,8 +230,8 @@ export interface MeterStore {
 const notFound = () => new HubError('NOT_FOUND', 'No such meter');
 
 /**
- * The meter routes' rules. A meter is its owner's alone: another trader's is NOT_FOUND, as one that
- * does not exist (operators come later).
+ * The meter routes' rules. A meter is its owner's: another trader's is NOT_FOUND, as one that does
+ * not exist; an operator may read any (`get`).
  */
 export class Meters {
   constructor(
