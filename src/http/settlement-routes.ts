@@ -28,7 +28,9 @@ const periodCheck =
   ({ from, to }: { from: Date; to: Date }, ctx: z.RefinementCtx) => {
     const span = to.getTime() - from.getTime();
     if (span <= 0) ctx.addIssue({ code: 'custom', path: ['to'], message: 'must be after from' });
-    else if (span > days * DAY_MS)
+    // an hour more: a period of whole days of a market's time spans one 25-hour day when daylight
+    // saving time ends in it (31 October days in Berlin are 31 x 24 + 1 hours)
+    else if (span > days * DAY_MS + 3_600_000)
       ctx.addIssue({ code: 'custom', path: ['to'], message: `must be at most ${days} days after from` });
   };
 

@@ -63,6 +63,13 @@ describe.skipIf(!ready)('curtailments', () => {
       });
     }
     expect(await count('SELECT count(*)::text AS n FROM curtailments')).toBe('0');
+    // a report of October in Berlin: 31 days and the hour the clocks go back; 32 days are too many
+    const october = '/api/v1/operator/settlements?zone=DE-North&from=2026-10-01T00:00:00%2B02:00';
+    expect(await op.rest(`GET`, `${october}&to=2026-11-01T00:00:00%2B01:00`)).toEqual({ items: [] });
+    await expect(op.rest('GET', `${october}&to=2026-11-02T00:00:00%2B01:00`)).rejects.toMatchObject({
+      code: 'VALIDATION_FAILED',
+      details: { issues: [expect.objectContaining({ path: 'to' })] },
+    });
     op.close();
     someone.close();
   });

@@ -40,8 +40,15 @@ const isHubError = (err: unknown): err is HubError =>
 
 /** A sentence per input field the hub validates; the hub's own reason follows where it helps. */
 const FIELD_SENTENCE: Record<string, (hubMessage: string) => string> = {
-  volumeKwh: (m) => `Enter a volume above 0 kWh, with at most 3 decimals (the hub says: ${m}).`,
-  pricePerKwh: (m) => `Enter a price of 0 or more, with at most 4 decimals (the hub says: ${m}).`,
+  // the zone's own rules (step, tick, bounds) are the hub's words; the format is ours
+  volumeKwh: (m) =>
+    /multiple of|whole .* available/.test(m)
+      ? `The volume ${m}.`
+      : `Enter a volume above 0 kWh, with at most 3 decimals (the hub says: ${m}).`,
+  pricePerKwh: (m) =>
+    /multiple of|must be from/.test(m)
+      ? `The price ${m}.`
+      : `Enter a price of 0 or more, with at most 4 decimals (the hub says: ${m}).`,
   deliveryStart: (m) => deliverySentence('start', m),
   deliveryEnd: (m) => deliverySentence('end', m),
   zone: () => 'A zone is 1 to 64 letters, digits, "_" or "-", like DE-North.',

@@ -30,6 +30,9 @@ export function fillZoneSelect(select: HTMLSelectElement): void {
 }
 
 export class CurtailmentForm {
+  /** the last body sent and its Idempotency-Key, until it is answered */
+  private lastBody: string | undefined;
+  private lastKey: string | undefined;
   private readonly form = byId<HTMLFormElement>('curtail-form');
   private readonly zone = field<HTMLSelectElement>(this.form, 'select[name=zone]');
   private readonly from = field<HTMLInputElement>(this.form, 'input[name=from]');
@@ -143,12 +146,20 @@ export class CurtailmentForm {
       reason: text('reason'),
       factor: factor.value!,
     };
+    // the same body sent again (after an answer was lost) keeps its key: the hub applies it once
+    const sent = JSON.stringify(body);
+    if (sent !== this.lastBody) {
+      this.lastBody = sent;
+      this.lastKey = globalThis.crypto.randomUUID();
+    }
     const { affectedTrades } = await this.client.rest<{ affectedTrades: number }>(
       'POST',
       '/api/v1/operator/curtailments',
       body,
-      { 'idempotency-key': globalThis.crypto.randomUUID() },
+      { 'idempotency-key': this.lastKey! },
     );
+    // applied: the next one, even with the same fields, is another curtailment
+    this.lastBody = undefined;
     const window = fmtWindow(body.from, body.to, body.zone);
     // "0.5000" as typed: "0.5" (the digits only trimmed, in the reader's locale)
     const kept = fmtDecimal(body.factor.replace(/\.?0+$/, ''));

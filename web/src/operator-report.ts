@@ -59,7 +59,8 @@ export class SettlementReport {
     const to = dayStart(addDays(this.to.value, 1), tz);
     if (!from || !to) return void this.messages.set('from', 'Pick the days of the period.');
     if (to <= from) return void this.messages.set('to', 'The last day cannot be before the first.');
-    if (to.getTime() - from.getTime() > MAX_DAYS * 86_400_000)
+    // a day of the market's time may be 25 hours long (daylight saving time ends)
+    if (to.getTime() - from.getTime() > MAX_DAYS * 86_400_000 + 3_600_000)
       return void this.messages.set('to', `A report covers at most ${MAX_DAYS} days: pick a shorter period.`);
     const q = new URLSearchParams({ zone, from: from.toISOString(), to: to.toISOString() });
     const { items } = await this.client.rest<{ items: SettledSlotReport[] }>(

@@ -26,8 +26,15 @@ export class DashboardClient extends HubClient {
         this.session = { ...this.session, refreshToken: latest };
       }
       const before = this.session.refreshToken;
+      const who = this.session.user.id;
       try {
         await super.refresh();
+        // another tab signed in as someone else: this screen must not go on as them
+        if (this.session.user.id !== who) {
+          this.close();
+          this.onSessionOver();
+          return;
+        }
       } catch (err) {
         if (isSessionOver(err)) {
           forget();

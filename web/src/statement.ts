@@ -78,7 +78,8 @@ export class StatementPanel {
     const to = dayStart(addDays(toDay, 1), tz);
     if (!from || !to) return { field: 'from', error: 'Pick the days of the period.' };
     if (to <= from) return { field: 'to', error: 'The last day cannot be before the first.' };
-    if (to.getTime() - from.getTime() > MAX_DAYS * 86_400_000)
+    // a day of the market's time may be 25 hours long (daylight saving time ends)
+    if (to.getTime() - from.getTime() > MAX_DAYS * 86_400_000 + 3_600_000)
       return { field: 'to', error: `A statement covers at most ${MAX_DAYS} days: pick a shorter period.` };
     return { from, to, fromDay, toDay };
   }

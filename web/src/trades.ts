@@ -52,6 +52,8 @@ export class Trades {
     const next = [...this.shown];
     next[at] = trade;
     this.render(next);
+    // a page being loaded may predate this event: load once more after it
+    if (this.loading) this.again = true;
   }
 
   /** Reloads soon; several events in a row cause one request. */
