@@ -10,13 +10,16 @@ export type SwapEventType =
   | 'swap.voided';
 /** A trade's life after accept (PROTOCOL-MARKET.md): to each party, data the trade from its side. */
 export type TradeEventType = 'trade.curtailed' | 'trade.settled';
-export type EventType = ListingEventType | SwapEventType | TradeEventType;
+/** The public tape's trade, to feed subscribers (live only, like `listing.*`). */
+export type MarketEventType = 'market.trade';
+export type EventType = ListingEventType | SwapEventType | TradeEventType | MarketEventType;
 
 /** Where a market event is routed: feed subscribers whose filter matches these. */
 export interface MarketKey {
   energyType: string;
   zone: string;
-  side: string;
+  /** a listing's side; a trade has none and goes to subscribers of either side */
+  side?: string;
 }
 
 /** An event a command produces; the store gives it its id and time when it commits. */

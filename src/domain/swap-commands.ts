@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { tapeEntry, tapeEvent } from './energy/tape.js';
 import {
   checkOwnShare,
   checkTerms,
@@ -260,8 +261,11 @@ export async function accept(
   await uow.swaps.update(t.swap);
   for (const r of reserved) await uow.meters.setSlots(r.use, r.totals);
   await uow.trades.insertSlots(swap.id, slotShares(listing, swap.volumeWh));
+  const tape = tapeEntry(listing, swap, uow.now);
+  await uow.trades.insertTape(tape);
   uow.emit(swapEvent(t.event, t.swap));
   uow.emit(listingEvent(after.status === 'filled' ? 'listing.closed' : 'listing.updated', after));
+  uow.emit(tapeEvent(tape));
   const reason = after.status === 'filled' ? 'listing_filled' : 'insufficient_volume';
   for (const other of misfits) await voidSwap(uow, other, reason);
   return swapView(t.swap);

@@ -1,5 +1,6 @@
 import type { Meter } from './energy/meters.js';
 import type { SlotShare } from './energy/slots.js';
+import type { TapeEntry } from './energy/tape.js';
 import type { MeterUse } from './energy/trading.js';
 import type { MarketProfile } from './energy/zones.js';
 import type { EventDraft } from './events.js';
@@ -74,6 +75,8 @@ export interface MeterRepo {
 export interface TradeRepo {
   /** stores an accepted trade's slots (its flat split), confirmed, nothing curtailed */
   insertSlots(swapId: string, shares: SlotShare[]): Promise<void>;
+  /** puts a trade on the public tape */
+  insertTape(entry: TapeEntry): Promise<void>;
 }
 
 /**

@@ -1,4 +1,5 @@
 import type { MarketKey } from '../domain/events.js';
+import { SIDES } from '../domain/listing.js';
 import type { FeedFilter } from '../domain/schemas.js';
 
 const ANY = '*';
@@ -19,8 +20,10 @@ export function roomsForFilter(filter: FeedFilter): string[] {
 
 export function roomsForMarketEvent(key: MarketKey): string[] {
   const rooms: string[] = [];
+  // a trade has no side: subscribers of either side get it, as those of any
+  const sides = key.side === undefined ? [...SIDES, ANY] : [key.side, ANY];
   for (const t of [key.energyType, ANY]) {
-    for (const z of [key.zone, ANY]) for (const s of [key.side, ANY]) rooms.push(feedRoom(t, z, s));
+    for (const z of [key.zone, ANY]) for (const s of sides) rooms.push(feedRoom(t, z, s));
   }
   return rooms;
 }

@@ -33,6 +33,7 @@ import { type HealthChecks, healthRoutes } from './health-routes.js';
 import { historyRoutes } from './history-routes.js';
 import { installJsonBody } from './json-body.js';
 import { listingRoutes } from './listing-routes.js';
+import { marketRoutes } from './market-routes.js';
 import { meterRoutes } from './meter-routes.js';
 import { installObservability } from './observability.js';
 import { installOperatorGuard } from './operator-guard.js';
@@ -148,6 +149,7 @@ export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
   await typed.register(historyRoutes, { prefix: '/api/v1', sequelize: deps.sequelize });
   await typed.register(eventRoutes, { prefix: '/api/v1', events: deps.events });
   await typed.register(zoneRoutes, { prefix: '/api/v1', profile: deps.profile });
+  await typed.register(marketRoutes, { prefix: '/api/v1', sequelize: deps.sequelize });
   const meters = new Meters(createMeterStore(deps.sequelize), deps.profile);
   await typed.register(meterRoutes, {
     prefix: '/api/v1',

@@ -2,36 +2,25 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { Sequelize } from 'sequelize';
 import { z } from 'zod';
 import { HubError } from '../domain/errors.js';
-import { timeInput } from '../domain/schemas.js';
 import { offerView, SWAP_STATUSES, swapView } from '../domain/swap.js';
 import { csvHeader, csvRow, tradeView } from '../domain/trade.js';
-import { validationFailed } from '../domain/validation.js';
 import { type After, findSwaps, findSwapWithOffers, findTrades } from '../store/reads/history-queries.js';
 import {
   commaList,
   cursorParam,
-  decodeCursor,
-  encodeCursor,
   errors,
   idParams,
+  nextTimeCursor,
   offerSchema,
   page,
   queryInt,
   swapSchema,
+  timeCursor,
   tradeSchema,
 } from './schemas.js';
 
-const keyset = z.tuple([timeInput, z.uuid()]);
-
-function after(cursor: string | undefined): After | undefined {
-  if (cursor === undefined) return undefined;
-  const c = decodeCursor(cursor, keyset);
-  if (!c) throw validationFailed([{ path: 'cursor', message: 'is not a cursor this API gave' }]);
-  return { at: c[0], id: c[1] };
-}
-
-const next = (more: boolean, last: { at: Date; id: string } | undefined) =>
-  more && last ? encodeCursor([last.at.toISOString(), last.id]) : null;
+const after = timeCursor;
+const next = nextTimeCursor;
 
 /** /api/v1/swaps and /api/v1/trades: the caller's history. Only parties see a swap. */
 export const historyRoutes: FastifyPluginAsyncZod<{ sequelize: Sequelize }> = async (app, { sequelize }) => {

@@ -4,8 +4,9 @@ import { METER_STATUSES } from '../domain/energy/meters.js';
 import { ALLOCATIONS, SETTLEMENT_METHODS } from '../domain/energy/zones.js';
 import { ERROR_STATUS, type ErrorCode } from '../domain/errors.js';
 import { ENERGY_TYPES, LISTING_STATUSES, SIDES } from '../domain/listing.js';
-import { freeTextInput, storableString } from '../domain/schemas.js';
+import { freeTextInput, storableString, timeInput } from '../domain/schemas.js';
 import { SWAP_STATUSES } from '../domain/swap.js';
+import { validationFailed } from '../domain/validation.js';
 
 export const errorEnvelope = z
   .object({
@@ -142,6 +143,20 @@ export function decodeCursor<T>(raw: string, shape: z.ZodType<T>): T | undefined
     return undefined;
   }
 }
+
+const keyset = z.tuple([timeInput, z.uuid()]);
+
+/** A page's position in a list newest first, as a cursor this API gave: VALIDATION_FAILED otherwise. */
+export function timeCursor(cursor: string | undefined): { at: Date; id: string } | undefined {
+  if (cursor === undefined) return undefined;
+  const c = decodeCursor(cursor, keyset);
+  if (!c) throw validationFailed([{ path: 'cursor', message: 'is not a cursor this API gave' }]);
+  return { at: c[0], id: c[1] };
+}
+
+/** The cursor of the page after `last`, or null at the end. */
+export const nextTimeCursor = (more: boolean, last: { at: Date; id: string } | undefined): string | null =>
+  more && last ? encodeCursor([last.at.toISOString(), last.id]) : null;
 
 /** A person's name as others see it: one line of plain text, 1 to 64 characters (the rule of src/domain/text.ts). */
 export const displayNameSchema = freeTextInput('line', { min: 1, max: 64, raw: 256 });

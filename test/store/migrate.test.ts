@@ -14,6 +14,7 @@ const TABLES = [
   'events',
   'idempotency_keys',
   'listings',
+  'market_trades',
   'meter_readings',
   'meter_slots',
   'meters',
@@ -55,6 +56,7 @@ describe('migrations', () => {
       '0004-meters',
       '0005-energy-market',
       '0006-settlement',
+      '0007-market-tape',
     ]);
     expect(await tables(db)).toEqual([...TABLES, 'schema_migrations'].sort());
     expect(await migrate(db.sequelize)).toEqual([]);
@@ -68,6 +70,7 @@ describe('migrations', () => {
       { name: '0004-meters' },
       { name: '0005-energy-market' },
       { name: '0006-settlement' },
+      { name: '0007-market-tape' },
     ]);
   });
 
@@ -128,6 +131,7 @@ describe('two nodes migrating one empty database at once', async () => {
         { name: '0004-meters' },
         { name: '0005-energy-market' },
         { name: '0006-settlement' },
+        { name: '0007-market-tape' },
       ]);
     } finally {
       await Promise.all([a.stop(), b.stop()]);
@@ -168,6 +172,7 @@ describe('a database of the previous release (schema 0002)', () => {
         '0004-meters',
         '0005-energy-market',
         '0006-settlement',
+        '0007-market-tape',
       ]);
       const [row] = await old.sequelize.query<Record<string, unknown>>(
         `SELECT l.owner_name, l.available_wh::text AS available, s.initiator_name, s.recipient_name, s.status,

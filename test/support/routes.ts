@@ -26,6 +26,7 @@ export const PROTECTED_ROUTES = [
   'DELETE /api/v1/meters/{id}',
   'GET /api/v1/meters/{id}/slots',
   'GET /api/v1/statements',
+  'GET /api/v1/market/trades',
   // an operator's alone
   'POST /api/v1/operator/readings',
   'POST /api/v1/operator/curtailments',

@@ -3,6 +3,7 @@
 import { defaultMarketProfile } from '../../src/domain/energy/market-config.js';
 import type { Meter } from '../../src/domain/energy/meters.js';
 import type { SlotShare } from '../../src/domain/energy/slots.js';
+import type { TapeEntry } from '../../src/domain/energy/tape.js';
 import { slotKey } from '../../src/domain/energy/trading.js';
 import type { EventDraft } from '../../src/domain/events.js';
 import type { Offer } from '../../src/domain/swap.js';
@@ -19,12 +20,14 @@ export class MemoryStore {
   readonly contracted = new Map<string, bigint>();
   /** each accepted trade's slots, by swap id */
   readonly tradeSlots = new Map<string, SlotShare[]>();
+  /** the public tape */
+  readonly tape: TapeEntry[] = [];
 
   constructor(readonly rules: MarketRules = RULES) {}
 
   /** A unit of work at `now`; its events are pushed to `events`. */
   uow(now: Date, events: EventDraft[] = []): UnitOfWork {
-    const { listings, swaps, offers, meters, contracted, tradeSlots } = this;
+    const { listings, swaps, offers, meters, contracted, tradeSlots, tape } = this;
     const byId = (x: Swap, y: Swap) => (x.id < y.id ? -1 : x.id > y.id ? 1 : 0);
     return {
       now,
@@ -110,6 +113,9 @@ export class MemoryStore {
       trades: {
         async insertSlots(swapId, shares) {
           tradeSlots.set(swapId, shares);
+        },
+        async insertTape(entry) {
+          tape.push(entry);
         },
       },
     };

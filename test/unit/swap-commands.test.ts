@@ -208,7 +208,17 @@ describe('accept', () => {
       status: 'voided',
       closeReason: 'insufficient_volume',
     });
-    expect(r.events.map((e) => e.type)).toEqual(['swap.accepted', 'listing.updated', 'swap.voided']);
+    expect(r.events.map((e) => e.type)).toEqual([
+      'swap.accepted',
+      'listing.updated',
+      'market.trade',
+      'swap.voided',
+    ]);
+    // the tape's entry: the market's view of the trade, with an id of its own
+    expect(store.tape).toEqual([
+      expect.objectContaining({ zone: 'DE-North', volumeWh: 7000n, priceE4: 1000n }),
+    ]);
+    expect(store.tape[0]!.id).not.toBe(big.id);
   });
 
   test('the last volume fills the listing and voids the rest as listing_filled', async () => {
@@ -217,7 +227,12 @@ describe('accept', () => {
     const r = await command((u) => accept(u, OWNER, all.id, 1));
     expect(store.listings.get(listing.id)).toMatchObject({ availableWh: 0n, status: 'filled' });
     expect(store.swaps.get(other.id)).toMatchObject({ status: 'voided', closeReason: 'listing_filled' });
-    expect(r.events.map((e) => e.type)).toEqual(['swap.accepted', 'listing.closed', 'swap.voided']);
+    expect(r.events.map((e) => e.type)).toEqual([
+      'swap.accepted',
+      'listing.closed',
+      'market.trade',
+      'swap.voided',
+    ]);
   });
 
   test.each([

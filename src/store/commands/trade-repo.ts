@@ -14,4 +14,20 @@ export const writeTradeSlots = (statements: CommandStatements, swapId: string, s
 /** The trades of one command. */
 export const tradeRepo = (statements: CommandStatements): TradeRepo => ({
   insertSlots: (swapId, shares) => writeTradeSlots(statements, swapId, shares),
+  insertTape: (e) =>
+    statements.write(
+      `market_trades:${e.id}`,
+      `INSERT INTO market_trades (id, zone, energy_type, delivery_start, delivery_end, volume_wh, price_e4, at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+      [
+        e.id,
+        e.zone,
+        e.energyType,
+        e.deliveryStart,
+        e.deliveryEnd,
+        e.volumeWh.toString(),
+        e.priceE4.toString(),
+        e.at,
+      ],
+    ),
 });

@@ -8,6 +8,7 @@ import * as displayNames from './migrations/0003-display-names.js';
 import * as meters from './migrations/0004-meters.js';
 import * as energyMarket from './migrations/0005-energy-market.js';
 import * as settlement from './migrations/0006-settlement.js';
+import * as marketTape from './migrations/0007-market-tape.js';
 
 /** What each migration receives: a runner bound to the migration transaction. */
 export interface MigrationContext {
@@ -22,6 +23,7 @@ const MIGRATIONS = [
   { name: '0004-meters', up: meters.up },
   { name: '0005-energy-market', up: energyMarket.up },
   { name: '0006-settlement', up: settlement.up },
+  { name: '0007-market-tape', up: marketTape.up },
 ];
 
 /** Arbitrary constant naming the migration lock among the hub's advisory locks. */

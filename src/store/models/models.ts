@@ -138,6 +138,19 @@ export interface MeterModel extends Model<InferAttributes<MeterModel>, InferCrea
   retiredAt: CreationOptional<Date | null>;
 }
 
+/** A trade on the public tape: nothing of its parties, listing or swap. */
+export interface MarketTradeModel
+  extends Model<InferAttributes<MarketTradeModel>, InferCreationAttributes<MarketTradeModel>> {
+  id: string;
+  zone: string;
+  energyType: string;
+  deliveryStart: Date;
+  deliveryEnd: Date;
+  volumeWh: string;
+  priceE4: string;
+  at: Date;
+}
+
 /** A meter's contracted volume in one slot and direction: the ledger its limit is held against. */
 export interface MeterSlotModel
   extends Model<InferAttributes<MeterSlotModel>, InferCreationAttributes<MeterSlotModel>> {
@@ -173,6 +186,7 @@ export interface Models {
   Meter: ModelStatic<MeterModel>;
   MeterSlot: ModelStatic<MeterSlotModel>;
   MeterReading: ModelStatic<MeterReadingModel>;
+  MarketTrade: ModelStatic<MarketTradeModel>;
 }
 
 const { BIGINT, BLOB, BOOLEAN, DATE, INTEGER, JSONB, TEXT, UUID } = DataTypes;
@@ -308,6 +322,16 @@ function defineAll(sequelize: Sequelize): Models {
     createdAt: time(),
     retiredAt: maybeTime(),
   });
+  const MarketTrade = define<MarketTradeModel>(sequelize, 'MarketTrade', 'market_trades', {
+    id: { ...uuid(), primaryKey: true },
+    zone: text(),
+    energyType: text(),
+    deliveryStart: time(),
+    deliveryEnd: time(),
+    volumeWh: bigint(),
+    priceE4: bigint(),
+    at: time(),
+  });
   const MeterSlot = define<MeterSlotModel>(sequelize, 'MeterSlot', 'meter_slots', {
     meterId: { ...uuid(), primaryKey: true },
     direction: { ...text(), primaryKey: true },
@@ -344,6 +368,7 @@ function defineAll(sequelize: Sequelize): Models {
     Meter,
     MeterSlot,
     MeterReading,
+    MarketTrade,
   };
 }
 
@@ -365,6 +390,7 @@ export function models(sequelize: Sequelize): Models {
     IdempotencyKey: m('IdempotencyKey'),
     Meter: m('Meter'),
     MeterSlot: m('MeterSlot'),
+    MarketTrade: m('MarketTrade'),
     MeterReading: m('MeterReading'),
   };
 }

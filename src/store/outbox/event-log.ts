@@ -41,7 +41,9 @@ export function toStoredEvent(r: EventRow): StoredEvent {
   const data = r.data as Record<string, unknown>;
   const market = r.type.startsWith('listing.')
     ? { energyType: String(data.energyType), zone: String(data.zone), side: String(data.side) }
-    : undefined;
+    : r.type === 'market.trade'
+      ? { energyType: String(data.energyType), zone: String(data.zone) }
+      : undefined;
   return {
     id: BigInt(r.id),
     type: r.type,

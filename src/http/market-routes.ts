@@ -1,0 +1,74 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import type { Sequelize } from 'sequelize';
+import { z } from 'zod';
+import { tapeView } from '../domain/energy/tape.js';
+import { ENERGY_TYPES } from '../domain/listing.js';
+import { timeInput, zoneInput } from '../domain/schemas.js';
+import { findTape } from '../store/reads/tape-queries.js';
+import { cursorParam, errors, nextTimeCursor, page, queryInt, timeCursor } from './schemas.js';
+
+/** Longest window of a tape query: 31 days (and the hour a clock change adds). */
+const MAX_WINDOW_MS = 31 * 86_400_000 + 3_600_000;
+
+const tapeQuery = z
+  .strictObject({
+    zone: zoneInput.optional(),
+    energyType: z.enum(ENERGY_TYPES).optional(),
+    from: timeInput.optional(),
+    to: timeInput.optional(),
+    limit: queryInt(1, 100, 50),
+    cursor: cursorParam.optional(),
+  })
+  .superRefine(({ from, to }, ctx) => {
+    if (!from || !to) return;
+    const span = to.getTime() - from.getTime();
+    if (span <= 0) ctx.addIssue({ code: 'custom', path: ['to'], message: 'must be after from' });
+    else if (span > MAX_WINDOW_MS)
+      ctx.addIssue({ code: 'custom', path: ['to'], message: 'must be at most 31 days after from' });
+  });
+
+const tapeSchema = z
+  .object({
+    id: z.uuid().meta({ description: "the tape's own id: not a swap's, a listing's or anyone's" }),
+    zone: z.string(),
+    energyType: z.string(),
+    deliveryStart: z.iso.datetime(),
+    deliveryEnd: z.iso.datetime(),
+    volumeKwh: z.string(),
+    pricePerKwh: z.string(),
+    at: z.iso.datetime(),
+  })
+  .meta({ id: 'TapeTrade' });
+
+/**
+ * /api/v1/market: the market's data for everyone signed in (PROTOCOL-MARKET.md, "Market data and
+ * matching"). The public tape: every trade, anonymized, newest first.
+ */
+export const marketRoutes: FastifyPluginAsyncZod<{ sequelize: Sequelize }> = async (app, { sequelize }) => {
+  app.get(
+    '/market/trades',
+    {
+      schema: {
+        tags: ['market'],
+        summary: 'The public tape: every trade, newest first, with no party, meter, listing or swap id',
+        description: '`from` and `to` (the trades accepted in [from, to)) at most 31 days apart.',
+        security: [{ bearer: [] }],
+        querystring: tapeQuery,
+        response: { 200: page(tapeSchema), ...errors(400, 401, 503) },
+      },
+    },
+    async (req) => {
+      const q = req.query;
+      const { items, more } = await findTape(sequelize, {
+        zone: q.zone,
+        energyType: q.energyType,
+        from: q.from,
+        to: q.to,
+        limit: q.limit,
+        after: timeCursor(q.cursor),
+      });
+      const last = items.at(-1);
+      return { items: items.map(tapeView), nextCursor: nextTimeCursor(more, last) };
+    },
+  );
+};
