@@ -5,15 +5,14 @@
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import { compareDecimal, KWH_SCALE } from './decimal.js';
-import { fmtDecimal, fmtKwh } from './locale.js';
-import { fmtDayHour, fmtTime, marketZones, tzLabel } from './market-time.js';
+import { fmtKwh } from './locale.js';
+import { fmtTime, marketZones } from './market-time.js';
 import type { MeterSlot } from './market-types.js';
+import { bars, halfSlotXs, slotChartOptions, slotLookup, stepped } from './slot-chart.js';
 
 const HEIGHT = 220;
 const EXPORT = '#34d399';
 const IMPORT = '#60a5fa';
-
-const tickFormat = new Intl.NumberFormat(undefined, { maximumFractionDigits: 3, numberingSystem: 'latn' });
 
 type Way = 'export' | 'import';
 
@@ -58,8 +57,10 @@ export class MeterChart {
       return;
     }
     const tz = marketZones.timeZone(zone);
-    const half = (slotMinutes * 60) / 2;
-    const xs: number[] = [];
+    const xs = halfSlotXs(
+      slots.map((s) => s.start),
+      slotMinutes * 60,
+    );
     const col = (pick: (s: MeterSlot) => string, at: 0 | 1 | 'both') => {
       const out: (number | null)[] = [];
       for (const s of slots) {
@@ -70,54 +71,21 @@ export class MeterChart {
       out.push(at === 'both' ? Number.parseFloat(pick(slots.at(-1)!)) : null);
       return out;
     };
-    for (const s of slots) {
-      const t = Date.parse(s.start) / 1000;
-      xs.push(t, t + half);
-    }
-    xs.push(Date.parse(slots.at(-1)!.start) / 1000 + 2 * half);
-    const names = [...new Set([xs[0]!, xs.at(-1)!].map((x) => tzLabel(tz, x * 1000)))].join('/');
-    const slotAt = (idx: number | null | undefined) =>
-      idx == null ? undefined : slots[Math.min(slots.length - 1, Math.floor(idx / 2))];
-    /** the hub's own string for the slot under the cursor */
-    const exact =
-      (pick: (s: MeterSlot) => string) => (_u: uPlot, _v: number | null, _si: number, idx: number | null) => {
-        const s = slotAt(idx);
-        return s ? fmtDecimal(pick(s)) : '—';
-      };
-    const axis: uPlot.Axis = {
-      stroke: '#8d9bb2',
-      grid: { stroke: 'rgba(141,155,178,0.12)', width: 1 },
-      ticks: { stroke: 'rgba(141,155,178,0.25)', width: 1 },
-    };
-    const bars = uPlot.paths.bars!({ align: 1, size: [0.9, Number.POSITIVE_INFINITY] });
-    const step = uPlot.paths.stepped!({ align: 1 });
-    const opts: uPlot.Options = {
+    const { slotAt, exact } = slotLookup(slots);
+    const opts = slotChartOptions({
       width: this.width(),
       height: HEIGHT,
-      tzDate: (ts) => uPlot.tzDate(new Date(ts * 1000), tz),
-      scales: { x: { time: true }, y: { range: (_u, _min, max) => [0, max > 0 ? max * 1.15 : 1] } },
-      axes: [
-        {
-          ...axis,
-          space: 90,
-          values: (_u, splits) => splits.map((v) => fmtDayHour(v * 1000, tz)),
-          label: `Slot start (${names})`,
-        },
-        { ...axis, size: 56, label: 'kWh', values: (_u, splits) => splits.map((v) => tickFormat.format(v)) },
-      ],
+      timeZone: tz,
+      zone,
+      xs,
+      slotAt,
       series: [
-        {
-          value: (_u, v, _si, idx) => {
-            const s = slotAt(idx);
-            return v == null || !s ? '—' : fmtTime(s.start, zone);
-          },
-        },
         {
           label: 'Export contracted',
           stroke: EXPORT,
           fill: 'rgba(52,211,153,0.55)',
           width: 1,
-          paths: bars,
+          paths: bars(),
           points: { show: false },
           value: exact((s) => s.exportContractedKwh),
         },
@@ -126,7 +94,7 @@ export class MeterChart {
           stroke: EXPORT,
           width: 2,
           dash: [6, 4],
-          paths: step,
+          paths: stepped(),
           points: { show: false },
           value: exact((s) => s.exportLimitKwh),
         },
@@ -135,7 +103,7 @@ export class MeterChart {
           stroke: IMPORT,
           fill: 'rgba(96,165,250,0.55)',
           width: 1,
-          paths: bars,
+          paths: bars(),
           points: { show: false },
           value: exact((s) => s.importContractedKwh),
         },
@@ -144,12 +112,12 @@ export class MeterChart {
           stroke: IMPORT,
           width: 2,
           dash: [2, 3],
-          paths: step,
+          paths: stepped(),
           points: { show: false },
           value: exact((s) => s.importLimitKwh),
         },
       ],
-    };
+    });
     this.chart = new uPlot(
       opts,
       [
