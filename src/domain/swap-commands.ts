@@ -262,7 +262,7 @@ export async function accept(
   for (const r of reserved) await uow.meters.setSlots(r.use, r.totals);
   await uow.trades.insertSlots(swap.id, slotShares(listing, swap.volumeWh));
   const tape = tapeEntry(listing, swap, uow.now);
-  await uow.trades.insertTape(tape);
+  await uow.trades.insertTape(tape, listing.id);
   uow.emit(swapEvent(t.event, t.swap));
   uow.emit(listingEvent(after.status === 'filled' ? 'listing.closed' : 'listing.updated', after));
   uow.emit(tapeEvent(tape));

@@ -75,8 +75,11 @@ export interface MeterRepo {
 export interface TradeRepo {
   /** stores an accepted trade's slots (its flat split), confirmed, nothing curtailed */
   insertSlots(swapId: string, shares: SlotShare[]): Promise<void>;
-  /** puts a trade on the public tape */
-  insertTape(entry: TapeEntry): Promise<void>;
+  /**
+   * puts a trade on the public tape and into its candles' rollup, in the shard of `listingId` (the
+   * accepts of one listing are serial already; those of different listings spread over the shards)
+   */
+  insertTape(entry: TapeEntry, listingId: string): Promise<void>;
 }
 
 /**

@@ -3,8 +3,9 @@ import type { Sequelize } from 'sequelize';
 import { z } from 'zod';
 import { tapeView } from '../domain/energy/tape.js';
 import { ENERGY_TYPES } from '../domain/listing.js';
+import { formatKwh, formatPrice } from '../domain/quantity.js';
 import { timeInput, zoneInput } from '../domain/schemas.js';
-import { findTape } from '../store/reads/tape-queries.js';
+import { findCandles, findTape } from '../store/reads/tape-queries.js';
 import { cursorParam, errors, nextTimeCursor, page, queryInt, timeCursor } from './schemas.js';
 
 /** Longest window of a tape query: 31 days (and the hour a clock change adds). */
@@ -44,7 +45,74 @@ const tapeSchema = z
  * /api/v1/market: the market's data for everyone signed in (PROTOCOL-MARKET.md, "Market data and
  * matching"). The public tape: every trade, anonymized, newest first.
  */
+/** Candle intervals, their minutes, and the longest window of each (a week of 15-minute candles). */
+const INTERVALS = {
+  '15m': { minutes: 15, maxDays: 7 },
+  '1h': { minutes: 60, maxDays: 31 },
+  '1d': { minutes: 1440, maxDays: 366 },
+};
+
+const candleQuery = z
+  .strictObject({
+    zone: zoneInput,
+    energyType: z.enum(ENERGY_TYPES),
+    interval: z.enum(['15m', '1h', '1d']),
+    from: timeInput,
+    to: timeInput,
+  })
+  .superRefine(({ from, to, interval }, ctx) => {
+    const span = to.getTime() - from.getTime();
+    const { maxDays } = INTERVALS[interval];
+    if (span <= 0) ctx.addIssue({ code: 'custom', path: ['to'], message: 'must be after from' });
+    else if (span > maxDays * 86_400_000 + 3_600_000)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['to'],
+        message: `must be at most ${maxDays} days after from for ${interval} candles`,
+      });
+  });
+
+const candleSchema = z
+  .object({
+    start: z.iso.datetime(),
+    open: z.string(),
+    high: z.string(),
+    low: z.string(),
+    close: z.string(),
+    volume: z.string().meta({ description: 'kWh traded in the candle' }),
+  })
+  .meta({ id: 'Candle' });
+
 export const marketRoutes: FastifyPluginAsyncZod<{ sequelize: Sequelize }> = async (app, { sequelize }) => {
+  app.get(
+    '/market/candles',
+    {
+      schema: {
+        tags: ['market'],
+        summary:
+          "A market's candles of 15 minutes, an hour or a day of trade time, aligned to UTC; empty ones left out",
+        description: 'At most 7 days of 15m, 31 days of 1h, 366 days of 1d candles.',
+        security: [{ bearer: [] }],
+        querystring: candleQuery,
+        response: { 200: z.object({ items: z.array(candleSchema) }), ...errors(400, 401, 503) },
+      },
+    },
+    async (req) => {
+      const q = req.query;
+      const rows = await findCandles(sequelize, { ...q, minutes: INTERVALS[q.interval].minutes });
+      return {
+        items: rows.map((r) => ({
+          start: new Date(r.start).toISOString(),
+          open: formatPrice(BigInt(r.open)),
+          high: formatPrice(BigInt(r.high)),
+          low: formatPrice(BigInt(r.low)),
+          close: formatPrice(BigInt(r.close)),
+          volume: formatKwh(BigInt(r.volume)),
+        })),
+      };
+    },
+  );
+
   app.get(
     '/market/trades',
     {

@@ -335,7 +335,7 @@ const HOUR = 3_600_000;
  * hour): its slot can be read and settled, and is not yet overdue (the zone's settlement delay).
  */
 export const hoursToPast = (start: string): number =>
-  Math.ceil((Date.parse(start) + HOUR - Date.now()) / HOUR);
+  Math.ceil((Date.parse(start) + HOUR - Date.now() + 60_000) / HOUR);
 
 /**
  * Moves the listings of `swapIds` and their trades' slots `hours` into the past in the hub's

@@ -41,8 +41,8 @@ describe.skipIf(!real)('fees at settlement', () => {
       swapId = s.id;
       for (const t of [seller, buyer]) t.close();
       await HubClient.register(first.url, { email: OPERATOR, password: PASSWORD, displayName: 'Op' });
-      // the trade's slot ends, 1 to 2 hours ago
-      const hours = Math.ceil((Date.parse(deliveryStart) + HOUR - Date.now()) / HOUR) + 1;
+      // the trade's slot ends up to an hour ago: an hour at least before its settlement deadline
+      const hours = Math.ceil((Date.parse(deliveryStart) + HOUR - Date.now() + 60_000) / HOUR);
       const q = (sql: string) =>
         first.hub.db!.sequelize.query(sql, { bind: [swapId, hours], type: QueryTypes.UPDATE });
       await q(`UPDATE listings SET delivery_start = delivery_start - $2 * interval '1 hour',

@@ -61,12 +61,12 @@ describe.skipIf(!ready)('settlement on two nodes', () => {
   }
 
   /**
-   * The hours from now to just after the end of a one-hour window starting at `start`, and a few
-   * more for each test, so no two tests' trades share a slot.
+   * The hours that move a one-hour window starting at `start` to have ended up to an hour ago (a
+   * minute at least): at least an hour before its settlement deadline (120 minutes after the end),
+   * so it waits for the readings; the test that wants the deadline passed adds hours. Each test
+   * trades in a zone of its own, so no two tests' trades share a zone's slot.
    */
-  let spread = 0;
-  const hoursToPast = (start: string) =>
-    Math.ceil((Date.parse(start) + HOUR - Date.now()) / HOUR) + 1 + 5 * spread++;
+  const hoursToPast = (start: string) => Math.ceil((Date.parse(start) + HOUR - Date.now() + 60_000) / HOUR);
 
   async function upload(
     op: TestTrader,

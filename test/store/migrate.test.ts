@@ -14,6 +14,7 @@ const TABLES = [
   'events',
   'idempotency_keys',
   'listings',
+  'market_candles',
   'market_trades',
   'meter_readings',
   'meter_slots',
@@ -57,6 +58,7 @@ describe('migrations', () => {
       '0005-energy-market',
       '0006-settlement',
       '0007-market-tape',
+      '0008-market-candles',
     ]);
     expect(await tables(db)).toEqual([...TABLES, 'schema_migrations'].sort());
     expect(await migrate(db.sequelize)).toEqual([]);
@@ -71,6 +73,7 @@ describe('migrations', () => {
       { name: '0005-energy-market' },
       { name: '0006-settlement' },
       { name: '0007-market-tape' },
+      { name: '0008-market-candles' },
     ]);
   });
 
@@ -132,6 +135,7 @@ describe('two nodes migrating one empty database at once', async () => {
         { name: '0005-energy-market' },
         { name: '0006-settlement' },
         { name: '0007-market-tape' },
+        { name: '0008-market-candles' },
       ]);
     } finally {
       await Promise.all([a.stop(), b.stop()]);
@@ -173,6 +177,7 @@ describe('a database of the previous release (schema 0002)', () => {
         '0005-energy-market',
         '0006-settlement',
         '0007-market-tape',
+        '0008-market-candles',
       ]);
       const [row] = await old.sequelize.query<Record<string, unknown>>(
         `SELECT l.owner_name, l.available_wh::text AS available, s.initiator_name, s.recipient_name, s.status,

@@ -114,7 +114,7 @@ export class MemoryStore {
         async insertSlots(swapId, shares) {
           tradeSlots.set(swapId, shares);
         },
-        async insertTape(entry) {
+        async insertTape(entry, _listingId) {
           tape.push(entry);
         },
       },
