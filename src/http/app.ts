@@ -149,7 +149,7 @@ export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
   await typed.register(historyRoutes, { prefix: '/api/v1', sequelize: deps.sequelize });
   await typed.register(eventRoutes, { prefix: '/api/v1', events: deps.events });
   await typed.register(zoneRoutes, { prefix: '/api/v1', profile: deps.profile });
-  await typed.register(marketRoutes, { prefix: '/api/v1', sequelize: deps.sequelize });
+  await typed.register(marketRoutes, { prefix: '/api/v1', sequelize: deps.sequelize, profile: deps.profile });
   const meters = new Meters(createMeterStore(deps.sequelize), deps.profile);
   await typed.register(meterRoutes, {
     prefix: '/api/v1',

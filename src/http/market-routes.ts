@@ -1,11 +1,13 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { Sequelize } from 'sequelize';
 import { z } from 'zod';
+import { roundHalfEven } from '../domain/energy/money.js';
 import { tapeView } from '../domain/energy/tape.js';
+import type { MarketProfile } from '../domain/energy/zones.js';
 import { ENERGY_TYPES } from '../domain/listing.js';
 import { formatKwh, formatPrice } from '../domain/quantity.js';
 import { timeInput, zoneInput } from '../domain/schemas.js';
-import { findCandles, findTape } from '../store/reads/tape-queries.js';
+import { findCandles, findSummary, findTape } from '../store/reads/tape-queries.js';
 import { cursorParam, errors, nextTimeCursor, page, queryInt, timeCursor } from './schemas.js';
 
 /** Longest window of a tape query: 31 days (and the hour a clock change adds). */
@@ -83,7 +85,74 @@ const candleSchema = z
   })
   .meta({ id: 'Candle' });
 
-export const marketRoutes: FastifyPluginAsyncZod<{ sequelize: Sequelize }> = async (app, { sequelize }) => {
+const summaryQuery = z.strictObject({
+  zone: zoneInput.optional(),
+  energyType: z.enum(ENERGY_TYPES).optional(),
+});
+
+const summarySchema = z
+  .object({
+    zone: z.string(),
+    energyType: z.string(),
+    lastPrice: z.string().nullable(),
+    vwap24h: z.string().nullable(),
+    volume24hKwh: z.string(),
+    trades24h: z.number().int(),
+    bestSupplyPrice: z.string().nullable(),
+    bestDemandPrice: z.string().nullable(),
+  })
+  .meta({ id: 'MarketSummary' });
+
+const QUARTER_MS = 900_000;
+
+export const marketRoutes: FastifyPluginAsyncZod<{ sequelize: Sequelize; profile: MarketProfile }> = async (
+  app,
+  { sequelize, profile },
+) => {
+  app.get(
+    '/market/summary',
+    {
+      schema: {
+        tags: ['market'],
+        summary:
+          'Per zone and energy type: the last price, the 24-hour VWAP, volume and trades, the best supply and demand',
+        description:
+          'The 24 hours are those of the 15-minute buckets of trade time from the one 24 hours ago to the current one. ' +
+          'A market with no trade and no active listing is left out.',
+        security: [{ bearer: [] }],
+        querystring: summaryQuery,
+        response: { 200: z.object({ items: z.array(summarySchema) }), ...errors(400, 401, 503) },
+      },
+    },
+    async (req) => {
+      const zone = req.query.zone === undefined ? undefined : profile.zone(req.query.zone);
+      if (req.query.zone !== undefined && !zone) return { items: [] };
+      const zones = zone ? [zone.id] : profile.zones.map((z) => z.id);
+      const types = req.query.energyType ? [req.query.energyType] : [...ENERGY_TYPES];
+      const markets = zones.flatMap((z) => types.map((energyType) => ({ zone: z, energyType })));
+      const since = new Date(Math.floor((Date.now() - 86_400_000) / QUARTER_MS) * QUARTER_MS);
+      const rows = await findSummary(sequelize, markets, since);
+      return {
+        items: rows
+          .filter((r) => r.last !== null || r.best_supply !== null || r.best_demand !== null)
+          .map((r) => {
+            const volume = BigInt(r.volume);
+            return {
+              zone: r.zone,
+              energyType: r.energy_type,
+              lastPrice: r.last === null ? null : formatPrice(BigInt(r.last)),
+              // the notional is exact (Wh x price e4): its ratio to the volume, rounded half-to-even
+              vwap24h: volume === 0n ? null : formatPrice(roundHalfEven(BigInt(r.notional), volume)),
+              volume24hKwh: formatKwh(volume),
+              trades24h: Number(r.trades),
+              bestSupplyPrice: r.best_supply === null ? null : formatPrice(BigInt(r.best_supply)),
+              bestDemandPrice: r.best_demand === null ? null : formatPrice(BigInt(r.best_demand)),
+            };
+          }),
+      };
+    },
+  );
+
   app.get(
     '/market/candles',
     {

@@ -48,6 +48,24 @@ describe.skipIf(!ready)('candles', () => {
         day.map(({ start: _s, ...c }) => c),
       );
     }
+    // the summary: VWAP (1 x 0.12 + 2 x 0.10 + 3 x 0.15) / 6 = 0.128333... -> 0.1283; the listing
+    // still offers the rest at its price
+    const summary = await buyer.rest<{ items: unknown[] }>(
+      'GET',
+      '/api/v1/market/summary?zone=nl&energyType=biomass',
+    );
+    expect(summary.items).toEqual([
+      {
+        zone: 'NL',
+        energyType: 'biomass',
+        lastPrice: '0.1500',
+        vwap24h: '0.1283',
+        volume24hKwh: '6.000',
+        trades24h: 3,
+        bestSupplyPrice: listing.pricePerKwh,
+        bestDemandPrice: null,
+      },
+    ]);
     // another market's candles do not have them
     const none = await buyer.rest<{ items: unknown[] }>(
       'GET',
@@ -98,6 +116,15 @@ describe.skipIf(!ready)('candles', () => {
   });
 
   test('bad queries are VALIDATION_FAILED at their field', async () => {
+    await expect(
+      (await trader(nodes.a.url, 'summary-asker', false)).rest(
+        'GET',
+        '/api/v1/market/summary?energyType=coal',
+      ),
+    ).rejects.toMatchObject({
+      code: 'VALIDATION_FAILED',
+      details: { issues: [expect.objectContaining({ path: 'energyType' })] },
+    });
     const someone = await trader(nodes.a.url, 'candle-asker', false);
     const now = Date.now();
     const iso = (ms: number) => new Date(ms).toISOString();

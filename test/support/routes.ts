@@ -28,6 +28,7 @@ export const PROTECTED_ROUTES = [
   'GET /api/v1/statements',
   'GET /api/v1/market/trades',
   'GET /api/v1/market/candles',
+  'GET /api/v1/market/summary',
   // an operator's alone
   'POST /api/v1/operator/readings',
   'POST /api/v1/operator/curtailments',

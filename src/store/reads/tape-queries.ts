@@ -76,3 +76,48 @@ export function findCandles(
     { bind: [q.zone, q.energyType, q.minutes, q.from, q.to], type: QueryTypes.SELECT },
   );
 }
+
+/** One market's summary, prices in ten-thousandths and amounts as decimal text (null: none). */
+export interface SummaryRow {
+  zone: string;
+  energy_type: string;
+  last: string | null;
+  volume: string;
+  notional: string;
+  trades: string;
+  best_supply: string | null;
+  best_demand: string | null;
+}
+
+/**
+ * The summary of each market of `markets` (zone and energy type pairs): its last trade's price
+ * (the tape's newest), the volume, notional and trades of the rollup's buckets since `since`, and
+ * the best active supply and demand prices. One statement; each market reads one tape row by
+ * index, at most 97 x 8 rollup rows, and its active listings.
+ */
+export function findSummary(
+  sequelize: Sequelize,
+  markets: { zone: string; energyType: string }[],
+  since: Date,
+): Promise<SummaryRow[]> {
+  return sequelize.query<SummaryRow>(
+    `SELECT m.zone, m.energy_type,
+       (SELECT t.price_e4 FROM market_trades t WHERE t.zone = m.zone AND t.energy_type = m.energy_type
+        ORDER BY t.at DESC, t.id DESC LIMIT 1)::text AS last,
+       c.volume, c.notional, c.trades,
+       (SELECT min(l.price_e4) FROM listings l WHERE l.status = 'active' AND l.side = 'supply'
+          AND l.zone = m.zone AND l.energy_type = m.energy_type)::text AS best_supply,
+       (SELECT max(l.price_e4) FROM listings l WHERE l.status = 'active' AND l.side = 'demand'
+          AND l.zone = m.zone AND l.energy_type = m.energy_type)::text AS best_demand
+     FROM unnest($1::text[], $2::text[]) AS m(zone, energy_type)
+     CROSS JOIN LATERAL (
+       SELECT coalesce(sum(volume_wh), 0)::text AS volume, coalesce(sum(notional_e7), 0)::text AS notional,
+         coalesce(sum(trades), 0)::text AS trades
+       FROM market_candles k WHERE k.zone = m.zone AND k.energy_type = m.energy_type AND k.bucket_start >= $3) c
+     ORDER BY m.zone, m.energy_type`,
+    {
+      bind: [markets.map((m) => m.zone), markets.map((m) => m.energyType), since],
+      type: QueryTypes.SELECT,
+    },
+  );
+}
