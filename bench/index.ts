@@ -9,6 +9,7 @@ const WORKLOADS = [
   'login',
   'cluster',
   'settle',
+  'market',
 ] as const;
 
 const asked = process.argv.slice(2);

@@ -72,8 +72,8 @@ export function seedSql({ trades, listings, days }: MarketSeed): string {
       delivery_end, zone, description, status, version, created_at, updated_at, owner_name, meter_id, slot_minutes,
       all_or_none, gate_closes_at)
     SELECT md5('market-listing-' || i)::uuid, m.owner_id, CASE WHEN r_side < 0.6 THEN 'supply' ELSE 'demand' END,
-      ${type('r_type')}, vol, vol, 400 + floor(r_price * 3601)::bigint, 'EUR', ds, ds + interval '1 hour', m.zone, '',
-      'active', 1, created_at, created_at, 'Market trader ' || u, m.id, 60, false, ds - interval '1 hour'
+      ${type('r_type')}, r.vol, r.vol, 400 + floor(r_price * 3601)::bigint, 'EUR', r.ds, r.ds + interval '1 hour', m.zone,
+      '', 'active', 1, r.created_at, r.created_at, 'Market trader ' || r.u, m.id, 60, false, r.ds - interval '1 hour'
     FROM (
       SELECT i, 1 + floor(random() * 100)::int AS u, random() AS r_side, random() AS r_type, random() AS r_price,
         1000 * (1 + floor(random() * 500))::bigint AS vol,
@@ -81,7 +81,7 @@ export function seedSql({ trades, listings, days }: MarketSeed): string {
         date_trunc('milliseconds', (SELECT now FROM t0) - random() * interval '2 days') AS created_at
       FROM generate_series(1, ${listings}) i
     ) r JOIN meters m ON m.id = md5('market-meter-' || r.u)::uuid
-    ORDER BY created_at;
+    ORDER BY r.created_at;
   `;
 }
 
