@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { checkSlotWindow, flatSplit } from './energy/slots.js';
+import { checkSlotWindow } from './energy/slots.js';
 import {
   checkOwnShare,
   type Direction,
@@ -68,15 +68,6 @@ export async function createListing(
   const meter = ownActiveMeter(await uow.meters.lockShared(input.meterId), owner.id);
   const zone = meterZone(uow.rules.market, meter);
   checkNewListing(input, uow.now, zone);
-  const slots =
-    (input.deliveryEnd.getTime() - input.deliveryStart.getTime()) / (zone.slotMinutes * MINUTE_MS);
-  const direction = input.side === 'supply' ? 'export' : 'import';
-  checkOwnShare(
-    meter,
-    zone,
-    direction,
-    flatSplit(input.volumeKwh, input.deliveryStart, slots, zone.slotMinutes),
-  );
   const listing: Listing = {
     id: randomUUID(),
     ownerId: owner.id,
@@ -100,6 +91,8 @@ export async function createListing(
     allOrNone: input.allOrNone ?? false,
     gateClosesAt: new Date(input.deliveryStart.getTime() - zone.gateLeadMinutes * MINUTE_MS),
   };
+  // its own largest slot share within its meter's limit, or it could never be traded
+  checkOwnShare(meter, zone, ownerDirection(listing), slotShares(listing, listing.volumeWh));
   await uow.listings.insert(listing);
   uow.emit(listingEvent('listing.created', listing));
   return listingView(listing, owner.id);
