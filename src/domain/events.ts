@@ -12,7 +12,16 @@ export type SwapEventType =
 export type TradeEventType = 'trade.curtailed' | 'trade.settled';
 /** The public tape's trade, to feed subscribers (live only, like `listing.*`). */
 export type MarketEventType = 'market.trade';
-export type EventType = ListingEventType | SwapEventType | TradeEventType | MarketEventType;
+/** To the owner of a listing that a new listing crosses (personal, replayed). */
+export type MatchEventType = 'listing.matched';
+export type EventType = ListingEventType | SwapEventType | TradeEventType | MarketEventType | MatchEventType;
+
+/** The events of the market feed (live only): a listing's life and the tape. */
+export const isMarketEventType = (type: string): boolean =>
+  type === 'listing.created' ||
+  type === 'listing.updated' ||
+  type === 'listing.closed' ||
+  type === 'market.trade';
 
 /** Where a market event is routed: feed subscribers whose filter matches these. */
 export interface MarketKey {

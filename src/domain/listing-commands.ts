@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { matchLockName, tradableZones } from './energy/matching.js';
 import { checkSlotWindow } from './energy/slots.js';
 import {
   checkOwnShare,
@@ -65,7 +66,9 @@ export async function createListing(
   owner: Trader,
   input: CreateListingInput,
 ): Promise<ListingView> {
-  const meter = ownActiveMeter(await uow.meters.lockShared(input.meterId), owner.id);
+  // the matching lock rides with the meter's read: the listings it crosses are found at commit
+  const lock = matchLockName(input.energyType);
+  const meter = ownActiveMeter(await uow.meters.lockShared(input.meterId, lock), owner.id);
   const zone = meterZone(uow.rules.market, meter);
   checkNewListing(input, uow.now, zone);
   const listing: Listing = {
@@ -95,6 +98,7 @@ export async function createListing(
   checkOwnShare(meter, zone, ownerDirection(listing), slotShares(listing, listing.volumeWh));
   await uow.listings.insert(listing);
   uow.emit(listingEvent('listing.created', listing));
+  await uow.listings.notifyMatches(listing, tradableZones(uow.rules.market, zone.id, listing.side));
   return listingView(listing, owner.id);
 }
 

@@ -33,6 +33,13 @@ export interface ListingRepo {
     meterId: string,
   ): Promise<{ listing: Listing; hasOpen: boolean; meter?: Meter } | undefined>;
   update(listing: Listing): Promise<void>;
+  /**
+   * tells the owners of the active listings a new `listing` crosses, in `zones` (at most
+   * MAX_MATCH_NOTICES, the best-crossing first), with a `listing.matched` event each, written with
+   * the command's own; a command that calls it must have taken the matching lock (`matchLockName`)
+   * in an earlier statement, so it sees every crossing listing committed before it
+   */
+  notifyMatches(listing: Listing, zones: string[]): Promise<void>;
   /** active listings whose gate has closed by `now`, locked; rows other nodes hold are skipped */
   lockGateClosed(now: Date, limit: number): Promise<Listing[]>;
 }
@@ -59,8 +66,11 @@ export interface SwapRepo {
 
 /** Meters and their per-slot contracted volumes as one transaction sees them. */
 export interface MeterRepo {
-  /** the meter, share-locked for the rest of the transaction: a retirement waits for it */
-  lockShared(id: string): Promise<Meter | undefined>;
+  /**
+   * the meter, share-locked for the rest of the transaction: a retirement waits for it; with
+   * `lockName`, the advisory lock of that name is taken too, in the same statement
+   */
+  lockShared(id: string, lockName?: string): Promise<Meter | undefined>;
   /**
    * the contracted volume of each use in each slot, by `slotKey`, locked for the rest of the
    * transaction (rows are created empty as needed, all in one fixed order), with the uses' meters

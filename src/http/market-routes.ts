@@ -1,14 +1,26 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { Sequelize } from 'sequelize';
 import { z } from 'zod';
+import { rankMatches, tradableZones } from '../domain/energy/matching.js';
 import { roundHalfEven } from '../domain/energy/money.js';
 import { tapeView } from '../domain/energy/tape.js';
 import type { MarketProfile } from '../domain/energy/zones.js';
-import { ENERGY_TYPES } from '../domain/listing.js';
+import { HubError } from '../domain/errors.js';
+import { ENERGY_TYPES, listingView } from '../domain/listing.js';
 import { formatKwh, formatPrice } from '../domain/quantity.js';
 import { timeInput, zoneInput } from '../domain/schemas.js';
+import { findListing, findMatchCandidates } from '../store/reads/listing-queries.js';
 import { findCandles, findSummary, findTape } from '../store/reads/tape-queries.js';
-import { cursorParam, errors, nextTimeCursor, page, queryInt, timeCursor } from './schemas.js';
+import {
+  cursorParam,
+  errors,
+  idParams,
+  listingSchema,
+  nextTimeCursor,
+  page,
+  queryInt,
+  timeCursor,
+} from './schemas.js';
 
 /** Longest window of a tape query: 31 days (and the hour a clock change adds). */
 const MAX_WINDOW_MS = 31 * 86_400_000 + 3_600_000;
@@ -104,6 +116,17 @@ const summarySchema = z
   .meta({ id: 'MarketSummary' });
 
 const QUARTER_MS = 900_000;
+
+const matchQuery = z.strictObject({ limit: queryInt(1, 50, 20) });
+
+const matchSchema = listingSchema
+  .extend({
+    landedPricePerKwh: z.string().meta({
+      description:
+        "the price per kWh the listing's owner would land at with this match, fees included, rounded half-to-even to 4 decimals",
+    }),
+  })
+  .meta({ id: 'ListingMatch' });
 
 export const marketRoutes: FastifyPluginAsyncZod<{ sequelize: Sequelize; profile: MarketProfile }> = async (
   app,
@@ -206,6 +229,41 @@ export const marketRoutes: FastifyPluginAsyncZod<{ sequelize: Sequelize; profile
       });
       const last = items.at(-1);
       return { items: items.map(tapeView), nextCursor: nextTimeCursor(more, last) };
+    },
+  );
+
+  app.get(
+    '/listings/:id/matches',
+    {
+      schema: {
+        tags: ['market'],
+        summary: 'Listings that could trade with this one, best landed price for its owner first',
+        description:
+          'Active listings of the other side and the same energy type, before their gate, overlapping the ' +
+          "delivery window, in the listing's zone or a zone linked by inter-zone wheeling the way the energy " +
+          "would flow; ranked by the price the listing's owner would land at, fees included (lowest first for " +
+          'a demand, highest first for a supply), then the older. None for a listing that is no longer tradable.',
+        security: [{ bearer: [] }],
+        params: idParams,
+        querystring: matchQuery,
+        response: { 200: z.object({ items: z.array(matchSchema) }), ...errors(400, 401, 404, 503) },
+      },
+    },
+    async (req) => {
+      const listing = await findListing(sequelize, req.params.id);
+      if (!listing) throw new HubError('NOT_FOUND', 'No such listing');
+      const now = new Date();
+      if (listing.status !== 'active' || listing.meterId === null || listing.gateClosesAt <= now)
+        return { items: [] };
+      const zones = tradableZones(profile, listing.zone, listing.side);
+      const limit = req.query.limit;
+      const candidates = await findMatchCandidates(sequelize, listing, zones, now, limit);
+      return {
+        items: rankMatches(profile, listing, candidates, limit).map((m) => ({
+          ...listingView(m.listing, req.userId),
+          landedPricePerKwh: formatPrice(m.landedE4),
+        })),
+      };
     },
   );
 };

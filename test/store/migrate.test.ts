@@ -59,6 +59,7 @@ describe('migrations', () => {
       '0006-settlement',
       '0007-market-tape',
       '0008-market-candles',
+      '0009-listing-matching',
     ]);
     expect(await tables(db)).toEqual([...TABLES, 'schema_migrations'].sort());
     expect(await migrate(db.sequelize)).toEqual([]);
@@ -74,6 +75,7 @@ describe('migrations', () => {
       { name: '0006-settlement' },
       { name: '0007-market-tape' },
       { name: '0008-market-candles' },
+      { name: '0009-listing-matching' },
     ]);
   });
 
@@ -136,6 +138,7 @@ describe('two nodes migrating one empty database at once', async () => {
         { name: '0006-settlement' },
         { name: '0007-market-tape' },
         { name: '0008-market-candles' },
+        { name: '0009-listing-matching' },
       ]);
     } finally {
       await Promise.all([a.stop(), b.stop()]);
@@ -178,6 +181,7 @@ describe('a database of the previous release (schema 0002)', () => {
         '0006-settlement',
         '0007-market-tape',
         '0008-market-candles',
+        '0009-listing-matching',
       ]);
       const [row] = await old.sequelize.query<Record<string, unknown>>(
         `SELECT l.owner_name, l.available_wh::text AS available, s.initiator_name, s.recipient_name, s.status,

@@ -1,6 +1,7 @@
 // A UnitOfWork in memory, for the domain's command handlers without a database: the rows as
 // maps, locks as plain reads (one command at a time), the events emitted as a list.
 import { defaultMarketProfile } from '../../src/domain/energy/market-config.js';
+import { crosses, MAX_MATCH_NOTICES } from '../../src/domain/energy/matching.js';
 import type { Meter } from '../../src/domain/energy/meters.js';
 import type { SlotShare } from '../../src/domain/energy/slots.js';
 import type { TapeEntry } from '../../src/domain/energy/tape.js';
@@ -50,6 +51,21 @@ export class MemoryStore {
         },
         async update(l) {
           listings.set(l.id, l);
+        },
+        async notifyMatches(l, zones) {
+          const crossing = [...listings.values()]
+            .filter((e) => crosses(l, e, zones, now))
+            .sort((x, y) =>
+              x.priceE4 === y.priceE4 ? 0 : x.priceE4 < y.priceE4 === (l.side === 'demand') ? -1 : 1,
+            )
+            .slice(0, MAX_MATCH_NOTICES);
+          for (const e of crossing) {
+            events.push({
+              type: 'listing.matched',
+              data: { listingId: e.id, matchId: l.id },
+              users: [e.ownerId],
+            });
+          }
         },
         async lockGateClosed(at, limit) {
           return [...listings.values()]

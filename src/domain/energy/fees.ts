@@ -1,7 +1,7 @@
 // The fees of a swap's terms (PROTOCOL-MARKET.md, "Fees"): each line computed exactly, rounded once
 // half-to-even to the cent; every total is a sum of rounded lines, so the flows balance to the cent.
 import { NOTIONAL_SCALE } from '../quantity.js';
-import { formatCents, toCents } from './money.js';
+import { formatCents, roundHalfEven, toCents } from './money.js';
 import { RATIO_SCALE, type ZoneFees } from './zones.js';
 
 /** The terms and the zones' charges a swap's fees come from. */
@@ -43,10 +43,42 @@ const PERCENT_WHOLE = 100n * 10n ** BigInt(RATIO_SCALE);
  */
 function platformFee(notionalE7: bigint, volumeWh: bigint, fees: ZoneFees): bigint {
   const scale = NOTIONAL_SCALE + 2 + RATIO_SCALE; // a percent at RATIO_SCALE of an amount at 7 decimals
-  const percent = notionalE7 * fees.platformPercentE4;
-  const cap = volumeWh * fees.platformCapPerKwhE4 * PERCENT_WHOLE;
-  return toCents(percent < cap ? percent : cap, scale);
+  return toCents(platformExact(notionalE7, volumeWh, fees), scale);
 }
+
+/**
+ * `platformPercent` of `amount`, at most `platformCapPerKwh` x `volume` (in units whose x 10^4 is
+ * `amount`'s unit), exactly: in `amount`'s units divided by PERCENT_WHOLE.
+ */
+function platformExact(amount: bigint, volume: bigint, fees: ZoneFees): bigint {
+  const percent = amount * fees.platformPercentE4;
+  const cap = volume * fees.platformCapPerKwhE4 * PERCENT_WHOLE;
+  return percent < cap ? percent : cap;
+}
+
+/**
+ * The price per kWh a side lands at, fees included (PROTOCOL-MARKET.md, "Market data and
+ * matching"): a buyer pays the price plus their wheeling, the inter-zone charge and their platform
+ * fee; a seller keeps the price less their wheeling and platform fee. Exact, in ten-thousandths
+ * divided by PERCENT_WHOLE (`landedPriceE4` rounds it), so ranking by it never ties by rounding.
+ */
+export function landedExact(
+  schedule: Omit<FeeTerms, 'volumeWh' | 'priceE4'>,
+  priceE4: bigint,
+  side: 'buyer' | 'seller',
+) {
+  if (side === 'buyer') {
+    const charges = schedule.buyer.wheelingBuyerPerKwhE4 + (schedule.interZonePerKwhE4 ?? 0n);
+    return (priceE4 + charges) * PERCENT_WHOLE + platformExact(priceE4, 1n, schedule.buyer);
+  }
+  return (
+    (priceE4 - schedule.seller.wheelingSellerPerKwhE4) * PERCENT_WHOLE -
+    platformExact(priceE4, 1n, schedule.seller)
+  );
+}
+
+/** A landed price of `landedExact`, rounded half-to-even to the price's ten-thousandths. */
+export const landedPriceE4 = (exact: bigint): bigint => roundHalfEven(exact, PERCENT_WHOLE);
 
 /** The fees of a swap's terms; `buyerPays = sellerReceives + gridOperatorReceives + platformReceives` exactly. */
 export function computeFees(terms: FeeTerms): Fees {

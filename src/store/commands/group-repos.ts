@@ -133,6 +133,10 @@ export class GroupListingRepo implements ListingRepo {
     return outside('listings.insert');
   }
 
+  notifyMatches(): Promise<void> {
+    return outside('listings.notifyMatches');
+  }
+
   async lock(id: string): Promise<Listing | undefined> {
     if (id !== this.rows.listing.id) return outside('another listing');
     return this.rows.listing;

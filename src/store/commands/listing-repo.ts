@@ -1,3 +1,4 @@
+import { MAX_MATCH_NOTICES, otherSide } from '../../domain/energy/matching.js';
 import type { Listing, ListingRepo } from '../../domain/unit-of-work.js';
 import {
   camelColumns,
@@ -8,6 +9,7 @@ import {
   toListing,
   toMeter,
 } from '../models/records.js';
+import { DERIVED_EVENT_POSITION } from '../outbox/event-log.js';
 import type { CommandStatements } from './command-statements.js';
 
 /** The columns of a listing read by a command, under their attribute names. */
@@ -66,6 +68,32 @@ export function listingRepo(statements: CommandStatements): ListingRepo {
           l.slotMinutes,
           l.allOrNone,
           l.gateClosesAt,
+        ],
+      );
+    },
+    async notifyMatches(l, zones) {
+      // the new listing's side crosses the other's price: a supply's at or above it, a demand's at or below
+      const supply = l.side === 'supply';
+      await statements.write(
+        `listing_matches:${l.id}`,
+        `INSERT INTO events (id, type, at, user_a, user_b, data)
+         SELECT (pg_current_xact_id()::text::bigint << 16) + ${DERIVED_EVENT_POSITION} + row_number() OVER (ORDER BY e.price_e4 ${supply ? 'DESC' : 'ASC'}, e.created_at, e.id) - 1,
+           'listing.matched', $1, e.owner_id, NULL, jsonb_build_object('listingId', e.id, 'matchId', $2::uuid)
+         FROM (SELECT id, owner_id, price_e4, created_at FROM listings
+               WHERE status = 'active' AND zone = ANY($3::text[]) AND energy_type = $4 AND side = $5
+                 AND owner_id <> $6 AND delivery_start < $7 AND delivery_end > $8 AND gate_closes_at > $1
+                 AND available_wh > 0 AND meter_id IS NOT NULL AND price_e4 ${supply ? '>=' : '<='} $9
+               ORDER BY price_e4 ${supply ? 'DESC' : 'ASC'}, created_at, id LIMIT ${MAX_MATCH_NOTICES}) e`,
+        [
+          l.createdAt,
+          l.id,
+          zones,
+          l.energyType,
+          otherSide(l.side),
+          l.ownerId,
+          l.deliveryEnd,
+          l.deliveryStart,
+          l.priceE4.toString(),
         ],
       );
     },

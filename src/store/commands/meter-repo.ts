@@ -86,10 +86,14 @@ export const writeMeterSlots = (statements: CommandStatements, use: MeterUse, to
 /** The meters and meter slots of one command. */
 export function meterRepo(statements: CommandStatements): MeterRepo {
   return {
-    async lockShared(id) {
+    async lockShared(id, lockName) {
       const [row] = await statements.read<MeterRecord>(
-        `SELECT ${camelColumns(METER_COLUMNS)} FROM meters WHERE id = $1 FOR SHARE`,
-        [id],
+        lockName === undefined
+          ? `SELECT ${camelColumns(METER_COLUMNS)} FROM meters WHERE id = $1 FOR SHARE`
+          : `SELECT ${camelColumns(METER_COLUMNS)}
+             FROM meters, (SELECT pg_advisory_xact_lock(hashtextextended($2, 0))) AS lock
+             WHERE id = $1 FOR SHARE OF meters`,
+        lockName === undefined ? [id] : [id, lockName],
       );
       return row && toMeter(row);
     },

@@ -10,6 +10,7 @@ import * as energyMarket from './migrations/0005-energy-market.js';
 import * as settlement from './migrations/0006-settlement.js';
 import * as marketTape from './migrations/0007-market-tape.js';
 import * as marketCandles from './migrations/0008-market-candles.js';
+import * as listingMatching from './migrations/0009-listing-matching.js';
 
 /** What each migration receives: a runner bound to the migration transaction. */
 export interface MigrationContext {
@@ -26,6 +27,7 @@ const MIGRATIONS = [
   { name: '0006-settlement', up: settlement.up },
   { name: '0007-market-tape', up: marketTape.up },
   { name: '0008-market-candles', up: marketCandles.up },
+  { name: '0009-listing-matching', up: listingMatching.up },
 ];
 
 /** Arbitrary constant naming the migration lock among the hub's advisory locks. */

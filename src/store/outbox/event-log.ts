@@ -1,5 +1,5 @@
 import type { LoginState } from '../../domain/auth/accounts.js';
-import type { EventDraft, EventType, StoredEvent } from '../../domain/events.js';
+import { type EventDraft, type EventType, isMarketEventType, type StoredEvent } from '../../domain/events.js';
 import type { SqlPool } from '../db/sql-pool.js';
 import { isUuidText, ReadBatcher } from '../reads/read-batcher.js';
 
@@ -11,8 +11,14 @@ import { isUuidText, ReadBatcher } from '../reads/read-batcher.js';
  */
 export const HORIZON = `(pg_snapshot_xmin(pg_current_snapshot())::text::bigint << 16)`;
 
-/** Most events one transaction may append: positions take the low 16 bits of the id. */
-export const MAX_EVENTS_PER_TRANSACTION = 65_536;
+/**
+ * Most events one transaction may append from its drafts: positions take the low 16 bits of the id,
+ * and those from DERIVED_EVENT_POSITION on are for events a statement derives from rows.
+ */
+export const MAX_EVENTS_PER_TRANSACTION = 32_768;
+
+/** The first position of events a statement derives from rows (`listing.matched`), after every draft's. */
+export const DERIVED_EVENT_POSITION = 32_768;
 
 /**
  * The INSERT of a transaction's events, with its bind values appended to `bind` (`$1` must already
@@ -39,11 +45,12 @@ export interface EventRow {
 
 export function toStoredEvent(r: EventRow): StoredEvent {
   const data = r.data as Record<string, unknown>;
-  const market = r.type.startsWith('listing.')
-    ? { energyType: String(data.energyType), zone: String(data.zone), side: String(data.side) }
-    : r.type === 'market.trade'
+  const market =
+    r.type === 'market.trade'
       ? { energyType: String(data.energyType), zone: String(data.zone) }
-      : undefined;
+      : isMarketEventType(r.type)
+        ? { energyType: String(data.energyType), zone: String(data.zone), side: String(data.side) }
+        : undefined;
   return {
     id: BigInt(r.id),
     type: r.type,

@@ -1,7 +1,8 @@
-import { Op, type Sequelize, type WhereOptions } from 'sequelize';
+import { Op, QueryTypes, type Sequelize, type WhereOptions } from 'sequelize';
+import { otherSide } from '../../domain/energy/matching.js';
 import type { EnergyType, Listing, ListingStatus, Side } from '../../domain/listing.js';
 import { type ListingModel, models } from '../models/models.js';
-import { type ListingRecord, toListing } from '../models/records.js';
+import { camelColumns, LISTING_COLUMNS, type ListingRecord, toListing } from '../models/records.js';
 import { keysetBefore, keysetPage } from './keyset.js';
 
 /** The market filters of GET /api/v1/listings, parsed. */
@@ -55,4 +56,44 @@ export async function findListings(
 export async function findListing(sequelize: Sequelize, id: string): Promise<Listing | undefined> {
   const row = (await models(sequelize).Listing.findByPk(id, { raw: true })) as ListingRecord | null;
   return row ? toListing(row) : undefined;
+}
+
+/**
+ * The listings that could trade with `listing` in each of `zones` (PROTOCOL-MARKET.md, "Market data
+ * and matching"): active and before their gate, with volume left and a meter, of another owner,
+ * the other side and the same energy type, overlapping its delivery window; in each zone the
+ * `perZone` best priced for its owner (the lowest supply, the highest demand), older first among
+ * equal prices. Within a zone a better price is a better landed price, so these hold the best
+ * `perZone` of all zones together (rankMatches orders them). One statement over listings_price_idx.
+ */
+export async function findMatchCandidates(
+  sequelize: Sequelize,
+  listing: Listing,
+  zones: string[],
+  now: Date,
+  perZone: number,
+): Promise<Listing[]> {
+  const order = listing.side === 'demand' ? 'ASC' : 'DESC';
+  const rows = await sequelize.query<ListingRecord>(
+    `SELECT m.* FROM unnest($1::text[]) AS z(zone) CROSS JOIN LATERAL (
+       SELECT ${camelColumns(LISTING_COLUMNS)} FROM listings l
+       WHERE l.status = 'active' AND l.zone = z.zone AND l.energy_type = $2 AND l.side = $3
+         AND l.owner_id <> $4 AND l.delivery_start < $5 AND l.delivery_end > $6 AND l.gate_closes_at > $7
+         AND l.available_wh > 0 AND l.meter_id IS NOT NULL
+       ORDER BY l.price_e4 ${order}, l.created_at, l.id LIMIT $8) m`,
+    {
+      bind: [
+        zones,
+        listing.energyType,
+        otherSide(listing.side),
+        listing.ownerId,
+        listing.deliveryEnd,
+        listing.deliveryStart,
+        now,
+        perZone,
+      ],
+      type: QueryTypes.SELECT,
+    },
+  );
+  return rows.map(toListing);
 }
