@@ -216,6 +216,45 @@ const envSchema = z.object({
     .default(false),
   /** time allowed for in-flight work on shutdown; @default 10000 */
   SHUTDOWN_GRACE_MS: int(0, 600_000).default(10_000),
+  /** VAPID key pair (base64url) for Web Push; both or neither. Unset: generated once into DATA_DIR/vapid-keys.json */
+  VAPID_PUBLIC_KEY: z.string().min(1).optional(),
+  VAPID_PRIVATE_KEY: z.string().min(1).optional(),
+  /** who runs the push sender, for push services: a mailto: or https: URL; @default mailto:operator@localhost */
+  VAPID_SUBJECT: z.string().min(1).optional(),
+  /** accept http: (and loopback) push endpoints: for tests on loopback only; @default false */
+  PUSH_ALLOW_HTTP: bool.default(false),
+  /** accept http: webhook URLs and private, loopback and link-local addresses: tests and private deployments; @default false */
+  WEBHOOK_ALLOW_PRIVATE: bool.default(false),
+  /** a webhook answer must come within this; @default 10000 */
+  WEBHOOK_TIMEOUT_MS: int(100, 60_000).default(10_000),
+  /**
+   * the delays in ms between a webhook's failed attempts, comma-separated (a shortened schedule for
+   * tests); @default 5000,60000,300000,1800000,7200000,18000000,36000000,50400000
+   */
+  WEBHOOK_RETRY_SCHEDULE_MS: z
+    .string()
+    .transform((v) => v.split(',').map((s) => Number(s.trim())))
+    .pipe(
+      z
+        .array(
+          z
+            .number()
+            .int()
+            .min(10)
+            .max(7 * 86_400_000),
+        )
+        .min(1)
+        .max(20),
+    )
+    .optional(),
+  /** a webhook whose every attempt failed for this long is disabled; @default 259200000 (3 days) */
+  WEBHOOK_DISABLE_AFTER_MS: int(1000, 30 * 86_400_000).default(259_200_000),
+  /** a rotated webhook secret keeps signing beside the new one this long; @default 86400000 (24 h) */
+  WEBHOOK_SECRET_OVERLAP_MS: int(0, 30 * 86_400_000).default(86_400_000),
+  /** webhooks and push subscriptions one node sends to at once (one request at a time each); @default 64 */
+  NOTIFY_CONCURRENCY: int(1, 10_000).default(64),
+  /** how often each node looks for webhooks and push subscriptions with work no node holds; @default 1000 */
+  NOTIFY_POLL_MS: int(10, 60_000).default(1000),
 });
 
 type Env = z.infer<typeof envSchema>;

@@ -1,5 +1,7 @@
 // The parts of one hub node and what each is built from: the steps of createHub's start (src/hub.ts).
+import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
+import os from 'node:os';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Config } from './config.js';
@@ -9,8 +11,9 @@ import { TokenService } from './domain/auth/tokens.js';
 import { loadMarketProfile, MarketConfigError } from './domain/energy/market-config.js';
 import type { MarketProfile } from './domain/energy/zones.js';
 import { Market } from './domain/market.js';
+import { WEBHOOK_RETRY_SCHEDULE_MS } from './domain/notify.js';
 import type { MarketRules } from './domain/unit-of-work.js';
-import { installSocketAuth } from './gateway/auth.js';
+import { installSocketAuth, userRoom } from './gateway/auth.js';
 import { CommandLimits, FEED_BUDGET } from './gateway/command-limits.js';
 import { CommandRouter } from './gateway/commands.js';
 import { installConnections } from './gateway/connection.js';
@@ -20,12 +23,18 @@ import { createGateway, type Gateway, type HubServer } from './gateway/server.js
 import { buildHttpApp } from './http/app.js';
 import { AuthLimits } from './http/auth-limits.js';
 import { HubMetrics } from './metrics.js';
+import { Dispatcher } from './notify/dispatcher.js';
+import { pushChannel } from './notify/push-channel.js';
+import { resolveVapidKeys, type VapidKeys } from './notify/web-push.js';
+import { webhookChannel } from './notify/webhook-channel.js';
 import type { RedisClients } from './redis.js';
 import { resolveJwtSecret } from './secrets.js';
 import { createAccountStore } from './store/accounts/account-store.js';
 import { AcceptGroups } from './store/commands/accept-groups.js';
 import { CommandRunner } from './store/commands/command-runner.js';
 import { type Database, reason, StartupError } from './store/db/database.js';
+import { disableWebhook } from './store/notify/disable-webhook.js';
+import { createDispatchStore } from './store/notify/target-store.js';
 import {
   type EventReader,
   eventReader,
@@ -34,6 +43,9 @@ import {
   readLogRange,
 } from './store/outbox/event-log.js';
 import { OutboxRelay, readRelayCursor } from './store/outbox/outbox-relay.js';
+
+/** A push service must answer within this. */
+const PUSH_TIMEOUT_MS = 10_000;
 
 /** The node's metrics and the health checks behind them and /readyz. */
 export interface Observed {
@@ -145,6 +157,7 @@ export async function buildHttp(
   db: Database,
   core: Core,
   profile: MarketProfile,
+  vapidPublicKey: string,
 ): Promise<FastifyInstance> {
   const app = await buildHttpApp({
     log,
@@ -162,6 +175,12 @@ export async function buildHttp(
     requestTimeoutMs: config.HTTP_REQUEST_TIMEOUT_MS,
     metricsToken: config.METRICS_TOKEN,
     trustProxy: config.TRUST_PROXY,
+    notify: {
+      vapidPublicKey,
+      webhookAllowPrivate: config.WEBHOOK_ALLOW_PRIVATE,
+      pushAllowHttp: config.PUSH_ALLOW_HTTP,
+      secretOverlapMs: config.WEBHOOK_SECRET_OVERLAP_MS,
+    },
   });
   await app.ready();
   return app;
@@ -283,4 +302,55 @@ export async function listen(config: Config, app: FastifyInstance): Promise<{ po
   const host = config.HOST === '0.0.0.0' || config.HOST === '::' ? 'localhost' : config.HOST;
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
   return { port, url };
+}
+
+/**
+ * Webhooks and Web Push (PROTOCOL-PUSH.md): the VAPID keys, and this node's dispatcher, which the
+ * node's event stream nudges and which sends to the targets it leases (src/notify/dispatcher.ts).
+ */
+export async function startNotifications(
+  config: Config,
+  log: Logger,
+  db: Database,
+  gateway: HubServer,
+  live: LiveDelivery,
+  runner: CommandRunner,
+): Promise<{ dispatcher: Dispatcher; vapid: VapidKeys }> {
+  const vapid = await resolveVapidKeys(
+    {
+      publicKey: config.VAPID_PUBLIC_KEY,
+      privateKey: config.VAPID_PRIVATE_KEY,
+      subject: config.VAPID_SUBJECT,
+      dataDir: config.DATA_DIR,
+    },
+    log,
+  );
+  const dispatcher = new Dispatcher({
+    sql: db.sql,
+    store: createDispatchStore(db.sql),
+    node: `${os.hostname()}:${process.pid}:${randomUUID()}`,
+    log,
+    concurrency: config.NOTIFY_CONCURRENCY,
+    pollMs: config.NOTIFY_POLL_MS,
+    sendTimeoutMs: Math.max(config.WEBHOOK_TIMEOUT_MS, PUSH_TIMEOUT_MS),
+    leaseMs: 3 * Math.max(config.WEBHOOK_TIMEOUT_MS, PUSH_TIMEOUT_MS),
+    channels: {
+      webhook: webhookChannel({
+        allowPrivate: config.WEBHOOK_ALLOW_PRIVATE,
+        timeoutMs: config.WEBHOOK_TIMEOUT_MS,
+        retrySchedule: config.WEBHOOK_RETRY_SCHEDULE_MS ?? WEBHOOK_RETRY_SCHEDULE_MS,
+        disableAfterMs: config.WEBHOOK_DISABLE_AFTER_MS,
+      }),
+      push: pushChannel({
+        vapid,
+        allowHttp: config.PUSH_ALLOW_HTTP,
+        timeoutMs: PUSH_TIMEOUT_MS,
+        isOnline: async (userId) => (await gateway.in(userRoom(userId)).fetchSockets()).length > 0,
+      }),
+    },
+    onDisable: (target) => runner.transaction((tx) => disableWebhook(tx, target)),
+  });
+  live.onEvents((events) => dispatcher.nudge(events));
+  dispatcher.start();
+  return { dispatcher, vapid };
 }

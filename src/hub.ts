@@ -17,8 +17,10 @@ import {
   listen,
   loadMarket,
   startDelivery,
+  startNotifications,
 } from './hub-parts.js';
 import { createLogger } from './logger.js';
+import type { Dispatcher } from './notify/dispatcher.js';
 import { connectRedis, type RedisClients } from './redis.js';
 import { Sweeper } from './store/commands/sweeper.js';
 import { type DataDir, prepareDataDir } from './store/db/data-dir.js';
@@ -63,6 +65,7 @@ export function createHub(config: Config, options: HubOptions = {}): Hub {
   let commands: CommandRouter | undefined;
   let sweeper: Sweeper | undefined;
   let meterSimulator: MeterSimulator | undefined;
+  let dispatcher: Dispatcher | undefined;
   let accountWatch: AccountWatch | undefined;
   let stopping: Promise<void> | undefined;
   let dataDir: DataDir | undefined;
@@ -93,7 +96,9 @@ export function createHub(config: Config, options: HubOptions = {}): Hub {
       },
       profile,
     );
-    app = await buildHttp(config, log, db, core, profile);
+    const notify = await startNotifications(config, log, db, gateway, live, core.runner);
+    dispatcher = notify.dispatcher;
+    app = await buildHttp(config, log, db, core, profile, notify.vapid.publicKey);
     attach(app.server);
     io = gateway; // closed on stop from here on (Socket.IO's close needs it attached)
 
@@ -135,6 +140,7 @@ export function createHub(config: Config, options: HubOptions = {}): Hub {
     if (io) await closeSockets(io, app?.server, config.SHUTDOWN_GRACE_MS);
     if (app) await app.close();
     await sweeper?.stop();
+    await dispatcher?.stop();
     await meterSimulator?.stop();
     await relay?.stop(); // the relay before the stream it publishes into
     live?.stop();

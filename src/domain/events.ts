@@ -14,7 +14,15 @@ export type TradeEventType = 'trade.curtailed' | 'trade.settled';
 export type MarketEventType = 'market.trade';
 /** To the owner of a listing that a new listing crosses (personal, replayed). */
 export type MatchEventType = 'listing.matched';
-export type EventType = ListingEventType | SwapEventType | TradeEventType | MarketEventType | MatchEventType;
+/** To the owner of a webhook the hub disabled after its deliveries failed for days (PROTOCOL-PUSH.md). */
+export type WebhookEventType = 'webhook.disabled';
+export type EventType =
+  | ListingEventType
+  | SwapEventType
+  | TradeEventType
+  | MarketEventType
+  | MatchEventType
+  | WebhookEventType;
 
 /** The events of the market feed (live only): a listing's life and the tape. */
 export const isMarketEventType = (type: string): boolean =>

@@ -15,6 +15,8 @@ export interface LiveDelivery {
    * node's sockets first, then the other nodes through Redis.
    */
   publish(batch: RelayBatch): void;
+  /** Calls `fn` with the events this node's stream hands to its sockets, after them, in order. */
+  onEvents(fn: (events: readonly StoredEvent[]) => void): void;
   /** Takes the other nodes' steps and starts the stream where the relay has got. */
   start(): Promise<void>;
   stop(): void;
@@ -43,8 +45,12 @@ export function createLiveDelivery(
 ): LiveDelivery {
   const { redis, metrics, log } = deps;
   const delivery = new Delivery(gateway, metrics);
+  const listeners: ((events: readonly StoredEvent[]) => void)[] = [];
   const stream = new EventStream({
-    deliver: (events) => delivery.deliver(events),
+    deliver: (events) => {
+      delivery.deliver(events);
+      for (const fn of listeners) fn(events);
+    },
     readRange: deps.readRange,
     metrics,
     log,
@@ -54,6 +60,7 @@ export function createLiveDelivery(
   return {
     delivery,
     stream,
+    onEvents: (fn) => void listeners.push(fn),
     publish(batch) {
       stream.receive(batch); // this node's sockets first: they do not wait for Redis
       metrics.eventsPublished.inc(batch.events.length);

@@ -21,6 +21,7 @@ import type { HubMetrics } from '../metrics.js';
 import type { CommandRunner } from '../store/commands/command-runner.js';
 import { createMeterStore } from '../store/meters/meter-store.js';
 import { createReadingStore } from '../store/meters/reading-store.js';
+import { createTargetStore } from '../store/notify/target-store.js';
 import type { EventReader } from '../store/outbox/event-log.js';
 import type { AuthLimits } from './auth-limits.js';
 import { authRoutes } from './auth-routes.js';
@@ -35,6 +36,7 @@ import { installJsonBody } from './json-body.js';
 import { listingRoutes } from './listing-routes.js';
 import { marketRoutes } from './market-routes.js';
 import { meterRoutes } from './meter-routes.js';
+import { type NotifyRouteDeps, notifyRoutes } from './notify-routes.js';
 import { installObservability } from './observability.js';
 import { installOperatorGuard } from './operator-guard.js';
 import { readingRoutes } from './reading-routes.js';
@@ -67,6 +69,8 @@ export interface HttpDeps {
   metricsToken?: string;
   /** which proxies may name the client in X-Forwarded-For (`req.ip`); @default false */
   trustProxy?: TrustProxy;
+  /** webhooks and push subscriptions (PROTOCOL-PUSH.md): the VAPID key and the URL rules */
+  notify: Omit<NotifyRouteDeps, 'targets'>;
 }
 
 /**
@@ -164,6 +168,11 @@ export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
     runner: deps.runner,
     profile: deps.profile,
     sequelize: deps.sequelize,
+  });
+  await typed.register(notifyRoutes, {
+    prefix: '/api/v1',
+    targets: createTargetStore(deps.sequelize),
+    ...deps.notify,
   });
   await serveDashboard(app);
   return app;

@@ -19,6 +19,9 @@ const TABLES = [
   'meter_readings',
   'meter_slots',
   'meters',
+  'notify_attempts',
+  'notify_retries',
+  'notify_targets',
   'offers',
   'outbox_cursor',
   'refresh_tokens',
@@ -60,6 +63,7 @@ describe('migrations', () => {
       '0007-market-tape',
       '0008-market-candles',
       '0009-listing-matching',
+      '0010-notifications',
     ]);
     expect(await tables(db)).toEqual([...TABLES, 'schema_migrations'].sort());
     expect(await migrate(db.sequelize)).toEqual([]);
@@ -76,6 +80,7 @@ describe('migrations', () => {
       { name: '0007-market-tape' },
       { name: '0008-market-candles' },
       { name: '0009-listing-matching' },
+      { name: '0010-notifications' },
     ]);
   });
 
@@ -139,6 +144,7 @@ describe('two nodes migrating one empty database at once', async () => {
         { name: '0007-market-tape' },
         { name: '0008-market-candles' },
         { name: '0009-listing-matching' },
+        { name: '0010-notifications' },
       ]);
     } finally {
       await Promise.all([a.stop(), b.stop()]);
@@ -182,6 +188,7 @@ describe('a database of the previous release (schema 0002)', () => {
         '0007-market-tape',
         '0008-market-candles',
         '0009-listing-matching',
+        '0010-notifications',
       ]);
       const [row] = await old.sequelize.query<Record<string, unknown>>(
         `SELECT l.owner_name, l.available_wh::text AS available, s.initiator_name, s.recipient_name, s.status,

@@ -11,6 +11,7 @@ import * as settlement from './migrations/0006-settlement.js';
 import * as marketTape from './migrations/0007-market-tape.js';
 import * as marketCandles from './migrations/0008-market-candles.js';
 import * as listingMatching from './migrations/0009-listing-matching.js';
+import * as notifications from './migrations/0010-notifications.js';
 
 /** What each migration receives: a runner bound to the migration transaction. */
 export interface MigrationContext {
@@ -28,6 +29,7 @@ const MIGRATIONS = [
   { name: '0007-market-tape', up: marketTape.up },
   { name: '0008-market-candles', up: marketCandles.up },
   { name: '0009-listing-matching', up: listingMatching.up },
+  { name: '0010-notifications', up: notifications.up },
 ];
 
 /** Arbitrary constant naming the migration lock among the hub's advisory locks. */

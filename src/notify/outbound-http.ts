@@ -1,0 +1,342 @@
+// The one door for requests the hub sends to URLs that traders chose (webhooks, Web Push).
+// A trader-supplied URL is an SSRF vector: without these rules a webhook pointed at
+// http://169.254.169.254/ or an internal admin port would make the hub fetch it for them.
+// The address rule is enforced on the address the socket actually connects to (a custom
+// `lookup` on the request), so a name that resolves to a public address when checked and to
+// 127.0.0.1 a moment later (DNS rebinding) gains nothing.
+import dns from 'node:dns';
+import http, { type IncomingMessage } from 'node:http';
+import https from 'node:https';
+import net, { type LookupFunction } from 'node:net';
+import ipaddr from 'ipaddr.js';
+
+/** Options of one outbound POST. */
+export interface OutboundOptions {
+  /**
+   * Lift the scheme and address rules (`WEBHOOK_ALLOW_PRIVATE` / `PUSH_ALLOW_HTTP`, for tests
+   * and private deployments): `http:` and any address are then allowed.
+   */
+  allowPrivate: boolean;
+  /** Deadline of the whole exchange: DNS + connect + TLS + send + response headers + body. */
+  timeoutMs: number;
+  /** Request headers; `Content-Length` is always set from `body` (a caller's value is replaced). */
+  headers: Record<string, string>;
+  body: string | Buffer;
+  /**
+   * Most response body bytes read; the rest is discarded (the connection is closed), so a
+   * receiver cannot make the hub buffer an endless answer.
+   * @default 65536
+   */
+  maxResponseBytes?: number;
+}
+
+/** An HTTP answer, whatever its status: a 3xx or 5xx is returned, never followed or thrown. */
+export interface OutboundResponse {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  /** The body decoded as UTF-8, cut at `maxResponseBytes`. */
+  body: string;
+}
+
+/**
+ * Why an outbound request produced no HTTP answer:
+ * - `refused_url`: not an http(s) URL, `http:` without `allowPrivate`, or credentials in the URL;
+ * - `refused_address`: the host is, or resolves to, a forbidden address (nothing was sent);
+ * - `timeout`: no complete answer within `timeoutMs`;
+ * - `network`: DNS failure, connection refused or reset, TLS failure, malformed answer.
+ */
+export type OutboundErrorCode = 'refused_url' | 'refused_address' | 'timeout' | 'network';
+
+/** Thrown for every failure that is not an HTTP answer. */
+export class OutboundError extends Error {
+  override readonly name = 'OutboundError';
+  constructor(
+    readonly code: OutboundErrorCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+const DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024;
+
+/** Human names for ipaddr.js range labels, used in refusal messages. */
+const RANGE_NAMES: Record<string, string> = {
+  unspecified: 'unspecified address',
+  broadcast: 'broadcast address',
+  multicast: 'multicast address',
+  linkLocal: 'link-local address',
+  loopback: 'loopback address',
+  carrierGradeNat: 'carrier-grade NAT address',
+  private: 'private address',
+  uniqueLocal: 'private (unique local) address',
+  reserved: 'reserved address',
+  benchmarking: 'benchmarking address',
+  rfc6145: 'IPv4-translated address',
+  deprecatedSiteLocal: 'site-local address',
+  discard: 'discard-only address',
+};
+
+// 2000::/3 is the only IPv6 block IANA allocates for global unicast; ipaddr.js calls anything
+// outside its special list "unicast", including unassigned space and IPv4-compatible ::a.b.c.d,
+// so IPv6 is allowed by this positive rule rather than by the absence of a label.
+const GLOBAL_UNICAST_V6 = ipaddr.parseCIDR('2000::/3');
+// The well-known NAT64 prefix (RFC 6052) carries the IPv4 in its last 32 bits; the local-use
+// prefix 64:ff9b:1::/48 (RFC 8215) leads into the operator's own network and is refused.
+const NAT64_WELL_KNOWN = ipaddr.parseCIDR('64:ff9b::/96');
+
+/**
+ * Why an address (v4 or v6 text) may not be connected to, or `undefined` when it is public
+ * unicast. Text that is not a plain IP address is refused (fail closed).
+ */
+function forbiddenReason(address: string): string | undefined {
+  if (net.isIP(address) === 0) return 'unparseable address';
+  const parsed = ipaddr.parse(address);
+  return parsed.kind() === 'ipv4' ? ipv4Reason(parsed as ipaddr.IPv4) : ipv6Reason(parsed as ipaddr.IPv6);
+}
+
+function ipv4Reason(address: ipaddr.IPv4): string | undefined {
+  const range = address.range();
+  if (range === 'unicast') return undefined;
+  if (address.toString() === '169.254.169.254') return 'link-local (cloud metadata) address';
+  // as112 and amt are anycast services, not receivers a trader runs: refused like the rest
+  return RANGE_NAMES[range] ?? `special-purpose (${range}) address`;
+}
+
+function ipv6Reason(address: ipaddr.IPv6): string | undefined {
+  const range = address.range();
+  const p = address.parts;
+  switch (range) {
+    case 'ipv4Mapped':
+      return embedded('IPv4-mapped', address.toIPv4Address());
+    case '6to4':
+      // 2002:AABB:CCDD::/48 routes to the 6to4 relay at AA.BB.CC.DD
+      return embedded('6to4', v4FromWords(p[1], p[2]));
+    case 'teredo': {
+      // 2001:0:SSSS:SSSS:flags:port:CCCC:CCCC, server IPv4 in clear, client IPv4 inverted
+      const server = embedded('Teredo', v4FromWords(p[2], p[3]));
+      return server ?? embedded('Teredo', v4FromWords(~(p[6] ?? 0), ~(p[7] ?? 0)));
+    }
+    case 'rfc6052':
+      return address.match(NAT64_WELL_KNOWN)
+        ? embedded('NAT64', v4FromWords(p[6], p[7]))
+        : 'local-use NAT64 address';
+    case 'unicast':
+      return address.match(GLOBAL_UNICAST_V6) ? undefined : 'reserved address';
+    default:
+      return RANGE_NAMES[range] ?? `special-purpose (${range}) address`;
+  }
+}
+
+function v4FromWords(high = 0, low = 0): ipaddr.IPv4 {
+  return new ipaddr.IPv4([(high >> 8) & 0xff, high & 0xff, (low >> 8) & 0xff, low & 0xff]);
+}
+
+function embedded(form: string, v4: ipaddr.IPv4): string | undefined {
+  const inner = ipv4Reason(v4);
+  return inner === undefined ? undefined : `${form} address embedding ${article(inner)} ${inner}`;
+}
+
+function article(phrase: string): string {
+  return /^[aeiouAEIOU]/.test(phrase) ? 'an' : 'a';
+}
+
+function refusal(address: string, reason: string): string {
+  return `resolves to ${article(reason)} ${reason} (${address})`;
+}
+
+/** Whether an address (v4 or v6 text) is forbidden: anything but public unicast. */
+export function isForbiddenAddress(address: string): boolean {
+  return forbiddenReason(address) !== undefined;
+}
+
+/** The URL's host as an IP address when it is a literal ("[::1]" unbracketed), else undefined. */
+function literalAddress(url: URL): string | undefined {
+  const host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
+  return net.isIP(host) === 0 ? undefined : host;
+}
+
+/**
+ * Parses and checks the URL's form and, for an IP literal, its address (Node connects to a
+ * literal without calling `lookup`, so the literal is the one place checked up front).
+ * WHATWG parsing normalises alternative IPv4 spellings (2130706433, 0x7f.1, 127.1) to dotted
+ * form first, so those are classified as the address they really are.
+ */
+function checkTarget(
+  raw: string,
+  allowPrivate: boolean,
+): { url: URL } | { code: 'refused_url' | 'refused_address'; message: string } {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    return { code: 'refused_url', message: 'is not a valid URL' };
+  }
+  if (url.protocol !== 'https:' && !(allowPrivate && url.protocol === 'http:')) {
+    return {
+      code: 'refused_url',
+      message: allowPrivate ? 'must be an http: or https: URL' : 'must be an https: URL',
+    };
+  }
+  // Refused even with allowPrivate: Node would turn them into an Authorization header, and
+  // the URL is stored and listed back to its owner, so a secret there would leak into logs.
+  if (url.username !== '' || url.password !== '') {
+    return { code: 'refused_url', message: 'must not contain credentials' };
+  }
+  const literal = literalAddress(url);
+  if (!allowPrivate && literal !== undefined) {
+    const reason = forbiddenReason(literal);
+    if (reason !== undefined) return { code: 'refused_address', message: refusal(literal, reason) };
+  }
+  return { url };
+}
+
+/**
+ * Resolves like dns.lookup but refuses the connection when ANY resolved address is forbidden
+ * (not just the one that would be tried first: with happy eyeballs Node may try several), and
+ * hands the very addresses it checked to the socket. Refusing on any bad record also keeps a
+ * name that mixes public and private records from being a partial SSRF.
+ */
+const guardedLookup: LookupFunction = (hostname, options, callback) => {
+  dns.lookup(hostname, { ...options, all: true }, (err, addresses) => {
+    if (err) {
+      callback(err, '');
+      return;
+    }
+    const first = addresses[0];
+    if (first === undefined) {
+      callback(Object.assign(new Error(`no address for ${hostname}`), { code: 'ENOTFOUND' }), '');
+      return;
+    }
+    for (const { address } of addresses) {
+      const reason = forbiddenReason(address);
+      if (reason !== undefined) {
+        callback(new OutboundError('refused_address', `${hostname} ${refusal(address, reason)}`), '');
+        return;
+      }
+    }
+    if (options.all) callback(null, addresses);
+    else callback(null, first.address, first.family);
+  });
+};
+
+/**
+ * For validating a URL when it is registered: undefined when acceptable, else a message for
+ * VALIDATION_FAILED (e.g. "must be an https: URL", "resolves to a private address (10.0.0.1)").
+ * Resolves a name (all its addresses); an IP literal is classified without any network use.
+ * Passing here does not make later requests safe by itself: postOutbound checks again at
+ * every connection, since what a name resolves to can change.
+ */
+export async function checkOutboundUrl(
+  url: string,
+  opts: { allowPrivate: boolean },
+): Promise<string | undefined> {
+  const target = checkTarget(url, opts.allowPrivate);
+  if ('message' in target) return target.message;
+  if (opts.allowPrivate || literalAddress(target.url) !== undefined) return undefined;
+  const hostname = target.url.hostname;
+  let addresses: dns.LookupAddress[];
+  try {
+    addresses = await dns.promises.lookup(hostname, { all: true });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? 'error';
+    return `host ${hostname} could not be resolved (${code})`;
+  }
+  if (addresses.length === 0) return `host ${hostname} could not be resolved`;
+  for (const { address } of addresses) {
+    const reason = forbiddenReason(address);
+    if (reason !== undefined) return refusal(address, reason);
+  }
+  return undefined;
+}
+
+function asOutboundError(err: unknown): OutboundError {
+  if (err instanceof OutboundError) return err;
+  const e = err as NodeJS.ErrnoException;
+  const detail = e.code ? `${e.code}: ${e.message}` : String(e?.message ?? err);
+  return new OutboundError('network', detail, { cause: err });
+}
+
+/**
+ * POSTs `body` to `url` and returns the HTTP answer, whatever its status. Redirects are not
+ * followed (a 3xx is returned as is: following one would be a second, unchecked request).
+ * Throws OutboundError for everything that is not an HTTP answer; only a caller's bug (a
+ * header name or value Node rejects) surfaces as Node's own TypeError.
+ */
+export async function postOutbound(url: string, opts: OutboundOptions): Promise<OutboundResponse> {
+  const target = checkTarget(url, opts.allowPrivate);
+  if ('message' in target) throw new OutboundError(target.code, `${url} ${target.message}`);
+  const body = typeof opts.body === 'string' ? Buffer.from(opts.body, 'utf8') : opts.body;
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(opts.headers)) {
+    if (name.toLowerCase() !== 'content-length') headers[name] = value;
+  }
+  headers['content-length'] = String(body.length);
+  const limit = opts.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
+  const send = target.url.protocol === 'https:' ? https.request : http.request;
+
+  return new Promise<OutboundResponse>((resolve, reject) => {
+    let response: IncomingMessage | undefined;
+    let settled = false;
+    const settle = (outcome: { error: OutboundError } | { value: OutboundResponse }): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      // agent: false means this socket serves this request only: closing it is always right,
+      // and it is what stops a receiver that is still trickling bytes
+      request.destroy();
+      response?.destroy();
+      if ('error' in outcome) reject(outcome.error);
+      else resolve(outcome.value);
+    };
+
+    // agent: false: a fresh connection per request, never a pooled one. Deliveries to one
+    // endpoint are seconds to hours apart, so keep-alive would save little, while a per-origin
+    // pool would grow with every trader's URL, and a fresh socket makes each request go
+    // through guardedLookup and makes "destroy the socket on timeout" exact.
+    const request = send(target.url, {
+      method: 'POST',
+      headers,
+      agent: false,
+      ...(opts.allowPrivate ? {} : { lookup: guardedLookup }),
+    });
+    // One deadline for the whole exchange rather than socket idle timeouts: a receiver that
+    // trickles a byte a second is never idle yet must not hold a delivery slot for ever.
+    const timer = setTimeout(() => {
+      settle({
+        error: new OutboundError('timeout', `${url} gave no complete answer in ${opts.timeoutMs} ms`),
+      });
+    }, opts.timeoutMs);
+
+    request.on('error', (err) => settle({ error: asOutboundError(err) }));
+    request.on('response', (res) => {
+      response = res;
+      const chunks: Buffer[] = [];
+      let size = 0;
+      const done = (): void => {
+        settle({
+          value: {
+            status: res.statusCode ?? 0,
+            headers: res.headers,
+            body: Buffer.concat(chunks).toString('utf8'),
+          },
+        });
+      };
+      res.on('data', (chunk: Buffer) => {
+        const room = limit - size;
+        chunks.push(room < chunk.length ? chunk.subarray(0, room) : chunk);
+        size += Math.min(room, chunk.length);
+        if (size >= limit) done();
+      });
+      res.on('end', done);
+      res.on('error', (err) => settle({ error: asOutboundError(err) }));
+      res.on('close', () => {
+        if (!res.complete) {
+          settle({ error: new OutboundError('network', `${url} closed the connection mid-answer`) });
+        }
+      });
+    });
+    request.end(body);
+  });
+}

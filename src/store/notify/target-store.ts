@@ -1,0 +1,416 @@
+import { QueryTypes, type Sequelize } from 'sequelize';
+import type { NotifyTarget, TargetKind } from '../../domain/notify.js';
+import type { SqlPool } from '../db/sql-pool.js';
+import { HORIZON } from '../outbox/event-log.js';
+
+/** A notify_targets row as read (bigints as text). */
+interface TargetRow {
+  id: string;
+  kind: TargetKind;
+  user_id: string;
+  events: string[];
+  status: 'active' | 'disabled';
+  url: string | null;
+  description: string | null;
+  secret: string | null;
+  previous_secret: string | null;
+  previous_secret_until: Date | null;
+  endpoint: string | null;
+  p256dh: string | null;
+  auth: string | null;
+  while_online: boolean | null;
+  cursor: string;
+  cursor_version: number;
+  failing_since: Date | null;
+  created_at: Date;
+}
+
+const COLUMNS = `id, kind, user_id, events, status, url, description, secret, previous_secret, previous_secret_until,
+  endpoint, p256dh, auth, while_online, cursor::text AS cursor, cursor_version, failing_since, created_at`;
+
+const toTarget = (r: TargetRow): NotifyTarget => ({
+  id: r.id,
+  kind: r.kind,
+  userId: r.user_id,
+  events: r.events,
+  status: r.status,
+  url: r.url,
+  description: r.description,
+  secret: r.secret,
+  previousSecret: r.previous_secret,
+  previousSecretUntil: r.previous_secret_until && new Date(r.previous_secret_until),
+  endpoint: r.endpoint,
+  p256dh: r.p256dh,
+  auth: r.auth,
+  whileOnline: r.while_online,
+  cursor: BigInt(r.cursor),
+  cursorVersion: r.cursor_version,
+  failingSince: r.failing_since && new Date(r.failing_since),
+  createdAt: new Date(r.created_at),
+});
+
+/** One attempt of the delivery log, as the API lists it. */
+export interface AttemptRecord {
+  eventId: bigint;
+  type: string;
+  attempt: number;
+  status: 'delivered' | 'retrying' | 'failed';
+  responseStatus: number | null;
+  error: string | null;
+  at: Date;
+  nextAttemptAt: Date | null;
+}
+
+export interface NewWebhook {
+  id: string;
+  userId: string;
+  url: string;
+  events: string[];
+  description: string;
+  secret: string;
+  now: Date;
+  max: number;
+}
+
+export interface NewPushSubscription {
+  id: string;
+  userId: string;
+  endpoint: string;
+  p256dh: string;
+  auth: string;
+  events: string[];
+  whileOnline: boolean;
+  now: Date;
+  max: number;
+}
+
+/**
+ * A new target starts after every event that is final now: its user's events from here on are its
+ * work. (Events committed earlier but above the horizon are sent too: at least once.)
+ */
+const START_CURSOR = `${HORIZON} - 1`;
+
+/**
+ * Webhooks and push subscriptions as the API manages them (REST: Sequelize, raw statements). A user
+ * has at most `max` of a kind: the count and the insert run after a lock on the user's row, so
+ * registrations racing on any nodes take turns and the second one counts the first.
+ */
+export function createTargetStore(sequelize: Sequelize) {
+  const select = async (sql: string, bind: unknown[]) =>
+    (await sequelize.query<TargetRow>(sql, { bind, type: QueryTypes.SELECT })).map(toTarget);
+
+  const lockUser = (userId: string, transaction: unknown) =>
+    sequelize.query('SELECT id FROM users WHERE id = $1 FOR NO KEY UPDATE', {
+      bind: [userId],
+      type: QueryTypes.SELECT,
+      transaction: transaction as never,
+    });
+
+  const countOf = async (userId: string, kind: TargetKind, transaction: unknown) => {
+    const [row] = await sequelize.query<{ n: number }>(
+      'SELECT count(*)::int AS n FROM notify_targets WHERE user_id = $1 AND kind = $2',
+      { bind: [userId, kind], type: QueryTypes.SELECT, transaction: transaction as never },
+    );
+    return row?.n ?? 0;
+  };
+
+  return {
+    /** The new webhook, or 'limit' when its user has `max` already. */
+    createWebhook(w: NewWebhook): Promise<NotifyTarget | 'limit'> {
+      return sequelize.transaction(async (transaction) => {
+        await lockUser(w.userId, transaction);
+        if ((await countOf(w.userId, 'webhook', transaction)) >= w.max) return 'limit' as const;
+        const [row] = await sequelize.query<TargetRow>(
+          `INSERT INTO notify_targets (id, kind, user_id, events, status, url, description, secret, cursor, created_at, updated_at)
+           VALUES ($1, 'webhook', $2, $3, 'active', $4, $5, $6, ${START_CURSOR}, $7, $7) RETURNING ${COLUMNS}`,
+          {
+            bind: [w.id, w.userId, w.events, w.url, w.description, w.secret, w.now],
+            type: QueryTypes.SELECT,
+            transaction,
+          },
+        );
+        return toTarget(row!);
+      });
+    },
+
+    /**
+     * The push subscription of this endpoint: a new one, or the existing one updated (keys, events,
+     * whileOnline; moved to this user if another had it: the browser's endpoint is the device's);
+     * 'limit' when the user has `max` already.
+     */
+    upsertPush(p: NewPushSubscription): Promise<{ target: NotifyTarget; created: boolean } | 'limit'> {
+      return sequelize.transaction(async (transaction) => {
+        await lockUser(p.userId, transaction);
+        const [existing] = await sequelize.query<{ user_id: string }>(
+          `SELECT user_id FROM notify_targets WHERE kind = 'push' AND endpoint = $1 FOR UPDATE`,
+          { bind: [p.endpoint], type: QueryTypes.SELECT, transaction },
+        );
+        if (existing?.user_id !== p.userId && (await countOf(p.userId, 'push', transaction)) >= p.max) {
+          return 'limit' as const;
+        }
+        const [row] = await sequelize.query<TargetRow & { created: boolean }>(
+          `INSERT INTO notify_targets (id, kind, user_id, events, status, endpoint, p256dh, auth, while_online, cursor, created_at, updated_at)
+           VALUES ($1, 'push', $2, $3, 'active', $4, $5, $6, $7, ${START_CURSOR}, $8, $8)
+           ON CONFLICT (endpoint) WHERE kind = 'push' DO UPDATE SET
+             user_id = excluded.user_id, events = excluded.events, p256dh = excluded.p256dh, auth = excluded.auth,
+             while_online = excluded.while_online, status = 'active', failing_since = NULL, updated_at = excluded.updated_at,
+             cursor = CASE WHEN notify_targets.user_id = excluded.user_id THEN notify_targets.cursor ELSE excluded.cursor END,
+             cursor_version = notify_targets.cursor_version + 1
+           RETURNING ${COLUMNS}, (xmax = 0) AS created`,
+          {
+            bind: [p.id, p.userId, p.events, p.endpoint, p.p256dh, p.auth, p.whileOnline, p.now],
+            type: QueryTypes.SELECT,
+            transaction,
+          },
+        );
+        return { target: toTarget(row!), created: row!.created };
+      });
+    },
+
+    list(userId: string, kind: TargetKind): Promise<NotifyTarget[]> {
+      return select(
+        `SELECT ${COLUMNS} FROM notify_targets WHERE user_id = $1 AND kind = $2 ORDER BY created_at, id`,
+        [userId, kind],
+      );
+    },
+
+    async get(userId: string, kind: TargetKind, id: string): Promise<NotifyTarget | undefined> {
+      const [t] = await select(
+        `SELECT ${COLUMNS} FROM notify_targets WHERE id = $1 AND user_id = $2 AND kind = $3`,
+        [id, userId, kind],
+      );
+      return t;
+    },
+
+    /** Whether it was the user's and is gone now (its retries and log with it). */
+    async remove(userId: string, kind: TargetKind, id: string): Promise<boolean> {
+      const rows = await sequelize.query<{ id: string }>(
+        'DELETE FROM notify_targets WHERE id = $1 AND user_id = $2 AND kind = $3 RETURNING id',
+        { bind: [id, userId, kind], type: QueryTypes.SELECT },
+      );
+      return rows.length > 0;
+    },
+
+    /** A new secret; the current one keeps signing beside it until `overlapUntil`. */
+    async rotateSecret(userId: string, id: string, secret: string, now: Date, overlapUntil: Date) {
+      const [t] = await select(
+        `UPDATE notify_targets SET previous_secret = secret, previous_secret_until = $4, secret = $3, updated_at = $5
+         WHERE id = $1 AND user_id = $2 AND kind = 'webhook' RETURNING ${COLUMNS}`,
+        [id, userId, secret, overlapUntil, now],
+      );
+      return t;
+    },
+
+    /**
+     * Sends the user's events after `after` again: the position goes back there (never forward),
+     * and a version bump tells a node walking the old position to start over. A disabled webhook is
+     * active again: a replay asks for delivery.
+     */
+    async replay(userId: string, id: string, after: bigint, now: Date): Promise<boolean> {
+      const rows = await sequelize.query<{ id: string }>(
+        `UPDATE notify_targets SET cursor = LEAST(cursor, $3::bigint), cursor_version = cursor_version + 1,
+           status = 'active', failing_since = NULL, updated_at = $4
+         WHERE id = $1 AND user_id = $2 AND kind = 'webhook' RETURNING id`,
+        { bind: [id, userId, after.toString(), now], type: QueryTypes.SELECT },
+      );
+      return rows.length > 0;
+    },
+
+    /** The delivery log of a target, newest first, in pages keyed on the attempt's row id. */
+    async attempts(targetId: string, limit: number, before?: bigint) {
+      const rows = await sequelize.query<{
+        id: string;
+        event_id: string;
+        type: string;
+        attempt: number;
+        status: AttemptRecord['status'];
+        response_status: number | null;
+        error: string | null;
+        at: Date;
+        next_attempt_at: Date | null;
+      }>(
+        `SELECT id::text AS id, event_id::text AS event_id, type, attempt, status, response_status, error, at, next_attempt_at
+         FROM notify_attempts WHERE target_id = $1 AND ($2::bigint IS NULL OR id < $2::bigint)
+         ORDER BY id DESC LIMIT $3`,
+        { bind: [targetId, before?.toString() ?? null, limit + 1], type: QueryTypes.SELECT },
+      );
+      return {
+        items: rows.slice(0, limit).map((r) => ({
+          id: BigInt(r.id),
+          eventId: BigInt(r.event_id),
+          type: r.type,
+          attempt: r.attempt,
+          status: r.status,
+          responseStatus: r.response_status,
+          error: r.error,
+          at: new Date(r.at),
+          nextAttemptAt: r.next_attempt_at && new Date(r.next_attempt_at),
+        })),
+        more: rows.length > limit,
+      };
+    },
+  };
+}
+
+export type TargetStore = ReturnType<typeof createTargetStore>;
+
+/** A retry that is due, with its event. */
+export interface DueRetry {
+  eventId: bigint;
+  attempt: number;
+}
+
+/**
+ * What the dispatcher asks of the database (src/notify/dispatcher.ts), on the hub's pg pool: leases
+ * on targets, the retries that are due, and each round's attempts with the target's new position.
+ * Every write is fenced by the lease: a node that lost a target (its lease ran out and another node
+ * took it) writes nothing more for it.
+ */
+export function createDispatchStore(sql: SqlPool) {
+  const claimed = async (text: string, bind: unknown[]) =>
+    (await sql.rows<TargetRow>(text, bind)).map(toTarget);
+  const lease = (ms: number) => `now() + make_interval(secs => ${Number(ms) / 1000})`;
+
+  return {
+    /** Leases, for `leaseMs`, the active targets of `users` that no other node holds; at most `limit`. */
+    claimForUsers(node: string, users: string[], leaseMs: number, limit: number): Promise<NotifyTarget[]> {
+      return claimed(
+        `UPDATE notify_targets t SET claimed_by = $1, claim_until = ${lease(leaseMs)}
+         FROM (SELECT id AS pick_id FROM notify_targets
+               WHERE user_id = ANY($2::uuid[]) AND status = 'active'
+                 AND (claim_until IS NULL OR claim_until < now() OR claimed_by = $1)
+               ORDER BY id LIMIT $3 FOR UPDATE SKIP LOCKED) pick
+         WHERE t.id = pick.pick_id RETURNING ${COLUMNS}`,
+        [node, users, limit],
+      );
+    },
+
+    /**
+     * Leases targets with work that no other node holds: a retry due, or events of their user past
+     * their position (below the horizon); at most `limit`.
+     */
+    claimDue(node: string, leaseMs: number, limit: number): Promise<NotifyTarget[]> {
+      return claimed(
+        `WITH h AS (SELECT ${HORIZON} AS horizon)
+         UPDATE notify_targets t SET claimed_by = $1, claim_until = ${lease(leaseMs)}
+         FROM (SELECT c.id AS pick_id FROM notify_targets c, h
+               WHERE c.status = 'active' AND (c.claim_until IS NULL OR c.claim_until < now() OR c.claimed_by = $1)
+                 AND (EXISTS (SELECT 1 FROM notify_retries r WHERE r.target_id = c.id AND r.due_at <= now())
+                      OR EXISTS (SELECT 1 FROM events e WHERE e.user_a = c.user_id AND e.id > c.cursor AND e.id < h.horizon)
+                      OR EXISTS (SELECT 1 FROM events e WHERE e.user_b = c.user_id AND e.id > c.cursor AND e.id < h.horizon))
+               ORDER BY c.id LIMIT $2 FOR UPDATE OF c SKIP LOCKED) pick
+         WHERE t.id = pick.pick_id RETURNING ${COLUMNS}`,
+        [node, limit],
+      );
+    },
+
+    /** The target as it is now, if this node still holds it. */
+    async reload(node: string, id: string): Promise<NotifyTarget | undefined> {
+      const [t] = await claimed(`SELECT ${COLUMNS} FROM notify_targets WHERE id = $1 AND claimed_by = $2`, [
+        id,
+        node,
+      ]);
+      return t;
+    },
+
+    /** Extends this node's leases of `ids`; the ids it still holds. */
+    async renew(node: string, ids: string[], leaseMs: number): Promise<Set<string>> {
+      const rows = await sql.rows<{ id: string }>(
+        `UPDATE notify_targets SET claim_until = ${lease(leaseMs)}
+         WHERE id = ANY($1::uuid[]) AND claimed_by = $2 AND status = 'active' RETURNING id`,
+        [ids, node],
+      );
+      return new Set(rows.map((r) => r.id));
+    },
+
+    /** Gives up this node's leases of `ids`, so any node may take them at once. */
+    async release(node: string, ids: string[]): Promise<void> {
+      await sql.rows(
+        'UPDATE notify_targets SET claimed_by = NULL, claim_until = NULL WHERE id = ANY($1::uuid[]) AND claimed_by = $2',
+        [ids, node],
+      );
+    },
+
+    /** The target's retries due now, oldest due first; at most `limit`. */
+    async dueRetries(id: string, limit: number): Promise<DueRetry[]> {
+      const rows = await sql.rows<{ event_id: string; attempt: number }>(
+        `SELECT event_id::text AS event_id, attempt FROM notify_retries
+         WHERE target_id = $1 AND due_at <= now() ORDER BY due_at, event_id LIMIT $2`,
+        [id, limit],
+      );
+      return rows.map((r) => ({ eventId: BigInt(r.event_id), attempt: r.attempt }));
+    },
+
+    /**
+     * A round's attempts, in one statement, if this node still holds the target: logged; a retrying
+     * one (re)scheduled, a delivered or failed one's retry removed; `failingSince` set (undefined:
+     * unchanged); and with `cursor`, the new position, unless a replay moved it meanwhile (the
+     * version differs). Whether the node held the target, and whether the position moved.
+     */
+    async save(
+      node: string,
+      target: Pick<NotifyTarget, 'id' | 'cursorVersion'>,
+      attempts: AttemptRecord[],
+      failingSince: Date | null | undefined,
+      cursor?: bigint,
+    ): Promise<{ held: boolean; moved: boolean; now?: NotifyTarget }> {
+      const retrying = attempts.filter((a) => a.status === 'retrying');
+      const done = attempts.filter((a) => a.status !== 'retrying');
+      const [row] = await sql.rows<{
+        held: boolean;
+        moved: boolean;
+        now: (TargetRow & { cursor: string }) | null;
+      }>(
+        `WITH t AS (SELECT id FROM notify_targets WHERE id = $1 AND claimed_by = $2),
+         u AS (UPDATE notify_targets SET
+                 cursor = CASE WHEN $3::bigint IS NOT NULL AND cursor_version = $4 THEN $3::bigint ELSE cursor END,
+                 failing_since = CASE WHEN $5::boolean THEN $6::timestamptz ELSE failing_since END
+               WHERE id = $1 AND claimed_by = $2
+               RETURNING ($3::bigint IS NOT NULL AND cursor_version = $4) AS moved),
+         a AS (INSERT INTO notify_attempts (target_id, event_id, type, attempt, status, response_status, error, at, next_attempt_at)
+               SELECT t.id, x.* FROM t, unnest($7::bigint[], $8::text[], $9::int[], $10::text[], $11::int[], $12::text[],
+                 $13::timestamptz[], $14::timestamptz[]) AS x),
+         d AS (DELETE FROM notify_retries r USING t WHERE r.target_id = t.id AND r.event_id = ANY($15::bigint[])),
+         r AS (INSERT INTO notify_retries (target_id, event_id, attempt, due_at)
+               SELECT t.id, y.* FROM t, unnest($16::bigint[], $17::int[], $18::timestamptz[]) AS y
+               ON CONFLICT (target_id, event_id) DO UPDATE SET attempt = excluded.attempt, due_at = excluded.due_at)
+         SELECT EXISTS (SELECT 1 FROM t) AS held, COALESCE((SELECT moved FROM u), false) AS moved,
+           (SELECT row_to_json(c) FROM (SELECT ${COLUMNS} FROM notify_targets WHERE id = $1) c) AS now`,
+        [
+          target.id,
+          node,
+          cursor?.toString() ?? null,
+          target.cursorVersion,
+          failingSince !== undefined,
+          failingSince ?? null,
+          attempts.map((a) => a.eventId.toString()),
+          attempts.map((a) => a.type),
+          attempts.map((a) => a.attempt),
+          attempts.map((a) => a.status),
+          attempts.map((a) => a.responseStatus),
+          attempts.map((a) => a.error),
+          attempts.map((a) => a.at),
+          attempts.map((a) => a.nextAttemptAt),
+          done.map((a) => a.eventId.toString()),
+          retrying.map((a) => a.eventId.toString()),
+          retrying.map((a) => a.attempt + 1),
+          retrying.map((a) => a.nextAttemptAt),
+        ],
+      );
+      // the row as this statement's snapshot saw it (before its own update): its secrets and status are
+      // what the API last wrote (a rotation), its position what a replay last set
+      return {
+        held: row?.held ?? false,
+        moved: row?.moved ?? false,
+        now: row?.now ? toTarget(row.now) : undefined,
+      };
+    },
+
+    /** Removes a push subscription its push service said is gone (404, 410). */
+    async removeGone(id: string): Promise<void> {
+      await sql.rows(`DELETE FROM notify_targets WHERE id = $1 AND kind = 'push'`, [id]);
+    },
+  };
+}
+
+export type DispatchStore = ReturnType<typeof createDispatchStore>;
