@@ -8,9 +8,11 @@ import { CommandDesk } from './command-desk.js';
 import { confirmAction } from './confirm.js';
 import { gate } from './entry-gate.js';
 import { ListingDirectory } from './listing-directory.js';
+import { MarketData } from './market-data.js';
 import { clearAddressView } from './market-filters.js';
 import { MarketPanel } from './market-panel.js';
 import { marketZones } from './market-time.js';
+import type { ListingMatched } from './market-types.js';
 import { MeterStore } from './meters.js';
 import { MetersPanel } from './meters-panel.js';
 import { Negotiations } from './negotiations.js';
@@ -133,9 +135,14 @@ export async function startDashboard(client: DashboardClient, view?: ReturnView)
     meters,
   );
 
+  // prices, the chart and the tape of the whole market (the feed's trades keep them live)
+  const marketData = new MarketData(client);
+
   client.onState((s) => showConnection(s === 'connected' ? 'connected' : 'reconnecting', desk));
   client.onEvent((e) => {
-    if (e.type.startsWith('listing.')) market.apply(e.data as Listing);
+    marketData.onEvent(e);
+    if (e.type === 'listing.matched') market.matched(e.data as ListingMatched);
+    else if (e.type.startsWith('listing.')) market.apply(e.data as Listing);
     else if (e.type.startsWith('swap.')) {
       negotiations.onEvent(e.type, e.data as Swap);
       if (e.type === 'swap.accepted') {
@@ -156,7 +163,8 @@ export async function startDashboard(client: DashboardClient, view?: ReturnView)
     showConnection('connected', desk);
     if (!marketZones.ready) void marketZones.load(client);
     if (!meters.ready) void loadMeters();
-    void market.resync();
+    // the feed subscription first: trades made while the market data loads then arrive live
+    void market.resync().then(() => marketData.resync());
     if (syncs++ > 0) {
       void negotiations.load().catch(() => {});
       void trades.load();

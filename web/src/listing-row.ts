@@ -8,6 +8,7 @@ import { entry } from './entry-gate.js';
 import { fmtDecimal, fmtKwh } from './locale.js';
 import type { MarketPanel } from './market-panel.js';
 import { fmtWindow } from './market-time.js';
+import { MatchPanel } from './suggestions.js';
 import { badge, busy, capitalize, h, setContent } from './ui.js';
 
 type Side = Listing['side'];
@@ -35,6 +36,13 @@ export class ListingRow {
   private readonly amend: HTMLButtonElement;
   private readonly ownActions: HTMLElement;
   private amendForm: AmendForm | undefined;
+  private readonly matchesButton: HTMLButtonElement;
+  private readonly newMatch = h(
+    'span',
+    { class: 'chip new-match', 'data-testid': 'new-match', role: 'status', hidden: true },
+    'new match',
+  );
+  private matches: MatchPanel | undefined;
 
   constructor(
     public listing: Listing,
@@ -65,7 +73,27 @@ export class ListingRow {
       h('button', { type: 'button', class: 'btn small', 'data-testid': 'amend-button' }, 'Amend'),
     );
     this.amend.addEventListener('click', () => this.openAmend());
-    this.ownActions = h('div', { class: 'own-actions' }, this.offers, this.amend, this.cancel);
+    this.matchesButton = h(
+      'button',
+      {
+        type: 'button',
+        class: 'btn small',
+        'data-testid': 'matches-button',
+        'aria-expanded': 'false',
+        'aria-controls': `matches-${listing.id}`,
+      },
+      'Matches',
+    );
+    this.matchesButton.addEventListener('click', () => this.toggleMatches());
+    this.ownActions = h(
+      'div',
+      { class: 'own-actions' },
+      this.offers,
+      this.newMatch,
+      this.matchesButton,
+      this.amend,
+      this.cancel,
+    );
     this.tr = h(
       'tr',
       { 'data-testid': 'listing-row', 'data-listing-id': listing.id },
@@ -116,7 +144,11 @@ export class ListingRow {
     this.offer.setAttribute('aria-label', `Make an offer: ${what}`);
     this.cancel.setAttribute('aria-label', `Cancel your listing: ${what}`);
     this.amend.setAttribute('aria-label', `Amend price or volume of your listing: ${what}`);
-    if (l.status !== 'active') this.amendForm = undefined;
+    this.matchesButton.setAttribute('aria-label', `Matches for your listing: ${what}`);
+    if (l.status !== 'active') {
+      this.amendForm = undefined;
+      this.closeMatches();
+    } else this.matches?.update(l);
     this.refreshActions();
   }
 
@@ -136,6 +168,39 @@ export class ListingRow {
     const want = this.mine ? this.ownActions : open ? this.view : this.offer;
     if (this.actions.firstChild !== want || this.actions.childNodes.length !== 2)
       setContent(this.actions, want, this.note);
+  }
+
+  /** The suggestions' row under this one while they are open (the order book moves it along). */
+  get detail(): HTMLTableRowElement | undefined {
+    return this.matches?.tr;
+  }
+
+  /** `listing.matched`: a new listing crosses this one's price; open suggestions are refreshed. */
+  matched(): void {
+    if (this.listing.status !== 'active') return;
+    if (this.matches) void this.matches.load();
+    else this.newMatch.hidden = false;
+  }
+
+  private toggleMatches(): void {
+    if (this.matches) {
+      this.closeMatches();
+      return;
+    }
+    this.newMatch.hidden = true;
+    this.matches = new MatchPanel(this.listing, this.market, `matches-${this.listing.id}`);
+    this.tr.after(this.matches.tr);
+    this.matchesButton.setAttribute('aria-expanded', 'true');
+    void this.matches.load();
+  }
+
+  private closeMatches(): void {
+    if (!this.matches) return;
+    const hadFocus = this.matches.tr.contains(document.activeElement);
+    this.matches.tr.remove();
+    this.matches = undefined;
+    this.matchesButton.setAttribute('aria-expanded', 'false');
+    if (hadFocus && this.listing.status === 'active') this.matchesButton.focus();
   }
 
   /** Cancelling voids the open offers on the listing: the trader is asked first, with how many. */

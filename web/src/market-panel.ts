@@ -10,11 +10,12 @@ import type { ListingDirectory } from './listing-directory.js';
 import { ListingRow } from './listing-row.js';
 import { type Filter, fillForm, KnownZones, loadView, saveView, ZONE } from './market-filters.js';
 import { marketZones } from './market-time.js';
+import type { ListingMatched } from './market-types.js';
 import type { MeterStore } from './meters.js';
 import { OrderBook } from './order-book.js';
 import type { Page } from './page.js';
 import { wirePostForm } from './post-listing-form.js';
-import { ProposeDialog } from './propose-dialog.js';
+import { ProposeDialog, type ProposePrefill } from './propose-dialog.js';
 import type { DashboardClient } from './session.js';
 import { busy, byId, capitalize, ENERGY_TYPES, field, h } from './ui.js';
 
@@ -43,6 +44,8 @@ export class MarketPanel {
   /** events seen while a reload is in flight, merged into its answer */
   private duringLoad: Map<string, Listing> | undefined;
   private readonly propose: ProposeDialog;
+  /** own listings a `listing.matched` named before their row was there */
+  private readonly pendingMatches = new Set<string>();
 
   constructor(
     readonly client: DashboardClient,
@@ -198,6 +201,7 @@ export class MarketPanel {
     this.rows.set(l.id, row);
     this.book.place(row);
     if (fresh) row.tr.classList.add('fresh');
+    if (this.pendingMatches.delete(l.id)) row.matched();
   }
 
   /** The negotiation state of a listing changed: Offer or View offer, the open-offer count. */
@@ -252,7 +256,19 @@ export class MarketPanel {
 
   // --- proposing -------------------------------------------------------------------------------
 
-  openPropose(l: Listing): void {
-    this.propose.open(l);
+  openPropose(l: Listing, prefill?: ProposePrefill): void {
+    this.propose.open(l, prefill);
+  }
+
+  // --- matches ---------------------------------------------------------------------------------
+
+  /**
+   * `listing.matched`: a new listing crosses the price of the trader's own listing. A listing not
+   * in the book yet (a reload in flight, a replay on reconnect) is told once it arrives.
+   */
+  matched(m: ListingMatched): void {
+    const row = this.rows.get(m.listingId);
+    if (row) row.matched();
+    else this.pendingMatches.add(m.listingId);
   }
 }

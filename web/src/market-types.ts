@@ -66,3 +66,42 @@ export interface ReadingIssue {
   path: string;
   message: string;
 }
+
+// --- market data (PROTOCOL-MARKET.md, "Market data and matching") ------------------------------
+// The candles and the summary mirror the hub's response schemas (the tape's type is the client's).
+
+/** One trade of the public tape (GET /api/v1/market/trades, the `market.trade` event). */
+export type { TapeTrade } from '../../src/client/index.js';
+
+/** One candle of GET /api/v1/market/candles: prices at the price scale, volume in kWh. */
+export interface Candle {
+  start: string;
+  open: string;
+  high: string;
+  low: string;
+  close: string;
+  volume: string;
+}
+
+export type CandleInterval = '15m' | '1h' | '1d';
+
+/** One market (zone and energy type) of GET /api/v1/market/summary. */
+export interface MarketSummary {
+  zone: string;
+  energyType: string;
+  lastPrice: string | null;
+  vwap24h: string | null;
+  volume24hKwh: string;
+  trades24h: number;
+  bestSupplyPrice: string | null;
+  bestDemandPrice: string | null;
+}
+
+/** A suggestion of GET /api/v1/listings/:id/matches: the price with the fees the owner would pay or bear. */
+export type ListingMatch = Listing & { landedPricePerKwh: string };
+
+/** `listing.matched`: a new listing (`matchId`) crosses the price of the trader's `listingId`. */
+export interface ListingMatched {
+  listingId: string;
+  matchId: string;
+}

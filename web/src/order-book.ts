@@ -187,7 +187,8 @@ export class OrderBook {
     const l = row.listing;
     const { key, day, hours } = periodOf(l);
     // moving a row takes keyboard focus away from its buttons: it is given back
-    const focused = row.tr.contains(document.activeElement) ? (document.activeElement as HTMLElement) : null;
+    const inRow = row.tr.contains(document.activeElement) || row.detail?.contains(document.activeElement);
+    const focused = inRow ? (document.activeElement as HTMLElement) : null;
     const was = this.placed.get(row);
     if (was && was.key !== key) this.remove(row);
     let period = this.periods.get(key);
@@ -216,9 +217,11 @@ export class OrderBook {
         break;
       }
     }
-    // only move when the place changed
-    if (row.tr.parentElement !== body || (before !== row.tr && row.tr.nextElementSibling !== before)) {
+    // only move when the place changed; the row's suggestions (suggestions.ts) stay right under it
+    const last = row.detail ?? row.tr;
+    if (row.tr.parentElement !== body || (before !== row.tr && last.nextElementSibling !== before)) {
       body.insertBefore(row.tr, before);
+      if (row.detail) row.tr.after(row.detail);
       if (focused && document.activeElement !== focused) focused.focus({ preventScroll: true });
     }
     period.updateBest();
@@ -227,6 +230,7 @@ export class OrderBook {
   remove(row: ListingRow): void {
     const period = this.placed.get(row);
     row.tr.remove();
+    row.detail?.remove();
     if (!period) return;
     this.placed.delete(row);
     period.rows.delete(row);

@@ -13,6 +13,14 @@ import { fmtWindow } from './market-time.js';
 import { meterName } from './meters.js';
 import { busy, byId, capitalize, field, h, setContent, toast } from './ui.js';
 
+/** What an offer starts with instead of the listing's own terms (a match suggestion's). */
+export interface ProposePrefill {
+  volumeKwh: string;
+  pricePerKwh: string;
+  /** the meter chosen, when it is one of the trader's active meters */
+  meterId?: string;
+}
+
 export class ProposeDialog {
   private proposing: Listing | undefined;
   private readonly dialog = byId<HTMLDialogElement>('propose-dialog');
@@ -185,19 +193,23 @@ export class ProposeDialog {
     if (open) this.checkVolume();
   }
 
-  open(l: Listing): void {
+  open(l: Listing, prefill?: ProposePrefill): void {
     this.proposing = l;
     const verb = l.side === 'supply' ? 'Buy' : 'Sell';
     byId('propose-title').textContent = `${verb} ${l.energyType} energy`;
     byId('propose-summary').textContent =
       `${capitalize(l.energyType)} ${l.side} in ${l.zone} · delivery ${fmtWindow(l.deliveryStart, l.deliveryEnd, l.zone)}`;
     byId('propose-desc').textContent = l.description;
-    this.volume.value = toInput(l.availableKwh);
-    this.price.value = toInput(l.pricePerKwh);
+    this.volume.value = toInput(prefill?.volumeKwh ?? l.availableKwh);
+    this.price.value = toInput(prefill?.pricePerKwh ?? l.pricePerKwh);
     field<HTMLTextAreaElement>(this.form, 'textarea[name=note]').value = '';
     this.messages.clearAll();
     this.showAvailable(l);
     this.fillMeters(l);
+    if (prefill?.meterId && this.market.meters.active().some((m) => m.id === prefill.meterId)) {
+      this.meter.value = prefill.meterId;
+      this.showMeter();
+    }
     this.dialog.showModal();
     this.volume.select();
   }
