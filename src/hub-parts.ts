@@ -345,12 +345,33 @@ export async function startNotifications(
         vapid,
         allowHttp: config.PUSH_ALLOW_HTTP,
         timeoutMs: PUSH_TIMEOUT_MS,
-        isOnline: async (userId) => (await gateway.in(userRoom(userId)).fetchSockets()).length > 0,
+        isOnline: onlineCheck(gateway),
       }),
     },
-    onDisable: (target) => runner.transaction((tx) => disableWebhook(tx, target)),
+    onDisable: (target, token, cutoff) =>
+      runner.transaction((tx) => disableWebhook(tx, target, token, cutoff)),
   });
   live.onEvents((events) => dispatcher.nudge(events));
   dispatcher.start();
   return { dispatcher, vapid };
+}
+
+/**
+ * Whether a user has a socket on any node (the adapter asks every node), remembered for a second:
+ * a burst of pushes to one user's devices asks once.
+ */
+function onlineCheck(gateway: HubServer): (userId: string) => Promise<boolean> {
+  const recent = new Map<string, { at: number; online: Promise<boolean> }>();
+  return (userId) => {
+    const now = Date.now();
+    const hit = recent.get(userId);
+    if (hit && now - hit.at < 1000) return hit.online;
+    if (recent.size > 10_000) recent.clear();
+    const online = gateway
+      .in(userRoom(userId))
+      .fetchSockets()
+      .then((s) => s.length > 0);
+    recent.set(userId, { at: now, online });
+    return online;
+  };
 }

@@ -2,7 +2,7 @@ import { type Logger, pino } from 'pino';
 import type { Config } from './config.js';
 
 /** Paths that never reach a log line, at any level. */
-const REDACT = [
+export const REDACT = [
   'password',
   '*.password',
   'passwordHash',
@@ -15,6 +15,14 @@ const REDACT = [
   '*.refreshToken',
   'req.headers.authorization',
   'req.headers.cookie',
+  'secret',
+  '*.secret',
+  // the values a failed statement was bound with (a webhook's secret, a password hash): Sequelize
+  // keeps them on its errors, at the top and on the driver's error it wraps
+  'err.parameters',
+  'err.parent.parameters',
+  'err.original.parameters',
+  '*.err.parameters',
 ];
 
 /**

@@ -15,9 +15,9 @@ export type Swap = SwapView & { offers?: OfferView[] };
 
 export type { FeesView as Fees } from '../domain/energy/fees.js';
 export type { MeterSlotView as MeterSlot, MeterView as Meter } from '../domain/energy/meters.js';
+export type { TapeView as TapeTrade } from '../domain/energy/tape.js';
 export type { ZoneView as Zone } from '../domain/energy/zones.js';
 export type { TradeView as Trade } from '../domain/trade.js';
-export type { TapeView as TapeTrade } from '../domain/energy/tape.js';
 
 // The socket commands, from the protocol's one map (src/gateway/protocol.ts): inputs as the
 // commands' zod schemas accept them, ack data as the hub answers them.

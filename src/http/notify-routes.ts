@@ -10,6 +10,7 @@ import {
   pushSubscriptionView,
   webhookView,
 } from '../domain/notify.js';
+import { eventIdInput, freeTextInput, storableString } from '../domain/schemas.js';
 import { validationFailed } from '../domain/validation.js';
 import { checkOutboundUrl } from '../notify/outbound-http.js';
 import type { TargetStore } from '../store/notify/target-store.js';
@@ -34,9 +35,9 @@ const eventList = z
   .refine((l) => new Set(l).size === l.length, 'must not repeat an event type');
 
 const webhookInput = z.strictObject({
-  url: z.string().max(2000),
+  url: storableString.max(2000),
   events: eventList.optional().describe('default: every event addressed to you'),
-  description: z.string().max(200).optional(),
+  description: freeTextInput('line', { min: 0, max: 200, raw: 800 }).optional(),
 });
 
 const webhookSchema = z
@@ -77,7 +78,7 @@ const base64urlBytes = (bytes: number, what: string) =>
     });
 
 const pushInput = z.strictObject({
-  endpoint: z.string().max(2000),
+  endpoint: storableString.max(2000),
   keys: z.strictObject({
     p256dh: base64urlBytes(65, 'an uncompressed P-256 public key (65 bytes)').refine(
       (s) => Buffer.from(s, 'base64url')[0] === 4,
@@ -99,17 +100,14 @@ const pushSchema = z
   })
   .meta({ id: 'PushSubscription' });
 
-const eventIdText = z
-  .string()
-  .regex(/^\d{1,19}$/, 'must be an event id (a decimal string)')
-  .refine((s) => BigInt(s) <= 9_223_372_036_854_775_807n, 'must be an event id');
-
 /** `whsec_` and 32 random bytes in base64: the Standard Webhooks secret format. */
 const newSecret = () => `whsec_${randomBytes(32).toString('base64')}`;
 
-async function checkUrl(url: string, allowPrivate: boolean, path: string): Promise<void> {
+/** The URL as it will be requested (normalised, as it was checked), or VALIDATION_FAILED at `path`. */
+async function checkUrl(url: string, allowPrivate: boolean, path: string): Promise<string> {
   const problem = await checkOutboundUrl(url, { allowPrivate });
   if (problem) throw validationFailed([{ path, message: problem }]);
+  return new URL(url).href;
 }
 
 const limitReached = (what: string, max: number) =>
@@ -142,8 +140,8 @@ export const notifyRoutes: FastifyPluginAsyncZod<NotifyRouteDeps> = async (app, 
       },
     },
     async (req, reply) => {
-      const { url, events, description } = req.body;
-      await checkUrl(url, deps.webhookAllowPrivate, 'url');
+      const { events, description } = req.body;
+      const url = await checkUrl(req.body.url, deps.webhookAllowPrivate, 'url');
       const secret = newSecret();
       const created = await targets.createWebhook({
         id: randomUUID(),
@@ -236,7 +234,7 @@ export const notifyRoutes: FastifyPluginAsyncZod<NotifyRouteDeps> = async (app, 
       const t = await ownWebhook(req.userId, req.params.id);
       let before: bigint | undefined;
       if (req.query.cursor !== undefined) {
-        const c = decodeCursor(req.query.cursor, z.tuple([eventIdText]));
+        const c = decodeCursor(req.query.cursor, z.tuple([eventIdInput]));
         if (!c) throw validationFailed([{ path: 'cursor', message: 'is not a cursor this API gave' }]);
         before = BigInt(c[0]);
       }
@@ -268,7 +266,7 @@ export const notifyRoutes: FastifyPluginAsyncZod<NotifyRouteDeps> = async (app, 
           'A disabled webhook is active again. Receivers deduplicate on webhook-id (the event id).',
         security: [{ bearer: [] }],
         params: idParams,
-        body: z.strictObject({ after: eventIdText }),
+        body: z.strictObject({ after: eventIdInput }),
         response: { 202: z.object({}), ...errors(400, 401, 404, 503) },
       },
     },
@@ -308,8 +306,8 @@ export const notifyRoutes: FastifyPluginAsyncZod<NotifyRouteDeps> = async (app, 
       },
     },
     async (req, reply) => {
-      const { endpoint, keys, events, whileOnline } = req.body;
-      await checkUrl(endpoint, deps.pushAllowHttp, 'endpoint');
+      const { keys, events, whileOnline } = req.body;
+      const endpoint = await checkUrl(req.body.endpoint, deps.pushAllowHttp, 'endpoint');
       const saved = await targets.upsertPush({
         id: randomUUID(),
         userId: req.userId,

@@ -2,8 +2,8 @@ import type { Logger } from 'pino';
 import type { StoredEvent } from '../domain/events.js';
 import { type NotifyTarget, retryDelayMs, type TargetKind } from '../domain/notify.js';
 import type { SqlPool } from '../store/db/sql-pool.js';
-import type { AttemptRecord, DispatchStore } from '../store/notify/target-store.js';
-import { readLogRange, readUserEvents } from '../store/outbox/event-log.js';
+import type { AttemptRecord, DispatchStore, Leased } from '../store/notify/target-store.js';
+import { readEventsById, readUserEvents } from '../store/outbox/event-log.js';
 
 /** What became of one attempt to send an event to a target. */
 export type SendOutcome =
@@ -33,8 +33,11 @@ export interface DispatcherOptions {
   /** this node's name in leases: unique in the cluster */
   node: string;
   log: Logger;
-  /** disables a webhook that failed for `disableAfterMs` and tells its owner (`webhook.disabled`) */
-  onDisable(target: NotifyTarget): Promise<void>;
+  /**
+   * disables a webhook that failed since before `cutoff`, if `token` still holds it, and tells its
+   * owner (`webhook.disabled`)
+   */
+  onDisable(target: NotifyTarget, token: string, cutoff: Date): Promise<void>;
   /** how long a lease lasts; longer than a send's timeout, renewed while sending; @default 30000 */
   leaseMs?: number;
   /** the longest a send may take (the channels' timeout): a send starts only with this much lease left; @default 10000 */
@@ -45,50 +48,69 @@ export interface DispatcherOptions {
   concurrency?: number;
   /** how long a target with nothing to do stays leased before it is released; @default 2000 */
   idleMs?: number;
+  /** how long the delivery log is kept; @default 30 days */
+  keepLogMs?: number;
   random?: () => number;
 }
 
-/** Events read per round of a target's first attempts. */
-const EVENTS_PER_ROUND = 100;
+/** Events read per round of a target's first attempts: a round's attempts are written together. */
+const EVENTS_PER_ROUND = 20;
 /** Retries sent per round. */
 const RETRIES_PER_ROUND = 20;
+/** Targets the safety-net sweep looks at per poll. */
+const SWEEP_CHUNK = 500;
+/** How often a node prunes the delivery log, and how much at once. */
+const PRUNE_EVERY_MS = 600_000;
+const PRUNE_BATCH = 10_000;
 
 interface Worker {
   target: NotifyTarget;
+  /** the claim this node holds the target by: every write is fenced by it */
+  token: string;
   /** when this node's lease ends, by this node's clock (counted from before the statement that set it) */
   leaseEnds: number;
   /** something happened for its user since it last looked */
   woken: boolean;
+  /** when the earliest retry this worker scheduled is due (ms since the epoch) */
+  retryAt?: number;
   wake?: () => void;
 }
+
+type RoundEnd = 'ok' | 'lost' | 'end';
 
 /**
  * Sends each user's committed events to their webhooks and push subscriptions (PROTOCOL-PUSH.md),
  * from the event log, on every node, one node per target at a time (docs/notifications.md).
  *
- * A node leases a target (`notify_targets.claim_until`) when the event stream tells it that the
- * target's user has new events (`nudge`), or when its poll finds a target with work no node holds
- * (a retry due, events past the target's position: what a node that died left). While it holds
- * the lease it sends the user's events past the target's position in event-id order, one at a
- * time, and after each round writes the attempts and the new position in one statement, fenced by
- * the lease: a node that died mid-round left the position where it was, so the next holder sends
- * those events again (at least once; receivers deduplicate on the event id). A send starts only
- * with more lease left than a send can take, and the lease is renewed before, so two nodes never
- * send to one target at once. A failed attempt is retried on the channel's schedule, apart from the
- * first attempts, which go on in order.
+ * A node leases a target (`notify_targets.claim_until`, with a token per claim) when the event
+ * stream tells it that the target's user has new events (`nudge`), or when its poll finds a target
+ * that needs a node: a lease that ran out (a node died or stopped) or a retry due; a slow sweep over
+ * all targets is the safety net. While it holds the lease it sends the user's events past the
+ * target's position in event-id order, one at a time, and after each round writes the attempts and
+ * the new position in one statement, fenced by the claim's token: a node that died mid-round left
+ * the position where it was, so the next holder sends those events again (at least once; receivers
+ * deduplicate on the event id). A send starts only with more lease left than a send can take, and
+ * the lease is renewed before, so two nodes never send to one target at once. A failed attempt is
+ * retried on the channel's schedule, apart from the first attempts, which go on in order. A target
+ * is let go only when it has nothing left to do, checked in the statement that lets it go.
  */
 export class Dispatcher {
   private readonly workers = new Map<string, Worker>();
   private readonly pendingUsers = new Set<string>();
   private claimScheduled = false;
+  /** the one claim statement in flight: claims go one at a time, so `concurrency` holds */
+  private claiming: Promise<void> = Promise.resolve();
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
   private readonly running = new Set<Promise<void>>();
+  private sweepAfter: string | null = null;
+  private prunedAt = 0;
   private readonly leaseMs: number;
   private readonly sendTimeoutMs: number;
   private readonly pollMs: number;
   private readonly concurrency: number;
   private readonly idleMs: number;
+  private readonly keepLogMs: number;
   private readonly random: () => number;
 
   constructor(private readonly o: DispatcherOptions) {
@@ -97,6 +119,7 @@ export class Dispatcher {
     this.pollMs = o.pollMs ?? 1000;
     this.concurrency = o.concurrency ?? 64;
     this.idleMs = o.idleMs ?? 2000;
+    this.keepLogMs = o.keepLogMs ?? 30 * 86_400_000;
     this.random = o.random ?? Math.random;
     if (this.leaseMs < 2 * this.sendTimeoutMs) throw new Error('the lease must outlast two sends');
   }
@@ -104,41 +127,50 @@ export class Dispatcher {
   start(): void {
     const tick = () => {
       this.timer = setTimeout(() => {
-        void this.poll().finally(() => {
+        const round = this.poll().finally(() => {
+          this.running.delete(round);
           if (!this.stopped) tick();
         });
+        this.running.add(round);
       }, this.pollMs);
       this.timer.unref();
     };
     tick();
   }
 
-  /** Stops taking work, lets the sends under way end (within their timeout) and gives the leases back. */
+  /** Stops taking work, lets the sends under way end (within their timeout) and hands the leases on. */
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.timer);
     for (const w of this.workers.values()) w.wake?.();
-    await Promise.allSettled([...this.running]);
+    while (this.running.size) await Promise.allSettled([...this.running]);
   }
 
   /** Committed events, as this node's event stream hands them over: their users' targets have work. */
   nudge(events: readonly StoredEvent[]): void {
     if (this.stopped) return;
-    for (const e of events) {
-      for (const u of e.users) {
-        const mine = [...this.workers.values()].filter((w) => w.target.userId === u);
-        if (mine.length) {
-          for (const w of mine) {
-            w.woken = true;
-            w.wake?.();
-          }
-        } else this.pendingUsers.add(u);
+    const users = new Set(events.flatMap((e) => e.users));
+    if (!users.size) return;
+    for (const w of this.workers.values()) {
+      if (users.has(w.target.userId)) {
+        w.woken = true;
+        w.wake?.();
       }
     }
+    // and a lease on every other target of theirs that no node holds (a user may have several)
+    for (const u of users) this.pendingUsers.add(u);
     if (this.pendingUsers.size && !this.claimScheduled) {
       this.claimScheduled = true;
-      setImmediate(() => void this.claimPending());
+      setImmediate(() => this.claim(() => this.claimPending()));
     }
+  }
+
+  /** Runs `fn` (a claim) after the claims before it, counted among the work a stop waits for. */
+  private claim(fn: () => Promise<void>): void {
+    const next = this.claiming.then(fn);
+    this.claiming = next.catch(() => {});
+    const done = next.finally(() => this.running.delete(done));
+    this.running.add(done);
   }
 
   /** Users with new events whose targets this node does not hold: lease those no node holds. */
@@ -147,133 +179,185 @@ export class Dispatcher {
     const users = [...this.pendingUsers];
     this.pendingUsers.clear();
     const room = this.concurrency - this.workers.size;
-    if (!users.length || room <= 0 || this.stopped) return;
+    if (!users.length || this.stopped) return;
+    if (room <= 0) {
+      for (const u of users) this.pendingUsers.add(u); // the next poll tries again
+      return;
+    }
     try {
       const began = Date.now();
-      const targets = await this.o.store.claimForUsers(this.o.node, users, this.leaseMs, room);
-      for (const t of targets) this.run(t, began);
+      const leased = await this.o.store.claimForUsers(this.o.node, users, this.leaseMs, room);
+      for (const l of leased) this.run(l, began);
     } catch (err) {
-      this.o.log.warn({ err }, 'notify: leasing targets failed; the poll picks them up');
+      for (const u of users) this.pendingUsers.add(u);
+      this.o.log.warn({ err }, 'notify: leasing targets failed; the next poll tries again');
     }
   }
 
-  /** Targets with work no node holds: retries due, and what a node that died left. */
+  /** Targets that need a node; then the sweep's next chunk; now and then the log's pruning. */
   private async poll(): Promise<void> {
-    const room = this.concurrency - this.workers.size;
-    if (room <= 0 || this.stopped) return;
+    if (this.stopped) return;
+    if (this.pendingUsers.size) this.claim(() => this.claimPending());
+    await new Promise<void>((resolve) =>
+      this.claim(async () => {
+        try {
+          await this.pollOnce();
+        } finally {
+          resolve();
+        }
+      }),
+    );
+  }
+
+  private async pollOnce(): Promise<void> {
+    const { store, node } = this.o;
     try {
-      const began = Date.now();
-      const targets = await this.o.store.claimDue(this.o.node, this.leaseMs, room);
-      for (const t of targets) this.run(t, began);
+      let room = this.concurrency - this.workers.size;
+      if (room > 0 && !this.stopped) {
+        const began = Date.now();
+        const leased = await store.claimDue(node, this.leaseMs, room);
+        for (const l of leased) this.run(l, began);
+        room -= leased.length;
+      }
+      if (room > 0 && !this.stopped) {
+        const began = Date.now();
+        const { leased, last } = await store.sweep(
+          node,
+          this.sweepAfter,
+          Math.min(SWEEP_CHUNK, room * 8),
+          this.leaseMs,
+        );
+        this.sweepAfter = last;
+        for (const l of leased) this.run(l, began);
+      }
+      if (Date.now() - this.prunedAt > PRUNE_EVERY_MS && !this.stopped) {
+        this.prunedAt = Date.now();
+        await store.prune(new Date(Date.now() - this.keepLogMs), PRUNE_BATCH);
+      }
     } catch (err) {
       this.o.log.warn({ err }, 'notify: looking for targets with work failed');
     }
   }
 
-  private run(target: NotifyTarget, leasedAt: number): void {
+  private run({ target, token }: Leased, leasedAt: number): void {
+    if (this.stopped) {
+      void this.o.store.expire(target.id, token).catch(() => {});
+      return;
+    }
     const existing = this.workers.get(target.id);
     if (existing) {
+      // this node's worker outlived its lease and the target came back to this node: it goes on with
+      // the new claim, from the position as it is now (another node may have moved it meanwhile)
+      existing.token = token;
       existing.leaseEnds = leasedAt + this.leaseMs;
+      existing.target = target;
       existing.woken = true;
       existing.wake?.();
       return;
     }
-    const worker: Worker = { target, leaseEnds: leasedAt + this.leaseMs, woken: false };
+    const worker: Worker = { target, token, leaseEnds: leasedAt + this.leaseMs, woken: false };
     this.workers.set(target.id, worker);
-    const done = this.work(worker)
-      .catch((err) =>
-        this.o.log.warn({ err, target: target.id }, 'notify: a target stopped; another round takes it up'),
-      )
-      .finally(() => {
-        this.workers.delete(target.id);
-        this.running.delete(done);
-      });
+    const done = this.work(worker).finally(() => {
+      this.workers.delete(target.id);
+      this.running.delete(done);
+    });
     this.running.add(done);
   }
 
-  /** Whether this node still holds the target with room for a send; renews the lease first if short. */
+  /** Whether this claim still holds the target with room for a send; renews the lease first if short. */
   private async holds(w: Worker): Promise<boolean> {
     if (this.stopped) return false;
     if (w.leaseEnds - Date.now() > this.sendTimeoutMs + this.leaseMs / 3) return true;
     const began = Date.now();
-    const held = await this.o.store.renew(this.o.node, [w.target.id], this.leaseMs);
-    if (!held.has(w.target.id)) return false;
+    if (!(await this.o.store.renew(w.target.id, w.token, this.leaseMs))) return false;
     w.leaseEnds = began + this.leaseMs;
     return true;
   }
 
   private async work(w: Worker): Promise<void> {
-    const { store, node } = this.o;
+    const { store } = this.o;
     try {
       for (;;) {
         w.woken = false;
         const retried = await this.retryRound(w);
-        if (retried === 'lost') return;
+        if (retried === 'lost' || retried === 'end') return;
         const sent = await this.firstRound(w);
-        if (sent === 'lost') return;
-        if (retried || sent) continue;
-        if (w.woken) continue;
-        // nothing to do: wait a while for more (a nudge ends the wait), then let the lease go
+        if (sent === 'lost' || sent === 'end') return;
+        if (this.stopped) break;
+        if (retried === 'ok' || sent === 'ok' || w.woken) continue;
+        // nothing to do: wait a while for more (a nudge ends the wait)
+        const wait = Math.max(0, Math.min(this.idleMs, (w.retryAt ?? Number.POSITIVE_INFINITY) - Date.now()));
         const woken = await new Promise<boolean>((resolve) => {
-          const t = setTimeout(() => resolve(false), this.idleMs);
+          const t = setTimeout(() => resolve(false), wait);
           w.wake = () => {
             clearTimeout(t);
             resolve(true);
           };
         });
         w.wake = undefined;
-        if (!woken || this.stopped) break;
+        if (this.stopped) break;
+        if (!woken && w.retryAt !== undefined && Date.now() >= w.retryAt) {
+          w.retryAt = undefined; // a retry of its own is due: the next round sends it
+          continue;
+        }
+        if (!woken) {
+          // let go only if there is still nothing to do, as the statement that lets go sees it
+          const token = w.token;
+          if (await store.releaseIfIdle(w.target.id, token)) return;
+        }
         // what the owner changed meanwhile (a rotated secret, the events it takes) counts from now on
-        const now = await store.reload(node, w.target.id);
+        const now = await store.reload(w.target.id, w.token);
         if (!now) return;
         w.target = now;
       }
-    } finally {
-      // a stopped node or an idle target: any node may take it at once
-      await store.release(node, [w.target.id]).catch(() => {});
+      // stopping: the lease ends now, so another node takes the target at once
+      await store.expire(w.target.id, w.token).catch(() => {});
+    } catch (err) {
+      this.o.log.warn({ err, target: w.target.id }, 'notify: a target stopped; another round takes it up');
+      await store.expire(w.target.id, w.token).catch(() => {});
     }
   }
 
-  /** Sends the due retries; whether there were any, or 'lost' when the target is no longer this node's. */
-  private async retryRound(w: Worker): Promise<boolean | 'lost'> {
+  /**
+   * Sends the due retries: 'idle' when there were none, 'ok' after a round, 'lost' when the claim
+   * no longer holds the target, 'end' when the target is gone or disabled.
+   */
+  private async retryRound(w: Worker): Promise<'idle' | RoundEnd> {
     const due = await this.o.store.dueRetries(w.target.id, RETRIES_PER_ROUND);
-    if (!due.length) return false;
+    if (!due.length) return 'idle';
     const events = await this.eventsById(due.map((d) => d.eventId));
     const attempts: AttemptRecord[] = [];
-    let outcome: 'ok' | 'lost' | 'end' = 'ok';
+    let outcome: RoundEnd = 'ok';
     for (const d of due) {
       const event = events.get(d.eventId);
-      if (!event) continue; // not in the log: nothing to send (its retry is dropped below)
+      if (!event) {
+        attempts.push(
+          this.record(d.eventId, 'unknown', d.attempt, {
+            kind: 'failed',
+            error: 'the event is not in the log',
+          }),
+        );
+        continue;
+      }
       if (!(await this.holds(w))) {
         outcome = 'lost';
         break;
       }
-      const r = await this.attempt(w, event, d.attempt, attempts);
-      if (r !== 'ok') {
-        outcome = r;
-        break;
-      }
-    }
-    for (const d of due) {
-      if (!events.has(d.eventId))
-        attempts.push(
-          this.record(d.eventId, 'unknown', d.attempt, { kind: 'failed', error: 'event not found' }),
-        );
+      outcome = await this.attempt(w, event, d.attempt, attempts);
+      if (outcome !== 'ok') break;
     }
     const saved = await this.save(w, attempts);
-    if (saved === 'lost' || outcome === 'lost') return 'lost';
-    if (outcome === 'end') return 'lost';
-    return true;
+    return saved === 'ok' ? outcome : saved;
   }
 
-  /** Sends the first attempts of the events past the position, in order; whether there were any. */
-  private async firstRound(w: Worker): Promise<boolean | 'lost'> {
+  /** Sends the first attempts of the events past the position, in order: 'idle' when there were none. */
+  private async firstRound(w: Worker): Promise<'idle' | RoundEnd> {
     const t = w.target;
     const events = await readUserEvents(this.o.sql, t.userId, t.cursor, EVENTS_PER_ROUND);
-    if (!events.length) return false;
+    if (!events.length) return 'idle';
     const attempts: AttemptRecord[] = [];
     let position = t.cursor;
-    let outcome: 'ok' | 'lost' | 'end' = 'ok';
+    let outcome: RoundEnd = 'ok';
     for (const e of events) {
       if (t.events.includes(e.type)) {
         if (!(await this.holds(w))) {
@@ -287,17 +371,16 @@ export class Dispatcher {
       if (outcome === 'end') break;
     }
     const saved = await this.save(w, attempts, position);
-    if (saved === 'lost' || outcome !== 'ok') return 'lost';
-    return true;
+    return saved === 'ok' ? outcome : saved;
   }
 
-  /** One send and its record; 'end' when the target is gone or disabled, 'lost' if it could not be sent. */
+  /** One send and its record; 'end' when the target is gone or was disabled. */
   private async attempt(
     w: Worker,
     event: StoredEvent,
     attempt: number,
     out: AttemptRecord[],
-  ): Promise<'ok' | 'end' | 'lost'> {
+  ): Promise<RoundEnd> {
     const channel = this.o.channels[w.target.kind];
     let r: SendOutcome;
     try {
@@ -305,22 +388,31 @@ export class Dispatcher {
     } catch (err) {
       r = { kind: 'retry', error: err instanceof Error ? err.message : String(err) };
     }
-    if (r.kind === 'skip') return 'ok';
+    if (r.kind === 'skip') {
+      // a first attempt not made is no attempt; a retry not made ends the delivery (it would be
+      // skipped again: its user is online, or it is past its time)
+      if (attempt > 1)
+        out.push(this.record(event.id, event.type, attempt, { kind: 'failed', error: 'not sent' }));
+      return 'ok';
+    }
     if (r.kind === 'gone') {
-      await this.o.store.removeGone(w.target.id);
+      await this.o.store.removeGone(w.target.id, w.token, w.target.p256dh ?? '');
       return 'end';
     }
     const rec = this.record(event.id, event.type, attempt, r, channel.retrySchedule);
     out.push(rec);
+    if (rec.nextAttemptAt)
+      w.retryAt = Math.min(w.retryAt ?? Number.POSITIVE_INFINITY, rec.nextAttemptAt.getTime());
     // failing since the first of an unbroken run of failures; a delivery ends the run
     if (rec.status === 'delivered') w.target.failingSince = null;
     else {
       w.target.failingSince ??= rec.at;
       const limit = channel.disableAfterMs;
       if (limit !== undefined && rec.at.getTime() - w.target.failingSince.getTime() >= limit) {
-        await this.save(w, out);
+        const saved = await this.save(w, out);
         out.length = 0;
-        await this.o.onDisable(w.target);
+        if (saved !== 'ok') return saved;
+        await this.o.onDisable(w.target, w.token, new Date(rec.at.getTime() - limit));
         return 'end';
       }
     }
@@ -335,13 +427,7 @@ export class Dispatcher {
     schedule: readonly number[] = [],
   ): AttemptRecord {
     const at = new Date();
-    const base = {
-      eventId,
-      type,
-      attempt,
-      at,
-      responseStatus: r.kind === 'delivered' ? r.status : (r.status ?? null),
-    };
+    const base = { eventId, type, attempt, at, responseStatus: r.status ?? null };
     if (r.kind === 'delivered') return { ...base, status: 'delivered', error: null, nextAttemptAt: null };
     const delay = r.kind === 'retry' ? retryDelayMs(schedule, attempt, this.random()) : undefined;
     if (r.kind === 'retry' && delay !== undefined) {
@@ -351,38 +437,32 @@ export class Dispatcher {
     return { ...base, status: 'failed', error: r.error, nextAttemptAt: null };
   }
 
-  /** Writes a round; reloads the target when a replay moved its position meanwhile. */
-  private async save(w: Worker, attempts: AttemptRecord[], cursor?: bigint): Promise<'ok' | 'lost'> {
+  /**
+   * Writes a round; takes in what the owner changed; reloads the target when a replay moved its
+   * position meanwhile. 'end' when the target was deleted.
+   */
+  private async save(w: Worker, attempts: AttemptRecord[], cursor?: bigint): Promise<RoundEnd> {
     if (!attempts.length && cursor === undefined) return 'ok';
     const t = w.target;
-    const {
-      held,
-      moved,
-      now: row,
-    } = await this.o.store.save(
-      this.o.node,
-      t,
-      attempts,
-      attempts.length ? t.failingSince : undefined,
+    const { held, moved, row } = await this.o.store.save(w.token, t, attempts, {
+      log: t.kind === 'webhook',
+      failingSince: attempts.length ? t.failingSince : undefined,
       cursor,
-    );
+    });
     if (!held) return 'lost';
     if (row) refresh(t, row);
-    if (cursor !== undefined && !moved) {
-      const now = await this.o.store.reload(this.o.node, t.id);
+    if (row && row.cursorVersion !== t.cursorVersion) {
+      // a replay: its position and its fresh start on failures
+      const now = await this.o.store.reload(t.id, w.token);
       if (!now) return 'lost';
       w.target = now;
-    } else if (cursor !== undefined) t.cursor = cursor;
+    } else if (cursor !== undefined && moved && cursor > t.cursor) t.cursor = cursor;
     return 'ok';
   }
 
   private async eventsById(ids: bigint[]): Promise<Map<bigint, StoredEvent>> {
-    const found = new Map<bigint, StoredEvent>();
-    for (const id of ids) {
-      const [e] = await readLogRange(this.o.sql, id - 1n, id, 1);
-      if (e) found.set(e.id, e);
-    }
-    return found;
+    const events = await readEventsById(this.o.sql, ids);
+    return new Map(events.map((e) => [e.id, e]));
   }
 }
 

@@ -223,11 +223,16 @@ const guardedLookup: LookupFunction = (hostname, options, callback) => {
 
 /**
  * For validating a URL when it is registered: undefined when acceptable, else a message for
- * VALIDATION_FAILED (e.g. "must be an https: URL", "resolves to a private address (10.0.0.1)").
+ * VALIDATION_FAILED (e.g. "must be an https: URL", "resolves to a private address (10.0.0.1)" for
+ * an address given as such; for a name, one message whatever the reason, so nobody maps the hub's
+ * network through it).
  * Resolves a name (all its addresses); an IP literal is classified without any network use.
  * Passing here does not make later requests safe by itself: postOutbound checks again at
  * every connection, since what a name resolves to can change.
  */
+/** The longest a registration waits for a name's addresses. */
+const LOOKUP_TIMEOUT_MS = 3000;
+
 export async function checkOutboundUrl(
   url: string,
   opts: { allowPrivate: boolean },
@@ -235,20 +240,25 @@ export async function checkOutboundUrl(
   const target = checkTarget(url, opts.allowPrivate);
   if ('message' in target) return target.message;
   if (opts.allowPrivate || literalAddress(target.url) !== undefined) return undefined;
-  const hostname = target.url.hostname;
-  let addresses: dns.LookupAddress[];
+  // A name's answer is not told: what a name resolves to inside the hub's network (or whether it
+  // resolves at all) is not for a trader to map. The lookup is bounded, so a slow resolver cannot
+  // hold a request.
+  const refused = 'must be a host name that resolves to public addresses only';
+  let timer: NodeJS.Timeout | undefined;
   try {
-    addresses = await dns.promises.lookup(hostname, { all: true });
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code ?? 'error';
-    return `host ${hostname} could not be resolved (${code})`;
+    const addresses = await Promise.race([
+      dns.promises.lookup(target.url.hostname, { all: true }),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error('timeout')), LOOKUP_TIMEOUT_MS);
+      }),
+    ]);
+    if (addresses.length === 0) return refused;
+    return addresses.some(({ address }) => forbiddenReason(address) !== undefined) ? refused : undefined;
+  } catch {
+    return refused;
+  } finally {
+    clearTimeout(timer);
   }
-  if (addresses.length === 0) return `host ${hostname} could not be resolved`;
-  for (const { address } of addresses) {
-    const reason = forbiddenReason(address);
-    if (reason !== undefined) return refusal(address, reason);
-  }
-  return undefined;
 }
 
 function asOutboundError(err: unknown): OutboundError {

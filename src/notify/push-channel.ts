@@ -30,7 +30,14 @@ export function pushChannel(o: PushChannelOptions): Channel {
     async send(target: NotifyTarget, event: StoredEvent): Promise<SendOutcome> {
       const now = new Date();
       if (now.getTime() - event.at.getTime() > DEFAULT_PUSH_TTL_SECONDS * 1000) return { kind: 'skip' };
-      const msg = pushMessageFor(toEnvelope(event), target.userId, now);
+      const envelope = toEnvelope(event);
+      // an offer whose deadline has passed is not "your turn" any more (a retry, a late first
+      // attempt): the TTL runs to that deadline, and the push with it
+      const { status, expiresAt } = (envelope.data ?? {}) as { status?: unknown; expiresAt?: unknown };
+      if (status === 'open' && typeof expiresAt === 'string' && Date.parse(expiresAt) <= now.getTime()) {
+        return { kind: 'skip' };
+      }
+      const msg = pushMessageFor(envelope, target.userId, now);
       if (!msg) return { kind: 'skip' };
       if (!target.whileOnline && (await o.isOnline(target.userId))) return { kind: 'skip' };
       const out = await sendPush(

@@ -134,7 +134,8 @@ describe('without allowPrivate', () => {
   const refused: [string, 'refused_url' | 'refused_address', string][] = [
     ['http://127.0.0.1:PORT/', 'refused_url', 'must be an https: URL'],
     ['https://127.0.0.1:PORT/', 'refused_address', 'loopback address (127.0.0.1)'],
-    ['https://localhost:PORT/', 'refused_address', 'loopback address'],
+    // a name's refusal at registration says nothing of what it resolves to
+    ['https://localhost:PORT/', 'refused_address', 'resolves to public addresses only'],
     ['https://[::1]:PORT/', 'refused_address', 'loopback address (::1)'],
     ['https://[::ffff:127.0.0.1]:PORT/', 'refused_address', 'IPv4-mapped address embedding a loopback'],
     ['https://10.1.2.3/', 'refused_address', 'private address (10.1.2.3)'],
@@ -169,6 +170,13 @@ describe('without allowPrivate', () => {
   it.each(refused)('checkOutboundUrl explains %s', async (template, _code, fragment) => {
     const message = await checkOutboundUrl(template.replace('PORT', '8443'), { allowPrivate: false });
     expect(message).toContain(fragment);
+  });
+
+  it('checkOutboundUrl answers one message for a name that does not resolve or resolves inside', async () => {
+    const unknown = await checkOutboundUrl('https://no-such-host.invalid/', { allowPrivate: false });
+    const inside = await checkOutboundUrl('https://localhost/', { allowPrivate: false });
+    expect(unknown).toBe(inside);
+    expect(inside).not.toMatch(/127|::1|loopback|ENOTFOUND/);
   });
 
   it('checkOutboundUrl accepts public literals without any network use', async () => {

@@ -49,8 +49,6 @@ async function activity(owner: TestTrader, other: TestTrader, n: number) {
   return listing;
 }
 
-const ascending = (ids: string[]) => ids.every((id, i) => i === 0 || BigInt(ids[i - 1]!) < BigInt(id));
-
 describe.skipIf(!ready)('webhooks on two nodes', () => {
   const nodes = twoNodes({ a: ENV, b: ENV });
   let receivers: Receiver[] = [];
@@ -87,7 +85,15 @@ describe.skipIf(!ready)('webhooks on two nodes', () => {
     expect(first.headers['content-type']).toBe('application/json');
     expect(Math.abs(Number(first.headers['webhook-timestamp']) - Date.now() / 1000)).toBeLessThan(60);
 
-    // the log: one delivered attempt per event, newest first; paged
+    // the log: one delivered attempt per event, newest first; paged (a round's attempts are written
+    // after its sends: wait for the last)
+    await expect
+      .poll(
+        async () =>
+          (await owner.rest<{ items: unknown[] }>('GET', `/api/v1/webhooks/${hook.id}/deliveries`)).items
+            .length,
+      )
+      .toBe(events.length);
     const log = await owner.rest<{ items: Record<string, unknown>[]; nextCursor: string | null }>(
       'GET',
       `/api/v1/webhooks/${hook.id}/deliveries?limit=5`,
@@ -143,6 +149,17 @@ describe.skipIf(!ready)('webhooks on two nodes', () => {
     const firsts: string[] = [];
     for (const d of r.requests) if (!firsts.includes(d.id)) firsts.push(d.id);
     expect(firsts).toEqual(wanted.map((e) => e.id));
+    await expect
+      .poll(
+        async () =>
+          (
+            await owner.rest<{ items: { status: string }[] }>(
+              'GET',
+              `/api/v1/webhooks/${hook.id}/deliveries?limit=100`,
+            )
+          ).items.filter((i) => i.status === 'delivered').length,
+      )
+      .toBe(wanted.length);
     const log = await owner.rest<{
       items: {
         eventId: string;

@@ -284,3 +284,16 @@ export const loopbackPoster: Poster = (target, { timeoutMs, headers, body }) => 
 function posterError(code: 'refused_url' | 'timeout' | 'network', message: string): Error {
   return Object.assign(new Error(message), { code });
 }
+
+/** The contract's default events of a push subscription (PROTOCOL-PUSH.md): the swap events, then the trade events. */
+export const CONTRACT_PUSH_EVENTS = [
+  'swap.proposed',
+  'swap.countered',
+  'swap.accepted',
+  'swap.rejected',
+  'swap.withdrawn',
+  'swap.expired',
+  'swap.voided',
+  'trade.curtailed',
+  'trade.settled',
+];

@@ -1,6 +1,6 @@
 // A webhook receiver for tests: a local HTTP server that checks each delivery's Standard Webhooks
 // signature with the `standardwebhooks` package (as a receiver would), records what arrived, and
-// answers as the test says (a status, a hang, a delay).
+// answers as the test says (a status, a hang, a delay), and counts the requests open at once.
 import { once } from 'node:events';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -15,6 +15,8 @@ export interface Delivery {
   /** whether the signature verified with the secret(s) the test gave */
   verified: boolean;
   at: number;
+  /** when it was answered (not when it hangs, nor when its sender went away first) */
+  answeredAt?: number;
 }
 
 export type Answer = number | 'hang';
@@ -25,6 +27,14 @@ export interface Receiver {
   delivered: Delivery[];
   /** every request, whatever its answer */
   requests: Delivery[];
+  /** requests whose sender went away (closed or half-closed its connection) before the answer */
+  aborted: Delivery[];
+  /** how long to wait before answering each request (not a hang); 0: at once */
+  delayMs: number;
+  /** requests open now: arrived, not yet answered, their connection still there */
+  inFlight: number;
+  /** the most requests open at once so far */
+  maxInFlight: number;
   /** the secrets a signature may verify with (a rotation adds one) */
   secrets: string[];
   /** how to answer the next requests: a status, or 'hang' (never answer); per request when a function */
@@ -42,6 +52,10 @@ export async function startReceiver(): Promise<Receiver> {
     url: '',
     delivered: [],
     requests: [],
+    aborted: [],
+    delayMs: 0,
+    inFlight: 0,
+    maxInFlight: 0,
     secrets: [],
     answer: 200,
     releaseHung(status = 200) {
@@ -77,10 +91,37 @@ export async function startReceiver(): Promise<Receiver> {
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+  const notify = () => {
+    for (const w of [...waiters]) w();
+  };
   const server = http.createServer(async (req, res) => {
-    const chunks: Buffer[] = [];
-    for await (const c of req) chunks.push(c as Buffer);
-    const text = Buffer.concat(chunks).toString('utf8');
+    // open from its arrival until it is answered or its sender goes away
+    r.inFlight++;
+    r.maxInFlight = Math.max(r.maxInFlight, r.inFlight);
+    let open = true;
+    let gone = false;
+    const closed = () => {
+      if (!open) return;
+      open = false;
+      r.inFlight--;
+      notify();
+    };
+    res.once('close', closed);
+    // a sender that died (SIGKILL) half-closes: its request is no longer open
+    const ended = () => {
+      gone = true;
+      closed();
+    };
+    req.socket.once('end', ended);
+    res.once('close', () => req.socket.off('end', ended));
+    let text: string;
+    try {
+      const chunks: Buffer[] = [];
+      for await (const c of req) chunks.push(c as Buffer);
+      text = Buffer.concat(chunks).toString('utf8');
+    } catch {
+      return closed(); // the sender went away mid-request
+    }
     const headers = {
       'webhook-id': String(req.headers['webhook-id']),
       'webhook-timestamp': String(req.headers['webhook-timestamp']),
@@ -105,12 +146,21 @@ export async function startReceiver(): Promise<Receiver> {
     };
     r.requests.push(d);
     const answer = typeof r.answer === 'function' ? r.answer(d) : r.answer;
+    const reply = (status: number) => {
+      if (gone || res.destroyed) {
+        r.aborted.push(d);
+        closed();
+      } else {
+        if (status >= 200 && status < 300) r.delivered.push(d);
+        d.answeredAt = Date.now();
+        res.writeHead(status).end();
+      }
+      notify();
+    };
     if (answer === 'hang') hung.set(res, d);
-    else {
-      if (answer >= 200 && answer < 300) r.delivered.push(d);
-      res.writeHead(answer).end();
-    }
-    for (const w of [...waiters]) w();
+    else if (r.delayMs > 0) setTimeout(() => reply(answer), r.delayMs);
+    else reply(answer);
+    notify();
   });
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');

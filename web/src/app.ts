@@ -19,6 +19,7 @@ import { Negotiations } from './negotiations.js';
 import { CurtailmentForm } from './operator-curtail.js';
 import { ReadingsUpload } from './operator-readings.js';
 import { SettlementReport } from './operator-report.js';
+import { forgetLinkedSwap, onSwapRequest, PushSettings, takeLinkedSwap } from './push-settings.js';
 import { type DashboardClient, forget, isSessionOver } from './session.js';
 import { StatementPanel } from './statement.js';
 import { Trades } from './trades.js';
@@ -68,6 +69,22 @@ async function startOperator(client: DashboardClient): Promise<void> {
   new SettlementReport(client);
 }
 
+/**
+ * Shows swap `id` (a notification's link): its card, scrolled to and focused; fetched first when it
+ * is not among the loaded ones (older than the first page). A swap that is not the trader's says so.
+ */
+async function openLinkedSwap(negotiations: Negotiations, id: string): Promise<boolean> {
+  if (negotiations.focus(id)) return true;
+  await negotiations.refreshThread(id);
+  if (negotiations.focus(id)) return true;
+  toast({
+    title: 'Negotiation not found',
+    body: 'The negotiation this link is about is not one of yours, or no longer exists.',
+    kind: 'error',
+  });
+  return false;
+}
+
 export interface ReturnView {
   scrollY: number;
   swapId?: string;
@@ -92,6 +109,11 @@ export async function startDashboard(client: DashboardClient, view?: ReturnView)
     location.reload();
   };
   client.onSessionOver = signedOut;
+
+  // a notification's link (`/?swap=<id>`): read before the market panel rewrites the address
+  const linkedSwap = takeLinkedSwap();
+  // notifications on this device: nothing is asked until the trader enables them
+  const push = new PushSettings(client);
 
   // until they are loaded every time is shown in UTC, labelled; then the panels show them again
   void marketZones.load(client);
@@ -134,6 +156,13 @@ export async function startDashboard(client: DashboardClient, view?: ReturnView)
     },
     meters,
   );
+  // a notification clicked while this tab is open: its swap, shown in place (after the first load)
+  let loaded = false;
+  let pendingSwap: string | undefined;
+  onSwapRequest((id) => {
+    if (loaded) void openLinkedSwap(negotiations, id);
+    else pendingSwap = id;
+  });
 
   // prices, the chart and the tape of the whole market (the feed's trades keep them live)
   const marketData = new MarketData(client);
@@ -188,9 +217,12 @@ export async function startDashboard(client: DashboardClient, view?: ReturnView)
       return;
     await busy(logout, async () => {
       try {
+        // this trader's notifications end on this device with the login (bounded, best effort)
+        await push.beforeLogout();
         await client.logout();
       } finally {
         clearAddressView();
+        forgetLinkedSwap();
         location.reload();
       }
     });
@@ -203,7 +235,11 @@ export async function startDashboard(client: DashboardClient, view?: ReturnView)
       .catch((err) => toast({ title: 'Negotiations not loaded', body: describeError(err), kind: 'error' })),
     trades.load(),
     statement.load(),
-  ]).then(() => {
+  ]).then(async () => {
+    loaded = true;
+    // a notification's swap (the address it opened, or a click meanwhile) comes before the rest
+    const linked = pendingSwap ?? linkedSwap;
+    if (linked && (await openLinkedSwap(negotiations, linked))) return;
     const focusIsFree = document.activeElement === document.body || document.activeElement === byId('main');
     // the card in focus before the session ended, else (gone meanwhile, or none) the first your-turn card
     const restored = view?.swapId ? negotiations.focus(view.swapId) : false;

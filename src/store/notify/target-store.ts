@@ -134,8 +134,8 @@ export function createTargetStore(sequelize: Sequelize) {
     },
 
     /**
-     * The push subscription of this endpoint: a new one, or the existing one updated (keys, events,
-     * whileOnline; moved to this user if another had it: the browser's endpoint is the device's);
+     * The push subscription of this endpoint: a new one, or the user's existing one updated (keys,
+     * events, whileOnline); another user's is replaced by a new one (the endpoint is the device's);
      * 'limit' when the user has `max` already.
      */
     upsertPush(p: NewPushSubscription): Promise<{ target: NotifyTarget; created: boolean } | 'limit'> {
@@ -148,14 +148,20 @@ export function createTargetStore(sequelize: Sequelize) {
         if (existing?.user_id !== p.userId && (await countOf(p.userId, 'push', transaction)) >= p.max) {
           return 'limit' as const;
         }
+        if (existing && existing.user_id !== p.userId) {
+          // another user's device now (a shared browser): a new subscription, nothing of the old one's
+          // (its pending retries, its log) comes along
+          await sequelize.query(`DELETE FROM notify_targets WHERE kind = 'push' AND endpoint = $1`, {
+            bind: [p.endpoint],
+            transaction,
+          });
+        }
         const [row] = await sequelize.query<TargetRow & { created: boolean }>(
           `INSERT INTO notify_targets (id, kind, user_id, events, status, endpoint, p256dh, auth, while_online, cursor, created_at, updated_at)
            VALUES ($1, 'push', $2, $3, 'active', $4, $5, $6, $7, ${START_CURSOR}, $8, $8)
            ON CONFLICT (endpoint) WHERE kind = 'push' DO UPDATE SET
-             user_id = excluded.user_id, events = excluded.events, p256dh = excluded.p256dh, auth = excluded.auth,
-             while_online = excluded.while_online, status = 'active', failing_since = NULL, updated_at = excluded.updated_at,
-             cursor = CASE WHEN notify_targets.user_id = excluded.user_id THEN notify_targets.cursor ELSE excluded.cursor END,
-             cursor_version = notify_targets.cursor_version + 1
+             events = excluded.events, p256dh = excluded.p256dh, auth = excluded.auth,
+             while_online = excluded.while_online, updated_at = excluded.updated_at
            RETURNING ${COLUMNS}, (xmax = 0) AS created`,
           {
             bind: [p.id, p.userId, p.events, p.endpoint, p.p256dh, p.auth, p.whileOnline, p.now],
@@ -254,80 +260,135 @@ export function createTargetStore(sequelize: Sequelize) {
 
 export type TargetStore = ReturnType<typeof createTargetStore>;
 
-/** A retry that is due, with its event. */
+/** A retry that is due. */
 export interface DueRetry {
   eventId: bigint;
   attempt: number;
 }
 
+/** A target leased by a node: the row, and the claim's token that fences the node's writes. */
+export interface Leased {
+  target: NotifyTarget;
+  token: string;
+}
+
+/** Events of the user past the target's position below the horizon, or a retry due: work to do. */
+const HAS_WORK = `(EXISTS (SELECT 1 FROM events e WHERE e.user_a = c.user_id AND e.id > c.cursor AND e.id < h.horizon)
+  OR EXISTS (SELECT 1 FROM events e WHERE e.user_b = c.user_id AND e.id > c.cursor AND e.id < h.horizon)
+  OR EXISTS (SELECT 1 FROM notify_retries r WHERE r.target_id = c.id AND r.due_at <= now()))`;
+
 /**
  * What the dispatcher asks of the database (src/notify/dispatcher.ts), on the hub's pg pool: leases
  * on targets, the retries that are due, and each round's attempts with the target's new position.
- * Every write is fenced by the lease: a node that lost a target (its lease ran out and another node
- * took it) writes nothing more for it.
+ * Every write of a sender is fenced by its claim's token: a node whose lease ran out and was taken
+ * by another (or by itself again, later) writes nothing more with the old claim.
  */
 export function createDispatchStore(sql: SqlPool) {
-  const claimed = async (text: string, bind: unknown[]) =>
-    (await sql.rows<TargetRow>(text, bind)).map(toTarget);
   const lease = (ms: number) => `now() + make_interval(secs => ${Number(ms) / 1000})`;
+  /** Leases the targets `pick` selects (as `pick_id`), for `leaseMs`. */
+  const claim = async (pick: string, bind: unknown[], leaseMs: number): Promise<Leased[]> => {
+    const rows = await sql.rows<TargetRow & { claim_token: string }>(
+      `WITH h AS (SELECT ${HORIZON} AS horizon)
+       UPDATE notify_targets t SET claimed_by = $1, claim_token = gen_random_uuid(), claim_until = ${lease(leaseMs)}
+       FROM (${pick}) pick WHERE t.id = pick.pick_id RETURNING ${COLUMNS}, claim_token`,
+      bind,
+    );
+    return rows.map((r) => ({ target: toTarget(r), token: r.claim_token }));
+  };
+  const unheld = '(c.claim_until IS NULL OR c.claim_until < now())';
 
   return {
-    /** Leases, for `leaseMs`, the active targets of `users` that no other node holds; at most `limit`. */
-    claimForUsers(node: string, users: string[], leaseMs: number, limit: number): Promise<NotifyTarget[]> {
-      return claimed(
-        `UPDATE notify_targets t SET claimed_by = $1, claim_until = ${lease(leaseMs)}
-         FROM (SELECT id AS pick_id FROM notify_targets
-               WHERE user_id = ANY($2::uuid[]) AND status = 'active'
-                 AND (claim_until IS NULL OR claim_until < now() OR claimed_by = $1)
-               ORDER BY id LIMIT $3 FOR UPDATE SKIP LOCKED) pick
-         WHERE t.id = pick.pick_id RETURNING ${COLUMNS}`,
+    /** Leases the active targets of `users` that no node holds; at most `limit`. */
+    claimForUsers(node: string, users: string[], leaseMs: number, limit: number): Promise<Leased[]> {
+      return claim(
+        `SELECT c.id AS pick_id FROM notify_targets c
+         WHERE c.user_id = ANY($2::uuid[]) AND c.status = 'active' AND ${unheld}
+         ORDER BY c.id LIMIT $3 FOR UPDATE OF c SKIP LOCKED`,
         [node, users, limit],
+        leaseMs,
       );
     },
 
     /**
-     * Leases targets with work that no other node holds: a retry due, or events of their user past
-     * their position (below the horizon); at most `limit`.
+     * Leases targets that need a node and have none: leases that ran out (a node died, stopped or
+     * gave up with work left) and retries that are due. Both are index ranges of what there is to
+     * do, whatever the number of idle targets.
      */
-    claimDue(node: string, leaseMs: number, limit: number): Promise<NotifyTarget[]> {
-      return claimed(
-        `WITH h AS (SELECT ${HORIZON} AS horizon)
-         UPDATE notify_targets t SET claimed_by = $1, claim_until = ${lease(leaseMs)}
-         FROM (SELECT c.id AS pick_id FROM notify_targets c, h
-               WHERE c.status = 'active' AND (c.claim_until IS NULL OR c.claim_until < now() OR c.claimed_by = $1)
-                 AND (EXISTS (SELECT 1 FROM notify_retries r WHERE r.target_id = c.id AND r.due_at <= now())
-                      OR EXISTS (SELECT 1 FROM events e WHERE e.user_a = c.user_id AND e.id > c.cursor AND e.id < h.horizon)
-                      OR EXISTS (SELECT 1 FROM events e WHERE e.user_b = c.user_id AND e.id > c.cursor AND e.id < h.horizon))
-               ORDER BY c.id LIMIT $2 FOR UPDATE OF c SKIP LOCKED) pick
-         WHERE t.id = pick.pick_id RETURNING ${COLUMNS}`,
+    claimDue(node: string, leaseMs: number, limit: number): Promise<Leased[]> {
+      return claim(
+        `SELECT c.id AS pick_id FROM notify_targets c
+         WHERE c.status = 'active' AND ${unheld} AND c.id IN (
+           (SELECT id FROM notify_targets WHERE claimed_by IS NOT NULL AND claim_until < now() ORDER BY claim_until LIMIT $2)
+           UNION
+           (SELECT DISTINCT target_id FROM notify_retries WHERE due_at <= now() LIMIT $2))
+         LIMIT $2 FOR UPDATE OF c SKIP LOCKED`,
         [node, limit],
+        leaseMs,
       );
     },
 
-    /** The target as it is now, if this node still holds it. */
-    async reload(node: string, id: string): Promise<NotifyTarget | undefined> {
-      const [t] = await claimed(`SELECT ${COLUMNS} FROM notify_targets WHERE id = $1 AND claimed_by = $2`, [
-        id,
-        node,
-      ]);
-      return t;
+    /**
+     * The safety net under the event stream's nudges: of the unheld targets after `after` in id
+     * order (`chunk` of them), leases those with work; and the last id looked at (null: the end).
+     */
+    async sweep(node: string, after: string | null, chunk: number, leaseMs: number) {
+      const [last] = await sql.rows<{ id: string | null }>(
+        `SELECT max(id::text) AS id FROM (SELECT id FROM notify_targets WHERE ($1::uuid IS NULL OR id > $1::uuid)
+         ORDER BY id LIMIT $2) s`,
+        [after, chunk],
+      );
+      if (!last?.id) return { leased: [], last: null };
+      const leased = await claim(
+        `SELECT c.id AS pick_id FROM notify_targets c, h
+         WHERE ($2::uuid IS NULL OR c.id > $2::uuid) AND c.id <= $3::uuid AND c.status = 'active' AND ${unheld}
+           AND ${HAS_WORK}
+         FOR UPDATE OF c SKIP LOCKED`,
+        [node, after, last.id],
+        leaseMs,
+      );
+      return { leased, last: last.id };
     },
 
-    /** Extends this node's leases of `ids`; the ids it still holds. */
-    async renew(node: string, ids: string[], leaseMs: number): Promise<Set<string>> {
+    /** The target as it is now, if this claim still holds it. */
+    async reload(id: string, token: string): Promise<NotifyTarget | undefined> {
+      const [row] = await sql.rows<TargetRow>(
+        `SELECT ${COLUMNS} FROM notify_targets WHERE id = $1 AND claim_token = $2`,
+        [id, token],
+      );
+      return row && toTarget(row);
+    },
+
+    /** Extends the lease of this claim; whether it still holds the target. */
+    async renew(id: string, token: string, leaseMs: number): Promise<boolean> {
       const rows = await sql.rows<{ id: string }>(
         `UPDATE notify_targets SET claim_until = ${lease(leaseMs)}
-         WHERE id = ANY($1::uuid[]) AND claimed_by = $2 AND status = 'active' RETURNING id`,
-        [ids, node],
+         WHERE id = $1 AND claim_token = $2 AND status = 'active' RETURNING id`,
+        [id, token],
       );
-      return new Set(rows.map((r) => r.id));
+      return rows.length > 0;
     },
 
-    /** Gives up this node's leases of `ids`, so any node may take them at once. */
-    async release(node: string, ids: string[]): Promise<void> {
+    /**
+     * Gives up this claim when the target has nothing left to do (no events past its position below
+     * the horizon, no retry due): whether it did. One with work is kept: what arrived while the node
+     * decided to let go is not left without a node.
+     */
+    async releaseIfIdle(id: string, token: string): Promise<boolean> {
+      const rows = await sql.rows<{ id: string }>(
+        `WITH h AS (SELECT ${HORIZON} AS horizon)
+         UPDATE notify_targets t SET claimed_by = NULL, claim_token = NULL, claim_until = NULL
+         FROM notify_targets c, h
+         WHERE t.id = $1 AND t.claim_token = $2 AND c.id = t.id AND NOT ${HAS_WORK} RETURNING t.id`,
+        [id, token],
+      );
+      return rows.length > 0;
+    },
+
+    /** Ends this claim's lease now, the node still named: the poll gives the target to a node at once. */
+    async expire(id: string, token: string): Promise<void> {
       await sql.rows(
-        'UPDATE notify_targets SET claimed_by = NULL, claim_until = NULL WHERE id = ANY($1::uuid[]) AND claimed_by = $2',
-        [ids, node],
+        `UPDATE notify_targets SET claim_until = now() - interval '1 millisecond' WHERE id = $1 AND claim_token = $2`,
+        [id, token],
       );
     },
 
@@ -342,30 +403,27 @@ export function createDispatchStore(sql: SqlPool) {
     },
 
     /**
-     * A round's attempts, in one statement, if this node still holds the target: logged; a retrying
-     * one (re)scheduled, a delivered or failed one's retry removed; `failingSince` set (undefined:
-     * unchanged); and with `cursor`, the new position, unless a replay moved it meanwhile (the
-     * version differs). Whether the node held the target, and whether the position moved.
+     * A round's attempts, in one statement, if this claim still holds the target: logged (`log`);
+     * a retrying one (re)scheduled, any other's retry removed; and, unless a replay moved the
+     * position meanwhile (the version differs), `failingSince` set (undefined: unchanged) and the
+     * position moved to `cursor` (never back). Whether the claim held, whether the position moved,
+     * and the row as it was (what the owner changed meanwhile).
      */
     async save(
-      node: string,
+      token: string,
       target: Pick<NotifyTarget, 'id' | 'cursorVersion'>,
       attempts: AttemptRecord[],
-      failingSince: Date | null | undefined,
-      cursor?: bigint,
-    ): Promise<{ held: boolean; moved: boolean; now?: NotifyTarget }> {
+      opts: { log: boolean; failingSince?: Date | null; cursor?: bigint },
+    ): Promise<{ held: boolean; moved: boolean; row?: NotifyTarget }> {
       const retrying = attempts.filter((a) => a.status === 'retrying');
       const done = attempts.filter((a) => a.status !== 'retrying');
-      const [row] = await sql.rows<{
-        held: boolean;
-        moved: boolean;
-        now: (TargetRow & { cursor: string }) | null;
-      }>(
-        `WITH t AS (SELECT id FROM notify_targets WHERE id = $1 AND claimed_by = $2),
+      const logged = opts.log ? attempts : [];
+      const [row] = await sql.rows<{ held: boolean; moved: boolean; now: TargetRow | null }>(
+        `WITH t AS (SELECT id, cursor_version = $4 AS current FROM notify_targets WHERE id = $1 AND claim_token = $2),
          u AS (UPDATE notify_targets SET
-                 cursor = CASE WHEN $3::bigint IS NOT NULL AND cursor_version = $4 THEN $3::bigint ELSE cursor END,
-                 failing_since = CASE WHEN $5::boolean THEN $6::timestamptz ELSE failing_since END
-               WHERE id = $1 AND claimed_by = $2
+                 cursor = CASE WHEN $3::bigint IS NOT NULL AND cursor_version = $4 THEN GREATEST(cursor, $3::bigint) ELSE cursor END,
+                 failing_since = CASE WHEN $5::boolean AND cursor_version = $4 THEN $6::timestamptz ELSE failing_since END
+               WHERE id = $1 AND claim_token = $2
                RETURNING ($3::bigint IS NOT NULL AND cursor_version = $4) AS moved),
          a AS (INSERT INTO notify_attempts (target_id, event_id, type, attempt, status, response_status, error, at, next_attempt_at)
                SELECT t.id, x.* FROM t, unnest($7::bigint[], $8::text[], $9::int[], $10::text[], $11::int[], $12::text[],
@@ -378,37 +436,51 @@ export function createDispatchStore(sql: SqlPool) {
            (SELECT row_to_json(c) FROM (SELECT ${COLUMNS} FROM notify_targets WHERE id = $1) c) AS now`,
         [
           target.id,
-          node,
-          cursor?.toString() ?? null,
+          token,
+          opts.cursor?.toString() ?? null,
           target.cursorVersion,
-          failingSince !== undefined,
-          failingSince ?? null,
-          attempts.map((a) => a.eventId.toString()),
-          attempts.map((a) => a.type),
-          attempts.map((a) => a.attempt),
-          attempts.map((a) => a.status),
-          attempts.map((a) => a.responseStatus),
-          attempts.map((a) => a.error),
-          attempts.map((a) => a.at),
-          attempts.map((a) => a.nextAttemptAt),
+          opts.failingSince !== undefined,
+          opts.failingSince ?? null,
+          logged.map((a) => a.eventId.toString()),
+          logged.map((a) => a.type),
+          logged.map((a) => a.attempt),
+          logged.map((a) => a.status),
+          logged.map((a) => a.responseStatus),
+          logged.map((a) => a.error),
+          logged.map((a) => a.at),
+          logged.map((a) => a.nextAttemptAt),
           done.map((a) => a.eventId.toString()),
           retrying.map((a) => a.eventId.toString()),
           retrying.map((a) => a.attempt + 1),
           retrying.map((a) => a.nextAttemptAt),
         ],
       );
-      // the row as this statement's snapshot saw it (before its own update): its secrets and status are
-      // what the API last wrote (a rotation), its position what a replay last set
+      // the row as this statement's snapshot saw it (before its own update): its secrets, keys and
+      // events are what the API last wrote, its version what a replay last set
       return {
         held: row?.held ?? false,
         moved: row?.moved ?? false,
-        now: row?.now ? toTarget(row.now) : undefined,
+        row: row?.now ? toTarget(row.now) : undefined,
       };
     },
 
-    /** Removes a push subscription its push service said is gone (404, 410). */
-    async removeGone(id: string): Promise<void> {
-      await sql.rows(`DELETE FROM notify_targets WHERE id = $1 AND kind = 'push'`, [id]);
+    /**
+     * Removes a push subscription its push service said is gone (404, 410), if this claim holds it
+     * and its keys are still those that were refused (a browser that subscribed again keeps its new one).
+     */
+    async removeGone(id: string, token: string, p256dh: string): Promise<void> {
+      await sql.rows(
+        `DELETE FROM notify_targets WHERE id = $1 AND kind = 'push' AND claim_token = $2 AND p256dh = $3`,
+        [id, token, p256dh],
+      );
+    },
+
+    /** Deletes delivery log entries older than `before`, at most `limit`; how many. */
+    prune(before: Date, limit: number): Promise<number> {
+      return sql.count(
+        `DELETE FROM notify_attempts WHERE id IN (SELECT id FROM notify_attempts WHERE at < $1 ORDER BY at LIMIT $2)`,
+        [before, limit],
+      );
     },
   };
 }

@@ -113,6 +113,16 @@ export async function readLogRange(
   return rows.map(toStoredEvent);
 }
 
+/** The events of `ids` that are in the log, ascending. */
+export async function readEventsById(sql: SqlPool, ids: bigint[]): Promise<StoredEvent[]> {
+  if (!ids.length) return [];
+  const rows = await sql.rows<EventRow>(
+    `SELECT ${AS_TEXT} FROM events WHERE id = ANY($1::bigint[]) ORDER BY id`,
+    [ids.map(String)],
+  );
+  return rows.map(toStoredEvent);
+}
+
 /**
  * The events addressed to `userId` after `afterId` and below the horizon, ascending, at most
  * `limit`. Two index range scans (user_a, user_b) merged.

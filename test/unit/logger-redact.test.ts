@@ -1,0 +1,30 @@
+// Secrets never reach a log line: a failed statement's bound values (a webhook's secret at creation
+// or rotation) ride on Sequelize's errors at three places, all redacted.
+import { Writable } from 'node:stream';
+import { pino } from 'pino';
+import { DatabaseError } from 'sequelize';
+import { expect, test } from 'vitest';
+import { REDACT } from '../../src/logger.js';
+
+test("a Sequelize error's bound parameters and a secret field are redacted", () => {
+  const lines: string[] = [];
+  const sink = new Writable({
+    write(chunk, _enc, done) {
+      lines.push(String(chunk));
+      done();
+    },
+  });
+  const log = pino({ redact: { paths: REDACT, censor: '[redacted]' } }, sink);
+  const secret = 'whsec_c2VjcmV0LXRoYXQtbXVzdC1uZXZlci1iZS1sb2dnZWQ=';
+  const driver = Object.assign(new Error('canceling statement due to statement timeout'), {
+    sql: 'INSERT INTO notify_targets (secret) VALUES ($1)',
+    parameters: [secret],
+  });
+  const err = new DatabaseError(driver as never);
+  expect(JSON.stringify((err as unknown as { parameters: unknown }).parameters)).toContain(secret);
+  log.error({ err }, 'statement failed');
+  log.info({ webhook: { secret } }, 'created');
+  expect(lines).toHaveLength(2);
+  for (const line of lines) expect(line).not.toContain(secret);
+  expect(lines[0]).toContain('statement timeout');
+});
