@@ -227,6 +227,8 @@ const envSchema = z.object({
   WEBHOOK_ALLOW_PRIVATE: bool.default(false),
   /** a webhook answer must come within this; @default 10000 */
   WEBHOOK_TIMEOUT_MS: int(100, 60_000).default(10_000),
+  /** a push service's answer must come within this; @default 10000 */
+  PUSH_TIMEOUT_MS: int(100, 60_000).default(10_000),
   /**
    * the delays in ms between a webhook's failed attempts, comma-separated (a shortened schedule for
    * tests); @default 5000,60000,300000,1800000,7200000,18000000,36000000,50400000

@@ -44,8 +44,6 @@ import {
 } from './store/outbox/event-log.js';
 import { OutboxRelay, readRelayCursor } from './store/outbox/outbox-relay.js';
 
-/** A push service must answer within this. */
-const PUSH_TIMEOUT_MS = 10_000;
 
 /** The node's metrics and the health checks behind them and /readyz. */
 export interface Observed {
@@ -332,8 +330,8 @@ export async function startNotifications(
     log,
     concurrency: config.NOTIFY_CONCURRENCY,
     pollMs: config.NOTIFY_POLL_MS,
-    sendTimeoutMs: Math.max(config.WEBHOOK_TIMEOUT_MS, PUSH_TIMEOUT_MS),
-    leaseMs: 3 * Math.max(config.WEBHOOK_TIMEOUT_MS, PUSH_TIMEOUT_MS),
+    sendTimeoutMs: Math.max(config.WEBHOOK_TIMEOUT_MS, config.PUSH_TIMEOUT_MS),
+    leaseMs: 3 * Math.max(config.WEBHOOK_TIMEOUT_MS, config.PUSH_TIMEOUT_MS),
     channels: {
       webhook: webhookChannel({
         allowPrivate: config.WEBHOOK_ALLOW_PRIVATE,
@@ -344,7 +342,7 @@ export async function startNotifications(
       push: pushChannel({
         vapid,
         allowHttp: config.PUSH_ALLOW_HTTP,
-        timeoutMs: PUSH_TIMEOUT_MS,
+        timeoutMs: config.PUSH_TIMEOUT_MS,
         isOnline: onlineCheck(gateway),
       }),
     },

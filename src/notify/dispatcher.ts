@@ -57,6 +57,10 @@ export interface DispatcherOptions {
 const EVENTS_PER_ROUND = 20;
 /** Retries sent per round. */
 const RETRIES_PER_ROUND = 20;
+/** Targets' users learned per statement. */
+const KNOWN_USERS_BATCH = 10_000;
+/** How far apart the nodes' clocks may be (the creation times of targets are theirs). */
+const CLOCK_SKEW_MS = 60_000;
 /** Targets the safety-net sweep looks at per poll. */
 const SWEEP_CHUNK = 500;
 /** How often a node prunes the delivery log, and how much at once. */
@@ -104,6 +108,12 @@ export class Dispatcher {
   private stopped = false;
   private readonly running = new Set<Promise<void>>();
   private sweepAfter: string | null = null;
+  /**
+   * Users that have (or had) a target: only their events need a lease. Learned from the targets'
+   * creation times at each poll; a user whose targets are gone stays (a claim that finds nothing).
+   */
+  private readonly knownUsers = new Set<string>();
+  private knownSince: Date | null = null;
   private prunedAt = 0;
   private readonly leaseMs: number;
   private readonly sendTimeoutMs: number;
@@ -125,6 +135,9 @@ export class Dispatcher {
   }
 
   start(): void {
+    this.claim(() =>
+      this.learnUsers().catch((err) => this.o.log.warn({ err }, 'notify: reading targets failed')),
+    );
     const tick = () => {
       this.timer = setTimeout(() => {
         const round = this.poll().finally(() => {
@@ -158,7 +171,7 @@ export class Dispatcher {
       }
     }
     // and a lease on every other target of theirs that no node holds (a user may have several)
-    for (const u of users) this.pendingUsers.add(u);
+    for (const u of users) if (this.knownUsers.has(u)) this.pendingUsers.add(u);
     if (this.pendingUsers.size && !this.claimScheduled) {
       this.claimScheduled = true;
       setImmediate(() => this.claim(() => this.claimPending()));
@@ -212,6 +225,7 @@ export class Dispatcher {
   private async pollOnce(): Promise<void> {
     const { store, node } = this.o;
     try {
+      await this.learnUsers();
       let room = this.concurrency - this.workers.size;
       if (room > 0 && !this.stopped) {
         const began = Date.now();
@@ -236,6 +250,23 @@ export class Dispatcher {
       }
     } catch (err) {
       this.o.log.warn({ err }, 'notify: looking for targets with work failed');
+    }
+  }
+
+  /**
+   * Adds the users of the targets created since the last look. The look goes back a minute before
+   * the newest creation seen: a creation on a node whose clock is behind is not missed.
+   */
+  private async learnUsers(): Promise<void> {
+    for (;;) {
+      const { users, newest } = await this.o.store.usersSince(this.knownSince, KNOWN_USERS_BATCH);
+      for (const u of users) this.knownUsers.add(u);
+      if (newest) {
+        const back = new Date(newest.getTime() - CLOCK_SKEW_MS);
+        this.knownSince = this.knownSince && this.knownSince > back ? this.knownSince : back;
+      }
+      if (users.length < KNOWN_USERS_BATCH) return;
+      this.knownSince = newest;
     }
   }
 

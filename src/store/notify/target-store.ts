@@ -349,6 +349,17 @@ export function createDispatchStore(sql: SqlPool) {
       return { leased, last: last.id };
     },
 
+    /** The users of targets created after `since` (all of them without), and the newest creation time. */
+    async usersSince(since: Date | null, limit: number): Promise<{ users: string[]; newest: Date | null }> {
+      const rows = await sql.rows<{ user_id: string; created_at: Date }>(
+        `SELECT user_id, created_at FROM notify_targets WHERE $1::timestamptz IS NULL OR created_at > $1
+         ORDER BY created_at LIMIT $2`,
+        [since, limit],
+      );
+      const last = rows.at(-1);
+      return { users: rows.map((r) => r.user_id), newest: last ? new Date(last.created_at) : null };
+    },
+
     /** The target as it is now, if this claim still holds it. */
     async reload(id: string, token: string): Promise<NotifyTarget | undefined> {
       const [row] = await sql.rows<TargetRow>(

@@ -41,6 +41,8 @@ export async function up({ context: { run } }: { context: MigrationContext }): P
       CHECK (kind <> 'push' OR (endpoint IS NOT NULL AND p256dh IS NOT NULL AND auth IS NOT NULL))
     );
     CREATE INDEX notify_targets_user_idx ON notify_targets (user_id, created_at);
+    -- the targets created lately: which users a node's event stream should lease targets for
+    CREATE INDEX notify_targets_created_idx ON notify_targets (created_at);
     CREATE UNIQUE INDEX notify_targets_endpoint_key ON notify_targets (endpoint) WHERE kind = 'push';
     -- leases that ran out (a node that died or stopped): what the poll takes over
     CREATE INDEX notify_targets_claim_idx ON notify_targets (claim_until) WHERE claimed_by IS NOT NULL;
