@@ -253,8 +253,8 @@ const envSchema = z.object({
   WEBHOOK_DISABLE_AFTER_MS: int(1000, 30 * 86_400_000).default(259_200_000),
   /** a rotated webhook secret keeps signing beside the new one this long; @default 86400000 (24 h) */
   WEBHOOK_SECRET_OVERLAP_MS: int(0, 30 * 86_400_000).default(86_400_000),
-  /** webhooks and push subscriptions one node sends to at once (one request at a time each); @default 64 */
-  NOTIFY_CONCURRENCY: int(1, 10_000).default(64),
+  /** webhook and push requests one node has in flight at once (one at a time per target); @default 256 */
+  NOTIFY_CONCURRENCY: int(1, 10_000).default(256),
   /** how often each node looks for webhooks and push subscriptions with work no node holds; @default 1000 */
   NOTIFY_POLL_MS: int(10, 60_000).default(1000),
 });

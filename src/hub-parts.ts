@@ -44,7 +44,6 @@ import {
 } from './store/outbox/event-log.js';
 import { OutboxRelay, readRelayCursor } from './store/outbox/outbox-relay.js';
 
-
 /** The node's metrics and the health checks behind them and /readyz. */
 export interface Observed {
   metrics: HubMetrics;
@@ -155,7 +154,7 @@ export async function buildHttp(
   db: Database,
   core: Core,
   profile: MarketProfile,
-  vapidPublicKey: string,
+  notify: { vapidPublicKey: string; learn(userId: string): void },
 ): Promise<FastifyInstance> {
   const app = await buildHttpApp({
     log,
@@ -174,7 +173,7 @@ export async function buildHttp(
     metricsToken: config.METRICS_TOKEN,
     trustProxy: config.TRUST_PROXY,
     notify: {
-      vapidPublicKey,
+      ...notify,
       webhookAllowPrivate: config.WEBHOOK_ALLOW_PRIVATE,
       pushAllowHttp: config.PUSH_ALLOW_HTTP,
       secretOverlapMs: config.WEBHOOK_SECRET_OVERLAP_MS,
@@ -324,8 +323,8 @@ export async function startNotifications(
     log,
   );
   const dispatcher = new Dispatcher({
-    sql: db.sql,
-    store: createDispatchStore(db.sql),
+    sql: db.notifySql,
+    store: createDispatchStore(db.notifySql),
     node: `${os.hostname()}:${process.pid}:${randomUUID()}`,
     log,
     concurrency: config.NOTIFY_CONCURRENCY,

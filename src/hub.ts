@@ -98,7 +98,10 @@ export function createHub(config: Config, options: HubOptions = {}): Hub {
     );
     const notify = await startNotifications(config, log, db, gateway, live, core.runner);
     dispatcher = notify.dispatcher;
-    app = await buildHttp(config, log, db, core, profile, notify.vapid.publicKey);
+    app = await buildHttp(config, log, db, core, profile, {
+      vapidPublicKey: notify.vapid.publicKey,
+      learn: (userId) => notify.dispatcher.learn(userId),
+    });
     attach(app.server);
     io = gateway; // closed on stop from here on (Socket.IO's close needs it attached)
 

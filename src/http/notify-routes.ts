@@ -26,6 +26,8 @@ export interface NotifyRouteDeps {
   pushAllowHttp: boolean;
   /** how long a rotated webhook secret keeps signing beside the new one */
   secretOverlapMs: number;
+  /** tells this node's dispatcher that a user has a new target (other nodes learn it at their next poll) */
+  learn(userId: string): void;
 }
 
 const eventList = z
@@ -154,6 +156,7 @@ export const notifyRoutes: FastifyPluginAsyncZod<NotifyRouteDeps> = async (app, 
         max: MAX_WEBHOOKS_PER_USER,
       });
       if (created === 'limit') throw limitReached('webhooks', MAX_WEBHOOKS_PER_USER);
+      deps.learn(req.userId);
       return reply.status(201).send({ ...webhookView(created), secret });
     },
   );
@@ -320,6 +323,7 @@ export const notifyRoutes: FastifyPluginAsyncZod<NotifyRouteDeps> = async (app, 
         max: MAX_PUSH_SUBSCRIPTIONS_PER_USER,
       });
       if (saved === 'limit') throw limitReached('push subscriptions', MAX_PUSH_SUBSCRIPTIONS_PER_USER);
+      deps.learn(req.userId);
       return reply.status(201).send(pushSubscriptionView(saved.target));
     },
   );

@@ -1,9 +1,10 @@
+import pLimit, { type LimitFunction } from 'p-limit';
 import type { Logger } from 'pino';
 import type { StoredEvent } from '../domain/events.js';
 import { type NotifyTarget, retryDelayMs, type TargetKind } from '../domain/notify.js';
 import type { SqlPool } from '../store/db/sql-pool.js';
 import type { AttemptRecord, DispatchStore, Leased } from '../store/notify/target-store.js';
-import { readEventsById, readUserEvents } from '../store/outbox/event-log.js';
+import { readEventsById } from '../store/outbox/event-log.js';
 
 /** What became of one attempt to send an event to a target. */
 export type SendOutcome =
@@ -44,7 +45,7 @@ export interface DispatcherOptions {
   sendTimeoutMs?: number;
   /** how often this node looks for targets with work that nothing told it of; @default 1000 */
   pollMs?: number;
-  /** targets this node sends to at once (one send at a time each); @default 64 */
+  /** requests this node has in flight at once (one at a time per target); it holds at most 4 times as many targets; @default 256 */
   concurrency?: number;
   /** how long a target with nothing to do stays leased before it is released; @default 2000 */
   idleMs?: number;
@@ -57,6 +58,8 @@ export interface DispatcherOptions {
 const EVENTS_PER_ROUND = 20;
 /** Retries sent per round. */
 const RETRIES_PER_ROUND = 20;
+/** Stands for a target of a user that this node was told of but has not read yet. */
+const UNKNOWN_TARGET = '?';
 /** Targets' users learned per statement. */
 const KNOWN_USERS_BATCH = 10_000;
 /** How far apart the nodes' clocks may be (the creation times of targets are theirs). */
@@ -102,23 +105,27 @@ export class Dispatcher {
   private readonly workers = new Map<string, Worker>();
   private readonly pendingUsers = new Set<string>();
   private claimScheduled = false;
-  /** the one claim statement in flight: claims go one at a time, so `concurrency` holds */
+  /** the one claim statement in flight: claims go one at a time, so `maxTargets` holds */
   private claiming: Promise<void> = Promise.resolve();
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
   private readonly running = new Set<Promise<void>>();
   private sweepAfter: string | null = null;
   /**
-   * Users that have (or had) a target: only their events need a lease. Learned from the targets'
-   * creation times at each poll; a user whose targets are gone stays (a claim that finds nothing).
+   * The targets of each user that has (or had) one, by id: only their events need a lease, and only
+   * when this node does not hold them all. Learned from the targets' creation times at each poll; a
+   * target deleted stays (a claim that finds nothing).
    */
-  private readonly knownUsers = new Set<string>();
+  private readonly knownUsers = new Map<string, Set<string>>();
   private knownSince: Date | null = null;
   private prunedAt = 0;
   private readonly leaseMs: number;
   private readonly sendTimeoutMs: number;
   private readonly pollMs: number;
-  private readonly concurrency: number;
+  /** the sends in flight, at most `concurrency`, first come first served */
+  private readonly sends: LimitFunction;
+  /** targets held at once */
+  private readonly maxTargets: number;
   private readonly idleMs: number;
   private readonly keepLogMs: number;
   private readonly random: () => number;
@@ -127,7 +134,9 @@ export class Dispatcher {
     this.leaseMs = o.leaseMs ?? 30_000;
     this.sendTimeoutMs = o.sendTimeoutMs ?? 10_000;
     this.pollMs = o.pollMs ?? 1000;
-    this.concurrency = o.concurrency ?? 64;
+    const concurrency = o.concurrency ?? 256;
+    this.sends = pLimit(concurrency);
+    this.maxTargets = 4 * concurrency;
     this.idleMs = o.idleMs ?? 2000;
     this.keepLogMs = o.keepLogMs ?? 30 * 86_400_000;
     this.random = o.random ?? Math.random;
@@ -171,11 +180,10 @@ export class Dispatcher {
       }
     }
     // and a lease on every other target of theirs that no node holds (a user may have several)
-    for (const u of users) if (this.knownUsers.has(u)) this.pendingUsers.add(u);
-    if (this.pendingUsers.size && !this.claimScheduled) {
-      this.claimScheduled = true;
-      setImmediate(() => this.claim(() => this.claimPending()));
-    }
+    // (none when this node holds every target of theirs it knows: the stream's common case)
+    this.requeue(
+      [...users].filter((u) => [...(this.knownUsers.get(u) ?? [])].some((id) => !this.workers.has(id))),
+    );
   }
 
   /** Runs `fn` (a claim) after the claims before it, counted among the work a stop waits for. */
@@ -191,7 +199,7 @@ export class Dispatcher {
     this.claimScheduled = false;
     const users = [...this.pendingUsers];
     this.pendingUsers.clear();
-    const room = this.concurrency - this.workers.size;
+    const room = this.maxTargets - this.workers.size;
     if (!users.length || this.stopped) return;
     if (room <= 0) {
       for (const u of users) this.pendingUsers.add(u); // the next poll tries again
@@ -226,7 +234,7 @@ export class Dispatcher {
     const { store, node } = this.o;
     try {
       await this.learnUsers();
-      let room = this.concurrency - this.workers.size;
+      let room = this.maxTargets - this.workers.size;
       if (room > 0 && !this.stopped) {
         const began = Date.now();
         const leased = await store.claimDue(node, this.leaseMs, room);
@@ -235,12 +243,7 @@ export class Dispatcher {
       }
       if (room > 0 && !this.stopped) {
         const began = Date.now();
-        const { leased, last } = await store.sweep(
-          node,
-          this.sweepAfter,
-          Math.min(SWEEP_CHUNK, room * 8),
-          this.leaseMs,
-        );
+        const { leased, last } = await store.sweep(node, this.sweepAfter, SWEEP_CHUNK, room, this.leaseMs);
         this.sweepAfter = last;
         for (const l of leased) this.run(l, began);
       }
@@ -259,14 +262,24 @@ export class Dispatcher {
    */
   private async learnUsers(): Promise<void> {
     for (;;) {
-      const { users, newest } = await this.o.store.usersSince(this.knownSince, KNOWN_USERS_BATCH);
-      for (const u of users) this.knownUsers.add(u);
+      const { targets, newest } = await this.o.store.targetsSince(this.knownSince, KNOWN_USERS_BATCH);
+      // a target learned now may have had events before: it gets a lease at once
+      const learned = new Set<string>();
+      for (const { userId, id } of targets) {
+        const known = this.knownUsers.get(userId) ?? new Set<string>();
+        if (!known.has(id)) learned.add(userId);
+        known.delete(UNKNOWN_TARGET);
+        known.add(id);
+        this.knownUsers.set(userId, known);
+      }
+      this.requeue(learned);
       if (newest) {
         const back = new Date(newest.getTime() - CLOCK_SKEW_MS);
         this.knownSince = this.knownSince && this.knownSince > back ? this.knownSince : back;
       }
-      if (users.length < KNOWN_USERS_BATCH) return;
-      this.knownSince = newest;
+      if (targets.length < KNOWN_USERS_BATCH) return;
+      // a whole batch: go on after it (a millisecond back: targets created in its last one)
+      this.knownSince = newest && new Date(newest.getTime() - 1);
     }
   }
 
@@ -286,7 +299,12 @@ export class Dispatcher {
       existing.wake?.();
       return;
     }
-    const worker: Worker = { target, token, leaseEnds: leasedAt + this.leaseMs, woken: false };
+    const worker: Worker = {
+      target,
+      token,
+      leaseEnds: leasedAt + this.leaseMs,
+      woken: false,
+    };
     this.workers.set(target.id, worker);
     const done = this.work(worker).finally(() => {
       this.workers.delete(target.id);
@@ -307,16 +325,23 @@ export class Dispatcher {
 
   private async work(w: Worker): Promise<void> {
     const { store } = this.o;
+    let released = false;
+    // at the start of a claim, the retries scheduled before it; later, those this worker scheduled
+    let checkRetries = true;
     try {
       for (;;) {
         w.woken = false;
-        const retried = await this.retryRound(w);
-        if (retried === 'lost' || retried === 'end') return;
-        const sent = await this.firstRound(w);
-        if (sent === 'lost' || sent === 'end') return;
-        if (this.stopped) break;
-        if (retried === 'ok' || sent === 'ok' || w.woken) continue;
-        // nothing to do: wait a while for more (a nudge ends the wait)
+        let more = false;
+        if (checkRetries || (w.retryAt !== undefined && Date.now() >= w.retryAt)) {
+          if (w.retryAt !== undefined && Date.now() >= w.retryAt) w.retryAt = undefined;
+          const r = await this.retryRound(w);
+          if (r.end !== 'ok') return;
+          checkRetries = more = r.full;
+        }
+        const f = await this.firstRound(w);
+        if (f.end !== 'ok' || this.stopped) return;
+        if (f.full || more || w.woken) continue;
+        // nothing more now: wait a while for more (a nudge, or a retry of its own falling due)
         const wait = Math.max(0, Math.min(this.idleMs, (w.retryAt ?? Number.POSITIVE_INFINITY) - Date.now()));
         const woken = await new Promise<boolean>((resolve) => {
           const t = setTimeout(() => resolve(false), wait);
@@ -326,36 +351,51 @@ export class Dispatcher {
           };
         });
         w.wake = undefined;
-        if (this.stopped) break;
-        if (!woken && w.retryAt !== undefined && Date.now() >= w.retryAt) {
-          w.retryAt = undefined; // a retry of its own is due: the next round sends it
-          continue;
-        }
-        if (!woken) {
+        if (this.stopped) return;
+        if (!woken && !(w.retryAt !== undefined && Date.now() >= w.retryAt)) {
           // let go only if there is still nothing to do, as the statement that lets go sees it
-          const token = w.token;
-          if (await store.releaseIfIdle(w.target.id, token)) return;
+          if (await store.releaseIfIdle(w.target.id, w.token)) {
+            released = true;
+            // an event that came while letting go: its nudge found the target still held
+            if (w.woken) this.requeue([w.target.userId]);
+            return;
+          }
+          checkRetries = true; // something arrived or fell due meanwhile
         }
-        // what the owner changed meanwhile (a rotated secret, the events it takes) counts from now on
-        const now = await store.reload(w.target.id, w.token);
-        if (!now) return;
-        w.target = now;
       }
-      // stopping: the lease ends now, so another node takes the target at once
-      await store.expire(w.target.id, w.token).catch(() => {});
     } catch (err) {
-      this.o.log.warn({ err, target: w.target.id }, 'notify: a target stopped; another round takes it up');
-      await store.expire(w.target.id, w.token).catch(() => {});
+      this.o.log.warn({ err, target: w.target.id }, 'notify: a target stopped; another node takes it up');
+    } finally {
+      // not let go idle (stopping, an error, a claim lost or a target ended): the lease ends now
+      // (a no-op for a claim that no longer holds), so the poll gives the target to a node at once
+      if (!released) await store.expire(w.target.id, w.token).catch(() => {});
+    }
+  }
+
+  /** Users whose targets need a lease that no node holds (the next claim takes them). */
+  private requeue(users: Iterable<string>): void {
+    for (const u of users) this.pendingUsers.add(u);
+    if (this.pendingUsers.size && !this.claimScheduled && !this.stopped) {
+      this.claimScheduled = true;
+      setImmediate(() => this.claim(() => this.claimPending()));
     }
   }
 
   /**
-   * Sends the due retries: 'idle' when there were none, 'ok' after a round, 'lost' when the claim
-   * no longer holds the target, 'end' when the target is gone or disabled.
+   * A user that has just been given a target (a webhook or push subscription created on this node):
+   * its events lease it from now on.
    */
-  private async retryRound(w: Worker): Promise<'idle' | RoundEnd> {
+  learn(userId: string): void {
+    // which target is not known yet: until the next poll learns it, every event of the user claims
+    const known = this.knownUsers.get(userId) ?? new Set<string>();
+    known.add(UNKNOWN_TARGET);
+    this.knownUsers.set(userId, known);
+  }
+
+  /** Sends the due retries (`full`: as many as a round takes, there may be more). */
+  private async retryRound(w: Worker): Promise<{ end: RoundEnd; full: boolean }> {
     const due = await this.o.store.dueRetries(w.target.id, RETRIES_PER_ROUND);
-    if (!due.length) return 'idle';
+    if (!due.length) return { end: 'ok', full: false };
     const events = await this.eventsById(due.map((d) => d.eventId));
     const attempts: AttemptRecord[] = [];
     let outcome: RoundEnd = 'ok';
@@ -378,14 +418,18 @@ export class Dispatcher {
       if (outcome !== 'ok') break;
     }
     const saved = await this.save(w, attempts);
-    return saved === 'ok' ? outcome : saved;
+    return { end: saved === 'ok' ? outcome : saved, full: due.length === RETRIES_PER_ROUND };
   }
 
-  /** Sends the first attempts of the events past the position, in order: 'idle' when there were none. */
-  private async firstRound(w: Worker): Promise<'idle' | RoundEnd> {
+  /** Sends the first attempts of the events past the position, in order (`full`: there may be more). */
+  private async firstRound(w: Worker): Promise<{ end: RoundEnd; full: boolean }> {
     const t = w.target;
-    const events = await readUserEvents(this.o.sql, t.userId, t.cursor, EVENTS_PER_ROUND);
-    if (!events.length) return 'idle';
+    const read = await this.o.store.round(t.id, w.token, t.userId, t.cursor, EVENTS_PER_ROUND);
+    if (!read.target) return { end: 'lost', full: false };
+    // what the owner changed (a rotated secret, the events it takes) counts from this round on
+    refresh(t, read.target);
+    const events = read.events;
+    if (!events.length) return { end: 'ok', full: false };
     const attempts: AttemptRecord[] = [];
     let position = t.cursor;
     let outcome: RoundEnd = 'ok';
@@ -402,7 +446,7 @@ export class Dispatcher {
       if (outcome === 'end') break;
     }
     const saved = await this.save(w, attempts, position);
-    return saved === 'ok' ? outcome : saved;
+    return { end: saved === 'ok' ? outcome : saved, full: events.length === EVENTS_PER_ROUND };
   }
 
   /** One send and its record; 'end' when the target is gone or was disabled. */
@@ -415,7 +459,7 @@ export class Dispatcher {
     const channel = this.o.channels[w.target.kind];
     let r: SendOutcome;
     try {
-      r = await channel.send(w.target, event, attempt);
+      r = await this.sends(() => channel.send(w.target, event, attempt));
     } catch (err) {
       r = { kind: 'retry', error: err instanceof Error ? err.message : String(err) };
     }
@@ -459,6 +503,7 @@ export class Dispatcher {
   ): AttemptRecord {
     const at = new Date();
     const base = { eventId, type, attempt, at, responseStatus: r.status ?? null };
+    if (r.kind !== 'delivered') r = { ...r, error: storableError(r.error) };
     if (r.kind === 'delivered') return { ...base, status: 'delivered', error: null, nextAttemptAt: null };
     const delay = r.kind === 'retry' ? retryDelayMs(schedule, attempt, this.random()) : undefined;
     if (r.kind === 'retry' && delay !== undefined) {
@@ -511,4 +556,13 @@ function refresh(t: NotifyTarget, row: NotifyTarget): void {
   t.p256dh = row.p256dh;
   t.auth = row.auth;
   t.whileOnline = row.whileOnline;
+}
+
+/**
+ * An error as the delivery log keeps it: a receiver's words are anything (a NUL byte PostgreSQL
+ * refuses, control characters): those become `?`, and the whole is at most 300 characters.
+ */
+function storableError(text: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it removes
+  return text.replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/g, '?').slice(0, 300);
 }

@@ -274,6 +274,27 @@ function asOutboundError(err: unknown): OutboundError {
  * Throws OutboundError for everything that is not an HTTP answer; only a caller's bug (a
  * header name or value Node rejects) surfaces as Node's own TypeError.
  */
+/** Keep-alive agents: by scheme, and apart for requests that lift the address rules. */
+const agents = new Map<string, http.Agent>();
+function agentFor(protocol: string, allowPrivate: boolean): http.Agent {
+  const key = `${protocol}${allowPrivate}`;
+  let agent = agents.get(key);
+  if (!agent) {
+    // an idle connection is closed after 15 s; at most 8 per origin (one request at a time per
+    // target, several targets may share a receiver) and 2,048 in all
+    const options = {
+      keepAlive: true,
+      timeout: 15_000,
+      maxSockets: 8,
+      maxTotalSockets: 2048,
+      scheduling: 'lifo' as const,
+    };
+    agent = protocol === 'https:' ? new https.Agent(options) : new http.Agent(options);
+    agents.set(key, agent);
+  }
+  return agent;
+}
+
 export async function postOutbound(url: string, opts: OutboundOptions): Promise<OutboundResponse> {
   const target = checkTarget(url, opts.allowPrivate);
   if ('message' in target) throw new OutboundError(target.code, `${url} ${target.message}`);
@@ -289,26 +310,27 @@ export async function postOutbound(url: string, opts: OutboundOptions): Promise<
   return new Promise<OutboundResponse>((resolve, reject) => {
     let response: IncomingMessage | undefined;
     let settled = false;
-    const settle = (outcome: { error: OutboundError } | { value: OutboundResponse }): void => {
+    const settle = (outcome: { error: OutboundError } | { value: OutboundResponse }, whole = false): void => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
-      // agent: false means this socket serves this request only: closing it is always right,
-      // and it is what stops a receiver that is still trickling bytes
-      request.destroy();
-      response?.destroy();
+      // an answer read to its end leaves its connection to the pool; any other ending (an error, a
+      // timeout, an answer cut at maxResponseBytes, a receiver still trickling bytes) closes it
+      if (!whole) {
+        request.destroy();
+        response?.destroy();
+      }
       if ('error' in outcome) reject(outcome.error);
       else resolve(outcome.value);
     };
 
-    // agent: false: a fresh connection per request, never a pooled one. Deliveries to one
-    // endpoint are seconds to hours apart, so keep-alive would save little, while a per-origin
-    // pool would grow with every trader's URL, and a fresh socket makes each request go
-    // through guardedLookup and makes "destroy the socket on timeout" exact.
+    // Connections are kept alive and reused (a busy receiver gets every event of its trader): each
+    // new one is opened through guardedLookup, so a reused one goes to an address that was checked.
+    // Requests that lift the address rules have agents of their own, so they never share one.
     const request = send(target.url, {
       method: 'POST',
       headers,
-      agent: false,
+      agent: agentFor(target.url.protocol, opts.allowPrivate),
       ...(opts.allowPrivate ? {} : { lookup: guardedLookup }),
     });
     // One deadline for the whole exchange rather than socket idle timeouts: a receiver that
@@ -324,22 +346,25 @@ export async function postOutbound(url: string, opts: OutboundOptions): Promise<
       response = res;
       const chunks: Buffer[] = [];
       let size = 0;
-      const done = (): void => {
-        settle({
-          value: {
-            status: res.statusCode ?? 0,
-            headers: res.headers,
-            body: Buffer.concat(chunks).toString('utf8'),
+      const done = (whole: boolean): void => {
+        settle(
+          {
+            value: {
+              status: res.statusCode ?? 0,
+              headers: res.headers,
+              body: Buffer.concat(chunks).toString('utf8'),
+            },
           },
-        });
+          whole,
+        );
       };
       res.on('data', (chunk: Buffer) => {
         const room = limit - size;
         chunks.push(room < chunk.length ? chunk.subarray(0, room) : chunk);
         size += Math.min(room, chunk.length);
-        if (size >= limit) done();
+        if (size >= limit) done(false);
       });
-      res.on('end', done);
+      res.on('end', () => done(true));
       res.on('error', (err) => settle({ error: asOutboundError(err) }));
       res.on('close', () => {
         if (!res.complete) {

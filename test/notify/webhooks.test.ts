@@ -76,8 +76,9 @@ describe.skipIf(!ready)('webhooks on two nodes', () => {
     expect(hook.secret).toMatch(/^whsec_[A-Za-z0-9+/]+=*$/);
 
     await activity(owner, other, 4);
+    // listing.created, 4 x (swap.proposed, swap.withdrawn), once below the horizon
+    await expect.poll(async () => (await eventsOf(owner)).length).toBe(9);
     const events = await eventsOf(owner);
-    expect(events).toHaveLength(9); // listing.created, 4 x (swap.proposed, swap.withdrawn)
     await r.waitFor((x) => x.delivered.length >= events.length);
     expect(r.delivered.map((d) => d.id)).toEqual(events.map((e) => e.id));
     expect(r.requests.every((d) => d.verified)).toBe(true);

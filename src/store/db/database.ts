@@ -21,6 +21,11 @@ export interface Database {
   sequelize: Sequelize;
   /** the pg pool of the hand-written SQL: the command path and the outbox (docs/decisions.md, "One style per concern") */
   sql: SqlPool;
+  /**
+   * a small pool of its own for sending notifications (src/notify), so that their statements never
+   * wait for or hold a connection commands need; the same pool as `sql` on the embedded database
+   */
+  notifySql: SqlPool;
   /** where the database lives, for logs: host:port/db or the PGlite directory */
   where: string;
   /** a connection string other processes (tests, benchmarks) can use to reach the same database */
@@ -92,6 +97,9 @@ function serverOptions(s: ConnectionLimits, extra: Record<string, number> = {}):
     .join(' ');
 }
 
+/** Connections of a node's notification pool: its statements are short and few per send. */
+const NOTIFY_POOL_MAX = 4;
+
 async function openUrl(
   url: string,
   poolMax: number,
@@ -117,18 +125,25 @@ async function openUrl(
     },
     define: { underscored: true },
   });
-  const pool = new pg.Pool({
-    connectionString: url,
-    max: poolMax,
-    idleTimeoutMillis: 10_000,
-    // waiting for a free connection and opening one, as Sequelize's acquire limit
-    connectionTimeoutMillis: 10_000,
-    application_name: sessionName('hub'),
-    ...(safety && { ...limits, options: serverOptions(safety) }),
-  });
-  // an idle connection PostgreSQL ends is dropped by the pool; a busy one fails its query
-  pool.on('error', (err) => log.warn({ err }, 'an idle database connection failed'));
+  const newPool = (max: number, name: string) => {
+    const p = new pg.Pool({
+      connectionString: url,
+      max,
+      idleTimeoutMillis: 10_000,
+      // waiting for a free connection and opening one, as Sequelize's acquire limit
+      connectionTimeoutMillis: 10_000,
+      application_name: sessionName(name),
+      ...(safety && { ...limits, options: serverOptions(safety) }),
+    });
+    // an idle connection PostgreSQL ends is dropped by the pool; a busy one fails its query
+    p.on('error', (err) => log.warn({ err }, 'an idle database connection failed'));
+    return p;
+  };
+  const pool = newPool(poolMax, 'hub');
   const sql = new SqlPool(pool, opts.onQuery);
+  // the embedded database serves one session well: the notifications share it there
+  const notifyPool = safety ? newPool(NOTIFY_POOL_MAX, 'notify') : undefined;
+  const notifySql = notifyPool ? new SqlPool(notifyPool, opts.onQuery) : sql;
   const relaySession: pg.ClientConfig | undefined = safety && {
     connectionString: url,
     application_name: sessionName('relay'),
@@ -145,6 +160,7 @@ async function openUrl(
   } catch (err) {
     await sequelize.close().catch(() => {});
     await pool.end().catch(() => {});
+    await notifyPool?.end().catch(() => {});
     await cleanup?.();
     throw new StartupError(`cannot reach PostgreSQL at ${where}: ${reason(err)}`);
   }
@@ -152,6 +168,7 @@ async function openUrl(
   return {
     sequelize,
     sql,
+    notifySql,
     where,
     url,
     embedded: false,
@@ -167,7 +184,7 @@ async function openUrl(
     async close() {
       if (closed) return;
       closed = true;
-      await Promise.all([sequelize.close(), pool.end()]);
+      await Promise.all([sequelize.close(), pool.end(), notifyPool?.end()]);
       await cleanup?.();
     },
   };

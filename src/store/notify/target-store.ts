@@ -1,7 +1,9 @@
 import { QueryTypes, type Sequelize } from 'sequelize';
+import { HubError } from '../../domain/errors.js';
+import type { StoredEvent } from '../../domain/events.js';
 import type { NotifyTarget, TargetKind } from '../../domain/notify.js';
 import type { SqlPool } from '../db/sql-pool.js';
-import { HORIZON } from '../outbox/event-log.js';
+import { type EventRow, HORIZON, toStoredEvent, USER_EVENTS } from '../outbox/event-log.js';
 
 /** A notify_targets row as read (bigints as text). */
 interface TargetRow {
@@ -114,6 +116,42 @@ export function createTargetStore(sequelize: Sequelize) {
     return row?.n ?? 0;
   };
 
+  const upsertPushOnce = (p: NewPushSubscription) =>
+    sequelize.transaction(async (transaction) => {
+      await lockUser(p.userId, transaction);
+      const [existing] = await sequelize.query<{ user_id: string }>(
+        `SELECT user_id FROM notify_targets WHERE kind = 'push' AND endpoint = $1 FOR UPDATE`,
+        { bind: [p.endpoint], type: QueryTypes.SELECT, transaction },
+      );
+      if (existing?.user_id !== p.userId && (await countOf(p.userId, 'push', transaction)) >= p.max) {
+        return 'limit' as const;
+      }
+      if (existing && existing.user_id !== p.userId) {
+        // another user's device now (a shared browser): a new subscription, nothing of the old one's
+        // (its pending retries, its log) comes along
+        await sequelize.query(`DELETE FROM notify_targets WHERE kind = 'push' AND endpoint = $1`, {
+          bind: [p.endpoint],
+          transaction,
+        });
+      }
+      const [row] = await sequelize.query<TargetRow & { created: boolean }>(
+        `INSERT INTO notify_targets (id, kind, user_id, events, status, endpoint, p256dh, auth, while_online, cursor, created_at, updated_at)
+           VALUES ($1, 'push', $2, $3, 'active', $4, $5, $6, $7, ${START_CURSOR}, $8, $8)
+           ON CONFLICT (endpoint) WHERE kind = 'push' DO UPDATE SET
+             events = excluded.events, p256dh = excluded.p256dh, auth = excluded.auth,
+             while_online = excluded.while_online, updated_at = excluded.updated_at
+           WHERE notify_targets.user_id = excluded.user_id
+           RETURNING ${COLUMNS}, (xmax = 0) AS created`,
+        {
+          bind: [p.id, p.userId, p.events, p.endpoint, p.p256dh, p.auth, p.whileOnline, p.now],
+          type: QueryTypes.SELECT,
+          transaction,
+        },
+      );
+      if (!row) return 'raced' as const;
+      return { target: toTarget(row), created: row.created };
+    });
+
   return {
     /** The new webhook, or 'limit' when its user has `max` already. */
     createWebhook(w: NewWebhook): Promise<NotifyTarget | 'limit'> {
@@ -138,39 +176,15 @@ export function createTargetStore(sequelize: Sequelize) {
      * events, whileOnline); another user's is replaced by a new one (the endpoint is the device's);
      * 'limit' when the user has `max` already.
      */
-    upsertPush(p: NewPushSubscription): Promise<{ target: NotifyTarget; created: boolean } | 'limit'> {
-      return sequelize.transaction(async (transaction) => {
-        await lockUser(p.userId, transaction);
-        const [existing] = await sequelize.query<{ user_id: string }>(
-          `SELECT user_id FROM notify_targets WHERE kind = 'push' AND endpoint = $1 FOR UPDATE`,
-          { bind: [p.endpoint], type: QueryTypes.SELECT, transaction },
-        );
-        if (existing?.user_id !== p.userId && (await countOf(p.userId, 'push', transaction)) >= p.max) {
-          return 'limit' as const;
-        }
-        if (existing && existing.user_id !== p.userId) {
-          // another user's device now (a shared browser): a new subscription, nothing of the old one's
-          // (its pending retries, its log) comes along
-          await sequelize.query(`DELETE FROM notify_targets WHERE kind = 'push' AND endpoint = $1`, {
-            bind: [p.endpoint],
-            transaction,
-          });
-        }
-        const [row] = await sequelize.query<TargetRow & { created: boolean }>(
-          `INSERT INTO notify_targets (id, kind, user_id, events, status, endpoint, p256dh, auth, while_online, cursor, created_at, updated_at)
-           VALUES ($1, 'push', $2, $3, 'active', $4, $5, $6, $7, ${START_CURSOR}, $8, $8)
-           ON CONFLICT (endpoint) WHERE kind = 'push' DO UPDATE SET
-             events = excluded.events, p256dh = excluded.p256dh, auth = excluded.auth,
-             while_online = excluded.while_online, updated_at = excluded.updated_at
-           RETURNING ${COLUMNS}, (xmax = 0) AS created`,
-          {
-            bind: [p.id, p.userId, p.events, p.endpoint, p.p256dh, p.auth, p.whileOnline, p.now],
-            type: QueryTypes.SELECT,
-            transaction,
-          },
-        );
-        return { target: toTarget(row!), created: row!.created };
-      });
+    async upsertPush(p: NewPushSubscription): Promise<{ target: NotifyTarget; created: boolean } | 'limit'> {
+      // another user's registration of the endpoint racing this one (a shared browser): once it has
+      // committed, this one moves the endpoint over
+      for (let attempt = 1; ; attempt++) {
+        const saved = await upsertPushOnce(p);
+        if (saved !== 'raced') return saved;
+        if (attempt === 3)
+          throw new HubError('UNAVAILABLE', 'The endpoint is being registered elsewhere; try again');
+      }
     },
 
     list(userId: string, kind: TargetKind): Promise<NotifyTarget[]> {
@@ -215,7 +229,10 @@ export function createTargetStore(sequelize: Sequelize) {
     async replay(userId: string, id: string, after: bigint, now: Date): Promise<boolean> {
       const rows = await sequelize.query<{ id: string }>(
         `UPDATE notify_targets SET cursor = LEAST(cursor, $3::bigint), cursor_version = cursor_version + 1,
-           status = 'active', failing_since = NULL, updated_at = $4
+           status = 'active', failing_since = NULL, updated_at = $4,
+           -- a target no node holds gets a lease that has run out: the next poll gives it to a node
+           claimed_by = CASE WHEN claim_until IS NULL OR claim_until < now() THEN 'replay' ELSE claimed_by END,
+           claim_until = CASE WHEN claim_until IS NULL OR claim_until < now() THEN now() ELSE claim_until END
          WHERE id = $1 AND user_id = $2 AND kind = 'webhook' RETURNING id`,
         { bind: [id, userId, after.toString(), now], type: QueryTypes.SELECT },
       );
@@ -320,7 +337,9 @@ export function createDispatchStore(sql: SqlPool) {
          WHERE c.status = 'active' AND ${unheld} AND c.id IN (
            (SELECT id FROM notify_targets WHERE claimed_by IS NOT NULL AND claim_until < now() ORDER BY claim_until LIMIT $2)
            UNION
-           (SELECT DISTINCT target_id FROM notify_retries WHERE due_at <= now() LIMIT $2))
+           (SELECT r.target_id FROM notify_retries r JOIN notify_targets x ON x.id = r.target_id
+            WHERE r.due_at <= now() AND x.status = 'active' AND (x.claim_until IS NULL OR x.claim_until < now())
+            ORDER BY r.due_at LIMIT $2))
          LIMIT $2 FOR UPDATE OF c SKIP LOCKED`,
         [node, limit],
         leaseMs,
@@ -331,7 +350,7 @@ export function createDispatchStore(sql: SqlPool) {
      * The safety net under the event stream's nudges: of the unheld targets after `after` in id
      * order (`chunk` of them), leases those with work; and the last id looked at (null: the end).
      */
-    async sweep(node: string, after: string | null, chunk: number, leaseMs: number) {
+    async sweep(node: string, after: string | null, chunk: number, limit: number, leaseMs: number) {
       const [last] = await sql.rows<{ id: string | null }>(
         `SELECT max(id::text) AS id FROM (SELECT id FROM notify_targets WHERE ($1::uuid IS NULL OR id > $1::uuid)
          ORDER BY id LIMIT $2) s`,
@@ -342,22 +361,54 @@ export function createDispatchStore(sql: SqlPool) {
         `SELECT c.id AS pick_id FROM notify_targets c, h
          WHERE ($2::uuid IS NULL OR c.id > $2::uuid) AND c.id <= $3::uuid AND c.status = 'active' AND ${unheld}
            AND ${HAS_WORK}
-         FOR UPDATE OF c SKIP LOCKED`,
-        [node, after, last.id],
+         ORDER BY c.id LIMIT $4 FOR UPDATE OF c SKIP LOCKED`,
+        [node, after, last.id, limit],
         leaseMs,
       );
       return { leased, last: last.id };
     },
 
-    /** The users of targets created after `since` (all of them without), and the newest creation time. */
-    async usersSince(since: Date | null, limit: number): Promise<{ users: string[]; newest: Date | null }> {
-      const rows = await sql.rows<{ user_id: string; created_at: Date }>(
-        `SELECT user_id, created_at FROM notify_targets WHERE $1::timestamptz IS NULL OR created_at > $1
+    /** The targets created after `since` (all of them without), with their users, and the newest creation time. */
+    async targetsSince(
+      since: Date | null,
+      limit: number,
+    ): Promise<{ targets: { id: string; userId: string }[]; newest: Date | null }> {
+      const rows = await sql.rows<{ id: string; user_id: string; created_at: Date }>(
+        `SELECT id, user_id, created_at FROM notify_targets WHERE $1::timestamptz IS NULL OR created_at > $1
          ORDER BY created_at LIMIT $2`,
         [since, limit],
       );
       const last = rows.at(-1);
-      return { users: rows.map((r) => r.user_id), newest: last ? new Date(last.created_at) : null };
+      return {
+        targets: rows.map((r) => ({ id: r.id, userId: r.user_id })),
+        newest: last ? new Date(last.created_at) : null,
+      };
+    },
+
+    /**
+     * A round's reading, in one statement: the target as it is now (what its owner changed: secrets,
+     * keys, the events it takes), if this claim still holds it, and its user's events past
+     * `cursor` below the horizon, at most `limit`.
+     */
+    async round(
+      id: string,
+      token: string,
+      userId: string,
+      cursor: bigint,
+      limit: number,
+    ): Promise<{ target?: NotifyTarget; events: StoredEvent[] }> {
+      const rows = await sql.rows<EventRow & { target: TargetRow | null }>(
+        `WITH h AS (SELECT ${HORIZON} AS horizon),
+         t AS (SELECT (SELECT row_to_json(c) FROM (SELECT ${COLUMNS} FROM notify_targets
+                 WHERE id = $4 AND claim_token = $5) c) AS target)
+         SELECT t.target, e.* FROM t LEFT JOIN LATERAL (${USER_EVENTS}) e ON true`,
+        [userId, cursor.toString(), limit, id, token],
+      );
+      const target = rows[0]?.target;
+      return {
+        target: target ? toTarget(target) : undefined,
+        events: rows.filter((r) => r.id !== null).map(toStoredEvent),
+      };
     },
 
     /** The target as it is now, if this claim still holds it. */
@@ -414,7 +465,8 @@ export function createDispatchStore(sql: SqlPool) {
     },
 
     /**
-     * A round's attempts, in one statement, if this claim still holds the target: logged (`log`);
+     * A round's attempts, in one statement, if this claim still holds the target (as the update's
+     * row lock sees it: the writes hang on the update's row, never on a snapshot): logged (`log`);
      * a retrying one (re)scheduled, any other's retry removed; and, unless a replay moved the
      * position meanwhile (the version differs), `failingSince` set (undefined: unchanged) and the
      * position moved to `cursor` (never back). Whether the claim held, whether the position moved,
@@ -430,20 +482,19 @@ export function createDispatchStore(sql: SqlPool) {
       const done = attempts.filter((a) => a.status !== 'retrying');
       const logged = opts.log ? attempts : [];
       const [row] = await sql.rows<{ held: boolean; moved: boolean; now: TargetRow | null }>(
-        `WITH t AS (SELECT id, cursor_version = $4 AS current FROM notify_targets WHERE id = $1 AND claim_token = $2),
-         u AS (UPDATE notify_targets SET
+        `WITH u AS (UPDATE notify_targets SET
                  cursor = CASE WHEN $3::bigint IS NOT NULL AND cursor_version = $4 THEN GREATEST(cursor, $3::bigint) ELSE cursor END,
                  failing_since = CASE WHEN $5::boolean AND cursor_version = $4 THEN $6::timestamptz ELSE failing_since END
                WHERE id = $1 AND claim_token = $2
-               RETURNING ($3::bigint IS NOT NULL AND cursor_version = $4) AS moved),
+               RETURNING id, ($3::bigint IS NOT NULL AND cursor_version = $4) AS moved),
          a AS (INSERT INTO notify_attempts (target_id, event_id, type, attempt, status, response_status, error, at, next_attempt_at)
-               SELECT t.id, x.* FROM t, unnest($7::bigint[], $8::text[], $9::int[], $10::text[], $11::int[], $12::text[],
+               SELECT u.id, x.* FROM u, unnest($7::bigint[], $8::text[], $9::int[], $10::text[], $11::int[], $12::text[],
                  $13::timestamptz[], $14::timestamptz[]) AS x),
-         d AS (DELETE FROM notify_retries r USING t WHERE r.target_id = t.id AND r.event_id = ANY($15::bigint[])),
+         d AS (DELETE FROM notify_retries r USING u WHERE r.target_id = u.id AND r.event_id = ANY($15::bigint[])),
          r AS (INSERT INTO notify_retries (target_id, event_id, attempt, due_at)
-               SELECT t.id, y.* FROM t, unnest($16::bigint[], $17::int[], $18::timestamptz[]) AS y
+               SELECT u.id, y.* FROM u, unnest($16::bigint[], $17::int[], $18::timestamptz[]) AS y
                ON CONFLICT (target_id, event_id) DO UPDATE SET attempt = excluded.attempt, due_at = excluded.due_at)
-         SELECT EXISTS (SELECT 1 FROM t) AS held, COALESCE((SELECT moved FROM u), false) AS moved,
+         SELECT EXISTS (SELECT 1 FROM u) AS held, COALESCE((SELECT moved FROM u), false) AS moved,
            (SELECT row_to_json(c) FROM (SELECT ${COLUMNS} FROM notify_targets WHERE id = $1) c) AS now`,
         [
           target.id,

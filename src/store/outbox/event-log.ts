@@ -133,17 +133,23 @@ export async function readUserEvents(
   afterId: bigint,
   limit: number,
 ): Promise<StoredEvent[]> {
-  const rows = await sql.rows<EventRow>(
-    `WITH h AS (SELECT ${HORIZON} AS horizon)
-     SELECT ${AS_TEXT} FROM (
-       (SELECT ${EVENT_COLUMNS} FROM events, h WHERE user_a = $1 AND id > $2 AND id < h.horizon ORDER BY id LIMIT $3)
-       UNION ALL
-       (SELECT ${EVENT_COLUMNS} FROM events, h WHERE user_b = $1 AND id > $2 AND id < h.horizon ORDER BY id LIMIT $3)
-     ) e ORDER BY e.id LIMIT $3`,
-    [userId, afterId.toString(), limit],
-  );
+  const rows = await sql.rows<EventRow>(`WITH h AS (SELECT ${HORIZON} AS horizon) ${USER_EVENTS}`, [
+    userId,
+    afterId.toString(),
+    limit,
+  ]);
   return rows.map(toStoredEvent);
 }
+
+/**
+ * The events of user $1 after id $2 below the horizon (a CTE `h` in the statement), ascending, at
+ * most $3: as `readUserEvents` reads them, for statements that read them with more.
+ */
+export const USER_EVENTS = `SELECT ${AS_TEXT} FROM (
+    (SELECT ${EVENT_COLUMNS} FROM events, h WHERE user_a = $1 AND id > $2 AND id < h.horizon ORDER BY id LIMIT $3)
+    UNION ALL
+    (SELECT ${EVENT_COLUMNS} FROM events, h WHERE user_b = $1 AND id > $2 AND id < h.horizon ORDER BY id LIMIT $3)
+  ) e ORDER BY e.id LIMIT $3`;
 
 /** The newest event addressed to `userId` below the horizon, or 0 when there is none. */
 export async function latestUserEventId(sql: SqlPool, userId: string): Promise<bigint> {
