@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { matchLockName, tradableZones } from './energy/matching.js';
+import { matchLock, tradableZones } from './energy/matching.js';
 import { checkSlotWindow } from './energy/slots.js';
 import {
   checkOwnShare,
@@ -67,7 +67,7 @@ export async function createListing(
   input: CreateListingInput,
 ): Promise<ListingView> {
   // the matching lock rides with the meter's read: the listings it crosses are found at commit
-  const lock = matchLockName(input.energyType);
+  const lock = matchLock(input.energyType, input.side);
   const meter = ownActiveMeter(await uow.meters.lockShared(input.meterId, lock), owner.id);
   const zone = meterZone(uow.rules.market, meter);
   checkNewListing(input, uow.now, zone);

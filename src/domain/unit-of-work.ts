@@ -1,3 +1,4 @@
+import type { AdvisoryLock } from './energy/matching.js';
 import type { Meter } from './energy/meters.js';
 import type { SlotShare } from './energy/slots.js';
 import type { TapeEntry } from './energy/tape.js';
@@ -36,7 +37,7 @@ export interface ListingRepo {
   /**
    * tells the owners of the active listings a new `listing` crosses, in `zones` (at most
    * MAX_MATCH_NOTICES, the best-crossing first), with a `listing.matched` event each, written with
-   * the command's own; a command that calls it must have taken the matching lock (`matchLockName`)
+   * the command's own; a command that calls it must have taken the matching lock (`matchLock`)
    * in an earlier statement, so it sees every crossing listing committed before it
    */
   notifyMatches(listing: Listing, zones: string[]): Promise<void>;
@@ -68,9 +69,9 @@ export interface SwapRepo {
 export interface MeterRepo {
   /**
    * the meter, share-locked for the rest of the transaction: a retirement waits for it; with
-   * `lockName`, the advisory lock of that name is taken too, in the same statement
+   * `lock`, that advisory lock is taken too, in the same statement
    */
-  lockShared(id: string, lockName?: string): Promise<Meter | undefined>;
+  lockShared(id: string, lock?: AdvisoryLock): Promise<Meter | undefined>;
   /**
    * the contracted volume of each use in each slot, by `slotKey`, locked for the rest of the
    * transaction (rows are created empty as needed, all in one fixed order), with the uses' meters

@@ -28,12 +28,23 @@ export function tradableZones(market: MarketProfile, zoneId: string, side: Side)
   return zones;
 }
 
+/** An advisory lock a command takes, shared or not. */
+export interface AdvisoryLock {
+  name: string;
+  shared: boolean;
+}
+
 /**
  * The advisory lock every listing creation of an energy type takes before it looks for the
- * listings it crosses: of two crossing listings created at once, the second to take it sees the
- * first committed, so its owner hears of the second (docs/decisions.md, "Matching").
+ * listings it crosses: of a supply and a demand created at once, the second to take it sees the
+ * first committed, so the first's owner hears of the second (docs/decisions.md, "Matching").
+ * Supplies take it shared and demands alone: a supply and a demand never hold it together, while
+ * supplies (which never cross each other) never wait for each other.
  */
-export const matchLockName = (energyType: string): string => `listing-match:${energyType}`;
+export const matchLock = (energyType: string, side: Side): AdvisoryLock => ({
+  name: `listing-match:${energyType}`,
+  shared: side === 'supply',
+});
 
 /** A listing suggested to the owner of another, with the price they would land at. */
 export interface Match {

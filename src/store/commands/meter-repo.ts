@@ -86,14 +86,14 @@ export const writeMeterSlots = (statements: CommandStatements, use: MeterUse, to
 /** The meters and meter slots of one command. */
 export function meterRepo(statements: CommandStatements): MeterRepo {
   return {
-    async lockShared(id, lockName) {
+    async lockShared(id, lock) {
       const [row] = await statements.read<MeterRecord>(
-        lockName === undefined
+        lock === undefined
           ? `SELECT ${camelColumns(METER_COLUMNS)} FROM meters WHERE id = $1 FOR SHARE`
           : `SELECT ${camelColumns(METER_COLUMNS)}
-             FROM meters, (SELECT pg_advisory_xact_lock(hashtextextended($2, 0))) AS lock
+             FROM meters, (SELECT pg_advisory_xact_lock${lock.shared ? '_shared' : ''}(hashtextextended($2, 0))) AS lock
              WHERE id = $1 FOR SHARE OF meters`,
-        lockName === undefined ? [id] : [id, lockName],
+        lock === undefined ? [id] : [id, lock.name],
       );
       return row && toMeter(row);
     },
