@@ -12,9 +12,9 @@ let alice: TestTrader;
 let bob: TestTrader;
 let carol: TestTrader;
 beforeAll(async () => {
-  // no periodic sweep, so the statements a request causes can be counted
+  // no periodic sweep nor notification poll, so the statements a request causes can be counted
   node = await startHub({
-    env: { SWEEP_INTERVAL_MS: '600000' },
+    env: { SWEEP_INTERVAL_MS: '600000', NOTIFY_POLL_MS: '60000' },
     database: { onQuery: (sql) => void statements.push(sql) },
   });
   [alice, bob, carol] = (await Promise.all(['alice', 'bob', 'carol'].map((n) => trader(node.url, n)))) as [
