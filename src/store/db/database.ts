@@ -85,8 +85,8 @@ export interface ConnectionLimits {
 const sessionName = (role: string) => `renex-${role}/${process.pid}`;
 
 /** The startup `options` of a session: server-side keepalives (PostgreSQL finds a silent peer) and more. */
-function serverOptions(s: ConnectionLimits, extra: Record<string, number> = {}): string {
-  const gucs: Record<string, number> = {
+function serverOptions(s: ConnectionLimits, extra: Record<string, number | string> = {}): string {
+  const gucs: Record<string, number | string> = {
     tcp_keepalives_idle: s.keepaliveSeconds,
     tcp_keepalives_interval: Math.max(1, Math.round(s.keepaliveSeconds / 3)),
     tcp_keepalives_count: 3,
@@ -125,7 +125,7 @@ async function openUrl(
     },
     define: { underscored: true },
   });
-  const newPool = (max: number, name: string) => {
+  const newPool = (max: number, name: string, gucs: Record<string, string> = {}) => {
     const p = new pg.Pool({
       connectionString: url,
       max,
@@ -133,7 +133,7 @@ async function openUrl(
       // waiting for a free connection and opening one, as Sequelize's acquire limit
       connectionTimeoutMillis: 10_000,
       application_name: sessionName(name),
-      ...(safety && { ...limits, options: serverOptions(safety) }),
+      ...(safety && { ...limits, options: serverOptions(safety, gucs) }),
     });
     // an idle connection PostgreSQL ends is dropped by the pool; a busy one fails its query
     p.on('error', (err) => log.warn({ err }, 'an idle database connection failed'));
@@ -142,7 +142,9 @@ async function openUrl(
   const pool = newPool(poolMax, 'hub');
   const sql = new SqlPool(pool, opts.onQuery);
   // the embedded database serves one session well: the notifications share it there
-  const notifyPool = safety ? newPool(NOTIFY_POOL_MAX, 'notify') : undefined;
+  // Its commits need not wait for the disk: a save lost in a crash of PostgreSQL only sends those
+  // events again, which at-least-once delivery allows (docs/notifications.md)
+  const notifyPool = safety ? newPool(NOTIFY_POOL_MAX, 'notify', { synchronous_commit: 'off' }) : undefined;
   const notifySql = notifyPool ? new SqlPool(notifyPool, opts.onQuery) : sql;
   const relaySession: pg.ClientConfig | undefined = safety && {
     connectionString: url,
