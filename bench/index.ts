@@ -10,6 +10,7 @@ const WORKLOADS = [
   'cluster',
   'settle',
   'market',
+  'webhooks',
 ] as const;
 
 const asked = process.argv.slice(2);

@@ -60,3 +60,18 @@ export async function execSql(url: string, sql: string): Promise<void> {
     await c.end();
   }
 }
+
+/** The rows of one statement on `url`, its values bound. */
+export async function queryRows<R extends pg.QueryResultRow>(
+  url: string,
+  sql: string,
+  values: unknown[] = [],
+) {
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  try {
+    return (await c.query<R>(sql, values)).rows;
+  } finally {
+    await c.end();
+  }
+}

@@ -1,5 +1,5 @@
 // Socket swarms: bench/swarm.ts child processes holding sockets, driven over IPC, and their clocks.
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { ROOT } from '../lib.js';
 import { stopAll } from './hub.js';
 
@@ -12,13 +12,18 @@ export interface Swarm {
   stop(): Promise<void>;
 }
 
-export async function startSwarm(): Promise<Swarm> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'bench/swarm.ts'], {
+/** Starts `script` (a path under the repository) under tsx with an IPC channel; `exited` resolves when it ends. */
+export function spawnIpcChild(script: string): { child: ChildProcess; exited: Promise<void> } {
+  const child = spawn(process.execPath, ['--import', 'tsx', script], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', NODE_ENV: 'production' },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  return { child, exited: new Promise<void>((resolve) => child.once('exit', () => resolve())) };
+}
+
+export async function startSwarm(): Promise<Swarm> {
+  const { child, exited } = spawnIpcChild('bench/swarm.ts');
   const waiting = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
   let nextId = 0;
   let done: ((seq: number) => void) | undefined;

@@ -4,9 +4,11 @@
 // now, its 15-minute rollup as migration 0008 builds it, a few thousand active listings), a real hub
 // node is started on it, one trader registers, and each query is asked over HTTP, one at a time:
 // 20 warm-up requests, then N timed ones (client-side, send to parsed answer). Then the plans of the
-// SQL behind the candles and the tape page (and the summary, when the hub has it) under EXPLAIN
-// (ANALYZE, BUFFERS) (market/explain.ts; docs/market-queries.md). Needs DATABASE_URL.
-// Env: BENCH_MARKET_TRADES (1000000), BENCH_MARKET_LISTINGS (3000), BENCH_MARKET_REQUESTS (500).
+// SQL behind the candles, the tape page, the summary and a listing's matches under EXPLAIN
+// (ANALYZE, BUFFERS) (market/explain.ts; docs/market-queries.md). The matches (GET
+// /api/v1/listings/:id/matches, no target) are those of the DE-North solar listing with the most
+// listings of the other side over its delivery hour (market/seed.ts, matchListing). Needs DATABASE_URL.
+// Env: BENCH_MARKET_TRADES (1000000), BENCH_MARKET_LISTINGS (20000), BENCH_MARKET_REQUESTS (500).
 import type { HubClient } from '../../src/client/index.js';
 import { ENERGY_TYPES } from '../../src/domain/listing.js';
 import {
@@ -15,6 +17,7 @@ import {
   hubEnv,
   migrateDatabase,
   progress,
+  queryRows,
   registerTraders,
   startReadyHub,
   stopAll,
@@ -23,15 +26,16 @@ import { histogram, machine, printTable, saveResult, summary } from '../lib.js';
 import {
   candleCase,
   explainAll,
+  matchesCase,
   type PlanCase,
   plansMarkdown,
   summaryCase,
   tapeCase,
 } from './market/explain.js';
-import { type MarketSeed, seed, ZONES } from './market/seed.js';
+import { type MarketSeed, matchListing, seed, ZONES } from './market/seed.js';
 
 const TRADES = Math.floor(envNumber('BENCH_MARKET_TRADES', 1_000_000));
-const LISTINGS = Math.floor(envNumber('BENCH_MARKET_LISTINGS', 3000));
+const LISTINGS = Math.floor(envNumber('BENCH_MARKET_LISTINGS', 20_000));
 const REQUESTS = Math.floor(envNumber('BENCH_MARKET_REQUESTS', 500));
 const WARMUP = 20;
 const DAYS = 90;
@@ -39,6 +43,8 @@ const DAYS = 90;
 const TARGET_P99_MS = 50;
 const DAY_MS = 86_400_000;
 const QUARTER_MS = 900_000;
+/** the matches route's default `limit` (per zone) */
+const MATCH_LIMIT = 20;
 
 interface Query {
   key: string;
@@ -52,8 +58,8 @@ interface Query {
 
 const itemsOf = (b: unknown) => ((b as { items?: unknown[] }).items ?? []).length;
 
-/** The queries, their windows taken from `now`. */
-function queries(now: Date): Query[] {
+/** The queries, their windows taken from `now`; `matchOf`: the listing whose matches are asked. */
+function queries(now: Date, matchOf: string): Query[] {
   const today = Math.floor(now.getTime() / DAY_MS) * DAY_MS;
   const hour = Math.floor(now.getTime() / 3_600_000) * 3_600_000;
   const iso = (ms: number) => new Date(ms).toISOString();
@@ -97,6 +103,13 @@ function queries(now: Date): Query[] {
       target: true,
       items: itemsOf,
     },
+    {
+      key: 'e',
+      name: 'matches of a listing',
+      path: `/api/v1/listings/${matchOf}/matches?limit=${MATCH_LIMIT}`,
+      target: false,
+      items: itemsOf,
+    },
   ];
 }
 
@@ -129,8 +142,8 @@ async function measure(trader: HubClient, q: Query) {
   };
 }
 
-/** The plans of the candle, tape and summary statements. */
-function planCases(now: Date): PlanCase[] {
+/** The plans of the candle, tape, summary and matches statements. */
+function planCases(now: Date, matchOf: string): PlanCase[] {
   const today = Math.floor(now.getTime() / DAY_MS) * DAY_MS;
   const hour = Math.floor(now.getTime() / 3_600_000) * 3_600_000;
   const m = { zone: 'DE-North', energyType: 'solar' };
@@ -162,6 +175,7 @@ function planCases(now: Date): PlanCase[] {
   cases.push(
     summaryCase('d1', 'Summary, all markets', all, since),
     summaryCase('d2', 'Summary, one market', [m], since),
+    matchesCase('e', 'Matches of a listing', matchOf, now, MATCH_LIMIT),
   );
   return cases;
 }
@@ -185,19 +199,20 @@ export async function run(): Promise<void> {
     const seedMs = Math.round(performance.now() - t);
     line.done(`seeded in ${seedMs} ms`);
     const sizes = await tableFacts(db.url);
+    const match = await matchListing(db.url);
 
     hub = await startReadyHub(hubEnv({ DATABASE_URL: db.url }));
     const [trader] = await registerTraders([hub.url], 1, 'market', { meters: false });
     if (!trader) throw new Error('no trader registered');
     const now = new Date();
     const measured = [];
-    for (const q of queries(now)) measured.push(await measure(trader, q));
+    for (const q of queries(now, match.id)) measured.push(await measure(trader, q));
     await stopAll([hub]);
     hub = undefined;
 
     const plansLine = progress('explaining');
     t = performance.now();
-    const plans = await explainAll(db.url, planCases(now));
+    const plans = await explainAll(db.url, planCases(now, match.id));
     plansLine.done(`${plans.length} plans in ${Math.round(performance.now() - t)} ms`);
 
     const missed = measured
@@ -217,6 +232,14 @@ export async function run(): Promise<void> {
         database: 'postgres',
         timing: 'client-side: HubClient.rest, from send to parsed JSON answer, one request at a time',
         shards: 'market_candles shard = |hashtext(tape id)| % 8',
+        matches: {
+          listing: match.id,
+          side: match.side,
+          zone: 'DE-North',
+          energyType: 'solar',
+          otherSideListingsOverItsHour: match.candidates,
+          limitPerZone: MATCH_LIMIT,
+        },
       },
       seedMs,
       tables: sizes,
@@ -253,19 +276,13 @@ export async function run(): Promise<void> {
 }
 
 /** The seeded tables' rows and sizes (the planner's view after ANALYZE). */
-async function tableFacts(url: string) {
-  const pg = (await import('pg')).default;
-  const c = new pg.Client({ connectionString: url });
-  await c.connect();
-  try {
-    const { rows } = await c.query<{ name: string; rows: string; size: string }>(`
-      SELECT c.relname AS name, c.reltuples::bigint::text AS rows, pg_size_pretty(pg_relation_size(c.oid)) AS size
-      FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-      WHERE n.nspname = 'public' AND c.relname IN ('market_trades', 'market_candles', 'listings',
-        'market_trades_market_idx', 'market_trades_at_idx', 'market_candles_pkey')
-      ORDER BY c.relname`);
-    return rows;
-  } finally {
-    await c.end();
-  }
+function tableFacts(url: string) {
+  return queryRows<{ name: string; rows: string; size: string }>(
+    url,
+    `SELECT c.relname AS name, c.reltuples::bigint::text AS rows, pg_size_pretty(pg_relation_size(c.oid)) AS size
+     FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+     WHERE n.nspname = 'public' AND c.relname IN ('market_trades', 'market_candles', 'listings',
+       'market_trades_market_idx', 'market_trades_at_idx', 'market_candles_pkey', 'listings_price_idx')
+     ORDER BY c.relname`,
+  );
 }

@@ -1,10 +1,14 @@
 // The plans of the SQL behind the market routes, on the seeded database: each statement built by
-// the hub's own read functions (src/store/reads/tape-queries.ts), captured from Sequelize's logging
+// the hub's own read functions (src/store/reads/tape-queries.ts, and findMatchCandidates of
+// src/store/reads/listing-queries.ts for a listing's matches), captured from Sequelize's logging
 // hook with its bind parameters, as bench/explain-listings.ts does for the listings, then run under
 // EXPLAIN (ANALYZE, BUFFERS) a few times: the last plan kept, the execution times summarised.
 import { QueryTypes, Sequelize } from 'sequelize';
 // The deep import of this workload, kept on purpose (as in bench/explain-listings.ts): SQL written
 // here would show the plans of a copy.
+import { loadMarketProfile } from '../../../src/domain/energy/market-config.js';
+import { tradableZones } from '../../../src/domain/energy/matching.js';
+import { findListing, findMatchCandidates } from '../../../src/store/reads/listing-queries.js';
 import { findCandles, findSummary, findTape } from '../../../src/store/reads/tape-queries.js';
 
 const EXPLAIN = 'EXPLAIN (ANALYZE, BUFFERS)';
@@ -50,6 +54,30 @@ export function summaryCase(
   since: Date,
 ): PlanCase {
   return { key, title, call: (s) => findSummary(s, markets, since) };
+}
+
+/**
+ * The candidates statement of GET /listings/:id/matches for `listingId`, as the route builds it:
+ * the listing read, the zones it may trade with (the built-in market's, tradableZones), `limit`
+ * per zone. The listing's read goes first, so the candidates statement is the one captured.
+ */
+export function matchesCase(
+  key: string,
+  title: string,
+  listingId: string,
+  now: Date,
+  limit: number,
+): PlanCase {
+  return {
+    key,
+    title,
+    async call(s) {
+      const listing = await findListing(s, listingId);
+      if (!listing) throw new Error(`(${key}) no listing ${listingId}`);
+      const zones = tradableZones(await loadMarketProfile(), listing.zone, listing.side);
+      return findMatchCandidates(s, listing, zones, now, limit);
+    },
+  };
 }
 
 /** Explains each case on `url`. */

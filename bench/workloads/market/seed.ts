@@ -4,7 +4,7 @@
 // (the shard spread by a hash of the tape id, as the accepts spread it by listing), and a few
 // thousand active listings of both sides for the summary's best prices. Same shape on every run
 // (setseed); the tape ids are random UUIDs, as the hub's are.
-import { execSql } from '../../harness.js';
+import { execSql, queryRows } from '../../harness.js';
 
 /** the hub's built-in zones (PROTOCOL-MARKET.md), busiest first */
 export const ZONES = ['DE-North', 'DE-South', 'NL'] as const;
@@ -26,6 +26,8 @@ export interface MarketSeed {
  *   zones, delivery 2 to 48 hours ahead, gate an hour before.
  */
 export function seedSql({ trades, listings, days }: MarketSeed): string {
+  // ids from a key, shaped as version-4 UUIDs (the routes' `:id` takes RFC 9562 UUIDs only)
+  const uuid = (key: string) => `overlay(overlay(md5(${key}) placing '4' from 13) placing '8' from 17)::uuid`;
   const pick = (r: string, items: readonly string[], cuts: number[]) =>
     `CASE ${cuts.map((c, i) => `WHEN ${r} < ${c} THEN '${items[i]}'`).join(' ')} ELSE '${items.at(-1)}' END`;
   const zone = (r: string) => pick(r, ZONES, [0.4, 0.75]);
@@ -58,12 +60,12 @@ export function seedSql({ trades, listings, days }: MarketSeed): string {
       FROM market_trades GROUP BY zone, energy_type, b, shard;
 
     INSERT INTO users (id, email, password_hash, display_name, created_at)
-    SELECT md5('market-user-' || i)::uuid, 'market-' || i || '@bench.renex', 'not-a-hash', 'Market trader ' || i,
+    SELECT ${uuid("'market-user-' || i")}, 'market-' || i || '@bench.renex', 'not-a-hash', 'Market trader ' || i,
       (SELECT now FROM t0) - interval '120 days'
     FROM generate_series(1, 100) i;
 
     INSERT INTO meters (id, owner_id, external_id, zone, export_capacity_w, import_capacity_w, label, status, created_at)
-    SELECT md5('market-meter-' || i)::uuid, md5('market-user-' || i)::uuid, 'MARKET-' || lpad(i::text, 4, '0'),
+    SELECT ${uuid("'market-meter-' || i")}, ${uuid("'market-user-' || i")}, 'MARKET-' || lpad(i::text, 4, '0'),
       ${zone("pg_catalog.abs(hashtext('z' || i)::bigint) / 2147483648.0")},
       1000000000, 1000000000, 'market meter ' || i, 'active', (SELECT now FROM t0) - interval '120 days'
     FROM generate_series(1, 100) i;
@@ -71,7 +73,7 @@ export function seedSql({ trades, listings, days }: MarketSeed): string {
     INSERT INTO listings (id, owner_id, side, energy_type, volume_wh, available_wh, price_e4, currency, delivery_start,
       delivery_end, zone, description, status, version, created_at, updated_at, owner_name, meter_id, slot_minutes,
       all_or_none, gate_closes_at)
-    SELECT md5('market-listing-' || i)::uuid, m.owner_id, CASE WHEN r_side < 0.6 THEN 'supply' ELSE 'demand' END,
+    SELECT ${uuid("'market-listing-' || i")}, m.owner_id, CASE WHEN r_side < 0.6 THEN 'supply' ELSE 'demand' END,
       ${type('r_type')}, r.vol, r.vol, 400 + floor(r_price * 3601)::bigint, 'EUR', r.ds, r.ds + interval '1 hour', m.zone,
       '', 'active', 1, r.created_at, r.created_at, 'Market trader ' || r.u, m.id, 60, false, r.ds - interval '1 hour'
     FROM (
@@ -80,7 +82,7 @@ export function seedSql({ trades, listings, days }: MarketSeed): string {
         date_trunc('hour', (SELECT now FROM t0)) + (2 + floor(random() * 47)) * interval '1 hour' AS ds,
         date_trunc('milliseconds', (SELECT now FROM t0) - random() * interval '2 days') AS created_at
       FROM generate_series(1, ${listings}) i
-    ) r JOIN meters m ON m.id = md5('market-meter-' || r.u)::uuid
+    ) r JOIN meters m ON m.id = ${uuid("'market-meter-' || r.u")}
     ORDER BY r.created_at;
   `;
 }
@@ -89,4 +91,24 @@ export function seedSql({ trades, listings, days }: MarketSeed): string {
 export async function seed(url: string, p: MarketSeed): Promise<void> {
   await execSql(url, seedSql(p));
   await execSql(url, 'VACUUM ANALYZE');
+}
+
+/**
+ * The listing whose matches the workload asks for: of the active DE-North solar ones, the one with
+ * the most listings of the other side over the same delivery hour (every seeded listing is one hour
+ * on the hour) in any zone; with how many there are (the route keeps those of the zones it may
+ * trade with, `limit` per zone).
+ */
+export async function matchListing(url: string): Promise<{ id: string; side: string; candidates: number }> {
+  const [row] = await queryRows<{ id: string; side: string; candidates: number }>(
+    url,
+    `WITH c AS (SELECT energy_type, side, delivery_start, count(*)::int AS n FROM listings
+                WHERE status = 'active' GROUP BY 1, 2, 3)
+     SELECT l.id, l.side, c.n AS candidates FROM listings l
+     JOIN c ON c.energy_type = l.energy_type AND c.side <> l.side AND c.delivery_start = l.delivery_start
+     WHERE l.status = 'active' AND l.zone = 'DE-North' AND l.energy_type = 'solar'
+     ORDER BY c.n DESC, l.id LIMIT 1`,
+  );
+  if (!row) throw new Error('the seed has no active DE-North solar listing');
+  return row;
 }

@@ -100,21 +100,34 @@ export async function step(lane: Lane, rec: Recorder, watch: DeliveryWatch, dueA
   }
 }
 
+/** What a workload built on the negotiate phases adds to them (webhooks: its receivers). */
+export interface NegotiateHooks {
+  /** with the traders registered and connected, before the warm-up (e.g. their webhooks); the hub nodes' pids */
+  prepare?(clients: BenchTrader[], serverPids: number[]): Promise<void>;
+  /** as each phase starts and as its load stops (before its deliveries settle) */
+  onPhase?(phase: 'warm-up' | 'A' | 'B', edge: 'start' | 'end'): void | Promise<void>;
+  /** after the phases, the nodes still running and the traders still connected */
+  finish?(): Promise<void>;
+}
+
 /**
  * The negotiate phases against hub nodes already running at `urls`: traders registered and
  * connected round-robin over the nodes (so with two nodes the seller and the buyer of every pair
- * are on different nodes), a warm-up, phase A (closed loop) and phase B at `s.rates(...)`.
+ * are on different nodes), a warm-up, phase A (closed loop) and phase B at `s.rates(...)` (none
+ * when it gives no rate).
  */
 export async function negotiateOnHub(
   urls: string[],
   s: NegotiateSettings = NEGOTIATE_DEFAULTS,
   name = 'hub',
   serverPids: number[] = [],
+  hooks: NegotiateHooks = {},
 ) {
   let clients: BenchTrader[] = [];
   try {
     clients = await registerTraders(urls, s.clients, 'neg');
     await connectAll(clients);
+    await hooks.prepare?.(clients, serverPids);
     const watch = new DeliveryWatch();
     for (const c of clients) {
       const me = c.user.id;
@@ -130,10 +143,13 @@ export async function negotiateOnHub(
       Array.from({ length: s.closedLanes }, () => ({ pair, step: 'create' as Step })),
     );
     const warm = new Recorder();
+    await hooks.onPhase?.('warm-up', 'start');
     await closedLoop(`${name} warm-up`, closedLanes, s.warmup, warm, (l) => step(l, warm, watch));
+    await hooks.onPhase?.('warm-up', 'end');
     await watch.settle(warm, DELIVERY_GRACE_MS);
 
     const a = new Recorder();
+    await hooks.onPhase?.('A', 'start');
     const cpu = await cpuMeter(serverPids, []);
     const aElapsed = await closedLoop(
       `${name} phase A: closed loop, ${pairs.length} pairs`,
@@ -143,6 +159,7 @@ export async function negotiateOnHub(
       (l) => step(l, a, watch),
     );
     const aCpu = await cpu();
+    await hooks.onPhase?.('A', 'end');
     const aLost = await watch.settle(a, DELIVERY_GRACE_MS);
 
     const closed = { seconds: aElapsed, ...phaseFigures(a, aElapsed, aLost), cpu: aCpu };
@@ -156,6 +173,7 @@ export async function negotiateOnHub(
         Array.from({ length: s.lanes }, () => ({ pair, step: 'create' as Step })),
       );
       const b = new Recorder();
+      await hooks.onPhase?.('B', 'start');
       const bOut = await openLoop(
         `${name} phase B: ${rate} commands/s, ${openLanes.length} lanes`,
         rate,
@@ -164,6 +182,7 @@ export async function negotiateOnHub(
         (l, due) => step(l, b, watch, due),
         s.seconds,
       );
+      await hooks.onPhase?.('B', 'end');
       const bLost = await watch.settle(b, DELIVERY_GRACE_MS);
       fixed.push({
         offeredPerSecond: rate,
@@ -173,18 +192,33 @@ export async function negotiateOnHub(
         ...phaseFigures(b, bOut.elapsed, bLost),
       });
     }
+    await hooks.finish?.();
     return { closedLoop: closed, fixedRate: fixed };
   } finally {
     for (const c of clients) c.close();
   }
 }
 
-export async function runHub(databaseUrl: string | undefined) {
+/** One hub node on `databaseUrl` (with `env` added to the bench's) and the negotiate phases against it. */
+export async function runHub(
+  databaseUrl: string | undefined,
+  {
+    settings = NEGOTIATE_DEFAULTS,
+    name = 'hub',
+    env = {},
+    hooks = {},
+  }: {
+    settings?: NegotiateSettings;
+    name?: string;
+    env?: Record<string, string>;
+    hooks?: NegotiateHooks;
+  } = {},
+) {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'renex-bench-negotiate-'));
   let hub: HubProcess | undefined;
   try {
-    hub = await startReadyHub(hubEnv({ DATABASE_URL: databaseUrl, DATA_DIR: dataDir }));
-    const figures = await negotiateOnHub([hub.url], NEGOTIATE_DEFAULTS, 'hub', [hub.child.pid!]);
+    hub = await startReadyHub(hubEnv({ ...env, DATABASE_URL: databaseUrl, DATA_DIR: dataDir }));
+    const figures = await negotiateOnHub([hub.url], settings, name, [hub.child.pid!], hooks);
     return { ...figures, hubAlive: hub.child.exitCode === null };
   } finally {
     await stopAll([hub]);
