@@ -3,7 +3,8 @@ import { HubError } from '../../domain/errors.js';
 import type { StoredEvent } from '../../domain/events.js';
 import type { NotifyTarget, TargetKind } from '../../domain/notify.js';
 import type { SqlPool } from '../db/sql-pool.js';
-import { type EventRow, HORIZON, toStoredEvent, USER_EVENTS } from '../outbox/event-log.js';
+import { type EventRow, HORIZON, toStoredEvent, userEventsSql } from '../outbox/event-log.js';
+import { ReadBatcher } from '../reads/read-batcher.js';
 
 /** A notify_targets row as read (bigints as text). */
 interface TargetRow {
@@ -283,6 +284,37 @@ export interface DueRetry {
   attempt: number;
 }
 
+/** What a round reads: the target (if the claim still holds it) and its user's events past its position. */
+export interface RoundRead {
+  target?: NotifyTarget;
+  events: StoredEvent[];
+}
+
+/** What a round's save tells: whether the claim held, whether the position moved, the row as it was. */
+export interface SaveResult {
+  held: boolean;
+  moved: boolean;
+  row?: NotifyTarget;
+}
+
+interface RoundAsk {
+  id: string;
+  token: string;
+  userId: string;
+  cursor: bigint;
+  limit: number;
+}
+
+interface SaveAsk {
+  id: string;
+  token: string;
+  version: number;
+  attempts: AttemptRecord[];
+  log: boolean;
+  failingSince?: Date | null;
+  cursor?: bigint;
+}
+
 /** A target leased by a node: the row, and the claim's token that fences the node's writes. */
 export interface Leased {
   target: NotifyTarget;
@@ -313,6 +345,123 @@ export function createDispatchStore(sql: SqlPool) {
     return rows.map((r) => ({ target: toTarget(r), token: r.claim_token }));
   };
   const unheld = '(c.claim_until IS NULL OR c.claim_until < now())';
+
+  // Rounds and saves asked for together go in one statement each (a ReadBatcher: while one runs,
+  // the next gathers), so a node sending to many targets at once pays a read and a write per
+  // batch, not per target.
+  let roundKeys = 0;
+  const roundAsks = new Map<string, RoundAsk>();
+  const rounds = new ReadBatcher<string, RoundRead>(
+    async (keys) => {
+      const asks = keys.map((k) => roundAsks.get(k)!);
+      for (const k of keys) roundAsks.delete(k);
+      const rows = await sql.rows<EventRow & { n: string; target: TargetRow | null }>(
+        `WITH h AS (SELECT ${HORIZON} AS horizon)
+         SELECT q.n::text AS n,
+           (SELECT row_to_json(c) FROM (SELECT ${COLUMNS} FROM notify_targets WHERE id = q.tid AND claim_token = q.token) c) AS target,
+           e.*
+         FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::bigint[], $5::int[]) WITH ORDINALITY
+           AS q(tid, token, uid, after, lim, n)
+         LEFT JOIN LATERAL (${userEventsSql('q.uid', 'q.after', 'q.lim')}) e ON true
+         ORDER BY q.n, e.id`,
+        [
+          asks.map((a) => a.id),
+          asks.map((a) => a.token),
+          asks.map((a) => a.userId),
+          asks.map((a) => a.cursor.toString()),
+          asks.map((a) => a.limit),
+        ],
+      );
+      const out = new Map<string, RoundRead>();
+      for (const r of rows) {
+        const key = keys[Number(r.n) - 1]!;
+        let read = out.get(key);
+        if (!read) {
+          read = { target: r.target ? toTarget(r.target) : undefined, events: [] };
+          out.set(key, read);
+        }
+        if (r.id !== null) read.events.push(toStoredEvent(r));
+      }
+      return out;
+    },
+    { events: [] },
+    { maxBatch: 200, maxRunning: 2 },
+  );
+
+  let saveKeys = 0;
+  const saveAsks = new Map<string, SaveAsk>();
+  const saves = new ReadBatcher<string, SaveResult>(
+    async (keys) => {
+      const asks = keys.map((k) => saveAsks.get(k)!);
+      for (const k of keys) saveAsks.delete(k);
+      const each = <T>(pick: (a: SaveAsk, r: AttemptRecord) => T, which: (a: SaveAsk) => AttemptRecord[]) =>
+        asks.flatMap((a) => which(a).map((r) => pick(a, r)));
+      const logged = (a: SaveAsk) => (a.log ? a.attempts : []);
+      const retrying = (a: SaveAsk) => a.attempts.filter((r) => r.status === 'retrying');
+      const done = (a: SaveAsk) => a.attempts.filter((r) => r.status !== 'retrying');
+      const rows = await sql.rows<{ id: string; held: boolean; moved: boolean; now: TargetRow | null }>(
+        `WITH i AS (SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::int[], $4::bigint[], $5::boolean[], $6::timestamptz[])
+                    AS i(id, token, version, cursor, set_failing, failing_since)),
+         u AS (UPDATE notify_targets t SET
+                 cursor = CASE WHEN i.cursor IS NOT NULL AND t.cursor_version = i.version THEN GREATEST(t.cursor, i.cursor) ELSE t.cursor END,
+                 failing_since = CASE WHEN i.set_failing AND t.cursor_version = i.version THEN i.failing_since ELSE t.failing_since END
+               FROM i WHERE t.id = i.id AND t.claim_token = i.token
+               RETURNING t.id, (i.cursor IS NOT NULL AND t.cursor_version = i.version) AS moved),
+         a AS (INSERT INTO notify_attempts (target_id, event_id, type, attempt, status, response_status, error, at, next_attempt_at)
+               SELECT x.tid, x.event_id, x.type, x.attempt, x.status, x.response_status, x.error, x.at, x.next_at
+               FROM unnest($7::uuid[], $8::bigint[], $9::text[], $10::int[], $11::text[], $12::int[], $13::text[],
+                 $14::timestamptz[], $15::timestamptz[]) AS x(tid, event_id, type, attempt, status, response_status, error, at, next_at)
+               JOIN u ON u.id = x.tid),
+         d AS (DELETE FROM notify_retries r USING unnest($16::uuid[], $17::bigint[]) AS y(tid, event_id), u
+               WHERE u.id = y.tid AND r.target_id = y.tid AND r.event_id = y.event_id),
+         r AS (INSERT INTO notify_retries (target_id, event_id, attempt, due_at)
+               SELECT z.tid, z.event_id, z.attempt, z.due_at
+               FROM unnest($18::uuid[], $19::bigint[], $20::int[], $21::timestamptz[]) AS z(tid, event_id, attempt, due_at)
+               JOIN u ON u.id = z.tid
+               ON CONFLICT (target_id, event_id) DO UPDATE SET attempt = excluded.attempt, due_at = excluded.due_at)
+         SELECT i.id, u.id IS NOT NULL AS held, COALESCE(u.moved, false) AS moved,
+           (SELECT row_to_json(c) FROM (SELECT ${COLUMNS} FROM notify_targets WHERE id = i.id) c) AS now
+         FROM i LEFT JOIN u ON u.id = i.id`,
+        [
+          asks.map((a) => a.id),
+          asks.map((a) => a.token),
+          asks.map((a) => a.version),
+          asks.map((a) => a.cursor?.toString() ?? null),
+          asks.map((a) => a.failingSince !== undefined),
+          asks.map((a) => a.failingSince ?? null),
+          each((a) => a.id, logged),
+          each((_, r) => r.eventId.toString(), logged),
+          each((_, r) => r.type, logged),
+          each((_, r) => r.attempt, logged),
+          each((_, r) => r.status, logged),
+          each((_, r) => r.responseStatus, logged),
+          each((_, r) => r.error, logged),
+          each((_, r) => r.at, logged),
+          each((_, r) => r.nextAttemptAt, logged),
+          each((a) => a.id, done),
+          each((_, r) => r.eventId.toString(), done),
+          each((a) => a.id, retrying),
+          each((_, r) => r.eventId.toString(), retrying),
+          each((_, r) => r.attempt + 1, retrying),
+          each((_, r) => r.nextAttemptAt, retrying),
+        ],
+      );
+      // each row as this statement's snapshot saw it (before its own update): its secrets, keys and
+      // events are what the API last wrote, its version what a replay last set
+      const byId = new Map(rows.map((r) => [r.id, r]));
+      return new Map(
+        keys.map((k, n) => {
+          const r = byId.get(asks[n]!.id);
+          return [
+            k,
+            { held: r?.held ?? false, moved: r?.moved ?? false, row: r?.now ? toTarget(r.now) : undefined },
+          ];
+        }),
+      );
+    },
+    { held: false, moved: false },
+    { maxBatch: 200, maxRunning: 2 },
+  );
 
   return {
     /** Leases the active targets of `users` that no node holds; at most `limit`. */
@@ -386,29 +535,15 @@ export function createDispatchStore(sql: SqlPool) {
     },
 
     /**
-     * A round's reading, in one statement: the target as it is now (what its owner changed: secrets,
-     * keys, the events it takes), if this claim still holds it, and its user's events past
-     * `cursor` below the horizon, at most `limit`.
+     * A round's reading: the target as it is now (what its owner changed: secrets, keys, the events
+     * it takes), if this claim still holds it, and its user's events past `cursor` below the
+     * horizon, at most `limit`. The rounds of the targets a node sends to at once are read together
+     * in one statement.
      */
-    async round(
-      id: string,
-      token: string,
-      userId: string,
-      cursor: bigint,
-      limit: number,
-    ): Promise<{ target?: NotifyTarget; events: StoredEvent[] }> {
-      const rows = await sql.rows<EventRow & { target: TargetRow | null }>(
-        `WITH h AS (SELECT ${HORIZON} AS horizon),
-         t AS (SELECT (SELECT row_to_json(c) FROM (SELECT ${COLUMNS} FROM notify_targets
-                 WHERE id = $4 AND claim_token = $5) c) AS target)
-         SELECT t.target, e.* FROM t LEFT JOIN LATERAL (${USER_EVENTS}) e ON true`,
-        [userId, cursor.toString(), limit, id, token],
-      );
-      const target = rows[0]?.target;
-      return {
-        target: target ? toTarget(target) : undefined,
-        events: rows.filter((r) => r.id !== null).map(toStoredEvent),
-      };
+    round(id: string, token: string, userId: string, cursor: bigint, limit: number): Promise<RoundRead> {
+      const key = String(++roundKeys);
+      roundAsks.set(key, { id, token, userId, cursor, limit });
+      return rounds.get(key);
     },
 
     /** The target as it is now, if this claim still holds it. */
@@ -465,65 +600,23 @@ export function createDispatchStore(sql: SqlPool) {
     },
 
     /**
-     * A round's attempts, in one statement, if this claim still holds the target (as the update's
-     * row lock sees it: the writes hang on the update's row, never on a snapshot): logged (`log`);
+     * A round's attempts, if this claim still holds the target (as the update's row lock sees it:
+     * the writes hang on the update's row, never on a snapshot): logged (`log`);
      * a retrying one (re)scheduled, any other's retry removed; and, unless a replay moved the
      * position meanwhile (the version differs), `failingSince` set (undefined: unchanged) and the
      * position moved to `cursor` (never back). Whether the claim held, whether the position moved,
-     * and the row as it was (what the owner changed meanwhile).
+     * and the row as it was (what the owner changed meanwhile). The saves of the targets a node
+     * sends to at once go together in one statement.
      */
-    async save(
+    save(
       token: string,
       target: Pick<NotifyTarget, 'id' | 'cursorVersion'>,
       attempts: AttemptRecord[],
       opts: { log: boolean; failingSince?: Date | null; cursor?: bigint },
-    ): Promise<{ held: boolean; moved: boolean; row?: NotifyTarget }> {
-      const retrying = attempts.filter((a) => a.status === 'retrying');
-      const done = attempts.filter((a) => a.status !== 'retrying');
-      const logged = opts.log ? attempts : [];
-      const [row] = await sql.rows<{ held: boolean; moved: boolean; now: TargetRow | null }>(
-        `WITH u AS (UPDATE notify_targets SET
-                 cursor = CASE WHEN $3::bigint IS NOT NULL AND cursor_version = $4 THEN GREATEST(cursor, $3::bigint) ELSE cursor END,
-                 failing_since = CASE WHEN $5::boolean AND cursor_version = $4 THEN $6::timestamptz ELSE failing_since END
-               WHERE id = $1 AND claim_token = $2
-               RETURNING id, ($3::bigint IS NOT NULL AND cursor_version = $4) AS moved),
-         a AS (INSERT INTO notify_attempts (target_id, event_id, type, attempt, status, response_status, error, at, next_attempt_at)
-               SELECT u.id, x.* FROM u, unnest($7::bigint[], $8::text[], $9::int[], $10::text[], $11::int[], $12::text[],
-                 $13::timestamptz[], $14::timestamptz[]) AS x),
-         d AS (DELETE FROM notify_retries r USING u WHERE r.target_id = u.id AND r.event_id = ANY($15::bigint[])),
-         r AS (INSERT INTO notify_retries (target_id, event_id, attempt, due_at)
-               SELECT u.id, y.* FROM u, unnest($16::bigint[], $17::int[], $18::timestamptz[]) AS y
-               ON CONFLICT (target_id, event_id) DO UPDATE SET attempt = excluded.attempt, due_at = excluded.due_at)
-         SELECT EXISTS (SELECT 1 FROM u) AS held, COALESCE((SELECT moved FROM u), false) AS moved,
-           (SELECT row_to_json(c) FROM (SELECT ${COLUMNS} FROM notify_targets WHERE id = $1) c) AS now`,
-        [
-          target.id,
-          token,
-          opts.cursor?.toString() ?? null,
-          target.cursorVersion,
-          opts.failingSince !== undefined,
-          opts.failingSince ?? null,
-          logged.map((a) => a.eventId.toString()),
-          logged.map((a) => a.type),
-          logged.map((a) => a.attempt),
-          logged.map((a) => a.status),
-          logged.map((a) => a.responseStatus),
-          logged.map((a) => a.error),
-          logged.map((a) => a.at),
-          logged.map((a) => a.nextAttemptAt),
-          done.map((a) => a.eventId.toString()),
-          retrying.map((a) => a.eventId.toString()),
-          retrying.map((a) => a.attempt + 1),
-          retrying.map((a) => a.nextAttemptAt),
-        ],
-      );
-      // the row as this statement's snapshot saw it (before its own update): its secrets, keys and
-      // events are what the API last wrote, its version what a replay last set
-      return {
-        held: row?.held ?? false,
-        moved: row?.moved ?? false,
-        row: row?.now ? toTarget(row.now) : undefined,
-      };
+    ): Promise<SaveResult> {
+      const key = String(++saveKeys);
+      saveAsks.set(key, { token, id: target.id, version: target.cursorVersion, attempts, ...opts });
+      return saves.get(key);
     },
 
     /**

@@ -142,14 +142,17 @@ export async function readUserEvents(
 }
 
 /**
- * The events of user $1 after id $2 below the horizon (a CTE `h` in the statement), ascending, at
- * most $3: as `readUserEvents` reads them, for statements that read them with more.
+ * The events of user `user` after id `after` below the horizon (a CTE `h` in the statement),
+ * ascending, at most `limit` (SQL expressions: placeholders or columns), as `readUserEvents` reads
+ * them, for statements that read them with more.
  */
-export const USER_EVENTS = `SELECT ${AS_TEXT} FROM (
-    (SELECT ${EVENT_COLUMNS} FROM events, h WHERE user_a = $1 AND id > $2 AND id < h.horizon ORDER BY id LIMIT $3)
+export const userEventsSql = (user: string, after: string, limit: string) => `SELECT ${AS_TEXT} FROM (
+    (SELECT ${EVENT_COLUMNS} FROM events, h WHERE user_a = ${user} AND id > ${after} AND id < h.horizon ORDER BY id LIMIT ${limit})
     UNION ALL
-    (SELECT ${EVENT_COLUMNS} FROM events, h WHERE user_b = $1 AND id > $2 AND id < h.horizon ORDER BY id LIMIT $3)
-  ) e ORDER BY e.id LIMIT $3`;
+    (SELECT ${EVENT_COLUMNS} FROM events, h WHERE user_b = ${user} AND id > ${after} AND id < h.horizon ORDER BY id LIMIT ${limit})
+  ) e ORDER BY e.id LIMIT ${limit}`;
+
+const USER_EVENTS = userEventsSql('$1', '$2', '$3');
 
 /** The newest event addressed to `userId` below the horizon, or 0 when there is none. */
 export async function latestUserEventId(sql: SqlPool, userId: string): Promise<bigint> {
