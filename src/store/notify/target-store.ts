@@ -385,7 +385,7 @@ export function createDispatchStore(sql: SqlPool) {
       return out;
     },
     { events: [] },
-    { maxBatch: 200, maxRunning: 2 },
+    { maxBatch: 200, maxRunning: 2, gatherMs: 2 },
   );
 
   let saveKeys = 0;
@@ -460,7 +460,8 @@ export function createDispatchStore(sql: SqlPool) {
       );
     },
     { held: false, moved: false },
-    { maxBatch: 200, maxRunning: 2 },
+    // a save waits a little for others: it holds up nothing but the target's next round
+    { maxBatch: 200, maxRunning: 2, gatherMs: 10 },
   );
 
   return {

@@ -17,7 +17,12 @@ export class ReadBatcher<K, V> {
   constructor(
     private readonly load: (keys: K[]) => Promise<Map<K, V>>,
     private readonly absent: V,
-    private readonly opts: { maxBatch: number; maxRunning: number } = { maxBatch: 500, maxRunning: 1 },
+    private readonly opts: {
+      maxBatch: number;
+      maxRunning: number;
+      /** how long a first ask waits for others before its statement goes (0: the same turn only) */
+      gatherMs?: number;
+    } = { maxBatch: 500, maxRunning: 1 },
   ) {}
 
   get(key: K): Promise<V> {
@@ -32,11 +37,13 @@ export class ReadBatcher<K, V> {
   private schedule() {
     if (this.scheduled || this.running >= this.opts.maxRunning || this.pending.size === 0) return;
     this.scheduled = true;
-    // the reads asked for in the same turn of the event loop go together
-    setImmediate(() => {
+    // the reads asked for in the same turn of the event loop (or within gatherMs) go together
+    const go = () => {
       this.scheduled = false;
       this.flush();
-    });
+    };
+    if (this.opts.gatherMs) setTimeout(go, this.opts.gatherMs);
+    else setImmediate(go);
   }
 
   private flush() {
