@@ -142,6 +142,8 @@ describe.skipIf(!ready)('webhooks on two nodes', () => {
     let down = true;
     r.answer = () => (down ? 503 : 204);
     await activity(owner, other, 3);
+    // listing.created and 3 x (swap.proposed, swap.withdrawn), once below the horizon
+    await expect.poll(async () => (await eventsOf(owner)).length).toBe(7);
     const wanted = (await eventsOf(owner)).filter((e) => e.type.startsWith('swap.'));
     await r.waitFor((x) => x.requests.length >= wanted.length + 2);
     down = false;
@@ -245,6 +247,8 @@ describe.skipIf(!ready)('webhooks on two nodes', () => {
     }
     r.secrets = [secret];
 
+    // listing.created, swap.proposed, swap.withdrawn, swap.proposed: all below the horizon
+    await expect.poll(async () => (await eventsOf(owner)).length).toBe(4);
     const events = await eventsOf(owner);
     const before = r.delivered.length;
     const replay = await owner.rest('POST', `/api/v1/webhooks/${hook.id}/replay`, { after: events[0]!.id });
