@@ -520,15 +520,16 @@ export class Dispatcher {
   private async save(w: Worker, attempts: AttemptRecord[], cursor?: bigint): Promise<RoundEnd> {
     if (!attempts.length && cursor === undefined) return 'ok';
     const t = w.target;
-    const { held, moved, row } = await this.o.store.save(w.token, t, attempts, {
+    const { held, moved, version, row } = await this.o.store.save(w.token, t, attempts, {
       log: t.kind === 'webhook',
       failingSince: attempts.length ? t.failingSince : undefined,
       cursor,
     });
     if (!held) return 'lost';
     if (row) refresh(t, row);
-    if (row && row.cursorVersion !== t.cursorVersion) {
-      // a replay: its position and its fresh start on failures
+    if ((version ?? row?.cursorVersion ?? t.cursorVersion) !== t.cursorVersion) {
+      // a replay (as the update saw the row, after any wait for it): its position and its fresh
+      // start on failures
       const now = await this.o.store.reload(t.id, w.token);
       if (!now) return 'lost';
       w.target = now;

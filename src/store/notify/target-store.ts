@@ -294,7 +294,55 @@ export interface RoundRead {
 export interface SaveResult {
   held: boolean;
   moved: boolean;
+  /** the target's version as the update saw it (after any wait for its row) */
+  version?: number;
   row?: NotifyTarget;
+}
+
+const unwrap = <T>(v: T | Error): T => {
+  if (v instanceof Error) throw v;
+  return v;
+};
+
+/**
+ * Runs `batch` over `asks` in one statement per pass: sorted by target id (concurrent batches lock
+ * rows in one order) and at most one ask per target in a pass. If a statement fails, each of its
+ * asks runs alone, so one target's trouble (its row locked past the statement timeout) fails that
+ * target only, with its own error. The results are aligned with `asks`.
+ */
+async function eachAlone<A extends { id: string }, R>(
+  asks: A[],
+  batch: (asks: A[]) => Promise<R[]>,
+): Promise<(R | Error)[]> {
+  const results: (R | Error)[] = new Array(asks.length);
+  let left = asks
+    .map((a, n) => ({ a, n }))
+    .sort((x, y) => (x.a.id < y.a.id ? -1 : x.a.id > y.a.id ? 1 : x.n - y.n));
+  while (left.length) {
+    const pass: typeof left = [];
+    const later: typeof left = [];
+    for (const x of left) (pass.length && pass[pass.length - 1]!.a.id === x.a.id ? later : pass).push(x);
+    left = later;
+    try {
+      const out = await batch(pass.map((x) => x.a));
+      pass.forEach((x, i) => {
+        results[x.n] = out[i]!;
+      });
+    } catch (err) {
+      if (pass.length === 1) {
+        results[pass[0]!.n] = err instanceof Error ? err : new Error(String(err));
+        continue;
+      }
+      for (const x of pass) {
+        try {
+          results[x.n] = (await batch([x.a]))[0]!;
+        } catch (e) {
+          results[x.n] = e instanceof Error ? e : new Error(String(e));
+        }
+      }
+    }
+  }
+  return results;
 }
 
 interface RoundAsk {
@@ -351,12 +399,9 @@ export function createDispatchStore(sql: SqlPool) {
   // batch, not per target.
   let roundKeys = 0;
   const roundAsks = new Map<string, RoundAsk>();
-  const rounds = new ReadBatcher<string, RoundRead>(
-    async (keys) => {
-      const asks = keys.map((k) => roundAsks.get(k)!);
-      for (const k of keys) roundAsks.delete(k);
-      const rows = await sql.rows<EventRow & { n: string; target: TargetRow | null }>(
-        `WITH h AS (SELECT ${HORIZON} AS horizon)
+  const roundBatch = async (asks: RoundAsk[]): Promise<RoundRead[]> => {
+    const rows = await sql.rows<EventRow & { n: string; target: TargetRow | null }>(
+      `WITH h AS (SELECT ${HORIZON} AS horizon)
          SELECT q.n::text AS n,
            (SELECT row_to_json(c) FROM (SELECT ${COLUMNS} FROM notify_targets WHERE id = q.tid AND claim_token = q.token) c) AS target,
            e.*
@@ -364,49 +409,55 @@ export function createDispatchStore(sql: SqlPool) {
            AS q(tid, token, uid, after, lim, n)
          LEFT JOIN LATERAL (${userEventsSql('q.uid', 'q.after', 'q.lim')}) e ON true
          ORDER BY q.n, e.id`,
-        [
-          asks.map((a) => a.id),
-          asks.map((a) => a.token),
-          asks.map((a) => a.userId),
-          asks.map((a) => a.cursor.toString()),
-          asks.map((a) => a.limit),
-        ],
-      );
-      const out = new Map<string, RoundRead>();
-      for (const r of rows) {
-        const key = keys[Number(r.n) - 1]!;
-        let read = out.get(key);
-        if (!read) {
-          read = { target: r.target ? toTarget(r.target) : undefined, events: [] };
-          out.set(key, read);
-        }
-        if (r.id !== null) read.events.push(toStoredEvent(r));
-      }
-      return out;
+      [
+        asks.map((a) => a.id),
+        asks.map((a) => a.token),
+        asks.map((a) => a.userId),
+        asks.map((a) => a.cursor.toString()),
+        asks.map((a) => a.limit),
+      ],
+    );
+    const out: RoundRead[] = asks.map(() => ({ events: [] }));
+    for (const r of rows) {
+      const read = out[Number(r.n) - 1]!;
+      if (r.target && !read.target) read.target = toTarget(r.target);
+      if (r.id !== null) read.events.push(toStoredEvent(r));
+    }
+    return out;
+  };
+  const rounds = new ReadBatcher<string, RoundRead | Error>(
+    async (keys) => {
+      const asks = keys.map((k) => roundAsks.get(k)!);
+      for (const k of keys) roundAsks.delete(k);
+      const results = await eachAlone(asks, roundBatch);
+      return new Map(keys.map((key, n) => [key, results[n]!]));
     },
     { events: [] },
-    { maxBatch: 200, maxRunning: 2, gatherMs: 2 },
+    { maxBatch: 200, maxRunning: 1, gatherMs: 2 },
   );
 
   let saveKeys = 0;
   const saveAsks = new Map<string, SaveAsk>();
-  const saves = new ReadBatcher<string, SaveResult>(
-    async (keys) => {
-      const asks = keys.map((k) => saveAsks.get(k)!);
-      for (const k of keys) saveAsks.delete(k);
-      const each = <T>(pick: (a: SaveAsk, r: AttemptRecord) => T, which: (a: SaveAsk) => AttemptRecord[]) =>
-        asks.flatMap((a) => which(a).map((r) => pick(a, r)));
-      const logged = (a: SaveAsk) => (a.log ? a.attempts : []);
-      const retrying = (a: SaveAsk) => a.attempts.filter((r) => r.status === 'retrying');
-      const done = (a: SaveAsk) => a.attempts.filter((r) => r.status !== 'retrying');
-      const rows = await sql.rows<{ id: string; held: boolean; moved: boolean; now: TargetRow | null }>(
-        `WITH i AS (SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::int[], $4::bigint[], $5::boolean[], $6::timestamptz[])
+  const saveBatch = async (asks: SaveAsk[]): Promise<SaveResult[]> => {
+    const each = <T>(pick: (a: SaveAsk, r: AttemptRecord) => T, which: (a: SaveAsk) => AttemptRecord[]) =>
+      asks.flatMap((a) => which(a).map((r) => pick(a, r)));
+    const logged = (a: SaveAsk) => (a.log ? a.attempts : []);
+    const retrying = (a: SaveAsk) => a.attempts.filter((r) => r.status === 'retrying');
+    const done = (a: SaveAsk) => a.attempts.filter((r) => r.status !== 'retrying');
+    const rows = await sql.rows<{
+      id: string;
+      held: boolean;
+      moved: boolean;
+      version: number | null;
+      now: TargetRow | null;
+    }>(
+      `WITH i AS (SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::int[], $4::bigint[], $5::boolean[], $6::timestamptz[])
                     AS i(id, token, version, cursor, set_failing, failing_since)),
          u AS (UPDATE notify_targets t SET
                  cursor = CASE WHEN i.cursor IS NOT NULL AND t.cursor_version = i.version THEN GREATEST(t.cursor, i.cursor) ELSE t.cursor END,
                  failing_since = CASE WHEN i.set_failing AND t.cursor_version = i.version THEN i.failing_since ELSE t.failing_since END
                FROM i WHERE t.id = i.id AND t.claim_token = i.token
-               RETURNING t.id, (i.cursor IS NOT NULL AND t.cursor_version = i.version) AS moved),
+               RETURNING t.id, t.cursor_version AS version, (i.cursor IS NOT NULL AND t.cursor_version = i.version) AS moved),
          a AS (INSERT INTO notify_attempts (target_id, event_id, type, attempt, status, response_status, error, at, next_attempt_at)
                SELECT x.tid, x.event_id, x.type, x.attempt, x.status, x.response_status, x.error, x.at, x.next_at
                FROM unnest($7::uuid[], $8::bigint[], $9::text[], $10::int[], $11::text[], $12::int[], $13::text[],
@@ -419,49 +470,56 @@ export function createDispatchStore(sql: SqlPool) {
                FROM unnest($18::uuid[], $19::bigint[], $20::int[], $21::timestamptz[]) AS z(tid, event_id, attempt, due_at)
                JOIN u ON u.id = z.tid
                ON CONFLICT (target_id, event_id) DO UPDATE SET attempt = excluded.attempt, due_at = excluded.due_at)
-         SELECT i.id, u.id IS NOT NULL AS held, COALESCE(u.moved, false) AS moved,
+         SELECT i.id, u.id IS NOT NULL AS held, COALESCE(u.moved, false) AS moved, u.version,
            (SELECT row_to_json(c) FROM (SELECT ${COLUMNS} FROM notify_targets WHERE id = i.id) c) AS now
          FROM i LEFT JOIN u ON u.id = i.id`,
-        [
-          asks.map((a) => a.id),
-          asks.map((a) => a.token),
-          asks.map((a) => a.version),
-          asks.map((a) => a.cursor?.toString() ?? null),
-          asks.map((a) => a.failingSince !== undefined),
-          asks.map((a) => a.failingSince ?? null),
-          each((a) => a.id, logged),
-          each((_, r) => r.eventId.toString(), logged),
-          each((_, r) => r.type, logged),
-          each((_, r) => r.attempt, logged),
-          each((_, r) => r.status, logged),
-          each((_, r) => r.responseStatus, logged),
-          each((_, r) => r.error, logged),
-          each((_, r) => r.at, logged),
-          each((_, r) => r.nextAttemptAt, logged),
-          each((a) => a.id, done),
-          each((_, r) => r.eventId.toString(), done),
-          each((a) => a.id, retrying),
-          each((_, r) => r.eventId.toString(), retrying),
-          each((_, r) => r.attempt + 1, retrying),
-          each((_, r) => r.nextAttemptAt, retrying),
-        ],
-      );
-      // each row as this statement's snapshot saw it (before its own update): its secrets, keys and
-      // events are what the API last wrote, its version what a replay last set
-      const byId = new Map(rows.map((r) => [r.id, r]));
-      return new Map(
-        keys.map((k, n) => {
-          const r = byId.get(asks[n]!.id);
-          return [
-            k,
-            { held: r?.held ?? false, moved: r?.moved ?? false, row: r?.now ? toTarget(r.now) : undefined },
-          ];
-        }),
-      );
+      [
+        asks.map((a) => a.id),
+        asks.map((a) => a.token),
+        asks.map((a) => a.version),
+        asks.map((a) => a.cursor?.toString() ?? null),
+        asks.map((a) => a.failingSince !== undefined),
+        asks.map((a) => a.failingSince ?? null),
+        each((a) => a.id, logged),
+        each((_, r) => r.eventId.toString(), logged),
+        each((_, r) => r.type, logged),
+        each((_, r) => r.attempt, logged),
+        each((_, r) => r.status, logged),
+        each((_, r) => r.responseStatus, logged),
+        each((_, r) => r.error, logged),
+        each((_, r) => r.at, logged),
+        each((_, r) => r.nextAttemptAt, logged),
+        each((a) => a.id, done),
+        each((_, r) => r.eventId.toString(), done),
+        each((a) => a.id, retrying),
+        each((_, r) => r.eventId.toString(), retrying),
+        each((_, r) => r.attempt + 1, retrying),
+        each((_, r) => r.nextAttemptAt, retrying),
+      ],
+    );
+    // each row as this statement's snapshot saw it (before its own update): its secrets, keys and
+    // events are what the API last wrote, its version what a replay last set
+    const byId = new Map(rows.map((r) => [r.id, r]));
+    return asks.map((a) => {
+      const r = byId.get(a.id);
+      return {
+        held: r?.held ?? false,
+        moved: r?.moved ?? false,
+        version: r?.version ?? undefined,
+        row: r?.now ? toTarget(r.now) : undefined,
+      };
+    });
+  };
+  const saves = new ReadBatcher<string, SaveResult | Error>(
+    async (keys) => {
+      const asks = keys.map((k) => saveAsks.get(k)!);
+      for (const k of keys) saveAsks.delete(k);
+      const results = await eachAlone(asks, saveBatch);
+      return new Map(keys.map((key, n) => [key, results[n]!]));
     },
     { held: false, moved: false },
     // a save waits a little for others: it holds up nothing but the target's next round
-    { maxBatch: 200, maxRunning: 2, gatherMs: 10 },
+    { maxBatch: 200, maxRunning: 1, gatherMs: 10 },
   );
 
   return {
@@ -544,7 +602,7 @@ export function createDispatchStore(sql: SqlPool) {
     round(id: string, token: string, userId: string, cursor: bigint, limit: number): Promise<RoundRead> {
       const key = String(++roundKeys);
       roundAsks.set(key, { id, token, userId, cursor, limit });
-      return rounds.get(key);
+      return rounds.get(key).then(unwrap);
     },
 
     /** The target as it is now, if this claim still holds it. */
@@ -617,7 +675,7 @@ export function createDispatchStore(sql: SqlPool) {
     ): Promise<SaveResult> {
       const key = String(++saveKeys);
       saveAsks.set(key, { token, id: target.id, version: target.cursorVersion, attempts, ...opts });
-      return saves.get(key);
+      return saves.get(key).then(unwrap);
     },
 
     /**
