@@ -34,7 +34,7 @@ import { AcceptGroups } from './store/commands/accept-groups.js';
 import { CommandRunner } from './store/commands/command-runner.js';
 import { type Database, reason, StartupError } from './store/db/database.js';
 import { disableWebhook } from './store/notify/disable-webhook.js';
-import { createDispatchStore } from './store/notify/target-store.js';
+import { createDispatchStore } from './store/notify/dispatch-store.js';
 import {
   type EventReader,
   eventReader,

@@ -1,31 +1,13 @@
 import pLimit, { type LimitFunction } from 'p-limit';
 import type { Logger } from 'pino';
 import type { StoredEvent } from '../domain/events.js';
-import { type NotifyTarget, retryDelayMs, type TargetKind } from '../domain/notify.js';
+import type { NotifyTarget, TargetKind } from '../domain/notify.js';
 import type { SqlPool } from '../store/db/sql-pool.js';
-import type { AttemptRecord, DispatchStore, Leased } from '../store/notify/target-store.js';
+import type { DispatchStore, Leased } from '../store/notify/dispatch-store.js';
+import type { AttemptRecord } from '../store/notify/target-rows.js';
 import { readEventsById } from '../store/outbox/event-log.js';
-
-/** What became of one attempt to send an event to a target. */
-export type SendOutcome =
-  | { kind: 'delivered'; status: number }
-  /** try again later: a 429, a 5xx, a timeout, a network error */
-  | { kind: 'retry'; status?: number; error: string; retryAfterMs?: number }
-  /** never again: the receiver refused it for good */
-  | { kind: 'failed'; status?: number; error: string }
-  /** the push service says the subscription is gone (404, 410): it is removed */
-  | { kind: 'gone'; status: number }
-  /** not sent, and not an attempt: a push while its user is online, or one past its time */
-  | { kind: 'skip' };
-
-/** How events reach one kind of target. */
-export interface Channel {
-  send(target: NotifyTarget, event: StoredEvent, attempt: number): Promise<SendOutcome>;
-  /** the delays after each failed attempt; spent, the delivery has failed */
-  retrySchedule: readonly number[];
-  /** a target that failed every attempt this long is disabled (`onDisable`); none for push */
-  disableAfterMs?: number;
-}
+import { attemptRecord, type Channel, type SendOutcome } from './attempts.js';
+import { KnownTargets } from './known-targets.js';
 
 export interface DispatcherOptions {
   sql: SqlPool;
@@ -58,12 +40,6 @@ export interface DispatcherOptions {
 const EVENTS_PER_ROUND = 20;
 /** Retries sent per round. */
 const RETRIES_PER_ROUND = 20;
-/** Stands for a target of a user that this node was told of but has not read yet. */
-const UNKNOWN_TARGET = '?';
-/** Targets' users learned per statement. */
-const KNOWN_USERS_BATCH = 10_000;
-/** How far apart the nodes' clocks may be (the creation times of targets are theirs). */
-const CLOCK_SKEW_MS = 60_000;
 /** Targets the safety-net sweep looks at per poll. */
 const SWEEP_CHUNK = 500;
 /** How often a node prunes the delivery log, and how much at once. */
@@ -111,13 +87,8 @@ export class Dispatcher {
   private stopped = false;
   private readonly running = new Set<Promise<void>>();
   private sweepAfter: string | null = null;
-  /**
-   * The targets of each user that has (or had) one, by id: only their events need a lease, and only
-   * when this node does not hold them all. Learned from the targets' creation times at each poll; a
-   * target deleted stays (a claim that finds nothing).
-   */
-  private readonly knownUsers = new Map<string, Set<string>>();
-  private knownSince: Date | null = null;
+  /** the targets of users that have one: only their events need a lease */
+  private readonly known = new KnownTargets();
   private prunedAt = 0;
   private readonly leaseMs: number;
   private readonly sendTimeoutMs: number;
@@ -181,9 +152,7 @@ export class Dispatcher {
     }
     // and a lease on every other target of theirs that no node holds (a user may have several)
     // (none when this node holds every target of theirs it knows: the stream's common case)
-    this.requeue(
-      [...users].filter((u) => [...(this.knownUsers.get(u) ?? [])].some((id) => !this.workers.has(id))),
-    );
+    this.requeue([...users].filter((u) => this.known.hasUnheld(u, (id) => this.workers.has(id))));
   }
 
   /** Runs `fn` (a claim) after the claims before it, counted among the work a stop waits for. */
@@ -256,31 +225,9 @@ export class Dispatcher {
     }
   }
 
-  /**
-   * Adds the users of the targets created since the last look. The look goes back a minute before
-   * the newest creation seen: a creation on a node whose clock is behind is not missed.
-   */
+  /** Learns the targets created since the last look: a user learned now gets a lease at once. */
   private async learnUsers(): Promise<void> {
-    for (;;) {
-      const { targets, newest } = await this.o.store.targetsSince(this.knownSince, KNOWN_USERS_BATCH);
-      // a target learned now may have had events before: it gets a lease at once
-      const learned = new Set<string>();
-      for (const { userId, id } of targets) {
-        const known = this.knownUsers.get(userId) ?? new Set<string>();
-        if (!known.has(id)) learned.add(userId);
-        known.delete(UNKNOWN_TARGET);
-        known.add(id);
-        this.knownUsers.set(userId, known);
-      }
-      this.requeue(learned);
-      if (newest) {
-        const back = new Date(newest.getTime() - CLOCK_SKEW_MS);
-        this.knownSince = this.knownSince && this.knownSince > back ? this.knownSince : back;
-      }
-      if (targets.length < KNOWN_USERS_BATCH) return;
-      // a whole batch: go on after it (a millisecond back: targets created in its last one)
-      this.knownSince = newest && new Date(newest.getTime() - 1);
-    }
+    this.requeue(await this.known.update(this.o.store));
   }
 
   private run({ target, token }: Leased, leasedAt: number): void {
@@ -386,10 +333,7 @@ export class Dispatcher {
    * its events lease it from now on.
    */
   learn(userId: string): void {
-    // which target is not known yet: until the next poll learns it, every event of the user claims
-    const known = this.knownUsers.get(userId) ?? new Set<string>();
-    known.add(UNKNOWN_TARGET);
-    this.knownUsers.set(userId, known);
+    this.known.told(userId);
   }
 
   /** Sends the due retries (`full`: as many as a round takes, there may be more). */
@@ -403,10 +347,14 @@ export class Dispatcher {
       const event = events.get(d.eventId);
       if (!event) {
         attempts.push(
-          this.record(d.eventId, 'unknown', d.attempt, {
-            kind: 'failed',
-            error: 'the event is not in the log',
-          }),
+          attemptRecord(
+            d.eventId,
+            'unknown',
+            d.attempt,
+            { kind: 'failed', error: 'the event is not in the log' },
+            [],
+            this.random,
+          ),
         );
         continue;
       }
@@ -467,14 +415,23 @@ export class Dispatcher {
       // a first attempt not made is no attempt; a retry not made ends the delivery (it would be
       // skipped again: its user is online, or it is past its time)
       if (attempt > 1)
-        out.push(this.record(event.id, event.type, attempt, { kind: 'failed', error: 'not sent' }));
+        out.push(
+          attemptRecord(
+            event.id,
+            event.type,
+            attempt,
+            { kind: 'failed', error: 'not sent' },
+            [],
+            this.random,
+          ),
+        );
       return 'ok';
     }
     if (r.kind === 'gone') {
       await this.o.store.removeGone(w.target.id, w.token, w.target.p256dh ?? '');
       return 'end';
     }
-    const rec = this.record(event.id, event.type, attempt, r, channel.retrySchedule);
+    const rec = attemptRecord(event.id, event.type, attempt, r, channel.retrySchedule, this.random);
     out.push(rec);
     if (rec.nextAttemptAt)
       w.retryAt = Math.min(w.retryAt ?? Number.POSITIVE_INFINITY, rec.nextAttemptAt.getTime());
@@ -492,25 +449,6 @@ export class Dispatcher {
       }
     }
     return 'ok';
-  }
-
-  private record(
-    eventId: bigint,
-    type: string,
-    attempt: number,
-    r: Exclude<SendOutcome, { kind: 'skip' } | { kind: 'gone' }>,
-    schedule: readonly number[] = [],
-  ): AttemptRecord {
-    const at = new Date();
-    const base = { eventId, type, attempt, at, responseStatus: r.status ?? null };
-    if (r.kind !== 'delivered') r = { ...r, error: storableError(r.error) };
-    if (r.kind === 'delivered') return { ...base, status: 'delivered', error: null, nextAttemptAt: null };
-    const delay = r.kind === 'retry' ? retryDelayMs(schedule, attempt, this.random()) : undefined;
-    if (r.kind === 'retry' && delay !== undefined) {
-      const wait = Math.max(delay, r.retryAfterMs ?? 0);
-      return { ...base, status: 'retrying', error: r.error, nextAttemptAt: new Date(at.getTime() + wait) };
-    }
-    return { ...base, status: 'failed', error: r.error, nextAttemptAt: null };
   }
 
   /**
@@ -557,13 +495,4 @@ function refresh(t: NotifyTarget, row: NotifyTarget): void {
   t.p256dh = row.p256dh;
   t.auth = row.auth;
   t.whileOnline = row.whileOnline;
-}
-
-/**
- * An error as the delivery log keeps it: a receiver's words are anything (a NUL byte PostgreSQL
- * refuses, control characters): those become `?`, and the whole is at most 300 characters.
- */
-function storableError(text: string): string {
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it removes
-  return text.replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/g, '?').slice(0, 300);
 }

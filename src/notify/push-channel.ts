@@ -1,6 +1,6 @@
 import { type StoredEvent, toEnvelope } from '../domain/events.js';
 import type { NotifyTarget } from '../domain/notify.js';
-import type { Channel, SendOutcome } from './dispatcher.js';
+import type { Channel, SendOutcome } from './attempts.js';
 import { postOutbound } from './outbound-http.js';
 import { DEFAULT_PUSH_TTL_SECONDS, pushMessageFor, sendPush, type VapidKeys } from './web-push.js';
 

@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { type StoredEvent, toEnvelope } from '../domain/events.js';
 import type { NotifyTarget } from '../domain/notify.js';
-import type { Channel, SendOutcome } from './dispatcher.js';
+import type { Channel, SendOutcome } from './attempts.js';
 import { OutboundError, postOutbound } from './outbound-http.js';
 
 export interface WebhookChannelOptions {
