@@ -4,10 +4,9 @@ import type { StoredEvent } from '../domain/events.js';
 import type { NotifyTarget, TargetKind } from '../domain/notify.js';
 import type { SqlPool } from '../store/db/sql-pool.js';
 import type { DispatchStore, Leased } from '../store/notify/dispatch-store.js';
-import type { AttemptRecord } from '../store/notify/target-rows.js';
-import { readEventsById } from '../store/outbox/event-log.js';
-import { attemptRecord, type Channel, type SendOutcome } from './attempts.js';
+import type { Channel } from './attempts.js';
 import { KnownTargets } from './known-targets.js';
+import { type Worker, type WorkerContext, work } from './target-worker.js';
 
 export interface DispatcherOptions {
   sql: SqlPool;
@@ -36,30 +35,11 @@ export interface DispatcherOptions {
   random?: () => number;
 }
 
-/** Events read per round of a target's first attempts: a round's attempts are written together. */
-const EVENTS_PER_ROUND = 20;
-/** Retries sent per round. */
-const RETRIES_PER_ROUND = 20;
 /** Targets the safety-net sweep looks at per poll. */
 const SWEEP_CHUNK = 500;
 /** How often a node prunes the delivery log, and how much at once. */
 const PRUNE_EVERY_MS = 600_000;
 const PRUNE_BATCH = 10_000;
-
-interface Worker {
-  target: NotifyTarget;
-  /** the claim this node holds the target by: every write is fenced by it */
-  token: string;
-  /** when this node's lease ends, by this node's clock (counted from before the statement that set it) */
-  leaseEnds: number;
-  /** something happened for its user since it last looked */
-  woken: boolean;
-  /** when the earliest retry this worker scheduled is due (ms since the epoch) */
-  retryAt?: number;
-  wake?: () => void;
-}
-
-type RoundEnd = 'ok' | 'lost' | 'end';
 
 /**
  * Sends each user's committed events to their webhooks and push subscriptions (PROTOCOL-PUSH.md),
@@ -101,6 +81,9 @@ export class Dispatcher {
   private readonly keepLogMs: number;
   private readonly random: () => number;
 
+  /** what the targets' workers need of this dispatcher */
+  private readonly ctx: WorkerContext;
+
   constructor(private readonly o: DispatcherOptions) {
     this.leaseMs = o.leaseMs ?? 30_000;
     this.sendTimeoutMs = o.sendTimeoutMs ?? 10_000;
@@ -112,6 +95,20 @@ export class Dispatcher {
     this.keepLogMs = o.keepLogMs ?? 30 * 86_400_000;
     this.random = o.random ?? Math.random;
     if (this.leaseMs < 2 * this.sendTimeoutMs) throw new Error('the lease must outlast two sends');
+    this.ctx = {
+      sql: o.sql,
+      store: o.store,
+      channels: o.channels,
+      log: o.log,
+      onDisable: o.onDisable,
+      leaseMs: this.leaseMs,
+      sendTimeoutMs: this.sendTimeoutMs,
+      idleMs: this.idleMs,
+      random: this.random,
+      sends: this.sends,
+      stopped: () => this.stopped,
+      requeue: (users) => this.requeue(users),
+    };
   }
 
   start(): void {
@@ -253,70 +250,11 @@ export class Dispatcher {
       woken: false,
     };
     this.workers.set(target.id, worker);
-    const done = this.work(worker).finally(() => {
+    const done = work(this.ctx, worker).finally(() => {
       this.workers.delete(target.id);
       this.running.delete(done);
     });
     this.running.add(done);
-  }
-
-  /** Whether this claim still holds the target with room for a send; renews the lease first if short. */
-  private async holds(w: Worker): Promise<boolean> {
-    if (this.stopped) return false;
-    if (w.leaseEnds - Date.now() > this.sendTimeoutMs + this.leaseMs / 3) return true;
-    const began = Date.now();
-    if (!(await this.o.store.renew(w.target.id, w.token, this.leaseMs))) return false;
-    w.leaseEnds = began + this.leaseMs;
-    return true;
-  }
-
-  private async work(w: Worker): Promise<void> {
-    const { store } = this.o;
-    let released = false;
-    // at the start of a claim, the retries scheduled before it; later, those this worker scheduled
-    let checkRetries = true;
-    try {
-      for (;;) {
-        w.woken = false;
-        let more = false;
-        if (checkRetries || (w.retryAt !== undefined && Date.now() >= w.retryAt)) {
-          if (w.retryAt !== undefined && Date.now() >= w.retryAt) w.retryAt = undefined;
-          const r = await this.retryRound(w);
-          if (r.end !== 'ok') return;
-          checkRetries = more = r.full;
-        }
-        const f = await this.firstRound(w);
-        if (f.end !== 'ok' || this.stopped) return;
-        if (f.full || more || w.woken) continue;
-        // nothing more now: wait a while for more (a nudge, or a retry of its own falling due)
-        const wait = Math.max(0, Math.min(this.idleMs, (w.retryAt ?? Number.POSITIVE_INFINITY) - Date.now()));
-        const woken = await new Promise<boolean>((resolve) => {
-          const t = setTimeout(() => resolve(false), wait);
-          w.wake = () => {
-            clearTimeout(t);
-            resolve(true);
-          };
-        });
-        w.wake = undefined;
-        if (this.stopped) return;
-        if (!woken && !(w.retryAt !== undefined && Date.now() >= w.retryAt)) {
-          // let go only if there is still nothing to do, as the statement that lets go sees it
-          if (await store.releaseIfIdle(w.target.id, w.token)) {
-            released = true;
-            // an event that came while letting go: its nudge found the target still held
-            if (w.woken) this.requeue([w.target.userId]);
-            return;
-          }
-          checkRetries = true; // something arrived or fell due meanwhile
-        }
-      }
-    } catch (err) {
-      this.o.log.warn({ err, target: w.target.id }, 'notify: a target stopped; another node takes it up');
-    } finally {
-      // not let go idle (stopping, an error, a claim lost or a target ended): the lease ends now
-      // (a no-op for a claim that no longer holds), so the poll gives the target to a node at once
-      if (!released) await store.expire(w.target.id, w.token).catch(() => {});
-    }
   }
 
   /** Users whose targets need a lease that no node holds (the next claim takes them). */
@@ -335,164 +273,4 @@ export class Dispatcher {
   learn(userId: string): void {
     this.known.told(userId);
   }
-
-  /** Sends the due retries (`full`: as many as a round takes, there may be more). */
-  private async retryRound(w: Worker): Promise<{ end: RoundEnd; full: boolean }> {
-    const due = await this.o.store.dueRetries(w.target.id, RETRIES_PER_ROUND);
-    if (!due.length) return { end: 'ok', full: false };
-    const events = await this.eventsById(due.map((d) => d.eventId));
-    const attempts: AttemptRecord[] = [];
-    let outcome: RoundEnd = 'ok';
-    for (const d of due) {
-      const event = events.get(d.eventId);
-      if (!event) {
-        attempts.push(
-          attemptRecord(
-            d.eventId,
-            'unknown',
-            d.attempt,
-            { kind: 'failed', error: 'the event is not in the log' },
-            [],
-            this.random,
-          ),
-        );
-        continue;
-      }
-      if (!(await this.holds(w))) {
-        outcome = 'lost';
-        break;
-      }
-      outcome = await this.attempt(w, event, d.attempt, attempts);
-      if (outcome !== 'ok') break;
-    }
-    const saved = await this.save(w, attempts);
-    return { end: saved === 'ok' ? outcome : saved, full: due.length === RETRIES_PER_ROUND };
-  }
-
-  /** Sends the first attempts of the events past the position, in order (`full`: there may be more). */
-  private async firstRound(w: Worker): Promise<{ end: RoundEnd; full: boolean }> {
-    const t = w.target;
-    const read = await this.o.store.round(t.id, w.token, t.userId, t.cursor, EVENTS_PER_ROUND);
-    if (!read.target) return { end: 'lost', full: false };
-    // what the owner changed (a rotated secret, the events it takes) counts from this round on
-    refresh(t, read.target);
-    const events = read.events;
-    if (!events.length) return { end: 'ok', full: false };
-    const attempts: AttemptRecord[] = [];
-    let position = t.cursor;
-    let outcome: RoundEnd = 'ok';
-    for (const e of events) {
-      if (t.events.includes(e.type)) {
-        if (!(await this.holds(w))) {
-          outcome = 'lost';
-          break;
-        }
-        outcome = await this.attempt(w, e, 1, attempts);
-        if (outcome === 'lost') break;
-      }
-      position = e.id;
-      if (outcome === 'end') break;
-    }
-    const saved = await this.save(w, attempts, position);
-    return { end: saved === 'ok' ? outcome : saved, full: events.length === EVENTS_PER_ROUND };
-  }
-
-  /** One send and its record; 'end' when the target is gone or was disabled. */
-  private async attempt(
-    w: Worker,
-    event: StoredEvent,
-    attempt: number,
-    out: AttemptRecord[],
-  ): Promise<RoundEnd> {
-    const channel = this.o.channels[w.target.kind];
-    let r: SendOutcome;
-    try {
-      r = await this.sends(() => channel.send(w.target, event, attempt));
-    } catch (err) {
-      r = { kind: 'retry', error: err instanceof Error ? err.message : String(err) };
-    }
-    if (r.kind === 'skip') {
-      // a first attempt not made is no attempt; a retry not made ends the delivery (it would be
-      // skipped again: its user is online, or it is past its time)
-      if (attempt > 1)
-        out.push(
-          attemptRecord(
-            event.id,
-            event.type,
-            attempt,
-            { kind: 'failed', error: 'not sent' },
-            [],
-            this.random,
-          ),
-        );
-      return 'ok';
-    }
-    if (r.kind === 'gone') {
-      await this.o.store.removeGone(w.target.id, w.token, w.target.p256dh ?? '');
-      return 'end';
-    }
-    const rec = attemptRecord(event.id, event.type, attempt, r, channel.retrySchedule, this.random);
-    out.push(rec);
-    if (rec.nextAttemptAt)
-      w.retryAt = Math.min(w.retryAt ?? Number.POSITIVE_INFINITY, rec.nextAttemptAt.getTime());
-    // failing since the first of an unbroken run of failures; a delivery ends the run
-    if (rec.status === 'delivered') w.target.failingSince = null;
-    else {
-      w.target.failingSince ??= rec.at;
-      const limit = channel.disableAfterMs;
-      if (limit !== undefined && rec.at.getTime() - w.target.failingSince.getTime() >= limit) {
-        const saved = await this.save(w, out);
-        out.length = 0;
-        if (saved !== 'ok') return saved;
-        await this.o.onDisable(w.target, w.token, new Date(rec.at.getTime() - limit));
-        return 'end';
-      }
-    }
-    return 'ok';
-  }
-
-  /**
-   * Writes a round; takes in what the owner changed; reloads the target when a replay moved its
-   * position meanwhile. 'end' when the target was deleted.
-   */
-  private async save(w: Worker, attempts: AttemptRecord[], cursor?: bigint): Promise<RoundEnd> {
-    if (!attempts.length && cursor === undefined) return 'ok';
-    const t = w.target;
-    const { held, moved, version, row } = await this.o.store.save(w.token, t, attempts, {
-      log: t.kind === 'webhook',
-      failingSince: attempts.length ? t.failingSince : undefined,
-      cursor,
-    });
-    if (!held) return 'lost';
-    if (row) refresh(t, row);
-    if ((version ?? row?.cursorVersion ?? t.cursorVersion) !== t.cursorVersion) {
-      // a replay (as the update saw the row, after any wait for it): its position and its fresh
-      // start on failures
-      const now = await this.o.store.reload(t.id, w.token);
-      if (!now) return 'lost';
-      w.target = now;
-    } else if (cursor !== undefined && moved && cursor > t.cursor) t.cursor = cursor;
-    return 'ok';
-  }
-
-  private async eventsById(ids: bigint[]): Promise<Map<bigint, StoredEvent>> {
-    const events = await readEventsById(this.o.sql, ids);
-    return new Map(events.map((e) => [e.id, e]));
-  }
-}
-
-/**
- * What the owner may change on a target while a node sends to it (its secrets, URL, keys and the
- * events it takes), taken into the node's copy. The position and the failures are the node's own.
- */
-function refresh(t: NotifyTarget, row: NotifyTarget): void {
-  t.events = row.events;
-  t.url = row.url;
-  t.secret = row.secret;
-  t.previousSecret = row.previousSecret;
-  t.previousSecretUntil = row.previousSecretUntil;
-  t.endpoint = row.endpoint;
-  t.p256dh = row.p256dh;
-  t.auth = row.auth;
-  t.whileOnline = row.whileOnline;
 }
