@@ -37,8 +37,10 @@ export interface SocketAuth {
    * only the connection closing can stop the socket from connecting (and that gives the slot back).
    */
   admit(socket: HubSocket, next: (err?: Error) => void): void;
-  /** joins the user's rooms, starts the expiry clock and answers auth:refresh */
+  /** joins the user's rooms and starts the expiry clock */
   connected(socket: HubSocket): void;
+  /** a socket `connected` saw connected has disconnected: its clock stops, its slot is given back */
+  disconnected(socket: HubSocket): void;
 }
 
 /**
@@ -73,10 +75,6 @@ export function installSocketAuth(
       timers.delete(socket.id);
     }
   };
-  function onDisconnect(this: HubSocket) {
-    clear(this);
-    release(this.data.userId);
-  }
 
   const arm = (socket: HubSocket, fire: (socket: HubSocket) => void, at: number) => {
     timers.set(socket.id, setTimeout(fire, Math.min(MAX_DELAY, Math.max(0, at - Date.now())), socket));
@@ -155,6 +153,8 @@ export function installSocketAuth(
     },
   };
 
+  commands.handle('auth:refresh', refresh);
+
   const admit = (socket: HubSocket, next: (err?: Error) => void) => {
     // The connection may have closed while the token was checked: its 'close' has then been
     // emitted already and would never give a slot back, and Socket.IO drops such a socket anyway.
@@ -185,10 +185,12 @@ export function installSocketAuth(
     if (!socket.connected) return release(socket.data.userId); // gone already: no disconnect will come
     void socket.join([userRoom(socket.data.userId), loginRoom(socket.data.familyId)]);
     schedule(socket);
-    socket.on('disconnect', onDisconnect);
-    commands.on(socket, 'auth:refresh', refresh);
   };
-  return { admit, connected };
+  const disconnected = (socket: HubSocket) => {
+    clear(socket);
+    release(socket.data.userId);
+  };
+  return { admit, connected, disconnected };
 }
 
 /** socket.data plus when the current token's warning is due (kept on the socket, not in a closure) */

@@ -47,95 +47,115 @@ export class CommandRouter {
   private inflight = 0;
   private drained: (() => void) | undefined;
   private closing = false;
-  /** every command name a handler was registered for */
-  private readonly known = new Set<string>();
-
-  constructor(private readonly deps: CommandRouterDeps) {}
-
+  /** every command's handler, by name: registered once, shared by every socket */
+  private readonly specs = new Map<string, CommandSpec<CommandName>>();
   /**
-   * Answers an event no handler is registered for (a command of a newer protocol, a typo) with
-   * NOT_FOUND when it carries an ack, rather than leaving the client to time out. Each one spends
-   * from the user's feed budget (it changes nothing stored), so a flood of them is RATE_LIMITED.
-   * Call after the socket's handlers are registered.
+   * The one listener of every socket (Socket.IO calls a catch-all listener with the socket as
+   * `this`): a socket holds no closure or listener of its own per command.
    */
-  refuseUnknown(socket: HubSocket): void {
-    const { limits, metrics } = this.deps;
-    socket.onAny((event: unknown, ...args: unknown[]) => {
-      if (typeof event === 'string' && this.known.has(event)) return;
+  private readonly dispatch: (this: HubSocket, event: unknown, ...args: unknown[]) => void;
+
+  constructor(private readonly deps: CommandRouterDeps) {
+    const router = this;
+    this.dispatch = function (this: HubSocket, event: unknown, ...args: unknown[]) {
       const reply = args[args.length - 1];
-      if (!isAck<never>(reply)) return;
-      const name = typeof event === 'string' ? event.slice(0, 64) : typeof event;
-      void limits.feed.spend(socket.data.userId).then(
-        () => {
-          metrics.commands.inc({ command: 'unknown', outcome: 'NOT_FOUND' });
-          reply({ ok: false, error: new HubError('NOT_FOUND', `No such command: ${name}`).toJSON() });
-        },
-        (err: unknown) => {
-          const e = toHubError(err);
-          if (e.code === 'RATE_LIMITED') metrics.rateLimited.inc({ kind: 'feed' });
-          reply({ ok: false, error: e.toJSON() });
-        },
-      );
-    });
+      // every command carries an ack; without one there is no answer to give
+      if (!isAck<CommandData<CommandName>>(reply)) return;
+      const spec = typeof event === 'string' ? router.specs.get(event) : undefined;
+      if (spec) router.run(this, event as CommandName, spec, args.length > 1 ? args[0] : undefined, reply);
+      else router.refuseUnknown(this, event, reply as Ack<never>);
+    };
   }
 
-  on<K extends CommandName>(socket: HubSocket, name: K, spec: CommandSpec<K>): void {
+  /** How the hub answers command `name`, on every socket (register before sockets connect). */
+  handle<K extends CommandName>(name: K, spec: CommandSpec<K>): void {
+    this.specs.set(name, spec as unknown as CommandSpec<CommandName>);
+  }
+
+  /** Lets `socket` send commands: one shared listener. */
+  attach(socket: HubSocket): void {
+    socket.onAny(this.dispatch);
+  }
+
+  /**
+   * An event no handler is registered for (a command of a newer protocol, a typo) is answered
+   * NOT_FOUND, rather than leaving the client to time out. Each one spends from the user's feed
+   * budget (it changes nothing stored), so a flood of them is RATE_LIMITED.
+   */
+  private refuseUnknown(socket: HubSocket, event: unknown, reply: Ack<never>): void {
+    const { limits, metrics } = this.deps;
+    const name = typeof event === 'string' ? event.slice(0, 64) : typeof event;
+    void limits.feed.spend(socket.data.userId).then(
+      () => {
+        metrics.commands.inc({ command: 'unknown', outcome: 'NOT_FOUND' });
+        reply({ ok: false, error: new HubError('NOT_FOUND', `No such command: ${name}`).toJSON() });
+      },
+      (err: unknown) => {
+        const e = toHubError(err);
+        if (e.code === 'RATE_LIMITED') metrics.rateLimited.inc({ kind: 'feed' });
+        reply({ ok: false, error: e.toJSON() });
+      },
+    );
+  }
+
+  /** One command: budget, parse, run, answer; one log line and metrics. */
+  private run<K extends CommandName>(
+    socket: HubSocket,
+    name: K,
+    spec: CommandSpec<K>,
+    // both come off the wire: unknown until checked; the ack's type is the map's for K
+    payload: unknown,
+    reply: Ack<CommandData<K>>,
+  ): void {
     const { log, metrics, limits } = this.deps;
-    this.known.add(name);
-    // Both arguments come off the wire: unknown until checked. The ack's type is the map's for K.
-    const listener = (payload: unknown, reply: unknown) => {
-      if (!isAck<CommandData<K>>(reply)) return; // every command carries an ack; without one there is no answer to give
-      const began = performance.now();
-      this.inflight++;
-      void (async () => {
-        let outcome = 'ok';
-        try {
-          if (this.closing) {
-            throw new HubError(
-              'UNAVAILABLE',
-              'This node is shutting down; nothing was done; retry on another node',
-              {
-                retryAfterMs: 100,
-              },
-            );
-          }
-          await limits[spec.budget ?? 'market'].spend(socket.data.userId);
-          if (!isPlainObject(payload))
-            throw validationFailed([{ path: '', message: 'payload must be an object' }]);
-          const data = await spec.run(parseInput(spec.schema, payload), socket);
-          reply({ ok: true, data });
-        } catch (err) {
-          const e = toHubError(err);
-          outcome = e.code;
-          if (e.code === 'RATE_LIMITED')
-            metrics.rateLimited.inc({ kind: spec.budget === 'feed' ? 'feed' : 'command' });
-          if (!(err instanceof HubError))
-            log.error({ err, command: name, userId: socket.data.userId }, 'command failed');
-          reply({ ok: false, error: e.toJSON() });
-        } finally {
-          const seconds = (performance.now() - began) / 1000;
-          metrics.commands.inc({ command: name, outcome });
-          metrics.commandSeconds.observe({ command: name }, seconds);
-          // a refusal costs one debug line: a flood past the limit must not flood the log
-          log[outcome === 'RATE_LIMITED' ? 'debug' : 'info'](
+    const began = performance.now();
+    this.inflight++;
+    void (async () => {
+      let outcome = 'ok';
+      try {
+        if (this.closing) {
+          throw new HubError(
+            'UNAVAILABLE',
+            'This node is shutting down; nothing was done; retry on another node',
             {
-              command: name,
-              requestId:
-                isPlainObject(payload) && typeof payload.requestId === 'string'
-                  ? payload.requestId.slice(0, 64)
-                  : undefined,
-              userId: socket.data.userId,
-              outcome,
-              ms: Math.round(seconds * 10_000) / 10,
+              retryAfterMs: 100,
             },
-            'command',
           );
-          if (--this.inflight === 0) this.drained?.();
         }
-      })();
-    };
-    // the union of command names: TypeScript cannot resolve Socket.IO's listener type for a generic one
-    socket.on<CommandName>(name, listener);
+        await limits[spec.budget ?? 'market'].spend(socket.data.userId);
+        if (!isPlainObject(payload))
+          throw validationFailed([{ path: '', message: 'payload must be an object' }]);
+        const data = await spec.run(parseInput(spec.schema, payload), socket);
+        reply({ ok: true, data });
+      } catch (err) {
+        const e = toHubError(err);
+        outcome = e.code;
+        if (e.code === 'RATE_LIMITED')
+          metrics.rateLimited.inc({ kind: spec.budget === 'feed' ? 'feed' : 'command' });
+        if (!(err instanceof HubError))
+          log.error({ err, command: name, userId: socket.data.userId }, 'command failed');
+        reply({ ok: false, error: e.toJSON() });
+      } finally {
+        const seconds = (performance.now() - began) / 1000;
+        metrics.commands.inc({ command: name, outcome });
+        metrics.commandSeconds.observe({ command: name }, seconds);
+        // a refusal costs one debug line: a flood past the limit must not flood the log
+        log[outcome === 'RATE_LIMITED' ? 'debug' : 'info'](
+          {
+            command: name,
+            requestId:
+              isPlainObject(payload) && typeof payload.requestId === 'string'
+                ? payload.requestId.slice(0, 64)
+                : undefined,
+            userId: socket.data.userId,
+            outcome,
+            ms: Math.round(seconds * 10_000) / 10,
+          },
+          'command',
+        );
+        if (--this.inflight === 0) this.drained?.();
+      }
+    })();
   }
 
   /**

@@ -6,7 +6,7 @@ import type { EventReader } from '../store/outbox/event-log.js';
 import type { SocketAuth } from './auth.js';
 import type { CommandRouter } from './commands.js';
 import type { Delivery } from './delivery.js';
-import { marketHandlers } from './market-handlers.js';
+import { registerMarketHandlers } from './market-handlers.js';
 import { parseLastEventId, replay } from './replay.js';
 import type { HubServer, HubSocket } from './server.js';
 
@@ -38,20 +38,25 @@ export function installConnections(io: HubServer, deps: ConnectionDeps): void {
 
   // one listener and one replay context for every socket: a connection should cost little memory
   const gauge = deps.metrics.sockets;
+  // Every socket's one disconnect listener (shared: Socket.IO calls it with the socket as `this`).
   // A client that leaves the namespace but keeps its connection would hold it with no handshake
   // deadline and outside the per-address count of unauthenticated connections: it is closed.
-  function closed(this: HubSocket, reason: string) {
+  function disconnected(this: HubSocket, reason: string) {
     gauge.dec();
+    deps.delivery.close(this);
+    deps.auth.disconnected(this);
     if (reason === 'client namespace disconnect') this.conn.close();
   }
   const replayDeps = { delivery: deps.delivery, events: deps.events, max: deps.replayMax, log: deps.log };
-  const registerMarketHandlers = marketHandlers(deps.market, deps.commands);
+  registerMarketHandlers(deps.market, deps.commands);
   io.on('connection', (socket) => {
+    // gone during the handshake's last step: no disconnect will come (auth gives its slot back)
+    if (!socket.connected) return deps.auth.connected(socket);
     gauge.inc();
-    socket.once('disconnect', closed);
+    socket.on('disconnect', disconnected);
     deps.delivery.open(socket);
     deps.auth.connected(socket);
-    registerMarketHandlers(socket);
+    deps.commands.attach(socket);
     const lastEventId = parseLastEventId((socket.handshake.auth as Record<string, unknown>).lastEventId);
     void replay(socket, lastEventId === 'invalid' ? undefined : lastEventId, replayDeps);
   });

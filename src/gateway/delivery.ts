@@ -67,7 +67,11 @@ export class Delivery {
   /** A new connection, before it joins any room: live events are held until `release`. */
   open(socket: HubSocket): void {
     this.streams.set(socket.id, { lastSent: 0n, considered: 0n, held: [] });
-    socket.once('disconnect', () => this.streams.delete(socket.id));
+  }
+
+  /** The connection closed (its disconnect): its stream ends. */
+  close(socket: HubSocket): void {
+    this.streams.delete(socket.id);
   }
 
   /** Where the connection's stream starts: events up to `id` count as sent. It never moves back. */

@@ -26,12 +26,12 @@ const terms = (t: { volumeKwh: bigint; pricePerKwh: bigint; note?: string }) => 
 /** The socket's user as the market knows a trader. */
 const trader = (socket: HubSocket) => ({ id: socket.data.userId, name: socket.data.displayName });
 
-/** A command and its spec, checked together against the protocol's map, ready to register on a socket. */
-type Registration = (socket: HubSocket, commands: CommandRouter) => void;
+/** A command and its spec, checked together against the protocol's map, ready to register. */
+type Registration = (commands: CommandRouter) => void;
 const command =
   <K extends CommandName>(name: K, spec: CommandSpec<K>): Registration =>
-  (socket, commands) =>
-    commands.on(socket, name, spec);
+  (commands) =>
+    commands.handle(name, spec);
 
 function marketSpecs(market: Market): Registration[] {
   return [
@@ -98,16 +98,9 @@ function marketSpecs(market: Market): Registration[] {
   ];
 }
 
-/**
- * The listing:*, swap:* and feed:* handlers over `market`, built once (per hub); the function
- * returned registers them on one socket.
- */
-export function marketHandlers(market: Market, commands: CommandRouter): (socket: HubSocket) => void {
-  const specs = marketSpecs(market);
-  return (socket) => {
-    for (const register of specs) register(socket, commands);
-    commands.refuseUnknown(socket);
-  };
+/** Registers the listing:*, swap:* and feed:* handlers over `market`, once per hub, for every socket. */
+export function registerMarketHandlers(market: Market, commands: CommandRouter): void {
+  for (const register of marketSpecs(market)) register(commands);
 }
 
 function leaveFeeds(socket: HubSocket) {
