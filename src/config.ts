@@ -38,6 +38,63 @@ const origins = z
   )
   .pipe(z.array(url(['http:', 'https:'])));
 
+/** Where the nodes of a Redis Cluster are, and how to log in to them (REDIS_CLUSTER_NODES). */
+export interface RedisClusterSettings {
+  /** the seed nodes; the client learns the others from them */
+  nodes: { host: string; port: number }[];
+  username?: string;
+  password?: string;
+  /** `rediss://` entries: TLS to every node */
+  tls: boolean;
+}
+
+const clusterNodes = z.string().transform((v, ctx): RedisClusterSettings => {
+  const fail = (message: string) => {
+    ctx.addIssue({ code: 'custom', message });
+    return z.NEVER;
+  };
+  const nodes: RedisClusterSettings['nodes'] = [];
+  const logins = new Set<string>();
+  let login: Omit<RedisClusterSettings, 'nodes'> = { tls: false };
+  for (const entry of v
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
+    let host: string;
+    let port: number;
+    if (/^[a-z][a-z0-9+.-]*:\/\//i.test(entry)) {
+      let u: URL;
+      try {
+        u = new URL(entry);
+      } catch {
+        return fail('has an entry that is not a URL');
+      }
+      if (u.protocol !== 'redis:' && u.protocol !== 'rediss:')
+        return fail('URLs must start with redis:// or rediss://');
+      if (u.pathname !== '' && u.pathname !== '/' && u.pathname !== '/0')
+        return fail('a Redis Cluster has only database 0');
+      login = {
+        tls: u.protocol === 'rediss:',
+        username: u.username ? decodeURIComponent(u.username) : undefined,
+        password: u.password ? decodeURIComponent(u.password) : undefined,
+      };
+      logins.add(JSON.stringify(login));
+      host = u.hostname.replace(/^\[(.*)\]$/, '$1');
+      port = u.port ? Number(u.port) : 6379;
+    } else {
+      const m = /^(?:\[([0-9A-Fa-f:.]+)\]|([^\s:[\]/@]+)):(\d{1,5})$/.exec(entry);
+      if (!m) return fail('must be a comma-separated list of host:port (or redis:// URLs)');
+      host = m[1] ?? m[2]!;
+      port = Number(m[3]);
+    }
+    if (port < 1 || port > 65535) return fail('has a port outside 1 to 65535');
+    if (!nodes.some((n) => n.host === host && n.port === port)) nodes.push({ host, port });
+  }
+  if (nodes.length === 0) return fail('must name at least one node as host:port');
+  if (logins.size > 1) return fail('URLs must all have the same scheme, user and password');
+  return { nodes, ...login };
+});
+
 /**
  * Every setting of the hub, read from the environment once at start-up (`loadConfig`).
  * Nothing else in the hub reads `process.env`.
@@ -65,6 +122,12 @@ const envSchema = z.object({
   DATA_DIR: z.string().min(1).default('./data'),
   /** unset: in-process Socket.IO adapter, one node */
   REDIS_URL: url(['redis:', 'rediss:']).optional(),
+  /**
+   * Redis Cluster instead of one Redis: comma-separated `host:port` of some of its nodes (or
+   * `redis://user:password@host:port` / `rediss://` URLs, for a login or TLS); unset: REDIS_URL's
+   * one Redis. Setting both is refused: nodes on different Redis would not hear each other.
+   */
+  REDIS_CLUSTER_NODES: clusterNodes.optional(),
   /** namespace of the hub's Redis keys and channels; nodes of one cluster share it; @default renex */
   REDIS_PREFIX: z
     .string()
@@ -257,6 +320,13 @@ const envSchema = z.object({
   NOTIFY_CONCURRENCY: int(1, 10_000).default(256),
   /** how often each node looks for webhooks and push subscriptions with work no node holds; @default 1000 */
   NOTIFY_POLL_MS: int(10, 60_000).default(1000),
+  /** send webhook and push requests from a thread of their own, not the main thread; @default true */
+  NOTIFY_SEND_THREAD: bool.default(true),
+  /**
+   * the scheduling priority (Linux nice, 0 to 19) of that thread: above 0, a box short of CPU runs
+   * commands before notifications; @default 10
+   */
+  NOTIFY_SEND_NICE: int(0, 19).default(10),
 });
 
 type Env = z.infer<typeof envSchema>;
@@ -286,10 +356,16 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (cfg.NODE_ENV === 'production' && !cfg.JWT_SECRET) {
     throw new ConfigError('config: JWT_SECRET is required when NODE_ENV=production');
   }
+  if (cfg.REDIS_URL && cfg.REDIS_CLUSTER_NODES) {
+    throw new ConfigError(
+      'config: set REDIS_URL (one Redis) or REDIS_CLUSTER_NODES (Redis Cluster), not both',
+    );
+  }
   const embedded = cfg.DATABASE_URL === undefined;
   return { ...cfg, embedded, SEED_DEMO: cfg.SEED_DEMO ?? embedded };
 }
 
 function redact(name: string, value: string): string {
+  if (name === 'REDIS_CLUSTER_NODES') return value.replace(/\/\/[^/@]*@/g, '//<hidden>@');
   return /SECRET|PASSWORD|URL|^METRICS_TOKEN$/.test(name) ? '<hidden>' : value;
 }

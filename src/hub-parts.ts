@@ -25,6 +25,7 @@ import { AuthLimits } from './http/auth-limits.js';
 import { HubMetrics } from './metrics.js';
 import { Dispatcher } from './notify/dispatcher.js';
 import { pushChannel } from './notify/push-channel.js';
+import { createSender } from './notify/send-thread.js';
 import { resolveVapidKeys, type VapidKeys } from './notify/web-push.js';
 import { webhookChannel } from './notify/webhook-channel.js';
 import type { RedisClients } from './redis.js';
@@ -312,7 +313,7 @@ export async function startNotifications(
   gateway: HubServer,
   live: LiveDelivery,
   runner: CommandRunner,
-): Promise<{ dispatcher: Dispatcher; vapid: VapidKeys }> {
+): Promise<{ dispatcher: Dispatcher; vapid: VapidKeys; stop(): Promise<void> }> {
   const vapid = await resolveVapidKeys(
     {
       publicKey: config.VAPID_PUBLIC_KEY,
@@ -322,6 +323,7 @@ export async function startNotifications(
     },
     log,
   );
+  const sender = createSender(config.NOTIFY_SEND_THREAD, config.NOTIFY_SEND_NICE, log);
   const dispatcher = new Dispatcher({
     sql: db.notifySql,
     store: createDispatchStore(db.notifySql),
@@ -337,12 +339,14 @@ export async function startNotifications(
         timeoutMs: config.WEBHOOK_TIMEOUT_MS,
         retrySchedule: config.WEBHOOK_RETRY_SCHEDULE_MS ?? WEBHOOK_RETRY_SCHEDULE_MS,
         disableAfterMs: config.WEBHOOK_DISABLE_AFTER_MS,
+        post: sender.post,
       }),
       push: pushChannel({
         vapid,
         allowHttp: config.PUSH_ALLOW_HTTP,
         timeoutMs: config.PUSH_TIMEOUT_MS,
         isOnline: onlineCheck(gateway),
+        post: sender.post,
       }),
     },
     onDisable: (target, token, cutoff) =>
@@ -350,7 +354,14 @@ export async function startNotifications(
   });
   live.onEvents((events) => dispatcher.nudge(events));
   dispatcher.start();
-  return { dispatcher, vapid };
+  return {
+    dispatcher,
+    vapid,
+    async stop() {
+      await dispatcher.stop(); // its sends end first, then their thread
+      await sender.close();
+    },
+  };
 }
 
 /**

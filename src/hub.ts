@@ -20,8 +20,7 @@ import {
   startNotifications,
 } from './hub-parts.js';
 import { createLogger } from './logger.js';
-import type { Dispatcher } from './notify/dispatcher.js';
-import { connectRedis, type RedisClients } from './redis.js';
+import { connectRedis, connectRedisCluster, type RedisClients } from './redis.js';
 import { Sweeper } from './store/commands/sweeper.js';
 import { type DataDir, prepareDataDir } from './store/db/data-dir.js';
 import { type Database, type DatabaseOptions, openDatabase } from './store/db/database.js';
@@ -65,7 +64,7 @@ export function createHub(config: Config, options: HubOptions = {}): Hub {
   let commands: CommandRouter | undefined;
   let sweeper: Sweeper | undefined;
   let meterSimulator: MeterSimulator | undefined;
-  let dispatcher: Dispatcher | undefined;
+  let notifications: { stop(): Promise<void> } | undefined;
   let accountWatch: AccountWatch | undefined;
   let stopping: Promise<void> | undefined;
   let dataDir: DataDir | undefined;
@@ -74,7 +73,8 @@ export function createHub(config: Config, options: HubOptions = {}): Hub {
     const began = performance.now();
     const profile = await loadMarket(config); // first: a bad MARKET_CONFIG touches nothing
     dataDir = await ensureWritableDataDir(config, log);
-    if (config.REDIS_URL) redis = await connectRedis(config.REDIS_URL);
+    if (config.REDIS_CLUSTER_NODES) redis = await connectRedisCluster(config.REDIS_CLUSTER_NODES);
+    else if (config.REDIS_URL) redis = await connectRedis(config.REDIS_URL);
     db = await openDatabase(config, log, options.database);
     await migrate(db.sequelize, log);
     await checkMarketAgainstData(db.sequelize, profile);
@@ -97,7 +97,7 @@ export function createHub(config: Config, options: HubOptions = {}): Hub {
       profile,
     );
     const notify = await startNotifications(config, log, db, gateway, live, core.runner);
-    dispatcher = notify.dispatcher;
+    notifications = notify;
     app = await buildHttp(config, log, db, core, profile, {
       vapidPublicKey: notify.vapid.publicKey,
       learn: (userId) => notify.dispatcher.learn(userId),
@@ -143,7 +143,7 @@ export function createHub(config: Config, options: HubOptions = {}): Hub {
     if (io) await closeSockets(io, app?.server, config.SHUTDOWN_GRACE_MS);
     if (app) await app.close();
     await sweeper?.stop();
-    await dispatcher?.stop();
+    await notifications?.stop();
     await meterSimulator?.stop();
     await relay?.stop(); // the relay before the stream it publishes into
     live?.stop();

@@ -1,10 +1,11 @@
-import type { Redis } from 'ioredis';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import { HubError } from './domain/errors.js';
+import type { RedisClient } from './redis.js';
 
 /** Where limit counters live when the cluster shares them. */
 export interface SharedLimitStore {
-  client: Redis;
+  /** one Redis, or a Redis Cluster: each count is one key (`<prefix>:<name>:<id>`), touched by one script */
+  client: RedisClient;
   /** the cluster's Redis namespace (REDIS_PREFIX) */
   prefix: string;
 }

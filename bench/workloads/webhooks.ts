@@ -46,6 +46,7 @@ import {
   type ReceiverProcess,
   registerWebhooks,
   startReceiver,
+  undelivered,
 } from './webhooks/receivers.js';
 
 /** phase B's offered rate, the same in both runs */
@@ -63,7 +64,10 @@ const HUB_ENV = { WEBHOOK_ALLOW_PRIVATE: 'true' };
 const MEASURED = ['A', 'B'] as const;
 type Measured = (typeof MEASURED)[number];
 
-type Deliveries = Awaited<ReturnType<typeof drainAndCompare<Measured>>>;
+type Deliveries = Awaited<ReturnType<typeof drainAndCompare<Measured>>> & {
+  /** attempts that did not deliver, by status and error */
+  undelivered?: Awaited<ReturnType<typeof undelivered>>;
+};
 
 /** CLOCK_MONOTONIC in microseconds: the clock of the hub's CPU profile (bench/profiler.mjs). */
 const monotonicUs = () => Number(process.hrtime.bigint() / 1000n);
@@ -128,6 +132,7 @@ async function negotiateRun(adminUrl: string, name: string, receiver?: ReceiverP
             { A: marks.A, B: marks.B },
             DRAIN_MS,
           );
+        if (deliveries) deliveries.undelivered = await undelivered(db.url);
       },
     };
     const figures = await runHub(db.url, { settings: SETTINGS, name, env: HUB_ENV, hooks: h });
@@ -345,6 +350,10 @@ export async function run(): Promise<void> {
     {
       figure: 'duplicates / unexpected / malformed',
       value: `${d.duplicates} / ${d.unexpected} / ${d.malformed}`,
+    },
+    {
+      figure: 'attempts not delivered (status: error)',
+      value: d.undelivered?.map((u) => `${u.n} ${u.status}: ${u.error}`).join('; ') || 'none',
     },
     { figure: 'webhook latency, commit to receipt, p50 / p99 / max (ms), all', value: lat(d.latencyAll) },
     { figure: 'the same for events committed in phase A (closed loop)', value: lat(d.latencyByPhase.A) },

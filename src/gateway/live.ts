@@ -56,6 +56,7 @@ export function createLiveDelivery(
     log,
   });
   const channel = `${deps.redisPrefix}#events`;
+  let stopped = false;
 
   return {
     delivery,
@@ -84,18 +85,37 @@ export function createLiveDelivery(
         await redis.sub.ssubscribe(channel);
         // Steps published while this node's subscription was down never arrive: when it is back, go
         // as far as the relay has saved (the heartbeats would tell within a second anyway).
-        redis.sub.on('ready', () => {
+        const catchUp = () =>
+          !stopped &&
           deps.relayPosition().then(
             (to) => stream.receive({ from: to, to, events: [] }),
             (err) => log.warn({ err }, 'reading the relay position after Redis came back failed'),
           );
-        });
+        redis.sub.on('ready', catchUp);
+        // On a Redis Cluster the subscription comes back shard by shard, after a fail-over, without
+        // `ready`: the client's subscribers announce each regrouping, many times a second while a
+        // master is away, so once per 250 ms at most.
+        if (redis.cluster) redis.sub.on('subscribersReady', coalesce(catchUp, 250));
       }
       stream.start(await deps.relayPosition());
     },
     stop() {
+      stopped = true;
       stream.stop();
     },
+  };
+}
+
+/** `fn` at most once per `ms`: a call inside the window runs once at its end. */
+function coalesce(fn: () => unknown, ms: number): () => void {
+  let pending = false;
+  return () => {
+    if (pending) return;
+    pending = true;
+    setTimeout(() => {
+      pending = false;
+      fn();
+    }, ms).unref();
   };
 }
 

@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import { Server, type Socket } from 'socket.io';
 import { clientAddress, type TrustFunction, type TrustProxy, trustFunction } from '../http/client-address.js';
 import type { RedisClients } from '../redis.js';
+import { adapterSubscriber } from './adapter-subscriber.js';
 import { hubParser } from './json-parser.js';
 import type {
   ClientToServerEvents,
@@ -19,7 +20,7 @@ export type HubSocket = Socket<ClientToServerEvents, ServerToClientEvents, Inter
 
 export interface GatewayDeps {
   log: Logger;
-  /** present when REDIS_URL is set: broadcasts then cross nodes */
+  /** present when REDIS_URL or REDIS_CLUSTER_NODES is set: broadcasts then cross nodes */
   redis?: RedisClients;
   /** namespace of the adapter's channels */
   redisPrefix?: string;
@@ -74,13 +75,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
     serveClient: false,
     // the stock wire format; JSON numbers are read from their text, never rounded (json-parser.ts)
     parser: hubParser,
-    ...(deps.redis
-      ? {
-          adapter: createShardedAdapter(deps.redis.pub, deps.redis.sub, {
-            channelPrefix: `${deps.redisPrefix ?? 'renex'}#io`,
-          }),
-        }
-      : {}),
+    ...(deps.redis ? { adapter: redisAdapter(deps.redis, deps.redisPrefix ?? 'renex', deps.log) } : {}),
   });
   return {
     io,
@@ -89,6 +84,23 @@ export function createGateway(deps: GatewayDeps): Gateway {
       unauthenticated.install(io);
     },
   };
+}
+
+/**
+ * The sharded Redis adapter (SPUBLISH/SSUBSCRIBE, Redis 7): its channels are `<prefix>#io#/#` (every
+ * node: server-side emits such as the relay's kick, socket disconnects) and `<prefix>#io#/#<uid>#` (a
+ * node's answers), each its own slot, so on a Redis Cluster they spread over the shards. The
+ * subscription mode is `static`: the hub sends events to rooms only on its own node (from the relay
+ * stream, src/gateway/live.ts), so a channel per room (`dynamic`, the adapter's default) would cost
+ * two subscriptions per socket at its handshake (its user's and its login's rooms) and two more at its
+ * end, on every node, all to be moved at a fail-over, and carry nothing. The subscriber retries a
+ * refused subscription (src/gateway/adapter-subscriber.ts) rather than stop the node.
+ */
+function redisAdapter(redis: RedisClients, prefix: string, log: Logger) {
+  return createShardedAdapter(redis.pub, adapterSubscriber(redis.sub, log), {
+    channelPrefix: `${prefix}#io`,
+    subscriptionMode: 'static',
+  });
 }
 
 /**

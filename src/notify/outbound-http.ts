@@ -28,6 +28,8 @@ export interface OutboundOptions {
    * @default 65536
    */
   maxResponseBytes?: number;
+  /** ends the exchange early, as a `timeout` (the caller's own deadline passed) */
+  signal?: AbortSignal;
 }
 
 /** An HTTP answer, whatever its status: a 3xx or 5xx is returned, never followed or thrown. */
@@ -314,6 +316,7 @@ export async function postOutbound(url: string, opts: OutboundOptions): Promise<
       if (settled) return;
       settled = true;
       clearTimeout(timer);
+      opts.signal?.removeEventListener('abort', abort);
       // an answer read to its end leaves its connection to the pool; any other ending (an error, a
       // timeout, an answer cut at maxResponseBytes, a receiver still trickling bytes) closes it
       if (!whole) {
@@ -340,6 +343,11 @@ export async function postOutbound(url: string, opts: OutboundOptions): Promise<
         error: new OutboundError('timeout', `${url} gave no complete answer in ${opts.timeoutMs} ms`),
       });
     }, opts.timeoutMs);
+
+    const abort = (): void =>
+      settle({ error: new OutboundError('timeout', `${url} gave no complete answer in time`) });
+    if (opts.signal?.aborted) abort();
+    else opts.signal?.addEventListener('abort', abort, { once: true });
 
     request.on('error', (err) => settle({ error: asOutboundError(err) }));
     request.on('response', (res) => {

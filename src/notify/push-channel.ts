@@ -1,7 +1,7 @@
 import { type StoredEvent, toEnvelope } from '../domain/events.js';
 import type { NotifyTarget } from '../domain/notify.js';
 import type { Channel, SendOutcome } from './attempts.js';
-import { postOutbound } from './outbound-http.js';
+import type { Post } from './send-thread.js';
 import { DEFAULT_PUSH_TTL_SECONDS, pushMessageFor, sendPush, type VapidKeys } from './web-push.js';
 
 /** Retries of a push: a push is worth little late, so they are few and close (the TTL bounds them too). */
@@ -17,6 +17,8 @@ export interface PushChannelOptions {
   timeoutMs: number;
   /** whether the user has a live socket on any node (then a push waits for `whileOnline`) */
   isOnline(userId: string): Promise<boolean>;
+  /** sends the request (the sender's thread, src/notify/send-thread.ts) */
+  post: Post;
 }
 
 /**
@@ -44,7 +46,7 @@ export function pushChannel(o: PushChannelOptions): Channel {
         { endpoint: target.endpoint!, p256dh: target.p256dh!, auth: target.auth! },
         msg,
         o.vapid,
-        postOutbound,
+        o.post,
         { allowPrivate: o.allowHttp, timeoutMs: o.timeoutMs },
       );
       if (out.kind === 'retry') {

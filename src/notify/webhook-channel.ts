@@ -2,7 +2,8 @@ import { createHmac } from 'node:crypto';
 import { type StoredEvent, toEnvelope } from '../domain/events.js';
 import type { NotifyTarget } from '../domain/notify.js';
 import type { Channel, SendOutcome } from './attempts.js';
-import { OutboundError, postOutbound } from './outbound-http.js';
+import { OutboundError } from './outbound-http.js';
+import type { Post } from './send-thread.js';
 
 export interface WebhookChannelOptions {
   /** WEBHOOK_ALLOW_PRIVATE: http: and any address (tests, private deployments) */
@@ -11,6 +12,8 @@ export interface WebhookChannelOptions {
   timeoutMs: number;
   retrySchedule: readonly number[];
   disableAfterMs: number;
+  /** sends the request (the sender's thread, src/notify/send-thread.ts) */
+  post: Post;
 }
 
 /** A Standard Webhooks secret's key: the bytes of its base64 after `whsec_`. */
@@ -53,7 +56,7 @@ export function webhookChannel(o: WebhookChannelOptions): Channel {
       const id = event.id.toString();
       const at = new Date();
       try {
-        const res = await postOutbound(target.url!, {
+        const res = await o.post(target.url!, {
           allowPrivate: o.allowPrivate,
           timeoutMs: o.timeoutMs,
           body,

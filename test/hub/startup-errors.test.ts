@@ -39,6 +39,13 @@ describe('start-up refuses bad settings with one line', () => {
     );
   });
 
+  test('an unreachable REDIS_CLUSTER_NODES', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'renex-startup-'));
+    expect(await refused({ DATA_DIR: dir, REDIS_CLUSTER_NODES: '127.0.0.1:1,127.0.0.1:2' })).toMatch(
+      /^cannot reach Redis Cluster at 127\.0\.0\.1:1,127\.0\.0\.1:2: 127\.0\.0\.1:1: .*ECONNREFUSED/,
+    );
+  });
+
   test('a DATA_DIR that cannot be written', async () => {
     const file = path.join(await mkdtemp(path.join(os.tmpdir(), 'renex-startup-')), 'a-file');
     await writeFile(file, 'not a directory');

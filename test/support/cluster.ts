@@ -12,7 +12,8 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
-async function until(check: () => Promise<boolean>, timeoutMs: number, what: string) {
+/** Polls `check` every 50 ms until it answers true; throws naming `what` after `timeoutMs`. */
+export async function until(check: () => Promise<boolean>, timeoutMs: number, what: string) {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (await check().catch(() => false)) return;
@@ -33,7 +34,11 @@ const answers = (port: number) =>
 /** A redis-server of the test's own; `stop` and `start` again on the same port. */
 export class TestRedis {
   private child: ChildProcess | undefined;
-  constructor(readonly port: number) {}
+  /** `args`: more redis-server arguments (a Redis Cluster node's, test/support/redis-cluster.ts) */
+  constructor(
+    readonly port: number,
+    private readonly args: string[] = [],
+  ) {}
 
   static async start(): Promise<TestRedis> {
     const r = new TestRedis(await freePort());
@@ -45,10 +50,15 @@ export class TestRedis {
     return `redis://127.0.0.1:${this.port}`;
   }
 
+  /** started and not stopped or exited */
+  get running(): boolean {
+    return this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null;
+  }
+
   async start(): Promise<void> {
     this.child = spawn(
       'redis-server',
-      ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+      ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', ...this.args],
       {
         stdio: 'ignore',
       },

@@ -90,6 +90,15 @@ export async function postgresAvailable(what: string): Promise<boolean> {
 }
 
 async function ping(url: string): Promise<boolean> {
+  try {
+    return (await redisCall(url, ['PING'])) === 'PONG';
+  } catch {
+    return false;
+  }
+}
+
+/** One command on a connection of its own that gives up at once (no retries), closed after. */
+export async function redisCall(url: string, command: string[]): Promise<unknown> {
   const r = new Redis(url, {
     lazyConnect: true,
     connectTimeout: 1000,
@@ -99,9 +108,7 @@ async function ping(url: string): Promise<boolean> {
   r.on('error', () => {});
   try {
     await r.connect();
-    return (await r.ping()) === 'PONG';
-  } catch {
-    return false;
+    return await r.call(command[0]!, ...command.slice(1));
   } finally {
     r.disconnect();
   }

@@ -51,12 +51,13 @@ export async function trader(
   name = 'trader',
   connect = true,
   meter: Partial<typeof BIG_METER> = {},
+  options?: Parameters<typeof HubClient.register>[2],
 ): Promise<TestTrader> {
-  const client = await HubClient.register(baseUrl, {
-    email: uniqueEmail(name),
-    password: PASSWORD,
-    displayName: name,
-  });
+  const client = await HubClient.register(
+    baseUrl,
+    { email: uniqueEmail(name), password: PASSWORD, displayName: name },
+    options,
+  );
   const t = await withMeter(client, meter);
   if (connect) await client.connect();
   return t;

@@ -101,6 +101,18 @@ export async function addressed(databaseUrl: string, hooks: BenchHook[]): Promis
   return new Set(rows.map((r) => r.k));
 }
 
+/** The delivery log's attempts that did not deliver, by status and error (what a duplicate came from). */
+export async function undelivered(
+  databaseUrl: string,
+): Promise<{ status: string; error: string; n: number }[]> {
+  const rows = await query<{ status: string; error: string | null; n: string }>(
+    databaseUrl,
+    `SELECT status, left(coalesce(error, ''), 60) AS error, count(*)::text AS n FROM notify_attempts
+      WHERE status <> 'delivered' GROUP BY 1, 2 ORDER BY count(*) DESC LIMIT 10`,
+  );
+  return rows.map((r) => ({ status: r.status, error: r.error ?? '', n: Number(r.n) }));
+}
+
 /** Database transactions committed so far (pg_stat_database; flushed by the backends about once a second). */
 export async function commits(adminUrl: string, database: string): Promise<number> {
   const [row] = await query<{ n: string }>(
