@@ -11,6 +11,7 @@ const WORKLOADS = [
   'settle',
   'market',
   'webhooks',
+  'storm',
 ] as const;
 
 const asked = process.argv.slice(2);

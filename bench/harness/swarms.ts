@@ -22,8 +22,9 @@ export function spawnIpcChild(script: string): { child: ChildProcess; exited: Pr
   return { child, exited: new Promise<void>((resolve) => child.once('exit', () => resolve())) };
 }
 
-export async function startSwarm(): Promise<Swarm> {
-  const { child, exited } = spawnIpcChild('bench/swarm.ts');
+/** Starts bench/swarm.ts, or another `script` speaking the same IPC protocol (ready, {id, op} -> {id, result}). */
+export async function startSwarm(script = 'bench/swarm.ts'): Promise<Swarm> {
+  const { child, exited } = spawnIpcChild(script);
   const waiting = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
   let nextId = 0;
   let done: ((seq: number) => void) | undefined;
@@ -67,10 +68,10 @@ export async function startSwarm(): Promise<Swarm> {
 }
 
 /** Starts `n` swarms (stopping those started when one fails). */
-export async function startSwarms(n: number): Promise<Swarm[]> {
+export async function startSwarms(n: number, script?: string): Promise<Swarm[]> {
   const out: Swarm[] = [];
   try {
-    for (let i = 0; i < n; i++) out.push(await startSwarm());
+    for (let i = 0; i < n; i++) out.push(await startSwarm(script));
   } catch (err) {
     await stopAll(out);
     throw err;
