@@ -3,6 +3,7 @@
 import { io, type Socket } from 'socket.io-client';
 import type { AckAnswer, EventEnvelope, ServerToClientEvents, SyncMessage } from '../gateway/protocol.js';
 import { HubClientError, toClientError } from './errors.js';
+import { RECONNECTION, refusalDelayMs, retryableRefusal } from './reconnect.js';
 import { request } from './rest.js';
 import type {
   ClientCommandEvents,
@@ -47,6 +48,8 @@ export class HubClient {
   private last: bigint | undefined;
   private catchingUp: EventEnvelope[] | undefined;
   private refreshing: Promise<void> | undefined;
+  /** handshakes refused in a row since the last connection (the backoff of the next try) */
+  private refusals = 0;
 
   constructor(
     readonly baseUrl: string,
@@ -139,9 +142,7 @@ export class HubClient {
     if (this.socket) throw new Error('already connected');
     const socket: Socket<ServerToClientEvents, ClientCommandEvents> = io(this.baseUrl, {
       transports: this.options.transports ?? ['websocket'],
-      reconnectionDelay: 250,
-      reconnectionDelayMax: 5000,
-      randomizationFactor: 0.5,
+      ...RECONNECTION,
       auth: (cb) =>
         cb(
           this.lastEventId
@@ -153,7 +154,10 @@ export class HubClient {
     socket.on('event', (e) => this.receive(e));
     socket.on('sync', (m) => void this.synced(m));
     socket.on('auth:expiring', () => void this.refresh().catch(() => {}));
-    socket.on('connect', () => this.emitState('connected'));
+    socket.on('connect', () => {
+      this.refusals = 0;
+      this.emitState('connected');
+    });
     socket.on('disconnect', (reason) => {
       this.emitState('disconnected');
       // closed by the hub (token expired, node draining): reconnect with a fresh token
@@ -166,8 +170,19 @@ export class HubClient {
           });
     });
     socket.on('connect_error', (err) => {
-      const data = (err as Error & { data?: { details?: { reason?: string } } }).data;
-      if (data?.details?.reason === 'expired') void this.refresh().catch(() => {});
+      const e = toClientError(err);
+      const expired = e.code === 'UNAUTHENTICATED' && e.details?.reason === 'expired';
+      const refreshed = expired ? this.refresh().catch(() => {}) : Promise.resolve();
+      // A transport failure is retried by socket.io-client itself (the socket stays active). A
+      // handshake the hub refused (a node shutting down, too many sockets, an expired token) ends
+      // its tries: once this client has been connected, it tries again, jittered, unless closed.
+      if (socket.active || this.socket !== socket || this.last === undefined || !retryableRefusal(e)) return;
+      const wait = refusalDelayMs(e, ++this.refusals);
+      void refreshed.then(() =>
+        setTimeout(() => {
+          if (this.socket === socket && !socket.active) socket.connect();
+        }, wait),
+      );
     });
     return new Promise((resolve, reject) => {
       socket.once('sync', resolve);
