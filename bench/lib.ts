@@ -1,6 +1,7 @@
 // Shared pieces of the benchmarks: hub processes, histograms, machine facts, results.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import * as hdr from 'hdr-histogram-js';
@@ -43,9 +44,21 @@ export interface HubProcess {
   stop(): Promise<void>;
 }
 
+/** A port free on loopback now (the system's pick: never one a client connection holds). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
 /** Starts `node --import tsx src/main.ts` on a free port with `env`; resolves when /readyz answers. */
 export async function startHubProcess(env: Record<string, string>): Promise<HubProcess> {
-  const port = 20_000 + Math.floor(Math.random() * 20_000);
+  const port = await freePort();
   const dataDir = env.DATA_DIR ?? (await mkdtemp(path.join(os.tmpdir(), 'renex-bench-')));
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
     cwd: ROOT,

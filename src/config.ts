@@ -95,6 +95,10 @@ const clusterNodes = z.string().transform((v, ctx): RedisClusterSettings => {
   return { nodes, ...login };
 });
 
+const otlpProtocol = z.enum(['http/protobuf', 'http/json'], {
+  message: 'must be http/protobuf or http/json (gRPC is not built in)',
+});
+
 /**
  * Every setting of the hub, read from the environment once at start-up (`loadConfig`).
  * Nothing else in the hub reads `process.env`.
@@ -279,6 +283,11 @@ const envSchema = z.object({
     .default(false),
   /** time allowed for in-flight work on shutdown; @default 10000 */
   SHUTDOWN_GRACE_MS: int(0, 600_000).default(10_000),
+  /**
+   * sockets a draining node closes per second, so that its traders reach the other nodes spread
+   * out; faster when that would take more than half of SHUTDOWN_GRACE_MS; @default 1000
+   */
+  DRAIN_SOCKETS_PER_SECOND: int(1, 1_000_000).default(1000),
   /** VAPID key pair (base64url) for Web Push; both or neither. Unset: generated once into DATA_DIR/vapid-keys.json */
   VAPID_PUBLIC_KEY: z.string().min(1).optional(),
   VAPID_PRIVATE_KEY: z.string().min(1).optional(),
@@ -327,6 +336,20 @@ const envSchema = z.object({
    * commands before notifications; @default 10
    */
   NOTIFY_SEND_NICE: int(0, 19).default(10),
+  /**
+   * OpenTelemetry (docs/telemetry.md): set, the hub exports traces over OTLP/HTTP to this collector
+   * (`/v1/traces` appended); unset (and no OTEL_EXPORTER_OTLP_TRACES_ENDPOINT), the SDK is not even
+   * loaded. The exporter reads the other OTEL_EXPORTER_OTLP_* variables (headers, timeout) itself.
+   */
+  OTEL_EXPORTER_OTLP_ENDPOINT: url(['http:', 'https:']).optional(),
+  /** the traces' own endpoint, used as it is; @default OTEL_EXPORTER_OTLP_ENDPOINT + /v1/traces */
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: url(['http:', 'https:']).optional(),
+  /** `http/protobuf` or `http/json` (gRPC is not built in); @default http/protobuf */
+  OTEL_EXPORTER_OTLP_PROTOCOL: otlpProtocol.optional(),
+  /** the traces' own protocol; @default OTEL_EXPORTER_OTLP_PROTOCOL */
+  OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: otlpProtocol.optional(),
+  /** `true`: no tracing even with an endpoint set; @default false */
+  OTEL_SDK_DISABLED: bool.default(false),
 });
 
 type Env = z.infer<typeof envSchema>;
@@ -335,6 +358,8 @@ type Env = z.infer<typeof envSchema>;
 export interface Config extends Omit<Env, 'SEED_DEMO'> {
   /** true when DATABASE_URL is unset and the hub runs PGlite in-process */
   embedded: boolean;
+  /** true when an OTLP endpoint is set (and OTEL_SDK_DISABLED is not): src/main.ts loads the SDK */
+  tracing: boolean;
   SEED_DEMO: boolean;
 }
 
@@ -362,7 +387,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     );
   }
   const embedded = cfg.DATABASE_URL === undefined;
-  return { ...cfg, embedded, SEED_DEMO: cfg.SEED_DEMO ?? embedded };
+  const tracing =
+    !cfg.OTEL_SDK_DISABLED &&
+    (cfg.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? cfg.OTEL_EXPORTER_OTLP_ENDPOINT) !== undefined;
+  return { ...cfg, embedded, tracing, SEED_DEMO: cfg.SEED_DEMO ?? embedded };
 }
 
 function redact(name: string, value: string): string {

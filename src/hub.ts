@@ -82,6 +82,8 @@ export function createHub(config: Config, options: HubOptions = {}): Hub {
     // the Socket.IO server first (attached to HTTP below), so that what acts on commits (the
     // relay's kick) and on ended logins (closing their sockets) exists before what tells of them
     const observed = buildObserved(db, redis);
+    // a draining node is not ready: a load balancer's health check takes it out at once
+    observed.health.serving = async () => stopping === undefined;
     const { io: gateway, attach } = buildGateway(config, log, redis);
     ({ live, relay } = await startDelivery(config, log, gateway, db, redis, observed.metrics));
     const core = await buildCore(
@@ -136,11 +138,16 @@ export function createHub(config: Config, options: HubOptions = {}): Hub {
   }
 
   async function shutdown() {
-    // Order: stop taking sockets (the handshake refuses once stopping), let running commands
-    // commit and answer, close sockets (clients reconnect elsewhere), HTTP, Redis, the database.
+    // Order: stop taking connections and sockets (the port closes, the handshake refuses once
+    // stopping, /readyz answers 503), let running commands commit and answer, close sockets a slice
+    // at a time (clients reconnect elsewhere, spread out), HTTP, Redis, the database.
+    const unlistened = stopListening(app?.server);
     await accountWatch?.stop();
     await commands?.drain(config.SHUTDOWN_GRACE_MS);
-    if (io) await closeSockets(io, app?.server, config.SHUTDOWN_GRACE_MS);
+    if (io) {
+      await closeGradually(io, config.DRAIN_SOCKETS_PER_SECOND, config.SHUTDOWN_GRACE_MS / 2);
+      await closeSockets(io, app?.server, unlistened, config.SHUTDOWN_GRACE_MS);
+    }
     if (app) await app.close();
     await sweeper?.stop();
     await notifications?.stop();
@@ -184,16 +191,48 @@ async function ensureWritableDataDir(config: Config, log: Logger): Promise<DataD
 }
 
 /**
- * Closes Socket.IO, which closes the HTTP server too. The server's close waits for every
+ * Stops accepting connections (a load balancer's next connection goes to another node); those open
+ * go on. Resolves when the last of them has ended.
+ */
+function stopListening(server: Server | undefined): Promise<void> {
+  if (!server?.listening) return Promise.resolve();
+  return new Promise<void>((resolve) => server.close(() => resolve()));
+}
+
+/**
+ * Disconnects this node's sockets a slice every 50 ms, `perSecond` of them a second (more when that
+ * would take longer than `withinMs`): their clients reconnect to the other nodes spread out rather
+ * than all at once (issue 23's storms).
+ */
+async function closeGradually(io: HubServer, perSecond: number, withinMs: number): Promise<void> {
+  const sockets = [...io.of('/').sockets.values()];
+  const rate = Math.max(perSecond, sockets.length / Math.max(0.05, withinMs / 1000));
+  const slice = Math.max(1, Math.ceil(rate / 20));
+  for (let i = 0; i < sockets.length; i += slice) {
+    if (i > 0) await new Promise((resolve) => setTimeout(resolve, 50));
+    for (const socket of sockets.slice(i, i + slice)) socket.disconnect(true);
+  }
+}
+
+/**
+ * Closes Socket.IO (the sockets left, the engine) and waits until the HTTP server, which stopped
+ * listening already (`unlistened`), has no connection left. The server's close waits for every
  * connection; a keep-alive connection whose last response ended after the close began (a client's
  * reconnect attempt answered as the node stops) would hold it for the keep-alive timeout (72 s),
  * so idle connections are closed again until it is done, and all of them after the grace.
  */
-async function closeSockets(io: HubServer, server: Server | undefined, graceMs: number): Promise<void> {
+async function closeSockets(
+  io: HubServer,
+  server: Server | undefined,
+  unlistened: Promise<void>,
+  graceMs: number,
+): Promise<void> {
   const sweep = setInterval(() => server?.closeIdleConnections(), 100);
   const force = setTimeout(() => server?.closeAllConnections(), graceMs);
   try {
-    await new Promise<void>((resolve) => io.close(() => resolve()));
+    // its callback waits for the HTTP server's close, which may have come already: `unlistened` tells
+    void io.close();
+    await unlistened;
   } finally {
     clearInterval(sweep);
     clearTimeout(force);

@@ -1,19 +1,7 @@
 // The bare relay (bench/bare-relay.ts) as a child process: the baseline server.
 import { spawn } from 'node:child_process';
-import { createServer } from 'node:net';
-import { type HubProcess, ROOT } from '../lib.js';
+import { freePort, type HubProcess, ROOT } from '../lib.js';
 import { sleep } from './basics.js';
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /** Starts bench/bare-relay.ts as a child process; resolves once it answers /readyz. */
 export async function startBareRelay(env: Record<string, string> = {}): Promise<HubProcess> {

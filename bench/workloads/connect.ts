@@ -5,8 +5,10 @@
 // (the hub's GET /metrics hub_nodejs_heap_size_used_bytes; the relay's GET /memory), read after a
 // warm-up batch was opened and closed (idle) and again with every socket open, each time after a
 // settle pause (no forced GC: heap figures include garbage not yet collected).
-// A socket of the hub counts as ready on its `sync` (token verified, revocation checked, rooms
-// joined, newest event looked up); the bare relay has no sync and is ready on `connect`.
+// A socket counts as ready once its `feed:subscribe` is acked (as a dashboard's socket: the hub
+// has verified its token, checked revocation, joined its rooms; the bare relay joins its one feed
+// room); with BENCH_CONNECT_SUBSCRIBE=0 a hub socket is ready on its `sync` (newest event looked up)
+// and a bare one on `connect`.
 // When the offered rate is above what the server accepts, its accept queue (listen backlog 511)
 // overflows and the kernel drops connections: clients then wait for SYN retransmits (1 s, 3 s,
 // 7 s, ...) or see ECONNRESET, so the achieved rate also holds idle gaps. The kernel's counters
@@ -17,7 +19,7 @@
 // Baseline in the same run: the bare relay (bench/bare-relay.ts), same swarms, same phases.
 // Env: BENCH_SOCKETS (10000), BENCH_CONNECT_RATE (1500), BENCH_CAPACITY_SOCKETS (5000),
 // BENCH_CONNECT_INFLIGHT (64; 0 skips phase 2), BENCH_SWARM_PROCS (2), BENCH_SOCKETS_PER_TRADER
-// (1000), DATABASE_URL (unset: PGlite).
+// (1000), BENCH_CONNECT_SUBSCRIBE (1), DATABASE_URL (unset: PGlite).
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -44,6 +46,7 @@ import {
   RATE,
   SETTLE_MS,
   SOCKETS,
+  SUBSCRIBE,
   TIMEOUT_MS,
   WARMUP_SOCKETS,
 } from './connect/settings.js';
@@ -79,7 +82,7 @@ export async function run(): Promise<void> {
       pid: hubPid,
       swarms,
       auth: (i) => ({ token: tokens[i % tokens.length] }),
-      readyOn: 'sync',
+      readyOn: SUBSCRIBE ? 'subscribe' : 'sync',
       async memory() {
         const m = await scrapeMetrics(hubUrl);
         return {
@@ -104,7 +107,7 @@ export async function run(): Promise<void> {
       swarms,
       // the same token bytes in the handshake; the relay only reads userId
       auth: (i) => ({ token: tokens[i % tokens.length], userId: `u${i % tokens.length}` }),
-      readyOn: 'connect',
+      readyOn: SUBSCRIBE ? 'subscribe' : 'connect',
       async memory() {
         const m = (await (await fetch(`${relayUrl}/memory`)).json()) as { heapUsed: number };
         return { rssBytes: await rssBytes(relayPid), heapUsedBytes: m.heapUsed };
@@ -136,8 +139,8 @@ export async function run(): Promise<void> {
       timeoutMs: TIMEOUT_MS,
       database: adminUrl ? 'postgres' : 'pglite',
       transport: 'websocket',
-      hubReadyOn: 'sync',
-      bareReadyOn: 'connect',
+      hubReadyOn: SUBSCRIBE ? 'sync, then feed:subscribe acked' : 'sync',
+      bareReadyOn: SUBSCRIBE ? 'connect, then feed:subscribe acked' : 'connect',
     },
     baseline: { bareRelay: bareFigures },
     hub: hubFigures,
@@ -185,7 +188,7 @@ export async function run(): Promise<void> {
       ratio: '',
     },
     {
-      figure: 'ready (hub: sync) p50 / p99 ms',
+      figure: SUBSCRIBE ? 'ready (feed:subscribe acked) p50 / p99 ms' : 'ready (hub: sync) p50 / p99 ms',
       hub: `${h.ready.p50ms} / ${h.ready.p99ms}`,
       bare: `${b.ready.p50ms} / ${b.ready.p99ms}`,
       ratio: '',

@@ -47,7 +47,10 @@ describe.skipIf(!ready)('three nodes on a Redis Cluster', () => {
     for (const node of [a, b, c]) {
       const res = await fetch(`${node.url}/readyz`);
       expect(res.status).toBe(200);
-      expect(await res.json()).toEqual({ status: 'ok', checks: { database: true, redis: true } });
+      expect(await res.json()).toEqual({
+        status: 'ok',
+        checks: { database: true, redis: true, serving: true },
+      });
       const metrics = await fetch(`${node.url}/metrics`, {
         headers: { authorization: `Bearer ${METRICS_TOKEN}` },
       });

@@ -19,7 +19,7 @@ describe('hub lifecycle', () => {
       expect(node.config.embedded).toBe(true);
       const res = await fetch(`${node.url}/readyz`);
       expect(res.status).toBe(200);
-      expect(await res.json()).toEqual({ status: 'ok', checks: { database: true } });
+      expect(await res.json()).toEqual({ status: 'ok', checks: { database: true, serving: true } });
       const [counts] = await node.hub.db!.sequelize.query<{
         users: string;
         listings: string;
@@ -45,7 +45,10 @@ describe('hub lifecycle', () => {
     try {
       expect(node.config.embedded).toBe(false);
       const res = await fetch(`${node.url}/readyz`);
-      expect(await res.json()).toEqual({ status: 'ok', checks: { database: true, redis: true } });
+      expect(await res.json()).toEqual({
+        status: 'ok',
+        checks: { database: true, redis: true, serving: true },
+      });
       expect(res.status).toBe(200);
       expect((await fetch(`${node.url}/healthz`)).status).toBe(200);
     } finally {

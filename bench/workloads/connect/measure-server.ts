@@ -13,7 +13,7 @@ export async function measureServer(opts: {
   pid: number;
   swarms: Swarm[];
   auth(i: number): Record<string, unknown>;
-  readyOn: 'connect' | 'sync';
+  readyOn: 'connect' | 'sync' | 'subscribe';
   memory(): Promise<Memory>;
   /** sockets the server itself counts as connected, when it tells */
   socketsSeen?(): Promise<number>;

@@ -20,7 +20,7 @@ export async function openAll(
   url: string,
   auths: Record<string, unknown>[],
   pace: { rate: number; maxInFlight?: number },
-  readyOn: 'connect' | 'sync',
+  readyOn: 'connect' | 'sync' | 'subscribe',
   label: string,
 ) {
   const line = progress(label);

@@ -11,3 +11,5 @@ export const WARMUP_SOCKETS = 500;
 export const SETTLE_MS = 3_000;
 export const TCP_COUNTERS = ['ListenOverflows', 'TCPSynRetrans'];
 export const TIMEOUT_MS = 30_000;
+/** each socket subscribes to the market feed once ready (as a dashboard does); 0: it does not */
+export const SUBSCRIBE = envNumber('BENCH_CONNECT_SUBSCRIBE', 1) !== 0;
