@@ -57,6 +57,11 @@ export interface StoredEvent {
   users: string[];
   market?: MarketKey;
   data: unknown;
+  /**
+   * the W3C trace context of the command that wrote it, when tracing was on (docs/telemetry.md);
+   * carried to every node's delivery, never to clients
+   */
+  trace?: { traceparent: string; tracestate?: string };
 }
 
 /** The wire envelope `{id, type, at, data}`; ids are decimal strings. */

@@ -4,9 +4,11 @@ import { HubError } from '../domain/errors.js';
 import { parseInput, validationFailed } from '../domain/validation.js';
 import type { HubMetrics } from '../metrics.js';
 import { toHubError } from '../store/db/unavailable.js';
+import { inSpan, type Span, tracingEnabled } from '../telemetry/trace-context.js';
 import type { CommandLimits } from './command-limits.js';
 import type { Ack, CommandData, CommandInput, CommandName, CommandParsed } from './protocol.js';
 import type { HubSocket } from './server.js';
+import { commandOutcome, commandSpan } from './tracing.js';
 
 /**
  * The per-user budgets commands spend from: `market` for those that change the market
@@ -110,7 +112,13 @@ export class CommandRouter {
     const { log, metrics, limits } = this.deps;
     const began = performance.now();
     this.inflight++;
-    void (async () => {
+    // a traceparent beside the command's fields is the caller's trace context: never the domain's
+    // (nor part of the payload an idempotency key is bound to), valid or not (docs/telemetry.md)
+    let traceparent: unknown;
+    if (isPlainObject(payload) && 'traceparent' in payload) {
+      ({ traceparent, ...payload } = payload);
+    }
+    const work = async (span?: Span) => {
       let outcome = 'ok';
       try {
         if (this.closing) {
@@ -153,9 +161,12 @@ export class CommandRouter {
           },
           'command',
         );
+        if (span) commandOutcome(span, outcome);
         if (--this.inflight === 0) this.drained?.();
       }
-    })();
+    };
+    if (!tracingEnabled()) void work();
+    else void inSpan(`command ${name}`, commandSpan(name, traceparent), work);
   }
 
   /**

@@ -125,7 +125,16 @@ export class EventStream {
 interface WireBatch {
   from: string;
   to: string;
-  events: { id: string; type: EventType; at: string; users: string[]; market?: MarketKey; data: unknown }[];
+  events: {
+    id: string;
+    type: EventType;
+    at: string;
+    users: string[];
+    market?: MarketKey;
+    data: unknown;
+    /** the writing command's trace context, while tracing is on */
+    trace?: StoredEvent['trace'];
+  }[];
 }
 
 export function encodeBatch(b: RelayBatch): string {

@@ -3,9 +3,11 @@ import type { StoredEvent } from '../domain/events.js';
 import type { HubMetrics } from '../metrics.js';
 import type { RedisClients } from '../redis.js';
 import type { RelayBatch } from '../store/outbox/outbox-relay.js';
+import { outsideTrace, SpanKind } from '../telemetry/trace-context.js';
 import { Delivery } from './delivery.js';
 import { decodeBatch, EventStream, encodeBatch } from './event-stream.js';
 import type { HubServer } from './server.js';
+import { traceEvents } from './tracing.js';
 
 export interface LiveDelivery {
   delivery: Delivery;
@@ -47,8 +49,9 @@ export function createLiveDelivery(
   const delivery = new Delivery(gateway, metrics);
   const listeners: ((events: readonly StoredEvent[]) => void)[] = [];
   const stream = new EventStream({
+    // with tracing on, inside a span continuing the trace of each command that wrote them
     deliver: (events) => {
-      delivery.deliver(events);
+      traceEvents('deliver events', SpanKind.CONSUMER, events, () => delivery.deliver(events));
       for (const fn of listeners) fn(events);
     },
     readRange: deps.readRange,
@@ -67,9 +70,12 @@ export function createLiveDelivery(
       metrics.eventsPublished.inc(batch.events.length);
       // A publish that fails is not retried: the next step (a heartbeat at the latest) tells the
       // other nodes they missed one, and they read it from the log.
-      redis?.pub.spublish(channel, encodeBatch(batch)).catch((err) => {
-        metrics.relayPublishFailures.inc();
-        log.warn({ err }, 'publishing relay step failed; other nodes will fill it from the log');
+      if (!redis) return;
+      traceEvents('publish events', SpanKind.PRODUCER, batch.events, () => {
+        redis.pub.spublish(channel, encodeBatch(batch)).catch((err) => {
+          metrics.relayPublishFailures.inc();
+          log.warn({ err }, 'publishing relay step failed; other nodes will fill it from the log');
+        });
       });
     },
     async start() {
@@ -128,7 +134,7 @@ export function relayKicks(gateway: HubServer, relay: { kick(): void }, clustere
   gateway.on('outbox:kick', () => relay.kick());
   let kickPending = false;
   return () => {
-    relay.kick();
+    outsideTrace(() => relay.kick()); // the relay's read is no part of the command that kicked it
     if (!clustered || kickPending) return;
     kickPending = true; // one kick per tick for all the commits in it
     setImmediate(() => {

@@ -64,6 +64,7 @@ describe('migrations', () => {
       '0008-market-candles',
       '0009-listing-matching',
       '0010-notifications',
+      '0011-event-trace-context',
     ]);
     expect(await tables(db)).toEqual([...TABLES, 'schema_migrations'].sort());
     expect(await migrate(db.sequelize)).toEqual([]);
@@ -81,6 +82,7 @@ describe('migrations', () => {
       { name: '0008-market-candles' },
       { name: '0009-listing-matching' },
       { name: '0010-notifications' },
+      { name: '0011-event-trace-context' },
     ]);
   });
 
@@ -145,6 +147,7 @@ describe('two nodes migrating one empty database at once', async () => {
         { name: '0008-market-candles' },
         { name: '0009-listing-matching' },
         { name: '0010-notifications' },
+        { name: '0011-event-trace-context' },
       ]);
     } finally {
       await Promise.all([a.stop(), b.stop()]);
@@ -189,6 +192,7 @@ describe('a database of the previous release (schema 0002)', () => {
         '0008-market-candles',
         '0009-listing-matching',
         '0010-notifications',
+        '0011-event-trace-context',
       ]);
       const [row] = await old.sequelize.query<Record<string, unknown>>(
         `SELECT l.owner_name, l.available_wh::text AS available, s.initiator_name, s.recipient_name, s.status,

@@ -35,6 +35,17 @@ describe('loadConfig', () => {
     expect(c.SEED_DEMO).toBe(false);
   });
 
+  test('tracing is on with an OTLP endpoint (either variable) unless OTEL_SDK_DISABLED', () => {
+    expect(loadConfig({}).tracing).toBe(false);
+    expect(loadConfig({ OTEL_SERVICE_NAME: 'x', OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json' }).tracing).toBe(
+      false,
+    );
+    expect(loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318' }).tracing).toBe(true);
+    expect(loadConfig({ OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'http://c:4318/v1/traces' }).tracing).toBe(true);
+    const off = { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318', OTEL_SDK_DISABLED: 'true' };
+    expect(loadConfig(off).tracing).toBe(false);
+  });
+
   test('empty values count as unset', () => {
     expect(loadConfig({ PORT: '', DATABASE_URL: '' }).embedded).toBe(true);
   });
@@ -52,6 +63,11 @@ describe('loadConfig', () => {
     [{ CORS_ORIGINS: 'not a url' }, /^config: CORS_ORIGINS/],
     [{ SEED_DEMO: 'maybe' }, /^config: SEED_DEMO must be true or false/],
     [{ NODE_ENV: 'production' }, /^config: JWT_SECRET is required when NODE_ENV=production$/],
+    [
+      { OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' },
+      /^config: OTEL_EXPORTER_OTLP_PROTOCOL must be http\/protobuf or http\/json/,
+    ],
+    [{ OTEL_EXPORTER_OTLP_ENDPOINT: 'collector:4318' }, /^config: OTEL_EXPORTER_OTLP_ENDPOINT must be a URL/],
   ])('%o is refused with one line naming the variable', (env, line) => {
     let error: unknown;
     try {

@@ -3,6 +3,7 @@ import type { EventDraft } from '../../domain/events.js';
 import type { CommandPort, CommandRequest } from '../../domain/market.js';
 import type { Swap } from '../../domain/swap.js';
 import type { SwapRepo, UnitOfWork } from '../../domain/unit-of-work.js';
+import { activeContext, type Context, withContext } from '../../telemetry/trace-context.js';
 import type { SqlPool } from '../db/sql-pool.js';
 import type { CommandTx } from './command-tx.js';
 import { GroupListingRepo, GroupMeterRepo, GroupSwapRepo, LockedListing } from './group-repos.js';
@@ -24,6 +25,8 @@ interface Waiting {
   fn: (uow: UnitOfWork) => Promise<unknown>;
   resolve(value: unknown): void;
   reject(err: unknown): void;
+  /** the command's trace context while tracing is on: its events carry it, not the group's first */
+  context: Context | undefined;
 }
 
 /** Swap → listing pairs kept (they never change); the oldest go first past this many. */
@@ -91,7 +94,7 @@ export class AcceptGroups implements CommandPort {
     const listingId = this.listingOfSwap.get(swapId) ?? (await this.lookUp(swapId));
     if (listingId === undefined) return this.runner.run(req, fn); // answers NOT_FOUND
     return new Promise<unknown>((resolve, reject) => {
-      const entry: Waiting = { req, swapId, fn, resolve, reject };
+      const entry: Waiting = { req, swapId, fn, resolve, reject, context: activeContext() };
       const queue = this.waiting.get(listingId);
       if (queue) {
         queue.push(entry);
@@ -176,7 +179,7 @@ export class AcceptGroups implements CommandPort {
       const own: EventDraft[] = [];
       try {
         const value = await w.fn(tx.uow(repos, (e) => void own.push(e)));
-        tx.emit(...own);
+        withContext(w.context, () => tx.emit(...own)); // with the trace context of its own command
         tx.answer(w.req, value);
         outcomes.push({ ok: true, value });
       } catch (error) {

@@ -1,6 +1,7 @@
 import { HubError } from '../../domain/errors.js';
 import type { CommandPort, CommandRequest } from '../../domain/market.js';
 import type { MarketRules, UnitOfWork } from '../../domain/unit-of-work.js';
+import { inSpan, inTrace } from '../../telemetry/trace-context.js';
 import { type SqlPool, uniqueViolation } from '../db/sql-pool.js';
 import { CommandTx, hashPayload } from './command-tx.js';
 import { listingRepo } from './listing-repo.js';
@@ -113,6 +114,11 @@ export class CommandRunner implements CommandPort {
    * it gathered, rolled back (and the error thrown) if it throws. What every command runs in.
    */
   async transaction<T>(work: (tx: CommandTx) => Promise<T>): Promise<T> {
+    if (!inTrace()) return this.untracedTransaction(work);
+    return inSpan('transaction', {}, () => this.untracedTransaction(work));
+  }
+
+  private async untracedTransaction<T>(work: (tx: CommandTx) => Promise<T>): Promise<T> {
     const began = performance.now();
     const tx = new CommandTx(this.sql, this.rules);
     let result: T;

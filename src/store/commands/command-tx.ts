@@ -9,6 +9,13 @@ import type {
   TradeRepo,
   UnitOfWork,
 } from '../../domain/unit-of-work.js';
+import {
+  currentCarrier,
+  inSpan,
+  inTrace,
+  type TraceCarrier,
+  tracingEnabled,
+} from '../../telemetry/trace-context.js';
 import type { SqlPool } from '../db/sql-pool.js';
 import { eventsInsert } from '../outbox/event-log.js';
 import { CommandStatements } from './command-statements.js';
@@ -54,6 +61,8 @@ export class CommandTx {
   readonly now = new Date();
   readonly statements: CommandStatements;
   private readonly events: EventDraft[] = [];
+  /** while tracing is on: the trace context active where each event was emitted, stored with it */
+  private traces: (TraceCarrier | undefined)[] | undefined;
   private readonly answers: Answer[] = [];
   /** the commands the transaction carries */
   commands = 1;
@@ -75,6 +84,11 @@ export class CommandTx {
 
   emit(...events: EventDraft[]): void {
     this.events.push(...events);
+    if (tracingEnabled()) {
+      const carrier = currentCarrier();
+      this.traces ??= [];
+      for (let i = 0; i < events.length; i++) this.traces.push(carrier);
+    }
   }
 
   /** Stores `response` as the answer to `req` (if it has a key), with the commit. */
@@ -102,7 +116,7 @@ export class CommandTx {
     // $1 is the events' time, bound only when there are events
     const bind: unknown[] = events.length ? [this.now] : [];
     const parts: string[] = [];
-    if (events.length) parts.push(eventsInsert(events, bind));
+    if (events.length) parts.push(eventsInsert(events, bind, this.traces));
     parts.push(...this.statements.take(bind));
     if (answers.length) {
       const rows = answers.map((a) => {
@@ -114,7 +128,10 @@ export class CommandTx {
         `INSERT INTO idempotency_keys (user_id, key, command, payload_hash, response) VALUES ${rows.join(', ')}`,
       );
     }
-    await this.statements.commit(parts, bind);
+    if (!inTrace()) return this.statements.commit(parts, bind);
+    await inSpan('commit', { attributes: { 'renex.events': events.length } }, () =>
+      this.statements.commit(parts, bind),
+    );
   }
 
   rollback(): Promise<void> {

@@ -12,6 +12,7 @@ import * as marketTape from './migrations/0007-market-tape.js';
 import * as marketCandles from './migrations/0008-market-candles.js';
 import * as listingMatching from './migrations/0009-listing-matching.js';
 import * as notifications from './migrations/0010-notifications.js';
+import * as eventTraceContext from './migrations/0011-event-trace-context.js';
 
 /** What each migration receives: a runner bound to the migration transaction. */
 export interface MigrationContext {
@@ -30,6 +31,7 @@ const MIGRATIONS = [
   { name: '0008-market-candles', up: marketCandles.up },
   { name: '0009-listing-matching', up: listingMatching.up },
   { name: '0010-notifications', up: notifications.up },
+  { name: '0011-event-trace-context', up: eventTraceContext.up },
 ];
 
 /** Arbitrary constant naming the migration lock among the hub's advisory locks. */

@@ -1,5 +1,6 @@
 import type { LoginState } from '../../domain/auth/accounts.js';
 import { type EventDraft, type EventType, isMarketEventType, type StoredEvent } from '../../domain/events.js';
+import type { TraceCarrier } from '../../telemetry/trace-context.js';
 import type { SqlPool } from '../db/sql-pool.js';
 import { isUuidText, ReadBatcher } from '../reads/read-batcher.js';
 
@@ -22,16 +23,26 @@ export const DERIVED_EVENT_POSITION = 32_768;
 
 /**
  * The INSERT of a transaction's events, with its bind values appended to `bind` (`$1` must already
- * be the events' time). Ids take the writing transaction's id: see HORIZON.
+ * be the events' time). Ids take the writing transaction's id: see HORIZON. `traces`, given only
+ * while tracing is on, holds each draft's trace context, stored beside it.
  */
-export function eventsInsert(drafts: EventDraft[], bind: unknown[]): string {
+export function eventsInsert(
+  drafts: EventDraft[],
+  bind: unknown[],
+  traces?: readonly (TraceCarrier | undefined)[],
+): string {
   if (drafts.length > MAX_EVENTS_PER_TRANSACTION) throw new Error('too many events in one transaction');
+  const traced = traces?.some((t) => t !== undefined) ? traces : undefined;
   const values = drafts.map((d, i) => {
     bind.push(d.type, d.users[0] ?? null, d.users[1] ?? null, JSON.stringify(d.data));
     const p = bind.length;
-    return `((pg_current_xact_id()::text::bigint << 16) + ${i}, $${p - 3}, $1, $${p - 2}::uuid, $${p - 1}::uuid, $${p}::jsonb)`;
+    const row = `(pg_current_xact_id()::text::bigint << 16) + ${i}, $${p - 3}, $1, $${p - 2}::uuid, $${p - 1}::uuid, $${p}::jsonb`;
+    if (!traced) return `(${row})`;
+    bind.push(traced[i]?.traceparent ?? null, traced[i]?.tracestate ?? null);
+    return `(${row}, $${p + 1}, $${p + 2})`;
   });
-  return `INSERT INTO events (id, type, at, user_a, user_b, data) VALUES ${values.join(', ')}`;
+  const columns = `id, type, at, user_a, user_b, data${traced ? ', traceparent, tracestate' : ''}`;
+  return `INSERT INTO events (${columns}) VALUES ${values.join(', ')}`;
 }
 
 export interface EventRow {
@@ -41,6 +52,9 @@ export interface EventRow {
   user_a: string | null;
   user_b: string | null;
   data: unknown;
+  /** read by the relay and the fill of a node's stream only (RELAYED_COLUMNS) */
+  traceparent?: string | null;
+  tracestate?: string | null;
 }
 
 export function toStoredEvent(r: EventRow): StoredEvent {
@@ -51,7 +65,7 @@ export function toStoredEvent(r: EventRow): StoredEvent {
       : isMarketEventType(r.type)
         ? { energyType: String(data.energyType), zone: String(data.zone), side: String(data.side) }
         : undefined;
-  return {
+  const event: StoredEvent = {
     id: BigInt(r.id),
     type: r.type,
     at: new Date(r.at),
@@ -59,10 +73,14 @@ export function toStoredEvent(r: EventRow): StoredEvent {
     market,
     data,
   };
+  if (r.traceparent) event.trace = { traceparent: r.traceparent, tracestate: r.tracestate ?? undefined };
+  return event;
 }
 
 const EVENT_COLUMNS = 'id, type, at, user_a, user_b, data';
 const AS_TEXT = 'id::text AS id, type, at, user_a, user_b, data';
+/** what the relay's stream carries besides: the trace context of the command that wrote each event */
+const RELAYED_COLUMNS = 'id, type, at, user_a, user_b, data, traceparent, tracestate';
 
 /**
  * Every event after $1 below the horizon, ascending, at most $2; each row also tells whether
@@ -71,9 +89,9 @@ const AS_TEXT = 'id::text AS id, type, at, user_a, user_b, data';
  * an EXISTS over `id >= horizon` was planned as a sequential scan of the whole log.
  */
 export const READ_LOG_SQL = `WITH h AS (SELECT ${HORIZON} AS horizon),
-  batch AS (SELECT ${EVENT_COLUMNS} FROM events, h WHERE events.id > $1 AND events.id < h.horizon
+  batch AS (SELECT ${RELAYED_COLUMNS} FROM events, h WHERE events.id > $1 AND events.id < h.horizon
             ORDER BY events.id LIMIT $2)
-  SELECT b.id::text AS id, b.type, b.at, b.user_a, b.user_b, b.data,
+  SELECT b.id::text AS id, b.type, b.at, b.user_a, b.user_b, b.data, b.traceparent, b.tracestate,
     (SELECT max(id) FROM events) >= (SELECT horizon FROM h) AS held
   FROM (SELECT 1) AS one LEFT JOIN batch b ON true ORDER BY b.id`;
 
@@ -107,7 +125,7 @@ export async function readLogRange(
   limit: number,
 ): Promise<StoredEvent[]> {
   const rows = await sql.rows<EventRow>(
-    `SELECT ${AS_TEXT} FROM events WHERE id > $1 AND id <= $2 ORDER BY id LIMIT $3`,
+    `SELECT ${AS_TEXT}, traceparent, tracestate FROM events WHERE id > $1 AND id <= $2 ORDER BY id LIMIT $3`,
     [afterId.toString(), upTo.toString(), limit],
   );
   return rows.map(toStoredEvent);
