@@ -9,21 +9,19 @@
 //   on `feed:publish` listing: emits `event` {id, type: 'listing.created', at, data: listing} to room
 //   `feed` (every subscribed socket, as the hub's feed rooms) and acks {ok: true, data: listing}.
 // With REDIS_URL (and REDIS_PREFIX), several relays form a cluster with the hub's adapter:
-// @socket.io/redis-adapter's sharded adapter on ioredis, as src/gateway/server.ts sets it up.
+// @socket.io/redis-adapter's sharded adapter on ioredis, as src/gateway/server.ts sets it up; with
+// REDIS_CLUSTER_NODES (host:port,...) instead, on a Redis Cluster as src/redis.ts connects to one:
+// ioredis Cluster clients, the subscriber with `shardedSubscribers: true` (one per master).
 import { createServer } from 'node:http';
 import { createShardedAdapter } from '@socket.io/redis-adapter';
-import { Redis } from 'ioredis';
 import { Server } from 'socket.io';
+import { adapterClients } from './harness/redis-cluster.js';
 
 const port = Number(process.argv[2] ?? process.env.PORT ?? 0);
-const redisUrl = process.env.REDIS_URL || undefined;
 const redisPrefix = process.env.REDIS_PREFIX || 'bare';
 
-let redis: Redis[] = [];
-if (redisUrl) {
-  redis = [new Redis(redisUrl, { lazyConnect: true }), new Redis(redisUrl, { lazyConnect: true })];
-  await Promise.all(redis.map((r) => r.connect()));
-}
+const redis = adapterClients(process.env);
+await Promise.all(redis.map((r) => r.connect()));
 
 const http = createServer((req, res) => {
   if (req.url === '/readyz' || req.url === '/healthz') {

@@ -8,6 +8,7 @@ const WORKLOADS = [
   'connect',
   'login',
   'cluster',
+  'relay',
   'settle',
   'market',
   'webhooks',
