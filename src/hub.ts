@@ -210,7 +210,9 @@ async function closeGradually(io: HubServer, perSecond: number, withinMs: number
   const slice = Math.max(1, Math.ceil(rate / 20));
   for (let i = 0; i < sockets.length; i += slice) {
     if (i > 0) await new Promise((resolve) => setTimeout(resolve, 50));
-    for (const socket of sockets.slice(i, i + slice)) socket.disconnect(true);
+    // the connection, not the namespace: the client sees `transport close` and comes back with its
+    // own jittered backoff and its token as it is, rather than refreshing it first
+    for (const socket of sockets.slice(i, i + slice)) socket.conn.close();
   }
 }
 

@@ -286,21 +286,40 @@ export class HubClient {
     const requestId = options.requestId ?? uuid();
     const message = { ...payload, requestId };
     const attempts = this.options.attempts ?? 3;
+    // every try, including waits for a new connection, within what the attempts' ack timeouts allow
+    const deadline = Date.now() + attempts * this.ackTimeoutMs;
     for (let attempt = 1; ; attempt++) {
       let answer: AckAnswer<CommandData<K>>;
       try {
         answer = await socket.timeout(this.ackTimeoutMs).emitWithAck<CommandName>(event, message);
       } catch (err) {
-        if (attempt >= attempts)
+        const dropped = !socket.connected;
+        if (attempt >= attempts && !(dropped && Date.now() < deadline))
           throw new HubClientError('UNAVAILABLE', `no answer to ${event}: ${(err as Error).message}`, {
             reason: 'no_answer',
             requestId,
           });
-        continue; // no ack (dropped connection or timeout): send the same request again
+        // no ack: a timeout sends the same request again; a dropped connection waits for the next one
+        // (that is no attempt used: the node is gone or draining, the request perhaps not sent)
+        if (dropped && Date.now() < deadline) {
+          await reconnected(socket, deadline);
+          attempt--;
+        }
+        continue;
       }
       if (answer.ok) return answer.data;
+      if (
+        answer.error.code === 'UNAVAILABLE' &&
+        answer.error.details?.reason === 'draining' &&
+        Date.now() < deadline
+      ) {
+        // nothing was done and this node is closing this connection: the same request on the next one
+        await reconnected(socket, deadline, true);
+        attempt--;
+        continue;
+      }
       if (answer.error.code === 'UNAVAILABLE' && attempt < attempts) {
-        // nothing was done (a node draining, the database away): the same request again, shortly
+        // nothing was done (the database away): the same request again, shortly
         await new Promise((r) => setTimeout(r, Math.min(2000, 100 * 2 ** attempt)));
         continue;
       }
@@ -375,4 +394,21 @@ export class HubClient {
     if (answer.ok) return answer.data;
     throw new HubClientError(answer.error.code, answer.error.message, answer.error.details);
   }
+}
+
+/**
+ * Resolves once `socket` is connected (at once if it is, unless `next`: then on its next connection),
+ * or at `deadline`, whichever comes first.
+ */
+function reconnected(socket: Socket, deadline: number, next = false): Promise<void> {
+  if (socket.connected && !next) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      socket.off('connect', done);
+      resolve();
+    };
+    const timer = setTimeout(done, Math.max(0, deadline - Date.now()));
+    socket.on('connect', done);
+  });
 }

@@ -113,7 +113,10 @@ export function installSocketAuth(
     if (settings.closing()) {
       return refuse(
         next,
-        new HubError('UNAVAILABLE', 'This node is shutting down; connect again', { retryAfterMs: 100 }),
+        new HubError('UNAVAILABLE', 'This node is shutting down; connect again', {
+          retryAfterMs: 100,
+          reason: 'draining',
+        }),
       );
     }
     const auth = socket.handshake.auth as Record<string, unknown> | undefined;

@@ -127,6 +127,7 @@ export class CommandRouter {
             'This node is shutting down; nothing was done; retry on another node',
             {
               retryAfterMs: 100,
+              reason: 'draining',
             },
           );
         }
