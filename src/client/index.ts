@@ -286,25 +286,21 @@ export class HubClient {
     const requestId = options.requestId ?? uuid();
     const message = { ...payload, requestId };
     const attempts = this.options.attempts ?? 3;
-    // every try, including waits for a new connection, within what the attempts' ack timeouts allow
+    // the waits for a draining node's next connection stop there: attempts' ack timeouts in all
     const deadline = Date.now() + attempts * this.ackTimeoutMs;
     for (let attempt = 1; ; attempt++) {
       let answer: AckAnswer<CommandData<K>>;
       try {
         answer = await socket.timeout(this.ackTimeoutMs).emitWithAck<CommandName>(event, message);
       } catch (err) {
-        const dropped = !socket.connected;
-        if (attempt >= attempts && !(dropped && Date.now() < deadline))
+        if (attempt >= attempts)
           throw new HubClientError('UNAVAILABLE', `no answer to ${event}: ${(err as Error).message}`, {
             reason: 'no_answer',
             requestId,
           });
-        // no ack: a timeout sends the same request again; a dropped connection waits for the next one
-        // (that is no attempt used: the node is gone or draining, the request perhaps not sent)
-        if (dropped && Date.now() < deadline) {
-          await reconnected(socket, deadline);
-          attempt--;
-        }
+        // no ack: the same request again, after a timeout at once, after a dropped connection on the
+        // next one (sent meanwhile, it would only wait in the client's buffer)
+        if (!socket.connected) await reconnected(socket, deadline);
         continue;
       }
       if (answer.ok) return answer.data;
