@@ -5,6 +5,7 @@ import type { AckAnswer, EventEnvelope, ServerToClientEvents, SyncMessage } from
 import { HubClientError, toClientError } from './errors.js';
 import { RECONNECTION, refusalDelayMs, retryableRefusal } from './reconnect.js';
 import { request } from './rest.js';
+import { sendCommand } from './send-command.js';
 import type {
   ClientCommandEvents,
   CommandArgs,
@@ -283,44 +284,11 @@ export class HubClient {
   ): Promise<CommandData<K>> {
     const socket = this.socket;
     if (!socket) throw new Error('connect() first');
-    const requestId = options.requestId ?? uuid();
-    const message = { ...payload, requestId };
-    const attempts = this.options.attempts ?? 3;
-    // the waits for a draining node's next connection stop there: attempts' ack timeouts in all
-    const deadline = Date.now() + attempts * this.ackTimeoutMs;
-    for (let attempt = 1; ; attempt++) {
-      let answer: AckAnswer<CommandData<K>>;
-      try {
-        answer = await socket.timeout(this.ackTimeoutMs).emitWithAck<CommandName>(event, message);
-      } catch (err) {
-        if (attempt >= attempts)
-          throw new HubClientError('UNAVAILABLE', `no answer to ${event}: ${(err as Error).message}`, {
-            reason: 'no_answer',
-            requestId,
-          });
-        // no ack: the same request again, after a timeout at once, after a dropped connection on the
-        // next one (sent meanwhile, it would only wait in the client's buffer)
-        if (!socket.connected) await reconnected(socket, deadline);
-        continue;
-      }
-      if (answer.ok) return answer.data;
-      if (
-        answer.error.code === 'UNAVAILABLE' &&
-        answer.error.details?.reason === 'draining' &&
-        Date.now() < deadline
-      ) {
-        // nothing was done and this node is closing this connection: the same request on the next one
-        await reconnected(socket, deadline, true);
-        attempt--;
-        continue;
-      }
-      if (answer.error.code === 'UNAVAILABLE' && attempt < attempts) {
-        // nothing was done (the database away): the same request again, shortly
-        await new Promise((r) => setTimeout(r, Math.min(2000, 100 * 2 ** attempt)));
-        continue;
-      }
-      throw new HubClientError(answer.error.code, answer.error.message, answer.error.details);
-    }
+    return sendCommand<K>(socket, event, payload, {
+      requestId: options.requestId ?? uuid(),
+      attempts: this.options.attempts ?? 3,
+      ackTimeoutMs: this.ackTimeoutMs,
+    });
   }
 
   // --- commands ------------------------------------------------------------------------------
@@ -390,21 +358,4 @@ export class HubClient {
     if (answer.ok) return answer.data;
     throw new HubClientError(answer.error.code, answer.error.message, answer.error.details);
   }
-}
-
-/**
- * Resolves once `socket` is connected (at once if it is, unless `next`: then on its next connection),
- * or at `deadline`, whichever comes first.
- */
-function reconnected(socket: Socket, deadline: number, next = false): Promise<void> {
-  if (socket.connected && !next) return Promise.resolve();
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      socket.off('connect', done);
-      resolve();
-    };
-    const timer = setTimeout(done, Math.max(0, deadline - Date.now()));
-    socket.on('connect', done);
-  });
 }
