@@ -333,6 +333,7 @@ export async function startNotifications(
     pollMs: config.NOTIFY_POLL_MS,
     sendTimeoutMs: Math.max(config.WEBHOOK_TIMEOUT_MS, config.PUSH_TIMEOUT_MS),
     leaseMs: 3 * Math.max(config.WEBHOOK_TIMEOUT_MS, config.PUSH_TIMEOUT_MS),
+    senderReady: () => sender.ready(),
     channels: {
       webhook: webhookChannel({
         allowPrivate: config.WEBHOOK_ALLOW_PRIVATE,

@@ -33,6 +33,11 @@ export interface DispatcherOptions {
   /** how long the delivery log is kept; @default 30 days */
   keepLogMs?: number;
   random?: () => number;
+  /**
+   * resolves once the channels' sender can send (its thread started): a send's time, and the lease
+   * it needs, count from then; @default ready at once
+   */
+  senderReady?: () => Promise<void>;
 }
 
 /** Targets the safety-net sweep looks at per poll. */
@@ -106,6 +111,7 @@ export class Dispatcher {
       idleMs: this.idleMs,
       random: this.random,
       sends: this.sends,
+      senderReady: o.senderReady ?? (async () => {}),
       stopped: () => this.stopped,
       requeue: (users) => this.requeue(users),
     };

@@ -32,6 +32,13 @@ interface Pending {
 /** How long past the request's own deadline the main thread waits for the thread's answer. */
 const GRACE_MS = 1000;
 
+/** The channels' sender: `ready` resolves once a request can leave at once. */
+export interface Sender {
+  post: Post;
+  ready(): Promise<void>;
+  close(): Promise<void>;
+}
+
 /**
  * The webhook and push requests, sent from a thread of their own (docs/notifications.md, "The
  * sender's thread"): the HTTP client's work (connections, writes, parsing answers) leaves the main
@@ -42,10 +49,13 @@ const GRACE_MS = 1000;
  * The main thread keeps its own deadline on every request (the request's plus a second): a thread
  * starved of CPU cannot make a send outlast the lease it was started under; the thread is told to
  * drop it. A thread that dies fails its requests (they are retried) and the next request starts
- * another.
+ * another. The thread starts with the first send; its start (loading the HTTP client, seconds on a
+ * busy box) is waited for with `ready()` before a send's lease and deadline begin.
  */
-export class SendThread {
+export class SendThread implements Sender {
   private worker: Worker | undefined;
+  /** settles when `worker` has started (or failed to) */
+  private started: Promise<void> | undefined;
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
   private closed = false;
@@ -73,11 +83,19 @@ export class SendThread {
     });
   };
 
+  /** Resolves once the thread runs (starting it if needed); rejects when it could not start. */
+  ready(): Promise<void> {
+    if (this.closed) return Promise.reject(new OutboundError('network', 'the hub is stopping'));
+    if (!this.worker) this.start();
+    return this.started!;
+  }
+
   /** Ends the thread; requests still open fail (the dispatcher's stop has waited for its sends). */
   async close(): Promise<void> {
     this.closed = true;
     const worker = this.worker;
     this.worker = undefined;
+    this.started = undefined;
     this.failAll('the hub is stopping');
     await worker?.terminate();
   }
@@ -86,17 +104,27 @@ export class SendThread {
     const worker = spawnSendThread(this.nice);
     this.worker = worker;
     worker.unref();
+    let up: () => void = () => {};
+    let down: (e: Error) => void = () => {};
+    this.started = new Promise<void>((resolve, reject) => {
+      up = resolve;
+      down = reject;
+    });
+    this.started.catch(() => {}); // a start nobody waited for
     worker.on('message', (m: SendReply | { ready: true; priorityError?: string }) => {
       if ('ready' in m) {
         if (m.priorityError)
           this.log.warn({ reason: m.priorityError }, 'notify: the sender thread keeps its priority');
+        up();
         return;
       }
       this.settle(m.id, m);
     });
     const gone = (err?: Error) => {
+      down(new OutboundError('network', 'the sender thread stopped'));
       if (this.worker !== worker) return;
       this.worker = undefined;
+      this.started = undefined;
       if (err) this.log.error({ err }, 'notify: the sender thread failed; its requests are retried');
       this.failAll('the sender thread stopped');
     };
@@ -132,11 +160,7 @@ function spawnSendThread(nice: number): Worker {
 }
 
 /** The sender: a thread of its own at `nice` (0 to 19), or this thread. */
-export function createSender(
-  thread: boolean,
-  nice: number,
-  log: Logger,
-): { post: Post; close(): Promise<void> } {
-  if (!thread) return { post: postOutbound, close: async () => {} };
+export function createSender(thread: boolean, nice: number, log: Logger): Sender {
+  if (!thread) return { post: postOutbound, ready: async () => {}, close: async () => {} };
   return new SendThread(nice, log);
 }

@@ -23,6 +23,8 @@ export interface WorkerContext {
   random: () => number;
   /** the node's bound on sends in flight */
   sends: LimitFunction;
+  /** resolves once the sender can send (src/notify/send-thread.ts) */
+  senderReady(): Promise<void>;
   stopped(): boolean;
   /** users whose targets need a lease that no node holds */
   requeue(users: Iterable<string>): void;
@@ -132,10 +134,6 @@ async function retryRound(c: WorkerContext, w: Worker): Promise<{ end: RoundEnd;
       );
       continue;
     }
-    if (!(await holds(c, w))) {
-      outcome = 'lost';
-      break;
-    }
     outcome = await attempt(c, w, event, d.attempt, attempts);
     if (outcome !== 'ok') break;
   }
@@ -157,10 +155,6 @@ async function firstRound(c: WorkerContext, w: Worker): Promise<{ end: RoundEnd;
   let outcome: RoundEnd = 'ok';
   for (const e of events) {
     if (t.events.includes(e.type)) {
-      if (!(await holds(c, w))) {
-        outcome = 'lost';
-        break;
-      }
       outcome = await attempt(c, w, e, 1, attempts);
       if (outcome === 'lost') break;
     }
@@ -171,7 +165,12 @@ async function firstRound(c: WorkerContext, w: Worker): Promise<{ end: RoundEnd;
   return { end: saved === 'ok' ? outcome : saved, full: events.length === EVENTS_PER_ROUND };
 }
 
-/** One send and its record; 'end' when the target is gone or was disabled. */
+/**
+ * One send and its record; 'lost' when the claim no longer holds the target, 'end' when the target
+ * is gone or was disabled. The lease is checked (and renewed when short) once a send slot is free and
+ * the sender ready, right before the request leaves: waiting for either never eats into the lease a
+ * send needs, so two nodes never send to one target at once.
+ */
 async function attempt(
   c: WorkerContext,
   w: Worker,
@@ -180,12 +179,22 @@ async function attempt(
   out: AttemptRecord[],
 ): Promise<RoundEnd> {
   const channel = c.channels[w.target.kind];
-  let r: SendOutcome;
-  try {
-    r = await c.sends(() => channel.send(w.target, event, attempt));
-  } catch (err) {
-    r = { kind: 'retry', error: err instanceof Error ? err.message : String(err) };
-  }
+  const failed = (err: unknown): SendOutcome => ({
+    kind: 'retry',
+    error: err instanceof Error ? err.message : String(err),
+  });
+  // a failure of the lease's statement ends the claim (work() lets the target go); one of the
+  // sender is this attempt's, retried
+  const r = await c.sends(async (): Promise<SendOutcome | 'lost'> => {
+    try {
+      await c.senderReady();
+    } catch (err) {
+      return failed(err);
+    }
+    if (!(await holds(c, w))) return 'lost';
+    return channel.send(w.target, event, attempt).catch(failed);
+  });
+  if (r === 'lost') return 'lost';
   if (r.kind === 'skip') {
     // a first attempt not made is no attempt; a retry not made ends the delivery (it would be
     // skipped again: its user is online, or it is past its time)

@@ -53,7 +53,7 @@ describe.skipIf(!ready)('a publish that fails', () => {
       await seller.reject(lost.id, 1);
       await buyerLog.next('swap.rejected');
       const rows = await sequelize.query<{ id: string }>(
-        'SELECT id::text AS id FROM events WHERE user_a = $1 OR user_b = $1 ORDER BY id',
+        'SELECT id::text AS id FROM events WHERE user_a = $1 OR user_b = $1 ORDER BY events.id',
         { bind: [buyer.user.id], type: QueryTypes.SELECT },
       );
       expect(buyerLog.seen.map((e) => e.id)).toEqual(rows.map((r) => r.id));

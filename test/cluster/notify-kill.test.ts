@@ -88,6 +88,8 @@ describe.skipIf(!ready)('webhooks: a node killed with SIGKILL while it sends', (
     const db = await freshDatabase();
     const env = { ...db.env, ...ENV, REDIS_URL: redis.url, REDIS_PREFIX: `t-${db.id}` };
     const sql = new pg.Pool({ connectionString: db.url, max: 4 });
+    // pool.end() resolves before its sessions have closed: the database's drop may force one out
+    sql.on('error', () => {});
     const nodes: NodeProcess[] = await Promise.all([startNode(env), startNode(env)]);
     const clients: HubClient[] = [];
     const receivers: Receiver[] = [];
@@ -269,7 +271,7 @@ describe.skipIf(!ready)('webhooks: a node killed with SIGKILL while it sends', (
       const expected = await Promise.all(
         owners.map(async (o) => {
           const { rows } = await sql.query<{ id: string; type: string }>(
-            `SELECT id::text AS id, type FROM events WHERE (user_a = $1 OR user_b = $1) AND id > $2 ORDER BY id`,
+            `SELECT id::text AS id, type FROM events WHERE (user_a = $1 OR user_b = $1) AND id > $2 ORDER BY events.id`,
             [o.trader.user.id, o.since.toString()],
           );
           return rows.filter((e) => o.hook.events.includes(e.type)).map((e) => e.id);
@@ -300,16 +302,20 @@ describe.skipIf(!ready)('webhooks: a node killed with SIGKILL while it sends', (
         expect(r.maxInFlight).toBe(1);
         // each signed with the webhook's secret
         expect(r.requests.every((d) => d.verified)).toBe(true);
-        // first arrivals: exactly the owner's events, ascending (nothing else, nothing missing)
+        // first arrivals: exactly the owner's events (nothing else, nothing missing), ascending but
+        // for those whose first attempt failed (a request that timed out on a loaded box): their
+        // retry comes after later events' first attempts, as the contract allows
+        const log = logs[i]!;
         const firsts = firstArrivals(r);
-        expect(firsts).toEqual(ids);
+        const retriedIds = new Set(log.filter((a) => a.status !== 'delivered').map((a) => a.eventId));
+        expect([...firsts].sort()).toEqual([...ids].sort());
+        expect(firsts.filter((id) => !retriedIds.has(id))).toEqual(ids.filter((id) => !retriedIds.has(id)));
         // again only what the dead node had sent without recording it, at most one round: the
         // arrivals are distinct up to the survivor's first resend; from there come the tail of what
         // had arrived, in order, then new events only (a retry would repeat one too: then the bound)
         const again = r.requests.length - firsts.length;
         expect(again).toBeLessThanOrEqual(EVENTS_PER_ROUND);
-        const log = logs[i]!;
-        const retried = log.some((a) => a.status !== 'delivered');
+        const retried = retriedIds.size > 0;
         if (!retried && again > 0) {
           expect(deadHeld).toContain(o);
           const seq = r.requests.map((d) => d.id);

@@ -67,6 +67,19 @@ describe.runIf(process.platform === 'linux')('the sender thread', () => {
     await expect.poll(() => closed, { timeout: 5_000 }).toBe(true);
   });
 
+  it('ready() starts the thread and resolves once it runs (at its priority); closed, it rejects', async () => {
+    const before = niceValues().filter((n) => n === 9).length;
+    const t = sendThread(9);
+    const [a, b] = [t.ready(), t.ready()];
+    await Promise.all([a, b]);
+    // one thread, already lowered: a send's deadline starts with the thread up
+    expect(niceValues().filter((n) => n === 9).length).toBe(before + 1);
+    const r = await receiver((_req, res) => res.end('ok'));
+    expect((await t.post(`http://127.0.0.1:${r.port}/`, { ...opts, timeoutMs: 300 })).body).toBe('ok');
+    await t.close();
+    await expect(t.ready()).rejects.toMatchObject({ code: 'network' });
+  });
+
   it('fails what is in flight when it closes, and refuses new requests', async () => {
     const r = await receiver(() => {});
     const t = sendThread(5);

@@ -80,7 +80,7 @@ export async function newestEventId(dbUrl: string): Promise<string> {
 export async function checkOwnEvents(dbUrl: string, swarms: Swarm[], afterId: string) {
   const rows = await queryRows<{ id: string; user_a: string | null; user_b: string | null }>(
     dbUrl,
-    `SELECT id::text AS id, user_a, user_b FROM events WHERE id > $1 AND type NOT LIKE 'listing.%' ORDER BY id`,
+    `SELECT id::text AS id, user_a, user_b FROM events WHERE id > $1 AND type NOT LIKE 'listing.%' ORDER BY events.id`,
     [afterId],
   );
   const expected: Record<string, string[]> = {};

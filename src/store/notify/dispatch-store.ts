@@ -162,7 +162,7 @@ export function createDispatchStore(sql: SqlPool) {
     async dueRetries(id: string, limit: number): Promise<DueRetry[]> {
       const rows = await sql.rows<{ event_id: string; attempt: number }>(
         `SELECT event_id::text AS event_id, attempt FROM notify_retries
-         WHERE target_id = $1 AND due_at <= now() ORDER BY due_at, event_id LIMIT $2`,
+         WHERE target_id = $1 AND due_at <= now() ORDER BY due_at, notify_retries.event_id LIMIT $2`,
         [id, limit],
       );
       return rows.map((r) => ({ eventId: BigInt(r.event_id), attempt: r.attempt }));

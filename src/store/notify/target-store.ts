@@ -196,7 +196,7 @@ export function createTargetStore(sequelize: Sequelize) {
       }>(
         `SELECT id::text AS id, event_id::text AS event_id, type, attempt, status, response_status, error, at, next_attempt_at
          FROM notify_attempts WHERE target_id = $1 AND ($2::bigint IS NULL OR id < $2::bigint)
-         ORDER BY id DESC LIMIT $3`,
+         ORDER BY notify_attempts.id DESC LIMIT $3`,
         { bind: [targetId, before?.toString() ?? null, limit + 1], type: QueryTypes.SELECT },
       );
       return {

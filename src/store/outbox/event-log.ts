@@ -78,6 +78,7 @@ export function toStoredEvent(r: EventRow): StoredEvent {
 }
 
 const EVENT_COLUMNS = 'id, type, at, user_a, user_b, data';
+/** `id` as text: a query selecting it orders by `events.id` (a bare `id` would sort the text) */
 const AS_TEXT = 'id::text AS id, type, at, user_a, user_b, data';
 /** what the relay's stream carries besides: the trace context of the command that wrote each event */
 const RELAYED_COLUMNS = 'id, type, at, user_a, user_b, data, traceparent, tracestate';
@@ -125,7 +126,7 @@ export async function readLogRange(
   limit: number,
 ): Promise<StoredEvent[]> {
   const rows = await sql.rows<EventRow>(
-    `SELECT ${AS_TEXT}, traceparent, tracestate FROM events WHERE id > $1 AND id <= $2 ORDER BY id LIMIT $3`,
+    `SELECT ${AS_TEXT}, traceparent, tracestate FROM events WHERE id > $1 AND id <= $2 ORDER BY events.id LIMIT $3`,
     [afterId.toString(), upTo.toString(), limit],
   );
   return rows.map(toStoredEvent);
@@ -135,7 +136,7 @@ export async function readLogRange(
 export async function readEventsById(sql: SqlPool, ids: bigint[]): Promise<StoredEvent[]> {
   if (!ids.length) return [];
   const rows = await sql.rows<EventRow>(
-    `SELECT ${AS_TEXT} FROM events WHERE id = ANY($1::bigint[]) ORDER BY id`,
+    `SELECT ${AS_TEXT} FROM events WHERE id = ANY($1::bigint[]) ORDER BY events.id`,
     [ids.map(String)],
   );
   return rows.map(toStoredEvent);
