@@ -19,6 +19,7 @@ import { CommandRouter } from './gateway/commands.js';
 import { installConnections } from './gateway/connection.js';
 import type { Delivery } from './gateway/delivery.js';
 import { createLiveDelivery, type LiveDelivery } from './gateway/live.js';
+import type { NewestEvents } from './gateway/newest-events.js';
 import { createGateway, type Gateway, type HubServer } from './gateway/server.js';
 import { buildHttpApp } from './http/app.js';
 import { AuthLimits } from './http/auth-limits.js';
@@ -107,7 +108,7 @@ export async function buildCore(
     sessionMaxSeconds: config.SESSION_MAX_SECONDS,
   });
   // one batcher for the reads of every handshake and authenticated request, whoever asks them
-  const handshake = handshakeReads(sql);
+  const handshake = handshakeReads(sql, { prepared: !db.embedded });
   const accounts = new Accounts(
     createAccountStore(sequelize, handshake),
     hasher,
@@ -261,7 +262,13 @@ export function installSockets(
   config: Config,
   log: Logger,
   gateway: HubServer,
-  parts: { core: Core; commands: CommandRouter; delivery: Delivery; closing(): boolean },
+  parts: {
+    core: Core;
+    commands: CommandRouter;
+    delivery: Delivery;
+    newest: NewestEvents;
+    closing(): boolean;
+  },
 ): void {
   const { core, commands } = parts;
   const auth = installSocketAuth(
@@ -280,6 +287,7 @@ export function installSockets(
     commands,
     metrics: core.metrics,
     delivery: parts.delivery,
+    newest: parts.newest,
     events: core.events,
     market: core.market,
     replayMax: config.REPLAY_MAX,

@@ -112,6 +112,7 @@ export function createHub(config: Config, options: HubOptions = {}): Hub {
       core,
       commands,
       delivery: live.delivery,
+      newest: live.newest,
       closing: () => stopping !== undefined,
     });
     sweeper = new Sweeper(core.runner, config.SWEEP_INTERVAL_MS, log, profile);

@@ -78,6 +78,13 @@ export class HubMetrics {
     registers: [this.registry],
   });
 
+  readonly newestLookups = new Counter({
+    name: 'hub_newest_event_lookups_total',
+    help: "Connections without lastEventId by where their user's newest event came from: memory (known to this node) or log",
+    labelNames: ['from'] as const,
+    registers: [this.registry],
+  });
+
   readonly rateLimited = new Counter({
     name: 'hub_rate_limited_total',
     help: 'Requests and commands refused as RATE_LIMITED',

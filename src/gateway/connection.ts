@@ -7,12 +7,14 @@ import type { SocketAuth } from './auth.js';
 import type { CommandRouter } from './commands.js';
 import type { Delivery } from './delivery.js';
 import { registerMarketHandlers } from './market-handlers.js';
+import type { NewestEvents } from './newest-events.js';
 import { parseLastEventId, replay } from './replay.js';
 import type { HubServer, HubSocket } from './server.js';
 
 export interface ConnectionDeps {
   auth: SocketAuth;
   delivery: Delivery;
+  newest: NewestEvents;
   events: EventReader;
   market: Market;
   commands: CommandRouter;
@@ -47,7 +49,13 @@ export function installConnections(io: HubServer, deps: ConnectionDeps): void {
     deps.auth.disconnected(this);
     if (reason === 'client namespace disconnect') this.conn.close();
   }
-  const replayDeps = { delivery: deps.delivery, events: deps.events, max: deps.replayMax, log: deps.log };
+  const replayDeps = {
+    delivery: deps.delivery,
+    newest: deps.newest,
+    events: deps.events,
+    max: deps.replayMax,
+    log: deps.log,
+  };
   registerMarketHandlers(deps.market, deps.commands);
   io.on('connection', (socket) => {
     // gone during the handshake's last step: no disconnect will come (auth gives its slot back)

@@ -6,12 +6,18 @@ import type { RelayBatch } from '../store/outbox/outbox-relay.js';
 import { outsideTrace, SpanKind } from '../telemetry/trace-context.js';
 import { Delivery } from './delivery.js';
 import { decodeBatch, EventStream, encodeBatch } from './event-stream.js';
+import { NewestEvents } from './newest-events.js';
 import type { HubServer } from './server.js';
 import { traceEvents } from './tracing.js';
+
+/** Users whose newest event a node keeps (NewestEvents): about 200 bytes each. */
+const NEWEST_USERS = 100_000;
 
 export interface LiveDelivery {
   delivery: Delivery;
   stream: EventStream;
+  /** each recently seen user's newest event, kept current from the stream (connections start there) */
+  newest: NewestEvents;
   /**
    * Publishes a step of the relay's stream (the relay's `publish`, on the node that leads): this
    * node's sockets first, then the other nodes through Redis.
@@ -48,22 +54,29 @@ export function createLiveDelivery(
   const { redis, metrics, log } = deps;
   const delivery = new Delivery(gateway, metrics);
   const listeners: ((events: readonly StoredEvent[]) => void)[] = [];
-  const stream = new EventStream({
+  const stream: EventStream = new EventStream({
     // with tracing on, inside a span continuing the trace of each command that wrote them
     deliver: (events) => {
       traceEvents('deliver events', SpanKind.CONSUMER, events, () => delivery.deliver(events));
+      newest.observe(events);
       for (const fn of listeners) fn(events);
     },
     readRange: deps.readRange,
     metrics,
     log,
   });
+  const newest = new NewestEvents(
+    () => stream.delivered !== undefined,
+    NEWEST_USERS,
+    (from) => metrics.newestLookups.inc({ from }),
+  );
   const channel = `${deps.redisPrefix}#events`;
   let stopped = false;
 
   return {
     delivery,
     stream,
+    newest,
     onEvents: (fn) => void listeners.push(fn),
     publish(batch) {
       stream.receive(batch); // this node's sockets first: they do not wait for Redis

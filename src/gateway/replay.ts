@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { EventReader } from '../store/outbox/event-log.js';
 import type { Delivery } from './delivery.js';
+import type { NewestEvents } from './newest-events.js';
 import type { HubSocket } from './server.js';
 
 /** `lastEventId` of the handshake: a decimal positive 64-bit integer, or absent. */
@@ -14,13 +15,14 @@ export function parseLastEventId(raw: unknown): bigint | undefined | 'invalid' {
 /**
  * A connection's start: every event addressed to the user after `lastEventId`, in order, then
  * `sync`, then the live events that arrived meanwhile (held by Delivery, repeats dropped).
- * Without `lastEventId` nothing is replayed and `sync` names the user's newest event.
+ * Without `lastEventId` nothing is replayed and `sync` names the user's newest event (from
+ * NewestEvents once this node knows the user, else read from the log after the rooms were joined).
  * The caller has opened the socket's stream in Delivery before it joined its rooms.
  */
 export async function replay(
   socket: HubSocket,
   lastEventId: bigint | undefined,
-  deps: { delivery: Delivery; events: EventReader; max: number; log: Logger },
+  deps: { delivery: Delivery; newest: NewestEvents; events: EventReader; max: number; log: Logger },
 ): Promise<void> {
   const { delivery, events, max } = deps;
   const userId = socket.data.userId;
@@ -28,7 +30,7 @@ export async function replay(
   let truncated = false;
   try {
     if (lastEventId === undefined) {
-      delivery.startAt(socket, await events.latestUserEventId(userId));
+      delivery.startAt(socket, await deps.newest.latest(userId, events.latestUserEventId));
     } else {
       delivery.startAt(socket, lastEventId);
       const missed = await events.userEvents(userId, lastEventId, max + 1);

@@ -30,10 +30,16 @@ export class SqlPool {
     private readonly observe?: (sql: string) => void,
   ) {}
 
-  /** The rows of one statement on any connection of the pool, autocommitted. */
-  async rows<T extends object>(sql: string, values: unknown[] = []): Promise<T[]> {
+  /**
+   * The rows of one statement on any connection of the pool, autocommitted. With `prepared`, a
+   * name unique to this text, each connection parses it once and then only binds it (a statement
+   * sent very often: the handshake's reads).
+   */
+  async rows<T extends object>(sql: string, values: unknown[] = [], prepared?: string): Promise<T[]> {
     this.observe?.(sql);
-    return (await this.pool.query<T>(sql, values)).rows;
+    return (
+      await this.pool.query<T>(prepared ? { text: sql, values, name: prepared } : { text: sql, values })
+    ).rows;
   }
 
   /** The number of rows one autocommitted statement changed. */

@@ -226,7 +226,10 @@ const HANDSHAKE_READS_SQL = `WITH h AS (SELECT ${HORIZON} AS horizon)
  * and give it to every reader that asks these reads (the account store, the event reader), so their
  * reads share its statements.
  */
-export function handshakeReads(sql: SqlPool): HandshakeReads {
+export function handshakeReads(sql: SqlPool, opts: { prepared: boolean }): HandshakeReads {
+  // a named statement, parsed once per connection, on a server; PGlite's one session is shared by
+  // all the pool's connections, where a connection opened again would name it a second time
+  const name = opts.prepared ? 'renex_handshake_reads' : undefined;
   // keys: 'r' + family id + user id, 'l' + user id (uuids of 36 characters: the prefix letter cannot be confused)
   const batch = new ReadBatcher<string, bigint>(async (keys) => {
     const families: string[] = [];
@@ -238,11 +241,11 @@ export function handshakeReads(sql: SqlPool): HandshakeReads {
         loginUsers.push(k.slice(37));
       } else users.push(k.slice(1));
     }
-    const rows = await sql.rows<{ k: string; v: string | null }>(HANDSHAKE_READS_SQL, [
-      families,
-      loginUsers,
-      users,
-    ]);
+    const rows = await sql.rows<{ k: string; v: string | null }>(
+      HANDSHAKE_READS_SQL,
+      [families, loginUsers, users],
+      name,
+    );
     const values = new Map<string, bigint>();
     for (const r of rows) if (r.v !== null) values.set(r.k, BigInt(r.v));
     return values;
