@@ -288,6 +288,12 @@ const envSchema = z.object({
    * out; faster when that would take more than half of SHUTDOWN_GRACE_MS; @default 1000
    */
   DRAIN_SOCKETS_PER_SECOND: int(1, 1_000_000).default(1000),
+  /**
+   * how long the read of a handshake or an authenticated request (revocation, newest event) waits
+   * for others to go to the database in one statement with it; 0: those of the same turn of the
+   * event loop only; @default 2
+   */
+  HANDSHAKE_READ_GATHER_MS: int(0, 100).default(2),
   /** VAPID key pair (base64url) for Web Push; both or neither. Unset: generated once into DATA_DIR/vapid-keys.json */
   VAPID_PUBLIC_KEY: z.string().min(1).optional(),
   VAPID_PRIVATE_KEY: z.string().min(1).optional(),

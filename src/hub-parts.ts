@@ -108,7 +108,10 @@ export async function buildCore(
     sessionMaxSeconds: config.SESSION_MAX_SECONDS,
   });
   // one batcher for the reads of every handshake and authenticated request, whoever asks them
-  const handshake = handshakeReads(sql, { prepared: !db.embedded });
+  const handshake = handshakeReads(sql, {
+    prepared: !db.embedded,
+    gatherMs: config.HANDSHAKE_READ_GATHER_MS,
+  });
   const accounts = new Accounts(
     createAccountStore(sequelize, handshake),
     hasher,

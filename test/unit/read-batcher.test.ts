@@ -72,6 +72,25 @@ describe('ReadBatcher', () => {
     expect(sizes).toEqual([2, 2, 1]);
   });
 
+  test('with gatherMs, reads asked within that time after the first go in its load', async () => {
+    const loads: string[][] = [];
+    const b = new ReadBatcher<string, number>(
+      async (keys) => {
+        loads.push(keys);
+        return new Map(keys.map((k) => [k, 1]));
+      },
+      0,
+      { maxBatch: 500, maxRunning: 1, gatherMs: 1000 },
+    );
+    const first = b.get('a');
+    await new Promise((r) => setImmediate(r));
+    const second = b.get('b'); // a turn later, within the gathering
+    await new Promise((r) => setImmediate(r));
+    expect(loads).toEqual([]);
+    await Promise.all([first, second]);
+    expect(loads).toEqual([['a', 'b']]);
+  });
+
   test('isUuidText', () => {
     expect(isUuidText('6f1d0000-0000-4000-8000-00000000000a')).toBe(true);
     expect(isUuidText('6F1D0000-0000-4000-8000-00000000000A')).toBe(true);

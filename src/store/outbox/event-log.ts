@@ -226,30 +226,41 @@ const HANDSHAKE_READS_SQL = `WITH h AS (SELECT ${HORIZON} AS horizon)
  * and give it to every reader that asks these reads (the account store, the event reader), so their
  * reads share its statements.
  */
-export function handshakeReads(sql: SqlPool, opts: { prepared: boolean }): HandshakeReads {
+export function handshakeReads(
+  sql: SqlPool,
+  opts: {
+    prepared: boolean;
+    /** how long a read waits for others to share its statement (ReadBatcher's gatherMs) */
+    gatherMs: number;
+  },
+): HandshakeReads {
   // a named statement, parsed once per connection, on a server; PGlite's one session is shared by
   // all the pool's connections, where a connection opened again would name it a second time
   const name = opts.prepared ? 'renex_handshake_reads' : undefined;
   // keys: 'r' + family id + user id, 'l' + user id (uuids of 36 characters: the prefix letter cannot be confused)
-  const batch = new ReadBatcher<string, bigint>(async (keys) => {
-    const families: string[] = [];
-    const loginUsers: string[] = [];
-    const users: string[] = [];
-    for (const k of keys) {
-      if (k[0] === 'r') {
-        families.push(k.slice(1, 37));
-        loginUsers.push(k.slice(37));
-      } else users.push(k.slice(1));
-    }
-    const rows = await sql.rows<{ k: string; v: string | null }>(
-      HANDSHAKE_READS_SQL,
-      [families, loginUsers, users],
-      name,
-    );
-    const values = new Map<string, bigint>();
-    for (const r of rows) if (r.v !== null) values.set(r.k, BigInt(r.v));
-    return values;
-  }, 0n);
+  const batch = new ReadBatcher<string, bigint>(
+    async (keys) => {
+      const families: string[] = [];
+      const loginUsers: string[] = [];
+      const users: string[] = [];
+      for (const k of keys) {
+        if (k[0] === 'r') {
+          families.push(k.slice(1, 37));
+          loginUsers.push(k.slice(37));
+        } else users.push(k.slice(1));
+      }
+      const rows = await sql.rows<{ k: string; v: string | null }>(
+        HANDSHAKE_READS_SQL,
+        [families, loginUsers, users],
+        name,
+      );
+      const values = new Map<string, bigint>();
+      for (const r of rows) if (r.v !== null) values.set(r.k, BigInt(r.v));
+      return values;
+    },
+    0n,
+    { maxBatch: 500, maxRunning: 1, gatherMs: opts.gatherMs },
+  );
   return {
     // an id that is no uuid names no row (and must not fail the batch's ::uuid cast)
     loginState: async (userId, familyId) => {
