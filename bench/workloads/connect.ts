@@ -19,7 +19,7 @@
 // Baseline in the same run: the bare relay (bench/bare-relay.ts), same swarms, same phases.
 // Env: BENCH_SOCKETS (10000), BENCH_CONNECT_RATE (1500), BENCH_CAPACITY_SOCKETS (5000),
 // BENCH_CONNECT_INFLIGHT (64; 0 skips phase 2), BENCH_SWARM_PROCS (2), BENCH_SOCKETS_PER_TRADER
-// (1000), BENCH_CONNECT_SUBSCRIBE (1), DATABASE_URL (unset: PGlite).
+// (1000), BENCH_CONNECT_SUBSCRIBE (1), BENCH_CONNECT_WARMUP (3000), DATABASE_URL (unset: PGlite).
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';

@@ -7,7 +7,12 @@ export const CAPACITY_SOCKETS = Math.floor(envNumber('BENCH_CAPACITY_SOCKETS', 5
 export const IN_FLIGHT = Math.floor(Number(process.env.BENCH_CONNECT_INFLIGHT ?? 64));
 export const PROCS = Math.floor(envNumber('BENCH_SWARM_PROCS', 2));
 export const PER_TRADER = Math.floor(envNumber('BENCH_SOCKETS_PER_TRADER', 1000));
-export const WARMUP_SOCKETS = 500;
+/**
+ * sockets opened (at 500/s) and closed before each server's phases, warming the server and the
+ * swarms alike: with 500, the hub (measured first, on swarms not yet warm) had all of its slow
+ * handshakes in the first 3 s of its phase
+ */
+export const WARMUP_SOCKETS = Math.floor(envNumber('BENCH_CONNECT_WARMUP', 3000));
 export const SETTLE_MS = 3_000;
 export const TCP_COUNTERS = ['ListenOverflows', 'TCPSynRetrans'];
 export const TIMEOUT_MS = 30_000;
