@@ -293,7 +293,20 @@ describe.skipIf(!ready)('webhooks: a node killed with SIGKILL while it sends', (
         () => receivers.every((r) => r.inFlight === 0),
       );
 
-      const logs = await Promise.all(owners.map((o) => deliveryLog(survivor.url, o)));
+      // a round's attempts are written once its requests have ended: the last round's record
+      // follows its receipts by a moment
+      let logs: LogItem[][] = [];
+      await until(
+        () =>
+          `delivered in the log ${logs.map((l, i) => `${l.filter((a) => a.status === 'delivered').length}/${expected[i]!.length}`)}`,
+        async () => {
+          logs = await Promise.all(owners.map((o) => deliveryLog(survivor.url, o)));
+          return logs.every((l, i) => {
+            const done = new Set(l.filter((a) => a.status === 'delivered').map((a) => a.eventId));
+            return expected[i]!.every((id) => done.has(id));
+          });
+        },
+      );
       const report: string[] = [];
       for (const [i, o] of owners.entries()) {
         const r = o.receiver;
