@@ -1,5 +1,5 @@
 import { Cluster, Redis } from 'ioredis';
-import type { RedisClusterSettings } from './config.js';
+import type { RedisClusterSettings } from './config-values.js';
 import { reason, StartupError } from './store/db/database.js';
 
 const SLOTS = 16_384;
