@@ -10,9 +10,6 @@ import { NewestEvents } from './newest-events.js';
 import type { HubServer } from './server.js';
 import { traceEvents } from './tracing.js';
 
-/** Users whose newest event a node keeps (NewestEvents): about 200 bytes each. */
-const NEWEST_USERS = 100_000;
-
 export interface LiveDelivery {
   delivery: Delivery;
   stream: EventStream;
@@ -65,11 +62,9 @@ export function createLiveDelivery(
     metrics,
     log,
   });
-  const newest = new NewestEvents(
-    () => stream.delivered !== undefined,
-    NEWEST_USERS,
-    (from) => metrics.newestLookups.inc({ from }),
-  );
+  const newest = new NewestEvents(() => stream.delivered !== undefined, {
+    counted: (from) => metrics.newestLookups.inc({ from }),
+  });
   const channel = `${deps.redisPrefix}#events`;
   let stopped = false;
 

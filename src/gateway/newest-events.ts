@@ -25,13 +25,22 @@ interface Entry {
 export class NewestEvents {
   private readonly entries = new Map<string, Entry>();
 
+  private readonly max: number;
+  private readonly counted: (from: 'memory' | 'log') => void;
+
   constructor(
     /** whether the node's stream runs (it has a position): entries are made only then */
     private readonly streaming: () => boolean,
-    private readonly max = 100_000,
-    /** counts each lookup by where its answer came from */
-    private readonly counted: (from: 'memory' | 'log') => void = () => {},
-  ) {}
+    opts: {
+      /** users kept (about 200 bytes each); @default 100000 */
+      max?: number;
+      /** counts each lookup by where its answer came from */
+      counted?: (from: 'memory' | 'log') => void;
+    } = {},
+  ) {
+    this.max = opts.max ?? 100_000;
+    this.counted = opts.counted ?? (() => {});
+  }
 
   /** The stream handed out these events (ascending): the entries of their users follow. */
   observe(events: readonly StoredEvent[]): void {

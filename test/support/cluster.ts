@@ -12,14 +12,26 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
-/** Polls `check` every 50 ms until it answers true; throws naming `what` after `timeoutMs`. */
-export async function until(check: () => Promise<boolean>, timeoutMs: number, what: string) {
+/**
+ * Polls `check` every 50 ms until it answers true (a check that throws counts as false); throws
+ * naming `what` after `timeoutMs` (a function: read then, with the state that was reached).
+ */
+export async function until(
+  check: () => boolean | Promise<boolean>,
+  timeoutMs: number,
+  what: string | (() => string),
+) {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (await check().catch(() => false)) return;
+    if (
+      await Promise.resolve()
+        .then(check)
+        .catch(() => false)
+    )
+      return;
     await new Promise((r) => setTimeout(r, 50));
   }
-  throw new Error(`timed out waiting for ${what}`);
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${typeof what === 'string' ? what : what()}`);
 }
 
 const answers = (port: number) =>

@@ -29,11 +29,7 @@ function log() {
 describe('NewestEvents', () => {
   test('reads the log once per user, then answers from memory, following the stream', async () => {
     const lookups: string[] = [];
-    const n = new NewestEvents(
-      () => true,
-      10,
-      (from) => lookups.push(from),
-    );
+    const n = new NewestEvents(() => true, { max: 10, counted: (from) => lookups.push(from) });
     const l = log();
     const first = n.latest('u', l.read);
     l.answer(7n);
@@ -89,7 +85,7 @@ describe('NewestEvents', () => {
   });
 
   test('forgets the least recently asked about user beyond its bound', async () => {
-    const n = new NewestEvents(() => true, 2);
+    const n = new NewestEvents(() => true, { max: 2 });
     const reads: string[] = [];
     const read = async (u: string) => {
       reads.push(u);
