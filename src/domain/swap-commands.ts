@@ -251,12 +251,15 @@ export async function accept(
   const t = apply(swap, { kind: 'accept', round }, { user: actorId }, uow.now);
   if (!isTradable(listing, uow.now)) throw notTradable(listing);
   checkVolume(listing, swap.volumeWh);
-  const reserved = await reserveLimits(uow, listing, swap);
   const availableWh = listing.availableWh - swap.volumeWh;
   const after = changed(listing, { availableWh, status: availableWh === 0n ? 'filled' : 'active' }, uow.now);
   // only the open swaps that no longer fit are locked and voided; the others keep trading. They
   // are read before the writes, so all the writes go out in one statement at commit.
   const misfits = await uow.swaps.lockOpenOfListing(listing.id, availableWh, swap.id);
+  // The meters' slots last: every accept of a trader's meter, on any listing, waits for their
+  // locks, so they are held for as few round trips as can be (this read and the commit); the
+  // order (listing, swaps, meter slots) is every transaction's (curtailment's too), so no deadlock.
+  const reserved = await reserveLimits(uow, listing, swap);
   await uow.listings.update(after);
   await uow.swaps.update(t.swap);
   for (const r of reserved) await uow.meters.setSlots(r.use, r.totals);
