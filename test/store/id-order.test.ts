@@ -13,6 +13,9 @@ import { trader } from '../support/traders.js';
 
 const ready = await postgresAvailable('ids across a digit boundary');
 
+/** a claim token no node holds: the round reads the events, not the target */
+const NO_CLAIM = '00000000-0000-4000-8000-000000000000';
+
 /** ids on both sides of 10^8, ascending */
 const IDS = [99_999_998n, 99_999_999n, 100_000_000n, 100_000_001n];
 
@@ -75,6 +78,14 @@ describe.skipIf(!ready)('ids across a digit boundary order as numbers', () => {
     expect(first.more).toBe(true);
     const second = await store.attempts(targetId, 2, first.items.at(-1)!.id);
     expect(second.items.map((a) => a.eventId)).toEqual([IDS[1], IDS[0]]);
+  });
+
+  test("a webhook's round reads its user's events from its position, ascending", async () => {
+    const store = createDispatchStore(db().notifySql);
+    const round = await store.round(targetId, NO_CLAIM, userId, IDS[0]! - 1n, 3);
+    expect(round.events.map((e) => e.id)).toEqual(IDS.slice(0, 3));
+    const all = await store.round(targetId, NO_CLAIM, userId, IDS[0]! - 1n, 10);
+    expect(all.events.map((e) => e.id)).toEqual(IDS);
   });
 
   test('retries due at the same moment go in event-id order', async () => {

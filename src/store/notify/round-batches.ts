@@ -103,7 +103,8 @@ export function createRoundBatches(sql: SqlPool) {
          FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::bigint[], $5::int[]) WITH ORDINALITY
            AS q(tid, token, uid, after, lim, n)
          LEFT JOIN LATERAL (${userEventsSql('q.uid', 'q.after', 'q.lim')}) e ON true
-         ORDER BY q.n, e.id`,
+         -- e.id is the id as text (userEventsSql hands it out so): ordered as a number
+         ORDER BY q.n, e.id::bigint`,
       [
         asks.map((a) => a.id),
         asks.map((a) => a.token),
