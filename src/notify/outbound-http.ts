@@ -30,6 +30,12 @@ export interface OutboundOptions {
   maxResponseBytes?: number;
   /** ends the exchange early, as a `timeout` (the caller's own deadline passed) */
   signal?: AbortSignal;
+  /**
+   * When the exchange must have ended (ms since the epoch), whenever it starts: one not started by
+   * then is not started at all (a `timeout`, nothing sent), and one started runs until then at most.
+   * A send that waited (a busy sender thread) cannot leave after its caller stopped waiting.
+   */
+  notAfter?: number;
 }
 
 /** An HTTP answer, whatever its status: a 3xx or 5xx is returned, never followed or thrown. */
@@ -300,6 +306,9 @@ function agentFor(protocol: string, allowPrivate: boolean): http.Agent {
 export async function postOutbound(url: string, opts: OutboundOptions): Promise<OutboundResponse> {
   const target = checkTarget(url, opts.allowPrivate);
   if ('message' in target) throw new OutboundError(target.code, `${url} ${target.message}`);
+  const timeoutMs =
+    opts.notAfter === undefined ? opts.timeoutMs : Math.min(opts.timeoutMs, opts.notAfter - Date.now());
+  if (timeoutMs <= 0) throw new OutboundError('timeout', `${url} was not sent: its time had passed`);
   const body = typeof opts.body === 'string' ? Buffer.from(opts.body, 'utf8') : opts.body;
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(opts.headers)) {
@@ -340,9 +349,9 @@ export async function postOutbound(url: string, opts: OutboundOptions): Promise<
     // trickles a byte a second is never idle yet must not hold a delivery slot for ever.
     const timer = setTimeout(() => {
       settle({
-        error: new OutboundError('timeout', `${url} gave no complete answer in ${opts.timeoutMs} ms`),
+        error: new OutboundError('timeout', `${url} gave no complete answer in ${timeoutMs} ms`),
       });
-    }, opts.timeoutMs);
+    }, timeoutMs);
 
     const abort = (): void =>
       settle({ error: new OutboundError('timeout', `${url} gave no complete answer in time`) });

@@ -46,9 +46,10 @@ export interface Sender {
  * (`NOTIFY_SEND_NICE`), so a box short of CPU serves commands first and notifications from what is
  * left. The dispatcher's leases, rounds and saves stay on the main thread; only the exchange moves.
  *
- * The main thread keeps its own deadline on every request (the request's plus a second): a thread
- * starved of CPU cannot make a send outlast the lease it was started under; the thread is told to
- * drop it. A thread that dies fails its requests (they are retried) and the next request starts
+ * The main thread keeps its own deadline on every request (the request's plus a second), and the
+ * request carries its deadline as a time (`notAfter`): a thread starved of CPU that comes to a
+ * request late does not send it, and one it started ends by then, so no send outlasts the lease it
+ * was started under; past the main thread's deadline the thread is also told to drop it. A thread that dies fails its requests (they are retried) and the next request starts
  * another. The thread starts with the first send; its start (loading the HTTP client, seconds on a
  * busy box) is waited for with `ready()` before a send's lease and deadline begin.
  */
@@ -69,17 +70,23 @@ export class SendThread implements Sender {
     if (this.closed) return Promise.reject(new OutboundError('network', 'the hub is stopping'));
     const worker = this.worker ?? this.start();
     const id = this.nextId++;
+    // the thread does not start the request past its deadline, however long it took to get to it:
+    // nothing leaves after this thread stopped waiting for it
+    const notAfter = Math.min(opts.notAfter ?? Number.POSITIVE_INFINITY, Date.now() + opts.timeoutMs);
     const { signal: _signal, ...rest } = opts;
     return new Promise<OutboundResponse>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.settle(id, {
-          id,
-          error: { code: 'timeout', message: `${url} gave no complete answer in time` },
-        });
-        worker.postMessage({ cancel: id });
-      }, opts.timeoutMs + GRACE_MS);
+      const timer = setTimeout(
+        () => {
+          this.settle(id, {
+            id,
+            error: { code: 'timeout', message: `${url} gave no complete answer in time` },
+          });
+          worker.postMessage({ cancel: id });
+        },
+        Math.max(0, notAfter - Date.now()) + GRACE_MS,
+      );
       this.pending.set(id, { resolve, reject, timer });
-      worker.postMessage({ id, url, opts: rest } satisfies SendRequest);
+      worker.postMessage({ id, url, opts: { ...rest, notAfter } } satisfies SendRequest);
     });
   };
 

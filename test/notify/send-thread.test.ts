@@ -1,6 +1,7 @@
 // The sender's thread against real sockets on loopback: requests leave from a thread of its own at
 // the configured nice value, answers and failures come back as postOutbound's, and the main
-// thread's own deadline ends a request the thread does not answer in time.
+// thread's own deadline ends a request the thread does not answer in time; a request the thread
+// comes to after its deadline is not sent at all.
 import { readdirSync, readFileSync } from 'node:fs';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -65,6 +66,18 @@ describe.runIf(process.platform === 'linux')('the sender thread', () => {
     const err = await failure(t.post(`http://127.0.0.1:${r.port}/`, { ...opts, timeoutMs: 300 }));
     expect(err.code).toBe('timeout');
     await expect.poll(() => closed, { timeout: 5_000 }).toBe(true);
+  });
+
+  it('a request the thread comes to after its deadline is not sent (a thread starved of CPU)', async () => {
+    const r = await receiver((_req, res) => res.end('late'));
+    const t = sendThread(5);
+    await t.ready();
+    // the deadline as the thread sees it when it comes to the request: already past
+    const err = await failure(t.post(`http://127.0.0.1:${r.port}/`, { ...opts, notAfter: Date.now() - 1 }));
+    expect(err.code).toBe('timeout');
+    // a request in time still goes, and nothing of the late one followed it
+    expect((await t.post(`http://127.0.0.1:${r.port}/`, opts)).body).toBe('late');
+    expect(r.requests).toHaveLength(1);
   });
 
   it('ready() starts the thread and resolves once it runs (at its priority); closed, it rejects', async () => {
