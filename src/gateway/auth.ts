@@ -173,7 +173,10 @@ export function installSocketAuth(
       );
     }
     held.set(userId, open + 1);
-    const lost = () => release(userId);
+    const lost = () => {
+      connecting.delete(socket);
+      release(userId);
+    };
     socket.conn.once('close', lost);
     connecting.set(socket, lost);
     next();
@@ -181,10 +184,11 @@ export function installSocketAuth(
 
   const connected = (socket: HubSocket) => {
     const lost = connecting.get(socket);
-    if (lost) {
-      connecting.delete(socket);
-      socket.conn.off('close', lost); // from now on its disconnect gives the slot back
-    }
+    // its connection closed first: the slot is back already (Socket.IO 4.8 emits no connection
+    // then, but a slot must never be given back twice)
+    if (!lost) return;
+    connecting.delete(socket);
+    socket.conn.off('close', lost); // from now on its disconnect gives the slot back
     if (!socket.connected) return release(socket.data.userId); // gone already: no disconnect will come
     void socket.join([userRoom(socket.data.userId), loginRoom(socket.data.familyId)]);
     schedule(socket);
