@@ -146,8 +146,17 @@ async function firstRound(c: WorkerContext, w: Worker): Promise<{ end: RoundEnd;
   const t = w.target;
   const read = await c.store.round(t.id, w.token, t.userId, t.cursor, EVENTS_PER_ROUND);
   if (!read.target) return { end: 'lost', full: false };
+  if (read.target.cursorVersion !== t.cursorVersion) {
+    // a replay moved the position since this worker last looked (it read past the old one): go on
+    // from the new position, with its fresh start on failures
+    if (w.target === t) w.target = read.target;
+    return { end: 'ok', full: true };
+  }
   // what the owner changed (a rotated secret, the events it takes) counts from this round on
   refresh(t, read.target);
+  // the version the round's position counts from: its save moves the position only if no replay
+  // came meanwhile, even if the worker took up a new claim's copy of the target in between
+  const version = t.cursorVersion;
   const events = read.events;
   if (!events.length) return { end: 'ok', full: false };
   const attempts: AttemptRecord[] = [];
@@ -161,7 +170,7 @@ async function firstRound(c: WorkerContext, w: Worker): Promise<{ end: RoundEnd;
     position = e.id;
     if (outcome === 'end') break;
   }
-  const saved = await save(c, w, attempts, position);
+  const saved = await save(c, w, attempts, position, version);
   return { end: saved === 'ok' ? outcome : saved, full: events.length === EVENTS_PER_ROUND };
 }
 
@@ -230,24 +239,31 @@ async function attempt(
 
 /**
  * Writes a round; takes in what the owner changed; reloads the target when a replay moved its
- * position meanwhile. 'end' when the target was deleted.
+ * position meanwhile. `cursor` counts from the position of version `from` (the round's): a replay
+ * since then leaves the position where the replay put it. 'end' when the target was deleted.
  */
 async function save(
   c: WorkerContext,
   w: Worker,
   attempts: AttemptRecord[],
   cursor?: bigint,
+  from = w.target.cursorVersion,
 ): Promise<RoundEnd> {
   if (!attempts.length && cursor === undefined) return 'ok';
   const t = w.target;
-  const { held, moved, version, row } = await c.store.save(w.token, t, attempts, {
-    log: t.kind === 'webhook',
-    failingSince: attempts.length ? t.failingSince : undefined,
-    cursor,
-  });
+  const { held, moved, version, row } = await c.store.save(
+    w.token,
+    { id: t.id, cursorVersion: from },
+    attempts,
+    {
+      log: t.kind === 'webhook',
+      failingSince: attempts.length ? t.failingSince : undefined,
+      cursor,
+    },
+  );
   if (!held) return 'lost';
   if (row) refresh(t, row);
-  if ((version ?? row?.cursorVersion ?? t.cursorVersion) !== t.cursorVersion) {
+  if ((version ?? row?.cursorVersion ?? from) !== from || t.cursorVersion !== from) {
     // a replay (as the update saw the row, after any wait for it): its position and its fresh
     // start on failures
     const now = await c.store.reload(t.id, w.token);
