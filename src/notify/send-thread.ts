@@ -47,9 +47,10 @@ export interface Sender {
  * left. The dispatcher's leases, rounds and saves stay on the main thread; only the exchange moves.
  *
  * The main thread keeps its own deadline on every request (the request's plus a second), and the
- * request carries its deadline as a time (`notAfter`): a thread starved of CPU that comes to a
- * request late does not send it, and one it started ends by then, so no send outlasts the lease it
- * was started under; past the main thread's deadline the thread is also told to drop it. A thread that dies fails its requests (they are retried) and the next request starts
+ * request carries the latest time it may end (`notAfter`, a little past its deadline): a thread
+ * starved of CPU that comes to a request after that does not send it, and one it started ends by
+ * then, so no send outlasts the lease it was started under; past the main thread's deadline the
+ * thread is also told to drop it. A thread that dies fails its requests (they are retried) and the next request starts
  * another. The thread starts with the first send; its start (loading the HTTP client, seconds on a
  * busy box) is waited for with `ready()` before a send's lease and deadline begin.
  */
@@ -70,9 +71,12 @@ export class SendThread implements Sender {
     if (this.closed) return Promise.reject(new OutboundError('network', 'the hub is stopping'));
     const worker = this.worker ?? this.start();
     const id = this.nextId++;
-    // the thread does not start the request past its deadline, however long it took to get to it:
-    // nothing leaves after this thread stopped waiting for it
-    const notAfter = Math.min(opts.notAfter ?? Number.POSITIVE_INFINITY, Date.now() + opts.timeoutMs);
+    // the thread may come to the request late (starved of CPU): it then runs it only until a little
+    // past its deadline (half the grace, at most half the request's time: a send's lease has two
+    // request times left when it starts, src/notify/target-worker.ts), and past that not at all; the
+    // main thread stops waiting only later, so nothing leaves after it stopped waiting
+    const slack = Math.min(GRACE_MS / 2, opts.timeoutMs / 2);
+    const notAfter = Math.min(opts.notAfter ?? Number.POSITIVE_INFINITY, Date.now() + opts.timeoutMs + slack);
     const { signal: _signal, ...rest } = opts;
     return new Promise<OutboundResponse>((resolve, reject) => {
       const timer = setTimeout(
@@ -83,7 +87,7 @@ export class SendThread implements Sender {
           });
           worker.postMessage({ cancel: id });
         },
-        Math.max(0, notAfter - Date.now()) + GRACE_MS,
+        Math.max(0, notAfter - Date.now()) + GRACE_MS - slack,
       );
       this.pending.set(id, { resolve, reject, timer });
       worker.postMessage({ id, url, opts: { ...rest, notAfter } } satisfies SendRequest);
