@@ -15,10 +15,14 @@
 // (TcpExt ListenOverflows, TCPSynRetrans) are read around each phase to show it.
 // Phase 2, capacity: BENCH_CAPACITY_SOCKETS more sockets in a closed loop with at most
 // BENCH_CONNECT_INFLIGHT handshakes under way (no overrun, no backoff): the handshakes/s the
-// server sustains, and the latency of one handshake at that load.
+// server sustains, and the latency of one handshake at that load. It runs in BENCH_CAPACITY_ROUNDS
+// rounds alternating between the two servers (hub then bare, bare then hub, ...), both running
+// throughout: each round's ratio compares two phases next to each other in time, and the figure
+// is the median round's (on this shared box the speed drifts within a run: one phase after the
+// other had measured the drift as much as the servers).
 // Baseline in the same run: the bare relay (bench/bare-relay.ts), same swarms, same phases.
 // Env: BENCH_SOCKETS (10000), BENCH_CONNECT_RATE (1500), BENCH_CAPACITY_SOCKETS (5000),
-// BENCH_CONNECT_INFLIGHT (64; 0 skips phase 2), BENCH_SWARM_PROCS (2), BENCH_SOCKETS_PER_TRADER
+// BENCH_CAPACITY_ROUNDS (3), BENCH_CONNECT_INFLIGHT (64; 0 skips phase 2), BENCH_SWARM_PROCS (2), BENCH_SOCKETS_PER_TRADER
 // (1000), BENCH_CONNECT_SUBSCRIBE (1), BENCH_CONNECT_WARMUP (3000), DATABASE_URL (unset: PGlite).
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -37,8 +41,9 @@ import {
   stopAll,
 } from '../harness.js';
 import { type HubProcess, machine, printTable, ratio, saveResult } from '../lib.js';
-import { measureServer } from './connect/measure-server.js';
+import { capacityRounds, measureServer, type ServerUnderTest } from './connect/measure-server.js';
 import {
+  CAPACITY_ROUNDS,
   CAPACITY_SOCKETS,
   IN_FLIGHT,
   PER_TRADER,
@@ -66,17 +71,21 @@ export async function run(): Promise<void> {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'renex-bench-connect-'));
   let hubFigures: Awaited<ReturnType<typeof measureServer>>;
   let bareFigures: Awaited<ReturnType<typeof measureServer>>;
+  let capacity: Awaited<ReturnType<typeof capacityRounds>> | undefined;
   try {
     swarms = await startSwarms(PROCS);
     if (adminUrl) db = await freshDatabase(adminUrl, 'renex_bench_connect');
     hub = await startReadyHub(
       hubEnv({ DATABASE_URL: db?.url, DATA_DIR: dataDir, MAX_SOCKETS_PER_USER: '10000' }),
     );
+    relay = await startBareRelay();
     const clients = await registerTraders([hub.url], traders, 'conn', { meters: false });
     const tokens = clients.map((c) => c.session.accessToken);
     const hubUrl = hub.url;
     const hubPid = hub.child.pid!;
-    hubFigures = await measureServer({
+    const relayUrl = relay.url;
+    const relayPid = relay.child.pid!;
+    const hubServer: ServerUnderTest = {
       name: 'hub',
       url: hubUrl,
       pid: hubPid,
@@ -93,14 +102,8 @@ export async function run(): Promise<void> {
       async socketsSeen() {
         return (await scrapeMetrics(hubUrl)).get('hub_sockets_connected') ?? -1;
       },
-    });
-    await stopAll([hub]);
-    hub = undefined;
-
-    relay = await startBareRelay();
-    const relayUrl = relay.url;
-    const relayPid = relay.child.pid!;
-    bareFigures = await measureServer({
+    };
+    const bareServer: ServerUnderTest = {
       name: 'bare relay',
       url: relayUrl,
       pid: relayPid,
@@ -112,7 +115,12 @@ export async function run(): Promise<void> {
         const m = (await (await fetch(`${relayUrl}/memory`)).json()) as { heapUsed: number };
         return { rssBytes: await rssBytes(relayPid), heapUsedBytes: m.heapUsed };
       },
-    });
+    };
+    // both servers run throughout (the idle one costs next to nothing), so that the capacity
+    // rounds can alternate between them
+    hubFigures = await measureServer(hubServer);
+    bareFigures = await measureServer(bareServer);
+    if (IN_FLIGHT > 0) capacity = await capacityRounds(hubServer, bareServer, CAPACITY_ROUNDS);
   } finally {
     await stopAll([hub, relay, ...swarms]);
     await db?.drop();
@@ -131,6 +139,8 @@ export async function run(): Promise<void> {
       rate: RATE,
       capacitySockets: CAPACITY_SOCKETS,
       capacityInFlight: IN_FLIGHT,
+      capacityRounds: CAPACITY_ROUNDS,
+      capacityOrder: 'rounds alternate: hub then bare, bare then hub, ...; ratio = median of the rounds',
       swarmProcs: PROCS,
       traders,
       socketsPerTrader: PER_TRADER,
@@ -144,14 +154,13 @@ export async function run(): Promise<void> {
     },
     baseline: { bareRelay: bareFigures },
     hub: hubFigures,
+    capacity: capacity ?? { skipped: 'BENCH_CONNECT_INFLIGHT=0' },
     ratio: {
       handshakesPerSecond: ratio(h.handshakesPerSecond, b.handshakesPerSecond),
       rssPerConnection: ratio(hm.rssPerConnectionBytes, bm.rssPerConnectionBytes),
       heapPerConnection: ratio(hm.heapPerConnectionBytes, bm.heapPerConnectionBytes),
-      handshakesPerSecondCapacity:
-        'connected' in hubFigures.capacity && 'connected' in bareFigures.capacity
-          ? ratio(hubFigures.capacity.handshakesPerSecond, bareFigures.capacity.handshakesPerSecond)
-          : null,
+      /** the median of the rounds' ratios */
+      handshakesPerSecondCapacity: capacity ? Number(capacity.median.ratio.toFixed(3)) : null,
     },
     targets: {
       'no failure': h.failed === 0,
@@ -162,12 +171,25 @@ export async function run(): Promise<void> {
   };
   const kb = (n: number | null) => (n === null ? '-' : (n / 1024).toFixed(1));
   const mb = (n: number) => (n / 2 ** 20).toFixed(1);
-  const cap = (f: typeof hubFigures.capacity) =>
-    'connected' in f ? `${f.handshakesPerSecond}/s, ${f.failed} failed` : 'skipped';
-  const capLat = (f: typeof hubFigures.capacity) =>
-    'connected' in f ? `${f.ready.p50ms} / ${f.ready.p99ms}` : '-';
-  const capCpu = (f: typeof hubFigures.capacity) =>
-    'connected' in f ? `${f.cpu.server} / ${f.cpu.swarms} (pg ${f.cpu.postgres}, other ${f.cpu.other})` : '-';
+  type Cap = NonNullable<typeof capacity>['median']['a'];
+  const cap = (f: Cap) => `${f.handshakesPerSecond}/s, ${f.failed} failed`;
+  const capLat = (f: Cap) => `${f.ready.p50ms} / ${f.ready.p99ms}`;
+  const capCpu = (f: Cap) => `${f.cpu.server} / ${f.cpu.swarms} (pg ${f.cpu.postgres}, other ${f.cpu.other})`;
+  const capacityRows = (capacity?.rounds ?? []).flatMap((r, i) => [
+    {
+      figure: `capacity round ${i + 1}${i % 2 ? ' (bare first)' : ''}: handshakes/s, ${IN_FLIGHT} in flight`,
+      hub: cap(r.a),
+      bare: cap(r.b),
+      ratio: Number(r.ratio.toFixed(3)),
+    },
+    { figure: `capacity round ${i + 1}: ready p50 / p99 ms`, hub: capLat(r.a), bare: capLat(r.b), ratio: '' },
+    {
+      figure: `capacity round ${i + 1}: server / swarm cores`,
+      hub: capCpu(r.a),
+      bare: capCpu(r.b),
+      ratio: '',
+    },
+  ]);
   printTable([
     {
       figure: `handshakes/s at ${RATE}/s offered`,
@@ -223,23 +245,12 @@ export async function run(): Promise<void> {
       bare: `${b.tcp.ListenOverflows} / ${b.tcp.TCPSynRetrans}`,
       ratio: '',
     },
+    ...capacityRows,
     {
-      figure: `capacity: handshakes/s, ${IN_FLIGHT} in flight`,
-      hub: cap(hubFigures.capacity),
-      bare: cap(bareFigures.capacity),
+      figure: "capacity: median of the rounds' ratios",
+      hub: '',
+      bare: '',
       ratio: result.ratio.handshakesPerSecondCapacity ?? '-',
-    },
-    {
-      figure: 'capacity: ready p50 / p99 ms',
-      hub: capLat(hubFigures.capacity),
-      bare: capLat(bareFigures.capacity),
-      ratio: '',
-    },
-    {
-      figure: 'capacity: server / swarm cores',
-      hub: capCpu(hubFigures.capacity),
-      bare: capCpu(bareFigures.capacity),
-      ratio: '',
     },
   ]);
   if (Object.keys(h.errors).length) console.log('hub handshake failures:', h.errors);

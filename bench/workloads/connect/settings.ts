@@ -5,6 +5,8 @@ export const SOCKETS = Math.floor(envNumber('BENCH_SOCKETS', 10_000));
 export const RATE = envNumber('BENCH_CONNECT_RATE', 1500);
 export const CAPACITY_SOCKETS = Math.floor(envNumber('BENCH_CAPACITY_SOCKETS', 5000));
 export const IN_FLIGHT = Math.floor(Number(process.env.BENCH_CONNECT_INFLIGHT ?? 64));
+/** capacity phases per server, alternating between the hub and the bare relay */
+export const CAPACITY_ROUNDS = Math.max(1, Math.floor(envNumber('BENCH_CAPACITY_ROUNDS', 3)));
 export const PROCS = Math.floor(envNumber('BENCH_SWARM_PROCS', 2));
 export const PER_TRADER = Math.floor(envNumber('BENCH_SOCKETS_PER_TRADER', 1000));
 /**
