@@ -30,6 +30,9 @@ export interface NotifyRouteDeps {
   learn(userId: string): void;
 }
 
+/** The longest webhook URL or push endpoint, as stored (normalised). */
+const MAX_URL = 2000;
+
 const eventList = z
   .array(z.enum(PERSONAL_EVENT_TYPES))
   .min(1)
@@ -37,7 +40,7 @@ const eventList = z
   .refine((l) => new Set(l).size === l.length, 'must not repeat an event type');
 
 const webhookInput = z.strictObject({
-  url: storableString.max(2000),
+  url: storableString.max(MAX_URL),
   events: eventList.optional().describe('default: every event addressed to you'),
   description: freeTextInput('line', { min: 0, max: 200, raw: 800 }).optional(),
 });
@@ -80,7 +83,7 @@ const base64urlBytes = (bytes: number, what: string) =>
     });
 
 const pushInput = z.strictObject({
-  endpoint: storableString.max(2000),
+  endpoint: storableString.max(MAX_URL),
   keys: z.strictObject({
     p256dh: base64urlBytes(65, 'an uncompressed P-256 public key (65 bytes)').refine(
       (s) => Buffer.from(s, 'base64url')[0] === 4,
@@ -105,11 +108,18 @@ const pushSchema = z
 /** `whsec_` and 32 random bytes in base64: the Standard Webhooks secret format. */
 const newSecret = () => `whsec_${randomBytes(32).toString('base64')}`;
 
-/** The URL as it will be requested (normalised, as it was checked), or VALIDATION_FAILED at `path`. */
+/**
+ * The URL as it will be requested (normalised, as it was checked), or VALIDATION_FAILED at `path`.
+ * Normalising percent-encodes what is not ASCII (up to 9 characters for one), so the limit is
+ * checked again on what is stored.
+ */
 async function checkUrl(url: string, allowPrivate: boolean, path: string): Promise<string> {
   const problem = await checkOutboundUrl(url, { allowPrivate });
   if (problem) throw validationFailed([{ path, message: problem }]);
-  return new URL(url).href;
+  const href = new URL(url).href;
+  if (href.length > MAX_URL)
+    throw validationFailed([{ path, message: `must be at most ${MAX_URL} characters once percent-encoded` }]);
+  return href;
 }
 
 const limitReached = (what: string, max: number) =>

@@ -217,12 +217,14 @@ const guardedLookup: LookupFunction = (hostname, options, callback) => {
       callback(Object.assign(new Error(`no address for ${hostname}`), { code: 'ENOTFOUND' }), '');
       return;
     }
-    for (const { address } of addresses) {
-      const reason = forbiddenReason(address);
-      if (reason !== undefined) {
-        callback(new OutboundError('refused_address', `${hostname} ${refusal(address, reason)}`), '');
-        return;
-      }
+    // the refusal goes to the delivery log, which the webhook's owner reads: as at registration,
+    // it says nothing of what the name resolves to inside the hub's network
+    if (addresses.some(({ address }) => forbiddenReason(address) !== undefined)) {
+      callback(
+        new OutboundError('refused_address', `${hostname} does not resolve to public addresses only`),
+        '',
+      );
+      return;
     }
     if (options.all) callback(null, addresses);
     else callback(null, first.address, first.family);

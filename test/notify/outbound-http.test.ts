@@ -120,6 +120,14 @@ describe('without allowPrivate', () => {
     expect(inside).not.toMatch(/127|::1|loopback|ENOTFOUND/);
   });
 
+  it('a name refused at connection does not tell what it resolves to either (the delivery log shows it)', async () => {
+    const r = await receiver((_req, res) => res.end());
+    const err = await failure(postOutbound(`https://localhost:${r.port}/`, strict));
+    expect(err.code).toBe('refused_address');
+    expect(err.message).toContain('localhost');
+    expect(err.message).not.toMatch(/127|::1|loopback/);
+  });
+
   it('checkOutboundUrl accepts public literals without any network use', async () => {
     expect(await checkOutboundUrl('https://93.184.215.14/', { allowPrivate: false })).toBeUndefined();
     expect(
