@@ -24,7 +24,11 @@ const config = await marketConfigFile({
     { id: 'MISSING' },
     { id: 'FIFO', settlement: { allocation: 'fifo' } },
     { id: 'DEV', settlement: { method: 'deviation' } },
+    // a zone that waits 10 minutes for readings, trading into one that waits 4 hours
+    { id: 'QUICK', settlement: { delayMinutes: 10 } },
+    { id: 'SLOW', settlement: { delayMinutes: 240 } },
   ],
+  interZoneWheelingPerKwh: { 'QUICK->SLOW': '0.0100' },
 });
 
 describe.skipIf(!ready)('settlement on two nodes', () => {
@@ -326,6 +330,37 @@ describe.skipIf(!ready)('settlement on two nodes', () => {
       }),
     ).rejects.toMatchObject({ code: 'VALIDATION_FAILED', details: { issues: [{ path: 'to' }] } });
     for (const x of [op, seller, ...buyers]) x.close();
+  });
+
+  test("a meter of another zone keeps its own zone's time for its reading; the trade settles on it", async () => {
+    const op = await operator();
+    const seller = await trader(nodes.a.url, 'seller-QUICK', true, { zone: 'QUICK' });
+    const buyer = await trader(nodes.b.url, 'buyer-SLOW', true, { zone: 'SLOW' });
+    const listing = await seller.createListing(
+      listingInput({ zone: 'QUICK', volumeKwh: '3', pricePerKwh: '0.1' }),
+    );
+    const swap = await buyer.propose({ listingId: listing.id, volumeKwh: '3', pricePerKwh: '0.1' });
+    await seller.accept(swap.id, 1);
+    const log = recorder(buyer);
+    // the slot ended 1 to 2 hours ago: past QUICK's 10 minutes, well inside SLOW's 4 hours
+    const hours = hoursToPast(listing.deliveryStart) + 1;
+    await moveIntoPast([swap.id], hours);
+    const slotStart = new Date(Date.parse(listing.deliveryStart) - hours * HOUR).toISOString();
+    // the sweeps (every 100 ms on both nodes) leave it: the buyer's reading may still come
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(log.seen.filter((e) => e.type === 'trade.settled')).toEqual([]);
+    // and it comes: accepted, not refused as settled, and the trade settles on it; the seller's,
+    // missing past its own zone's time, counts as 0
+    expect(await upload(op, [{ meter: buyer, slotStart, exported: '0', imported: '3' }])).toEqual({
+      accepted: 1,
+    });
+    const t = settledOf(await log.next('trade.settled'));
+    expect(t.slots[0]).toMatchObject({
+      sellerAllocatedKwh: '0.000',
+      buyerAllocatedKwh: '3.000',
+      settledKwh: '0.000',
+    });
+    for (const x of [op, seller, buyer]) x.close();
   });
 
   test('readings missing at the deadline count as 0: nothing delivered, nothing paid', async () => {

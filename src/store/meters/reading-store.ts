@@ -9,13 +9,14 @@ const ACTIVE_METERS_SQL = `SELECT id, external_id AS "externalId", zone FROM met
 // the same meter and slot a settlement has used (settled_at). The rows are inserted in one order
 // (meter, slot), so uploads sharing readings wait for each other instead of deadlocking.
 //
-// Against a settlement, which locks the readings it uses (SELECT ... FOR UPDATE) before setting
-// settled_at: a row the settlement holds makes ON CONFLICT wait for its commit, then re-check the
+// Against a settlement, which locks the readings it uses (an upsert in meter order that also
+// writes the missing ones as 0, src/store/settlement/settle-slot.ts) before setting settled_at: a row the settlement holds makes ON CONFLICT wait for its commit, then re-check the
 // WHERE against the row as committed (READ COMMITTED), so a reading settled meanwhile is not
 // replaced and shows up here; a row this statement wrote first is locked by it until the upload
 // commits or rolls back, and the settlement, waiting for it, reads what it left. A settlement's
 // own insert of a missing reading (settled) makes a concurrent insert of the same key wait and then
-// take the ON CONFLICT path the same way.
+// take the ON CONFLICT path the same way. Both take their rows in meter order, so neither holds a
+// row the other needs while waiting for one it holds.
 const UPSERT_SQL = `WITH input AS (
     SELECT m, s, e, i, n FROM unnest($1::uuid[], $2::timestamptz[], $3::bigint[], $4::bigint[])
       WITH ORDINALITY AS k(m, s, e, i, n)),

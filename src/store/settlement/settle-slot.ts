@@ -33,9 +33,10 @@ export interface SlotUnit {
 const MINUTE_MS = 60_000;
 
 /**
- * The zone slots ready to settle, oldest first: ended, with confirmed trade slots, and either past
- * `slot end + the zone's delayMinutes` or with a reading for every meter of their trades. A slot
- * still waiting for readings is not listed, so it never holds back those behind it.
+ * The zone slots ready to settle, oldest first: ended, with confirmed trade slots, and for every
+ * meter of their trades a reading, or no more waiting for one (past `slot end + delayMinutes` of
+ * the meter's own zone, the zone of its trade's side). A slot still waiting for readings is not
+ * listed, so it never holds back those behind it.
  */
 export async function dueUnits(
   statements: CommandStatements,
@@ -45,15 +46,18 @@ export async function dueUnits(
 ): Promise<SlotUnit[]> {
   const zones = profile.zones;
   const rows = await statements.read<{ zone: string; slot_start: Date; slot_minutes: number }>(
-    `SELECT l.zone, ts.slot_start, l.slot_minutes
+    `WITH z AS (SELECT * FROM unnest($3::text[], $4::int[]) AS z(zone, delay))
+     SELECT l.zone, ts.slot_start, l.slot_minutes
      FROM trade_slots ts JOIN swaps s ON s.id = ts.swap_id JOIN listings l ON l.id = s.listing_id
-       JOIN unnest($3::text[], $4::int[]) AS z(zone, delay) ON z.zone = l.zone
+       JOIN z ON z.zone = l.zone LEFT JOIN z zs ON zs.zone = s.seller_zone LEFT JOIN z zb ON zb.zone = s.buyer_zone
      WHERE ts.status = 'confirmed' AND ts.slot_start <= $1::timestamptz - interval '5 minutes'
        AND ts.slot_start + l.slot_minutes * interval '1 minute' <= $1
-     GROUP BY l.zone, ts.slot_start, l.slot_minutes, z.delay
-     HAVING ts.slot_start + (l.slot_minutes + z.delay) * interval '1 minute' <= $1
-       OR bool_and(EXISTS (SELECT 1 FROM meter_readings r WHERE r.meter_id = s.seller_meter_id AND r.slot_start = ts.slot_start)
-               AND EXISTS (SELECT 1 FROM meter_readings r WHERE r.meter_id = s.buyer_meter_id AND r.slot_start = ts.slot_start))
+     GROUP BY l.zone, ts.slot_start, l.slot_minutes
+     HAVING bool_and(
+         (ts.slot_start + (l.slot_minutes + COALESCE(zs.delay, z.delay)) * interval '1 minute' <= $1
+           OR EXISTS (SELECT 1 FROM meter_readings r WHERE r.meter_id = s.seller_meter_id AND r.slot_start = ts.slot_start))
+         AND (ts.slot_start + (l.slot_minutes + COALESCE(zb.delay, z.delay)) * interval '1 minute' <= $1
+           OR EXISTS (SELECT 1 FROM meter_readings r WHERE r.meter_id = s.buyer_meter_id AND r.slot_start = ts.slot_start)))
      ORDER BY ts.slot_start, l.zone LIMIT $2`,
     [now, limit, zones.map((z) => z.id), zones.map((z) => String(z.settlement.delayMinutes))],
   );
@@ -91,7 +95,8 @@ export type SettleOutcome = 'settled' | 'waiting' | 'passed';
 
 /**
  * Settles `unit` in `tx` at `now`: `passed` when another node holds it or it is settled already;
- * `waiting` (nothing written) while a reading is missing before `slot end + delayMinutes`;
+ * `waiting` while a reading is missing before `slot end + delayMinutes` of its meter's zone
+ * (readings no longer waited for are then written as 0 already);
  * otherwise allocates, settles every trade slot of the zone in that slot, freezes the readings it
  * used (a missing one is written as 0), records the slot's totals, and tells both parties of each
  * trade (`trade.settled`, each its own view).
@@ -126,25 +131,26 @@ export async function settleUnit(
   }));
   const meterIds = [...new Set(units.flatMap((u) => [u.swap.sellerMeterId!, u.swap.buyerMeterId!]))].sort();
 
-  // The readings, locked, in meter order: an upload waits for this settlement and then finds them
-  // settled. Past the deadline a missing reading counts as 0 and is written as such first, before
-  // any reading is locked, in the same order as an upload's rows (an upload racing it wins if it
-  // inserts first, and is then what is read); locking a reading and then inserting another could
-  // deadlock with an upload of both.
-  const deadline = unit.slotStart.getTime() + (unit.slotMinutes + zone.settlement.delayMinutes) * MINUTE_MS;
-  if (now.getTime() >= deadline) {
-    await statements.write(
-      `meter_readings:missing:${slot}:${meterIds.join(',')}`,
-      `INSERT INTO meter_readings (meter_id, slot_start, exported_wh, imported_wh, source, uploaded_at)
-       SELECT m, $2, 0, 0, 'missing', $1 FROM unnest($3::uuid[]) WITH ORDINALITY AS k(m, n) ORDER BY n
-       ON CONFLICT (meter_id, slot_start) DO NOTHING`,
-      [now, slot, meterIds],
-    );
-  }
+  // The readings, locked, in meter order, in one statement: an upload waits for this settlement and
+  // then finds them settled. A reading still missing counts as 0 once its meter's own zone has
+  // stopped waiting for it (slot end + that zone's settlement delay, PROTOCOL-MARKET.md; a meter of
+  // another zone trading here keeps its zone's time, docs/settlement.md): the statement writes it
+  // as such. Rows are locked and created in one pass in meter order, as an upload's are (meter,
+  // slot), so neither can hold one row the other needs while waiting for another: no deadlock.
+  const meterZone = new Map(meterZonesOf(units));
+  const pastDeadline = meterIds.map((m) => {
+    const own = profile.zone(meterZone.get(m) ?? unit.zone) ?? zone;
+    const delay = Math.max(own.settlement.delayMinutes, 0);
+    return now.getTime() >= unit.slotStart.getTime() + (unit.slotMinutes + delay) * MINUTE_MS;
+  });
   const readings = await statements.read<{ meter_id: string; exported_wh: string; imported_wh: string }>(
-    `SELECT meter_id, exported_wh, imported_wh FROM meter_readings
-     WHERE meter_id = ANY($1::uuid[]) AND slot_start = $2 ORDER BY meter_id FOR UPDATE`,
-    [meterIds, slot],
+    `INSERT INTO meter_readings AS r (meter_id, slot_start, exported_wh, imported_wh, source, uploaded_at)
+     SELECT k.m, $2, 0, 0, 'missing', $1 FROM unnest($3::uuid[], $4::boolean[]) WITH ORDINALITY AS k(m, past, n)
+     WHERE k.past OR EXISTS (SELECT 1 FROM meter_readings x WHERE x.meter_id = k.m AND x.slot_start = $2)
+     ORDER BY k.n
+     ON CONFLICT (meter_id, slot_start) DO UPDATE SET settled_at = r.settled_at
+     RETURNING meter_id, exported_wh, imported_wh`,
+    [now, slot, meterIds, pastDeadline],
   );
   if (readings.length < meterIds.length) return 'waiting';
   const byMeter = new Map(readings.map((r) => [r.meter_id, r]));
@@ -160,7 +166,6 @@ export async function settleUnit(
     [meterIds, slot],
   );
   const allocations = new Map<string, Map<string, bigint>>();
-  const meterZone = new Map(meterZonesOf(units));
   for (const meterId of meterIds) {
     const reading = byMeter.get(meterId);
     for (const direction of ['export', 'import'] as const) {
