@@ -5,9 +5,11 @@
 //
 // A trade's slot cannot end during a test (listings are posted ahead of their gate), so once the
 // trades are made the test moves their delivery into the past in the database, as the clock would.
+import pg from 'pg';
 import { QueryTypes } from 'sequelize';
 import { describe, expect, test } from 'vitest';
 import type { EventEnvelope, Trade } from '../../src/client/index.js';
+import { until } from '../support/cluster.js';
 import { twoNodes } from '../support/hub.js';
 import { postgresAvailable, redisAvailable } from '../support/services.js';
 import { listingInput, recorder, type TestTrader, trader } from '../support/traders.js';
@@ -25,6 +27,7 @@ const config = await marketConfigFile({
     { id: 'FIFO', settlement: { allocation: 'fifo' } },
     { id: 'DEV', settlement: { method: 'deviation' } },
     // a zone that waits 10 minutes for readings, trading into one that waits 4 hours
+    { id: 'MULTI', slotMinutes: 15 },
     { id: 'QUICK', settlement: { delayMinutes: 10 } },
     { id: 'SLOW', settlement: { delayMinutes: 240 } },
   ],
@@ -330,6 +333,68 @@ describe.skipIf(!ready)('settlement on two nodes', () => {
       }),
     ).rejects.toMatchObject({ code: 'VALIDATION_FAILED', details: { issues: [{ path: 'to' }] } });
     for (const x of [op, seller, ...buyers]) x.close();
+  });
+
+  test('the two slots of a trade settled by the two nodes at the same moment: each party is told once', async () => {
+    const op = await operator();
+    const seller = await trader(nodes.a.url, 'seller-MULTI', true, { zone: 'MULTI' });
+    const buyer = await trader(nodes.b.url, 'buyer-MULTI', true, { zone: 'MULTI' });
+    const start = Date.parse(listingInput().deliveryStart);
+    const listing = await seller.createListing(
+      listingInput({
+        zone: 'MULTI',
+        volumeKwh: '1',
+        pricePerKwh: '0.1',
+        deliveryEnd: new Date(start + HOUR / 2).toISOString(),
+      }),
+    );
+    const swap = await buyer.propose({ listingId: listing.id, volumeKwh: '1', pricePerKwh: '0.1' });
+    await seller.accept(swap.id, 1);
+    const log = recorder(buyer);
+    const hours = hoursToPast(listing.deliveryStart);
+    await moveIntoPast([swap.id], hours);
+    const slots = [0, 1].map(
+      (q) => new Date(Date.parse(listing.deliveryStart) - hours * HOUR + q * 15 * 60_000),
+    );
+    // Both slots' totals rows, inserted and not yet committed: each node's settlement of one slot
+    // (node A takes one, node B, finding it taken, the other) stops at its write of that row, so
+    // the two go on from the same moment, as two busy nodes would.
+    const hold = new pg.Client({ connectionString: nodes.a.database.url });
+    await hold.connect();
+    try {
+      await hold.query('BEGIN');
+      await hold.query(
+        `INSERT INTO slot_settlements (zone, slot_start, slot_minutes, settled_at, trades, settled_wh, buyers_pay,
+           sellers_receive, grid_operator_receives, platform_receives)
+         SELECT 'MULTI', s, 15, now(), 0, 0, 0, 0, 0, 0 FROM unnest($1::timestamptz[]) AS s`,
+        [slots],
+      );
+      const readings = slots.flatMap((slot) => [
+        { meter: seller, slotStart: slot.toISOString(), exported: '0.5', imported: '0' },
+        { meter: buyer, slotStart: slot.toISOString(), exported: '0', imported: '0.5' },
+      ]);
+      expect(await upload(op, readings)).toEqual({ accepted: 4 });
+      // (asked on a connection of its own: inside a transaction the statistics views keep the first
+      // answer they gave)
+      const waiting = async () => {
+        const [row] = await nodes.a.hub.db!.sql.rows<{ n: string }>(
+          `SELECT count(*)::text AS n FROM pg_stat_activity
+           WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%slot_settlements%'`,
+        );
+        return Number(row!.n);
+      };
+      await until(async () => (await waiting()) === 2, 20_000, 'both slots settling at once');
+      await hold.query('COMMIT');
+    } finally {
+      await hold.end();
+    }
+    // each saw the other's slot unsettled, and neither told, before the fix: nothing would come
+    await until(() => log.seen.some((e) => e.type === 'trade.settled'), 15_000, 'trade.settled');
+    const t = settledOf(await log.next('trade.settled'));
+    expect(t.slots.map((x) => x.settledKwh)).toEqual(['0.500', '0.500']);
+    await new Promise((r) => setTimeout(r, 500));
+    expect(log.seen.filter((e) => e.type === 'trade.settled')).toHaveLength(1);
+    for (const x of [op, seller, buyer]) x.close();
   });
 
   test("a meter of another zone keeps its own zone's time for its reading; the trade settles on it", async () => {

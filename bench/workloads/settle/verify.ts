@@ -37,7 +37,7 @@ export async function expected(url: string): Promise<Record<string, number>> {
 /**
  * The checks after settling; each `bad_*` must be 0:
  * - every trade slot settled, and counted once in its unit's totals (a unit settled twice would
- *   count its trades twice), with one trade.settled event per party;
+ *   count its trades twice), with one trade.settled event per trade and party;
  * - every unit's flows sum to zero, each trade slot's too, and each unit's totals are the sum of its
  *   trade slots';
  * - no allocation above the contracted volume; settled = the smaller allocation;

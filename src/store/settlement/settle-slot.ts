@@ -263,8 +263,16 @@ export async function settleUnit(
   );
 
   // each party is told once its trade is settled (every slot settled or cancelled), with its own
-  // view of the trade: one event a trade and party, not one a slot
-  const swapIds = units.map((u) => u.swap.id);
+  // view of the trade: one event a trade and party, not one a slot. Two nodes settling two slots of
+  // one trade at once would each see the other's slot unsettled and neither tell: each takes its
+  // trades' locks first (in id order), and the later one's read, a statement of its own taken once
+  // it holds them, sees what the earlier one committed
+  const swapIds = units.map((u) => u.swap.id).sort();
+  await statements.read(
+    `SELECT count(pg_advisory_xact_lock(hashtextextended('trade-settled:' || id::text, 0))) AS n
+     FROM (SELECT unnest($1::uuid[]) AS id ORDER BY 1) ids`,
+    [swapIds],
+  );
   const all = await statements.read<TradeSlotRow>(
     `SELECT ${TRADE_SLOT_COLUMNS} FROM trade_slots WHERE swap_id = ANY($1::uuid[]) ORDER BY swap_id, slot_start`,
     [swapIds],
