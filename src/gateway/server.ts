@@ -3,7 +3,13 @@ import type { TLSSocket } from 'node:tls';
 import { createShardedAdapter } from '@socket.io/redis-adapter';
 import type { Logger } from 'pino';
 import { Server, type Socket } from 'socket.io';
-import { clientAddress, type TrustFunction, type TrustProxy, trustFunction } from '../http/client-address.js';
+import {
+  clientAddress,
+  limitKey,
+  type TrustFunction,
+  type TrustProxy,
+  trustFunction,
+} from '../http/client-address.js';
 import type { RedisClients } from '../redis.js';
 import { adapterSubscriber } from './adapter-subscriber.js';
 import { hubParser } from './json-parser.js';
@@ -56,7 +62,7 @@ export interface Gateway {
 export function createGateway(deps: GatewayDeps): Gateway {
   const trust = trustFunction(deps.trustProxy ?? false);
   const unauthenticated = new UnauthenticatedLimit(deps.unauthenticatedPerAddress ?? 50, (req) =>
-    clientAddress(req, trust),
+    limitKey(clientAddress(req, trust)),
   );
   const io: HubServer = new Server({
     transports: ['websocket', 'polling'],

@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Accounts } from '../domain/auth/accounts.js';
 import type { AuthLimits } from './auth-limits.js';
+import { limitKey } from './client-address.js';
 import {
   displayNameSchema,
   emailSchema,
@@ -42,9 +43,9 @@ export const authRoutes: FastifyPluginAsyncZod<AuthRouteDeps> = async (app, { ac
       },
     },
     async (req, reply) => {
-      await limits.attempt(req.ip);
+      await limits.attempt(limitKey(req.ip));
       // registrations per address and per email have budgets of their own, apart from logins
-      await limits.registration(req.ip, req.body.email);
+      await limits.registration(limitKey(req.ip), req.body.email);
       const session = await accounts.register(req.body);
       return reply.status(201).send(session);
     },
@@ -61,7 +62,7 @@ export const authRoutes: FastifyPluginAsyncZod<AuthRouteDeps> = async (app, { ac
       },
     },
     async (req) => {
-      await limits.attempt(req.ip);
+      await limits.attempt(limitKey(req.ip));
       // the email's attempt is reserved before the password is checked, released on success
       return limits.login(req.body.email, () => accounts.login(req.body));
     },

@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import proxyAddr from '@fastify/proxy-addr';
+import ipaddr from 'ipaddr.js';
 
 /**
  * Which peers may name the client in `X-Forwarded-For` (the TRUST_PROXY setting): none (`false`), the
@@ -30,4 +31,22 @@ export function clientAddress(req: IncomingMessage, trust: TrustProxy | TrustFun
   const rule = typeof trust === 'function' ? trust : trustFunction(trust);
   // a socket already closed has no remote address; all such requests then share one key
   return proxyAddr(req, rule) ?? 'unknown';
+}
+
+/**
+ * What a per-address limit counts an address as: an IPv4 address as itself (an IPv4-mapped IPv6
+ * one as its IPv4), an IPv6 address as its /64. One subscriber's IPv6 network is a /64 at the
+ * least, and a client there may take any of its 2^64 addresses: counted one by one, a limit per
+ * address would be no limit at all.
+ */
+export function limitKey(address: string): string {
+  if (!ipaddr.isValid(address)) return address;
+  const parsed = ipaddr.parse(address);
+  if (parsed.kind() === 'ipv4') return parsed.toString();
+  const v6 = parsed as ipaddr.IPv6;
+  if (v6.isIPv4MappedAddress()) return v6.toIPv4Address().toString();
+  return `${v6.parts
+    .slice(0, 4)
+    .map((p) => p.toString(16))
+    .join(':')}::/64`;
 }

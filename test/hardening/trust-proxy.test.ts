@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/config.js';
-import { clientAddress, type TrustProxy } from '../../src/http/client-address.js';
+import { clientAddress, limitKey, type TrustProxy } from '../../src/http/client-address.js';
 import { api, PASSWORD, uniqueEmail } from '../support/client.js';
 import { startHub, type TestHub } from '../support/hub.js';
 
@@ -49,6 +49,16 @@ describe('rate-limit buckets behind a proxy', () => {
       expect((await register(node, '203.0.113.3')).status).toBe(201);
       expect((await register(node, '203.0.113.3')).status).toBe(429);
       expect((await register(node, '203.0.113.4')).status).toBe(201);
+    }));
+
+  test('an IPv6 client is counted by its /64: another address of its network shares its bucket', () =>
+    withHub({ TRUST_PROXY: '1' }, async (node) => {
+      expect((await register(node, '2001:db8:1:2::1')).status).toBe(201);
+      expect((await register(node, '2001:db8:1:2:ffff:ffff:ffff:fffe')).status).toBe(429);
+      expect((await register(node, '2001:db8:1:3::1')).status).toBe(201);
+      // an IPv4 client written as IPv4-mapped IPv6 is that IPv4 address
+      expect((await register(node, '203.0.113.9')).status).toBe(201);
+      expect((await register(node, '::ffff:203.0.113.9')).status).toBe(429);
     }));
 
   test('TRUST_PROXY as the proxy address (127.0.0.1): the same', () =>
@@ -128,4 +138,15 @@ test('TRUST_PROXY: a hop count or addresses and ranges; anything else is refused
   ]);
   for (const bad of ['true', '10.0.0', '10.0.0.0/33', 'proxy.example', '99'])
     expect(() => parse(bad)).toThrow(ConfigError);
+});
+
+describe('limitKey', () => {
+  test('IPv4 as itself, IPv4-mapped IPv6 as its IPv4, IPv6 as its /64, anything else as given', () => {
+    expect(limitKey('203.0.113.1')).toBe('203.0.113.1');
+    expect(limitKey('::ffff:203.0.113.1')).toBe('203.0.113.1');
+    expect(limitKey('2001:db8:1:2::1')).toBe('2001:db8:1:2::/64');
+    expect(limitKey('2001:0db8:0001:0002:ffff:ffff:ffff:fffe')).toBe('2001:db8:1:2::/64');
+    expect(limitKey('::1')).toBe('0:0:0:0::/64');
+    expect(limitKey('unknown')).toBe('unknown');
+  });
 });
