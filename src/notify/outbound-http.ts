@@ -9,6 +9,7 @@ import http, { type IncomingMessage } from 'node:http';
 import https from 'node:https';
 import net, { type LookupFunction } from 'node:net';
 import ipaddr from 'ipaddr.js';
+import pLimit from 'p-limit';
 
 /** Options of one outbound POST. */
 export interface OutboundOptions {
@@ -201,13 +202,40 @@ function checkTarget(
 }
 
 /**
+ * dns.lookup runs on libuv's threadpool (4 threads), which argon2 and fs share, and a lookup the
+ * resolver does not answer holds its thread until the resolver gives up, whatever the caller's
+ * timeout: names chosen to hang would take every thread and stall logins. So at most 2 lookups run
+ * at once in a thread (the main thread's registration checks, the sender thread's connections),
+ * and lookups of one name in flight are one.
+ */
+const lookupSlots = pLimit(2);
+const lookupsInFlight = new Map<string, Promise<dns.LookupAddress[]>>();
+
+function lookupAll(hostname: string, family?: number): Promise<dns.LookupAddress[]> {
+  const key = `${family ?? 0}/${hostname}`;
+  let answer = lookupsInFlight.get(key);
+  if (!answer) {
+    answer = lookupSlots(() =>
+      dns.promises.lookup(hostname, { all: true, ...(family ? { family } : {}) }),
+    ).finally(() => lookupsInFlight.delete(key));
+    lookupsInFlight.set(key, answer);
+  }
+  return answer;
+}
+
+/**
  * Resolves like dns.lookup but refuses the connection when ANY resolved address is forbidden
  * (not just the one that would be tried first: with happy eyeballs Node may try several), and
  * hands the very addresses it checked to the socket. Refusing on any bad record also keeps a
  * name that mixes public and private records from being a partial SSRF.
  */
 const guardedLookup: LookupFunction = (hostname, options, callback) => {
-  dns.lookup(hostname, { ...options, all: true }, (err, addresses) => {
+  const family = typeof options.family === 'number' ? options.family : undefined;
+  lookupAll(hostname, family).then(
+    (addresses) => answer(undefined, addresses),
+    (err: NodeJS.ErrnoException) => answer(err, []),
+  );
+  function answer(err: NodeJS.ErrnoException | undefined, addresses: dns.LookupAddress[]) {
     if (err) {
       callback(err, '');
       return;
@@ -228,7 +256,7 @@ const guardedLookup: LookupFunction = (hostname, options, callback) => {
     }
     if (options.all) callback(null, addresses);
     else callback(null, first.address, first.family);
-  });
+  }
 };
 
 /**
@@ -257,7 +285,7 @@ export async function checkOutboundUrl(
   let timer: NodeJS.Timeout | undefined;
   try {
     const addresses = await Promise.race([
-      dns.promises.lookup(target.url.hostname, { all: true }),
+      lookupAll(target.url.hostname),
       new Promise<never>((_, reject) => {
         timer = setTimeout(() => reject(new Error('timeout')), LOOKUP_TIMEOUT_MS);
       }),
