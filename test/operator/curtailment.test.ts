@@ -30,6 +30,7 @@ describe.skipIf(!ready)('curtailments', () => {
   test('bad input is VALIDATION_FAILED at its field, a trader is FORBIDDEN; nothing is applied', async () => {
     const op = await operator();
     const someone = await trader(nodes.a.url, 'someone', false);
+    const elsewhere = await trader(nodes.a.url, 'elsewhere', false, { zone: 'NL' });
     const input = listingInput();
     const good = {
       zone: 'DE-North',
@@ -53,6 +54,8 @@ describe.skipIf(!ready)('curtailments', () => {
       [{ reason: 'BORED' }, 'reason'],
       [{ meterExternalId: 'NO-SUCH-METER' }, 'meterExternalId'],
       [{ meterExternalId: 'bad id!' }, 'meterExternalId'],
+      // a meter of another zone: not this zone's to curtail
+      [{ meterExternalId: elsewhere.meterExternalId }, 'meterExternalId'],
       [{ extra: 1 }, ''],
     ] as const) {
       await expect(
@@ -72,6 +75,7 @@ describe.skipIf(!ready)('curtailments', () => {
     });
     op.close();
     someone.close();
+    elsewhere.close();
   });
 
   test('with an Idempotency-Key a repeat answers the same and curtails once', async () => {

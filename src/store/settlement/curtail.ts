@@ -23,12 +23,17 @@ export async function curtail(
   const { statements } = tx;
   let meterId: string | undefined;
   if (c.meterExternalId !== undefined) {
-    const [meter] = await statements.read<{ id: string }>(
-      `SELECT id FROM meters WHERE upper(external_id) = upper($1) AND status = 'active'`,
+    const [meter] = await statements.read<{ id: string; zone: string }>(
+      `SELECT id, zone FROM meters WHERE upper(external_id) = upper($1) AND status = 'active'`,
       [c.meterExternalId],
     );
     if (!meter) {
       throw validationFailed([{ path: 'meterExternalId', message: 'is not an active meter of the market' }]);
+    }
+    // the zone names the grid the window is on and is recorded with the curtailment: a meter of
+    // another zone is that zone's operator's to curtail
+    if (meter.zone.toUpperCase() !== c.zone.id.toUpperCase()) {
+      throw validationFailed([{ path: 'meterExternalId', message: `is not a meter of zone ${c.zone.id}` }]);
     }
     meterId = meter.id;
   }
