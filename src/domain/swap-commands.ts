@@ -303,13 +303,14 @@ async function reserveLimits(uow: UnitOfWork, listing: Listing, swap: Swap) {
       });
     }
     const grid = gridOf(listing, marketZone(uow.rules.market, meter.zone));
-    const totals = reserveShares(
-      meter,
-      grid,
-      use.direction,
-      shares,
-      (start) => contracted.get(slotKey(use.meterId, use.direction, start)) ?? 0n,
-    );
+    const totals = reserveShares(meter, grid, use.direction, shares, (start) => {
+      // every slot asked for is locked and answered (created at 0 if new): one missing would be
+      // counted empty and the limit not checked, so it is an error, never a 0
+      const wh = contracted.get(slotKey(use.meterId, use.direction, start));
+      if (wh === undefined)
+        throw new Error(`no locked slot row for ${use.meterId} at ${start.toISOString()}`);
+      return wh;
+    });
     return { use, totals };
   });
 }
