@@ -2,12 +2,8 @@
 // leaves the hub, and how a slow or absent receiver ends. No internet is needed: every refusal
 // happens before a connection, and public addresses are only classified, never dialled.
 import { describe, expect, it } from 'vitest';
-import {
-  checkOutboundUrl,
-  isForbiddenAddress,
-  type OutboundError,
-  postOutbound,
-} from '../../src/notify/outbound-http.js';
+import { isForbiddenAddress } from '../../src/notify/outbound-address.js';
+import { checkOutboundUrl, type OutboundError, postOutbound } from '../../src/notify/outbound-http.js';
 import { failure, receiver } from '../support/http-receiver.js';
 
 const lenient = { allowPrivate: true, timeoutMs: 5_000, headers: {}, body: '' };
