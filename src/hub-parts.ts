@@ -70,6 +70,8 @@ export interface Core {
   authLimits: AuthLimits;
   runner: CommandRunner;
   market: Market;
+  /** the market's zones and rules (MARKET_CONFIG) */
+  profile: MarketProfile;
   events: EventReader;
   metrics: HubMetrics;
   health: Record<string, () => Promise<boolean>>;
@@ -136,7 +138,7 @@ export async function buildCore(
   const runner = new CommandRunner(sql, rules, notify.commits, metrics);
   const market = new Market(new AcceptGroups(runner, sql));
   const events = eventReader(sql, handshake);
-  return { hasher, accounts, authLimits, runner, market, events, metrics, health };
+  return { hasher, accounts, authLimits, runner, market, profile, events, metrics, health };
 }
 
 /**
@@ -293,6 +295,7 @@ export function installSockets(
     newest: parts.newest,
     events: core.events,
     market: core.market,
+    profile: core.profile,
     replayMax: config.REPLAY_MAX,
     log,
   });

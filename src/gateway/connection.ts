@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { MarketProfile } from '../domain/energy/zones.js';
 import { HubError } from '../domain/errors.js';
 import type { Market } from '../domain/market.js';
 import type { HubMetrics } from '../metrics.js';
@@ -17,6 +18,8 @@ export interface ConnectionDeps {
   newest: NewestEvents;
   events: EventReader;
   market: Market;
+  /** the market's zones: feed filters name them in any letter case */
+  profile: MarketProfile;
   commands: CommandRouter;
   metrics: HubMetrics;
   replayMax: number;
@@ -56,7 +59,7 @@ export function installConnections(io: HubServer, deps: ConnectionDeps): void {
     max: deps.replayMax,
     log: deps.log,
   };
-  registerMarketHandlers(deps.market, deps.commands);
+  registerMarketHandlers(deps.market, deps.commands, deps.profile);
   io.on('connection', (socket) => {
     // gone during the handshake's last step: no disconnect will come (auth gives its slot back)
     if (!socket.connected) return deps.auth.connected(socket);

@@ -1,3 +1,4 @@
+import type { MarketProfile } from '../domain/energy/zones.js';
 import type { Market } from '../domain/market.js';
 import {
   amendListingCommand,
@@ -33,7 +34,7 @@ const command =
   (commands) =>
     commands.handle(name, spec);
 
-function marketSpecs(market: Market): Registration[] {
+function marketSpecs(market: Market, profile: MarketProfile): Registration[] {
   return [
     command('listing:create', {
       schema: createListingCommand,
@@ -81,7 +82,9 @@ function marketSpecs(market: Market): Registration[] {
     command('feed:subscribe', {
       budget: 'feed',
       schema: feedSubscribeInput,
-      async run({ requestId: _, ...filter }, socket) {
+      async run({ requestId: _, ...asked }, socket) {
+        // the zones as events name them (the market's spelling), whatever the letter case asked
+        const filter = asked.zones ? { ...asked, zones: asked.zones.map((z) => profile.zoneId(z)) } : asked;
         leaveFeeds(socket);
         await socket.join(roomsForFilter(filter));
         return { filter };
@@ -99,8 +102,12 @@ function marketSpecs(market: Market): Registration[] {
 }
 
 /** Registers the listing:*, swap:* and feed:* handlers over `market`, once per hub, for every socket. */
-export function registerMarketHandlers(market: Market, commands: CommandRouter): void {
-  for (const register of marketSpecs(market)) register(commands);
+export function registerMarketHandlers(
+  market: Market,
+  commands: CommandRouter,
+  profile: MarketProfile,
+): void {
+  for (const register of marketSpecs(market, profile)) register(commands);
 }
 
 function leaveFeeds(socket: HubSocket) {

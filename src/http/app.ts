@@ -149,7 +149,12 @@ export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
   const typed = app.withTypeProvider<ZodTypeProvider>();
   await typed.register(healthRoutes, { checks: deps.health });
   await typed.register(authRoutes, { prefix: '/api/v1', accounts: deps.accounts, limits: deps.authLimits });
-  await typed.register(listingRoutes, { prefix: '/api/v1', market: deps.market, sequelize: deps.sequelize });
+  await typed.register(listingRoutes, {
+    prefix: '/api/v1',
+    market: deps.market,
+    sequelize: deps.sequelize,
+    profile: deps.profile,
+  });
   await typed.register(historyRoutes, { prefix: '/api/v1', sequelize: deps.sequelize });
   await typed.register(eventRoutes, { prefix: '/api/v1', events: deps.events });
   await typed.register(zoneRoutes, { prefix: '/api/v1', profile: deps.profile });

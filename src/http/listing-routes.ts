@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { Sequelize } from 'sequelize';
 import { z } from 'zod';
+import type { MarketProfile } from '../domain/energy/zones.js';
 import { HubError } from '../domain/errors.js';
 import { ENERGY_TYPES, LISTING_STATUSES, listingView, SIDES } from '../domain/listing.js';
 import type { Market } from '../domain/market.js';
@@ -23,6 +24,7 @@ import {
 export interface ListingRouteDeps {
   market: Market;
   sequelize: Sequelize;
+  profile: MarketProfile;
 }
 
 const listQuery = z.strictObject({
@@ -45,7 +47,10 @@ const listQuery = z.strictObject({
 const listingCursor = z.tuple([timeInput, z.uuid()]);
 
 /** /api/v1/listings: the market, and posting and cancelling listings. */
-export const listingRoutes: FastifyPluginAsyncZod<ListingRouteDeps> = async (app, { market, sequelize }) => {
+export const listingRoutes: FastifyPluginAsyncZod<ListingRouteDeps> = async (
+  app,
+  { market, sequelize, profile },
+) => {
   app.get(
     '/listings',
     {
@@ -68,7 +73,8 @@ export const listingRoutes: FastifyPluginAsyncZod<ListingRouteDeps> = async (app
       const { items, more } = await findListings(sequelize, {
         side: q.side,
         energyTypes: q.energyType,
-        zones: q.zone,
+        // as stored, whatever the letter case asked (PROTOCOL-MARKET.md: zone ids compare so)
+        zones: q.zone?.map((z) => profile.zoneId(z)),
         minPriceE4: q.minPrice,
         maxPriceE4: q.maxPrice,
         minAvailableWh: q.minVolumeKwh,

@@ -191,7 +191,11 @@ export const marketRoutes: FastifyPluginAsyncZod<{ sequelize: Sequelize; profile
     },
     async (req) => {
       const q = req.query;
-      const rows = await findCandles(sequelize, { ...q, minutes: INTERVALS[q.interval].minutes });
+      const rows = await findCandles(sequelize, {
+        ...q,
+        zone: profile.zoneId(q.zone),
+        minutes: INTERVALS[q.interval].minutes,
+      });
       return {
         items: rows.map((r) => ({
           start: new Date(r.start).toISOString(),
@@ -220,7 +224,7 @@ export const marketRoutes: FastifyPluginAsyncZod<{ sequelize: Sequelize; profile
     async (req) => {
       const q = req.query;
       const { items, more } = await findTape(sequelize, {
-        zone: q.zone,
+        zone: q.zone === undefined ? undefined : profile.zoneId(q.zone),
         energyType: q.energyType,
         from: q.from,
         to: q.to,

@@ -27,7 +27,9 @@ describe.skipIf(!ready)('the public tape', () => {
     const buyer = await trader(nodes.a.url, 'tape-buyer', true, { zone: 'NL' });
     const demandSide = await trader(nodes.b.url, 'watch-demand');
     const elsewhere = await trader(nodes.b.url, 'watch-de');
-    await demandSide.subscribeFeed({ zones: ['NL'], side: 'demand' });
+    // zone ids in any letter case (PROTOCOL-MARKET.md), in the feed's filter and the reads below
+    const ack = await demandSide.subscribeFeed({ zones: ['nl'], side: 'demand' });
+    expect(ack.filter.zones).toEqual(['NL']);
     await elsewhere.subscribeFeed({ zones: ['DE-North'] });
     const [seen, other] = [recorder(demandSide), recorder(elsewhere)];
 
@@ -54,9 +56,11 @@ describe.skipIf(!ready)('the public tape', () => {
 
     const { items } = await demandSide.rest<{ items: Record<string, string>[] }>(
       'GET',
-      '/api/v1/market/trades?zone=NL&energyType=wind',
+      '/api/v1/market/trades?zone=nl&energyType=wind',
     );
     expect(items[0]).toEqual(live.data);
+    const listed = await demandSide.rest<{ items: { id: string }[] }>('GET', '/api/v1/listings?zone=nL');
+    expect(listed.items.map((l) => l.id)).toContain(listing.id);
     expect(JSON.stringify(items)).not.toMatch(new RegExp(secret.join('|')));
     // a subscriber of another zone hears nothing of it
     await new Promise((r) => setTimeout(r, 300));

@@ -254,6 +254,14 @@ export class MarketProfile {
   }
 
   /**
+   * A zone id as stored (the market's own spelling) for an id in any letter case, so filters find
+   * what writes stored; one the market does not have stays as given (it then finds nothing).
+   */
+  zoneId(id: string): string {
+    return this.zone(id)?.id ?? id;
+  }
+
+  /**
    * The inter-zone charge per kWh (ten-thousandths) for a seller in `fromZone` and a buyer in
    * `toZone`; undefined when none is configured, as within one zone (no inter-zone charge there).
    */

@@ -26,7 +26,8 @@ export async function findStatementSlots(
       .join(', ')}, s.buyer_id, s.initiator_id, s.initiator_name, s.recipient_name, l.zone, l.energy_type,
        s.price_e4, l.currency
      FROM trade_slots ts JOIN swaps s ON s.id = ts.swap_id JOIN listings l ON l.id = s.listing_id
-     WHERE ts.status = 'settled' AND (s.buyer_id = $1 OR s.seller_id = $1)
+     -- a trade is an accepted swap: the condition lets the partial indexes on the parties serve
+     WHERE ts.status = 'settled' AND s.status = 'accepted' AND (s.buyer_id = $1 OR s.seller_id = $1)
        AND ts.slot_start >= $2 AND ts.slot_start < $3
      ORDER BY ts.slot_start, ts.swap_id`,
     { bind: [userId, from, to], type: QueryTypes.SELECT },
