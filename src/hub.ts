@@ -25,6 +25,7 @@ import { Sweeper } from './store/commands/sweeper.js';
 import { type DataDir, prepareDataDir } from './store/db/data-dir.js';
 import { type Database, type DatabaseOptions, openDatabase } from './store/db/database.js';
 import { seedDemo } from './store/db/demo-seed.js';
+import { checkEventIds } from './store/db/event-id-check.js';
 import { checkMarketAgainstData } from './store/db/market-data-check.js';
 import { migrate } from './store/db/migrate.js';
 import type { OutboxRelay } from './store/outbox/outbox-relay.js';
@@ -77,6 +78,7 @@ export function createHub(config: Config, options: HubOptions = {}): Hub {
     else if (config.REDIS_URL) redis = await connectRedis(config.REDIS_URL);
     db = await openDatabase(config, log, options.database);
     await migrate(db.sequelize, log);
+    await checkEventIds(db.sequelize);
     await checkMarketAgainstData(db.sequelize, profile);
 
     // the Socket.IO server first (attached to HTTP below), so that what acts on commits (the
