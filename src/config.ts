@@ -144,6 +144,11 @@ const envSchema = z.object({
   ACCOUNT_CHECK_SECONDS: int(1, 3600).default(30),
   /** sockets one user may hold open on one node; @default 20 */
   MAX_SOCKETS_PER_USER: int(1, 10_000).default(20),
+  /**
+   * messages waiting to be sent to one socket (a client that stops reading) before the node closes
+   * it: its client reconnects and is replayed what it missed; @default 10000
+   */
+  SOCKET_MAX_QUEUED: int(10, 1_000_000).default(10_000),
   /** registrations per address per hour, apart from the login/register budget per minute; @default 20 */
   AUTH_REGISTER_PER_IP_PER_HOUR: int(1, 1_000_000).default(20),
   /** a connection that has not sent a whole request head in this time is closed (408); at most the request timeout; @default 10000 */

@@ -222,6 +222,7 @@ export async function startDelivery(
     redisPrefix: config.REDIS_PREFIX,
     metrics,
     log,
+    maxQueued: config.SOCKET_MAX_QUEUED,
     readRange: (after, upTo, limit) => readLogRange(sql, after, upTo, limit),
     relayPosition: () => readRelayCursor(sql),
   });

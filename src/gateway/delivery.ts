@@ -1,3 +1,4 @@
+import type { Logger } from 'pino';
 import { type EventEnvelope, type StoredEvent, toEnvelope } from '../domain/events.js';
 import type { HubMetrics } from '../metrics.js';
 import { userRoom } from './auth.js';
@@ -23,15 +24,41 @@ interface SocketStream {
  */
 export class Delivery {
   private readonly streams = new Map<string, SocketStream>();
+  private readonly maxQueued: number;
+  private readonly log: Logger | undefined;
 
   constructor(
     private readonly io: HubServer,
     private readonly metrics?: HubMetrics,
-  ) {}
+    opts: { maxQueued?: number; log?: Logger } = {},
+  ) {
+    this.maxQueued = opts.maxQueued ?? 10_000;
+    this.log = opts.log;
+  }
+
+  /**
+   * Whether the socket's client has stopped reading: more than `maxQueued` messages wait for it
+   * (Engine.IO's buffer: a WebSocket whose writes the kernel no longer takes, a polling client that
+   * asks for nothing). Such a socket is closed rather than left to grow the node's memory with a
+   * copy of every event for it; its client reconnects with its lastEventId and is replayed what it
+   * missed.
+   */
+  private stalled(sockets: Map<string, HubSocket>, sid: string): boolean {
+    const socket = sockets.get(sid);
+    if (!socket) return false;
+    // Engine.IO keeps the messages not yet handed to the transport in `writeBuffer`, which it does
+    // not expose in its types (test/hardening/slow-consumer.test.ts fails if that changes)
+    const queued = (socket.conn as unknown as { writeBuffer: unknown[] }).writeBuffer.length;
+    if (queued <= this.maxQueued) return false;
+    this.log?.warn({ userId: socket.data.userId, queued }, 'a socket that stopped reading is closed');
+    socket.disconnect(true);
+    return true;
+  }
 
   /** Sends events (ascending) to this node's sockets in their rooms. */
   deliver(events: StoredEvent[]): void {
-    const rooms = this.io.of('/').adapter.rooms;
+    const { adapter, sockets } = this.io.of('/');
+    const rooms = adapter.rooms;
     for (const e of events) {
       const targets = e.users.map(userRoom);
       if (e.market) targets.push(...roomsForMarketEvent(e.market));
@@ -50,7 +77,7 @@ export class Delivery {
           if (s.considered === e.id) continue;
           s.considered = e.id;
           if (s.held) s.held.push({ id: e.id, envelope });
-          else if (e.id > s.lastSent) {
+          else if (e.id > s.lastSent && !this.stalled(sockets, sid)) {
             s.lastSent = e.id;
             sending = true;
             continue;

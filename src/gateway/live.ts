@@ -42,6 +42,8 @@ export function createLiveDelivery(
     redisPrefix: string;
     metrics: HubMetrics;
     log: Logger;
+    /** messages waiting for one socket before it is closed (SOCKET_MAX_QUEUED) */
+    maxQueued?: number;
     /** the events with `after < id <= upTo`, ascending, at most `limit`: a stretch a node missed */
     readRange(after: bigint, upTo: bigint, limit: number): Promise<StoredEvent[]>;
     /** how far the relay has published (and saved) */
@@ -49,7 +51,7 @@ export function createLiveDelivery(
   },
 ): LiveDelivery {
   const { redis, metrics, log } = deps;
-  const delivery = new Delivery(gateway, metrics);
+  const delivery = new Delivery(gateway, metrics, { maxQueued: deps.maxQueued, log });
   const listeners: ((events: readonly StoredEvent[]) => void)[] = [];
   const stream: EventStream = new EventStream({
     // with tracing on, inside a span continuing the trace of each command that wrote them
