@@ -52,6 +52,8 @@ export interface Hub {
   readonly sweeper: Sweeper | undefined;
   /** the outbox relay, once started */
   readonly relay: OutboxRelay | undefined;
+  /** the Redis clients, once started with Redis (tests look inside) */
+  readonly redis: RedisClients | undefined;
 }
 
 export function createHub(config: Config, options: HubOptions = {}): Hub {
@@ -173,6 +175,9 @@ export function createHub(config: Config, options: HubOptions = {}): Hub {
     },
     get db() {
       return db;
+    },
+    get redis() {
+      return redis;
     },
     get sweeper() {
       return sweeper;

@@ -69,6 +69,9 @@ export function createLiveDelivery(
   });
   const channel = `${deps.redisPrefix}#events`;
   let stopped = false;
+  /** when this node last heard a step of the relay's stream over Redis */
+  let heardAt = Date.now();
+  let watchdog: NodeJS.Timeout | undefined;
 
   return {
     delivery,
@@ -92,6 +95,7 @@ export function createLiveDelivery(
       if (redis) {
         redis.sub.on('smessage', (from: string, message: string) => {
           if (from !== channel) return;
+          heardAt = Date.now();
           try {
             stream.receive(decodeBatch(message));
           } catch (err) {
@@ -112,15 +116,31 @@ export function createLiveDelivery(
         // `ready`: the client's subscribers announce each regrouping, many times a second while a
         // master is away, so once per 250 ms at most.
         if (redis.cluster) redis.sub.on('subscribersReady', coalesce(catchUp, 250));
+        // The relay sends a step at least every second (a heartbeat). Silence for longer means this
+        // node's subscription is gone without a word (a re-subscription the cluster refused during a
+        // fail-over is only logged by the client): catch up from the log, and subscribe again.
+        watchdog = setInterval(() => {
+          if (stopped || Date.now() - heardAt < SILENCE_MS) return;
+          heardAt = Date.now();
+          void catchUp();
+          redis.sub
+            .ssubscribe(channel)
+            .catch((err) => log.warn({ err }, 'subscribing to the relay stream again failed'));
+        }, SILENCE_MS);
+        watchdog.unref();
       }
       stream.start(await deps.relayPosition());
     },
     stop() {
       stopped = true;
+      clearInterval(watchdog);
       stream.stop();
     },
   };
 }
+
+/** Silence of the relay's stream (it sends a step every second at least) after which a node looks again. */
+const SILENCE_MS = 3000;
 
 /** `fn` at most once per `ms`: a call inside the window runs once at its end. */
 function coalesce(fn: () => unknown, ms: number): () => void {
