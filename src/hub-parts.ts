@@ -70,8 +70,7 @@ export interface Core {
   authLimits: AuthLimits;
   runner: CommandRunner;
   market: Market;
-  /** the market's zones and rules (MARKET_CONFIG) */
-  profile: MarketProfile;
+  profile: MarketProfile; // the market's zones and rules (MARKET_CONFIG)
   events: EventReader;
   metrics: HubMetrics;
   health: Record<string, () => Promise<boolean>>;
