@@ -123,6 +123,8 @@ export function createLiveDelivery(
           if (stopped || Date.now() - heardAt < SILENCE_MS) return;
           heardAt = Date.now();
           void catchUp();
+          // while Redis is away its own reconnection subscribes again; asking now would only queue
+          if (redis.sub.status !== 'ready') return;
           redis.sub
             .ssubscribe(channel)
             .catch((err) => log.warn({ err }, 'subscribing to the relay stream again failed'));

@@ -31,8 +31,8 @@ export async function curtail(
       throw validationFailed([{ path: 'meterExternalId', message: 'is not an active meter of the market' }]);
     }
     // the zone names the grid the window is on and is recorded with the curtailment: a meter of
-    // another zone is that zone's operator's to curtail
-    if (meter.zone.toUpperCase() !== c.zone.id.toUpperCase()) {
+    // another zone is that zone's operator's to curtail (both ids as the market spells them)
+    if (meter.zone !== c.zone.id) {
       throw validationFailed([{ path: 'meterExternalId', message: `is not a meter of zone ${c.zone.id}` }]);
     }
     meterId = meter.id;

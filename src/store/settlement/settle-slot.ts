@@ -140,8 +140,9 @@ export async function settleUnit(
   const meterZone = new Map(meterZonesOf(units));
   const pastDeadline = meterIds.map((m) => {
     const own = profile.zone(meterZone.get(m) ?? unit.zone) ?? zone;
-    const delay = Math.max(own.settlement.delayMinutes, 0);
-    return now.getTime() >= unit.slotStart.getTime() + (unit.slotMinutes + delay) * MINUTE_MS;
+    return (
+      now.getTime() >= unit.slotStart.getTime() + (unit.slotMinutes + own.settlement.delayMinutes) * MINUTE_MS
+    );
   });
   const readings = await statements.read<{ meter_id: string; exported_wh: string; imported_wh: string }>(
     `INSERT INTO meter_readings AS r (meter_id, slot_start, exported_wh, imported_wh, source, uploaded_at)
