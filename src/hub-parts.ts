@@ -1,19 +1,16 @@
-// The parts of one hub node and what each is built from: the steps of createHub's start (src/hub.ts).
-import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
-import os from 'node:os';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Config } from './config.js';
 import { Accounts, operatorEmails } from './domain/auth/accounts.js';
 import { PasswordHasher } from './domain/auth/passwords.js';
+import { keepRevokedSeconds, type RevokedLogins } from './domain/auth/revoked-logins.js';
 import { TokenService } from './domain/auth/tokens.js';
 import { loadMarketProfile, MarketConfigError } from './domain/energy/market-config.js';
 import type { MarketProfile } from './domain/energy/zones.js';
 import { Market } from './domain/market.js';
-import { WEBHOOK_RETRY_SCHEDULE_MS } from './domain/notify.js';
 import type { MarketRules } from './domain/unit-of-work.js';
-import { installSocketAuth, userRoom } from './gateway/auth.js';
+import { installSocketAuth } from './gateway/auth.js';
 import { CommandLimits, FEED_BUDGET } from './gateway/command-limits.js';
 import { CommandRouter } from './gateway/commands.js';
 import { installConnections } from './gateway/connection.js';
@@ -24,19 +21,13 @@ import { createGateway, type Gateway, type HubServer } from './gateway/server.js
 import { buildHttpApp } from './http/app.js';
 import { AuthLimits } from './http/auth-limits.js';
 import { HubMetrics } from './metrics.js';
-import { Dispatcher } from './notify/dispatcher.js';
-import { pushChannel } from './notify/push-channel.js';
-import { createSender } from './notify/send-thread.js';
-import { resolveVapidKeys, type VapidKeys } from './notify/web-push.js';
-import { webhookChannel } from './notify/webhook-channel.js';
 import type { RedisClients } from './redis.js';
 import { resolveJwtSecret } from './secrets.js';
 import { createAccountStore } from './store/accounts/account-store.js';
+import { recentAccessChanges } from './store/accounts/login-revocations.js';
 import { AcceptGroups } from './store/commands/accept-groups.js';
 import { CommandRunner } from './store/commands/command-runner.js';
 import { type Database, reason, StartupError } from './store/db/database.js';
-import { disableWebhook } from './store/notify/disable-webhook.js';
-import { createDispatchStore } from './store/notify/dispatch-store.js';
 import {
   type EventReader,
   eventReader,
@@ -89,6 +80,7 @@ export async function buildCore(
   observed: Observed,
   notify: { commits: () => void; loginRevoked: (familyId: string) => void },
   profile: MarketProfile,
+  revoked: RevokedLogins,
 ): Promise<Core> {
   const { metrics, health } = observed;
   const { sequelize, sql } = db;
@@ -119,6 +111,7 @@ export async function buildCore(
     tokens,
     notify.loginRevoked,
     operatorEmails(config.OPERATOR_EMAILS),
+    revoked,
   );
   const authLimits = new AuthLimits(
     {
@@ -224,6 +217,7 @@ export async function startDelivery(
     maxQueued: config.SOCKET_MAX_QUEUED,
     readRange: (after, upTo, limit) => readLogRange(sql, after, upTo, limit),
     relayPosition: () => readRelayCursor(sql),
+    keepRevokedMs: keepRevokedSeconds(config.ACCESS_TOKEN_TTL_SECONDS) * 1000,
   });
   const relay = new OutboxRelay({
     sql,
@@ -233,6 +227,10 @@ export async function startDelivery(
     publish: live.publish,
   });
   await live.start();
+  // read once the stream runs: a revocation committed before is in the read, one after in the stream
+  live.revoked.load(
+    await recentAccessChanges(db.sequelize, keepRevokedSeconds(config.ACCESS_TOKEN_TTL_SECONDS)),
+  );
   relay.start();
   return { live, relay };
 }
@@ -272,6 +270,7 @@ export function installSockets(
     commands: CommandRouter;
     delivery: Delivery;
     newest: NewestEvents;
+    revoked: RevokedLogins;
     closing(): boolean;
   },
 ): void {
@@ -283,6 +282,7 @@ export function installSockets(
       graceMs: config.AUTH_GRACE_SECONDS * 1000,
       maxSocketsPerUser: config.MAX_SOCKETS_PER_USER,
       closing: parts.closing,
+      revoked: (s) => parts.revoked.state(s.data.userId, s.data.familyId) !== 'live',
     },
     log,
     commands,
@@ -314,87 +314,4 @@ export async function listen(config: Config, app: FastifyInstance): Promise<{ po
   const host = config.HOST === '0.0.0.0' || config.HOST === '::' ? 'localhost' : config.HOST;
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
   return { port, url };
-}
-
-/**
- * Webhooks and Web Push (PROTOCOL-PUSH.md): the VAPID keys, and this node's dispatcher, which the
- * node's event stream nudges and which sends to the targets it leases (src/notify/dispatcher.ts).
- */
-export async function startNotifications(
-  config: Config,
-  log: Logger,
-  db: Database,
-  gateway: HubServer,
-  live: LiveDelivery,
-  runner: CommandRunner,
-): Promise<{ dispatcher: Dispatcher; vapid: VapidKeys; stop(): Promise<void> }> {
-  const vapid = await resolveVapidKeys(
-    {
-      publicKey: config.VAPID_PUBLIC_KEY,
-      privateKey: config.VAPID_PRIVATE_KEY,
-      subject: config.VAPID_SUBJECT,
-      dataDir: config.DATA_DIR,
-    },
-    log,
-  );
-  const sender = createSender(config.NOTIFY_SEND_THREAD, config.NOTIFY_SEND_NICE, log);
-  const dispatcher = new Dispatcher({
-    sql: db.notifySql,
-    store: createDispatchStore(db.notifySql),
-    node: `${os.hostname()}:${process.pid}:${randomUUID()}`,
-    log,
-    concurrency: config.NOTIFY_CONCURRENCY,
-    pollMs: config.NOTIFY_POLL_MS,
-    sendTimeoutMs: Math.max(config.WEBHOOK_TIMEOUT_MS, config.PUSH_TIMEOUT_MS),
-    leaseMs: 3 * Math.max(config.WEBHOOK_TIMEOUT_MS, config.PUSH_TIMEOUT_MS),
-    senderReady: () => sender.ready(),
-    channels: {
-      webhook: webhookChannel({
-        allowPrivate: config.WEBHOOK_ALLOW_PRIVATE,
-        timeoutMs: config.WEBHOOK_TIMEOUT_MS,
-        retrySchedule: config.WEBHOOK_RETRY_SCHEDULE_MS ?? WEBHOOK_RETRY_SCHEDULE_MS,
-        disableAfterMs: config.WEBHOOK_DISABLE_AFTER_MS,
-        post: sender.post,
-      }),
-      push: pushChannel({
-        vapid,
-        allowHttp: config.PUSH_ALLOW_HTTP,
-        timeoutMs: config.PUSH_TIMEOUT_MS,
-        isOnline: onlineCheck(gateway),
-        post: sender.post,
-      }),
-    },
-    onDisable: (target, token, cutoff) =>
-      runner.transaction((tx) => disableWebhook(tx, target, token, cutoff)),
-  });
-  live.onEvents((events) => dispatcher.nudge(events));
-  dispatcher.start();
-  return {
-    dispatcher,
-    vapid,
-    async stop() {
-      await dispatcher.stop(); // its sends end first, then their thread
-      await sender.close();
-    },
-  };
-}
-
-/**
- * Whether a user has a socket on any node (the adapter asks every node), remembered for a second:
- * a burst of pushes to one user's devices asks once.
- */
-function onlineCheck(gateway: HubServer): (userId: string) => Promise<boolean> {
-  const recent = new Map<string, { at: number; online: Promise<boolean> }>();
-  return (userId) => {
-    const now = Date.now();
-    const hit = recent.get(userId);
-    if (hit && now - hit.at < 1000) return hit.online;
-    if (recent.size > 10_000) recent.clear();
-    const online = gateway
-      .in(userRoom(userId))
-      .fetchSockets()
-      .then((s) => s.length > 0);
-    recent.set(userId, { at: now, online });
-    return online;
-  };
 }

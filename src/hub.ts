@@ -7,6 +7,7 @@ import { closeLoginSockets } from './gateway/auth.js';
 import type { CommandRouter } from './gateway/commands.js';
 import { type LiveDelivery, relayKicks } from './gateway/live.js';
 import type { HubServer } from './gateway/server.js';
+import { startNotifications } from './hub-notifications.js';
 import {
   buildCommandRouter,
   buildCore,
@@ -17,7 +18,6 @@ import {
   listen,
   loadMarket,
   startDelivery,
-  startNotifications,
 } from './hub-parts.js';
 import { createLogger } from './logger.js';
 import { connectRedis, connectRedisCluster, type RedisClients } from './redis.js';
@@ -90,6 +90,8 @@ export function createHub(config: Config, options: HubOptions = {}): Hub {
     observed.health.serving = async () => stopping === undefined;
     const { io: gateway, attach } = buildGateway(config, log, redis);
     ({ live, relay } = await startDelivery(config, log, gateway, db, redis, observed.metrics));
+    const commits = relayKicks(gateway, relay, redis !== undefined);
+    const revoked = live.revoked;
     const core = await buildCore(
       config,
       log,
@@ -97,10 +99,16 @@ export function createHub(config: Config, options: HubOptions = {}): Hub {
       redis,
       observed,
       {
-        commits: relayKicks(gateway, relay, redis !== undefined),
-        loginRevoked: (familyId) => closeLoginSockets(gateway, familyId),
+        commits,
+        // refused here at once; the other nodes take it from the stream (the kick sends it now)
+        loginRevoked: (familyId) => {
+          revoked.revoke(familyId);
+          commits();
+          closeLoginSockets(gateway, familyId);
+        },
       },
       profile,
+      revoked,
     );
     const notify = await startNotifications(config, log, db, gateway, live, core.runner);
     notifications = notify;
@@ -117,6 +125,7 @@ export function createHub(config: Config, options: HubOptions = {}): Hub {
       commands,
       delivery: live.delivery,
       newest: live.newest,
+      revoked,
       closing: () => stopping !== undefined,
     });
     sweeper = new Sweeper(core.runner, config.SWEEP_INTERVAL_MS, log, profile);

@@ -85,6 +85,13 @@ export class HubMetrics {
     registers: [this.registry],
   });
 
+  readonly loginChecks = new Counter({
+    name: 'hub_login_checks_total',
+    help: 'Revocation checks of handshakes and requests by where the answer came from: memory (kept from the event stream) or log (the database, while the stream is not current)',
+    labelNames: ['from'] as const,
+    registers: [this.registry],
+  });
+
   readonly rateLimited = new Counter({
     name: 'hub_rate_limited_total',
     help: 'Requests and commands refused as RATE_LIMITED',

@@ -16,13 +16,20 @@ export type MarketEventType = 'market.trade';
 export type MatchEventType = 'listing.matched';
 /** To the owner of a webhook the hub disabled after its deliveries failed for days (PROTOCOL-PUSH.md). */
 export type WebhookEventType = 'webhook.disabled';
+/**
+ * Internal, never sent to a client: who may use an access token changed (a login revoked, a user
+ * disabled, enabled or deleted), written by the database with the change, addressed to no user and
+ * no market, read by every node's stream (src/domain/auth/revoked-logins.ts).
+ */
+export type AccountEventType = 'access.changed';
 export type EventType =
   | ListingEventType
   | SwapEventType
   | TradeEventType
   | MarketEventType
   | MatchEventType
-  | WebhookEventType;
+  | WebhookEventType
+  | AccountEventType;
 
 /** The events of the market feed (live only): a listing's life and the tape. */
 export const isMarketEventType = (type: string): boolean =>

@@ -21,6 +21,11 @@ export interface SocketAuthSettings {
   maxSocketsPerUser: number;
   /** true once the node is draining: new sockets are refused so clients go to another node */
   closing(): boolean;
+  /**
+   * whether the socket's login was revoked (or its user cut off), as far as this node knows now: a
+   * socket admitted before that reached the node, and connected after it, is closed on connecting
+   */
+  revoked(socket: HubSocket): boolean;
 }
 
 /** Most a timer may wait (setTimeout's limit is 2^31 - 1 ms); longer waits are re-armed. */
@@ -120,7 +125,7 @@ export function installSocketAuth(
       );
     }
     const auth = socket.handshake.auth as Record<string, unknown> | undefined;
-    accounts.authenticate(auth?.token).then(
+    accounts.authenticate(auth?.token, 'stream').then(
       (claims) => {
         socket.data.userId = claims.userId;
         socket.data.displayName = claims.displayName ?? '';
@@ -141,7 +146,7 @@ export function installSocketAuth(
     budget: 'feed',
     schema: refreshInput,
     async run({ token }, socket) {
-      const claims = await accounts.authenticate(token);
+      const claims = await accounts.authenticate(token, 'stream');
       if (claims.userId !== socket.data.userId) {
         throw new HubError('FORBIDDEN', 'The token belongs to another user');
       }
@@ -191,6 +196,8 @@ export function installSocketAuth(
     socket.conn.off('close', lost); // from now on its disconnect gives the slot back
     if (!socket.connected) return release(socket.data.userId); // gone already: no disconnect will come
     void socket.join([userRoom(socket.data.userId), loginRoom(socket.data.familyId)]);
+    // a revocation heard from now on closes the login's room, this socket in it
+    if (settings.revoked(socket)) return void socket.disconnect(true);
     schedule(socket);
   };
   const disconnected = (socket: HubSocket) => {

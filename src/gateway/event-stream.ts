@@ -29,6 +29,7 @@ export interface EventStreamDeps {
  */
 export class EventStream {
   private position: bigint | undefined;
+  private steppedAt = Number.NEGATIVE_INFINITY;
   private readonly queue: RelayBatch[] = [];
   private draining = false;
   private stopped = false;
@@ -38,12 +39,21 @@ export class EventStream {
   /** Where the node starts (the relay's saved position); steps that came before wait for it. */
   start(position: bigint): void {
     this.position = position;
+    this.steppedAt = Date.now(); // as current as the read of the relay's position
     void this.drain();
   }
 
   stop(): void {
     this.stopped = true;
     this.queue.length = 0;
+  }
+
+  /**
+   * When this node last took a step of the relay's stream (a heartbeat included) with nothing
+   * missing before it: while the relay runs, less than its heartbeat interval ago.
+   */
+  get lastStepAt(): number {
+    return this.steppedAt;
   }
 
   /** how far this node has delivered */
@@ -85,6 +95,7 @@ export class EventStream {
   /** Hands on the part of a step above the position. */
   private apply(batch: RelayBatch) {
     const position = this.position!;
+    this.steppedAt = Date.now();
     if (batch.to <= position) return;
     let first = 0;
     while (first < batch.events.length && batch.events[first]!.id <= position) first++;

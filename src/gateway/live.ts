@@ -1,9 +1,11 @@
 import type { Logger } from 'pino';
+import { RevokedLogins } from '../domain/auth/revoked-logins.js';
 import type { StoredEvent } from '../domain/events.js';
 import type { HubMetrics } from '../metrics.js';
 import type { RedisClients } from '../redis.js';
 import type { RelayBatch } from '../store/outbox/outbox-relay.js';
 import { outsideTrace, SpanKind } from '../telemetry/trace-context.js';
+import { loginRoom, userRoom } from './auth.js';
 import { Delivery } from './delivery.js';
 import { decodeBatch, EventStream, encodeBatch } from './event-stream.js';
 import { NewestEvents } from './newest-events.js';
@@ -15,6 +17,8 @@ export interface LiveDelivery {
   stream: EventStream;
   /** each recently seen user's newest event, kept current from the stream (connections start there) */
   newest: NewestEvents;
+  /** the logins revoked lately, kept current from the stream (handshakes and requests check them) */
+  revoked: RevokedLogins;
   /**
    * Publishes a step of the relay's stream (the relay's `publish`, on the node that leads): this
    * node's sockets first, then the other nodes through Redis.
@@ -48,6 +52,8 @@ export function createLiveDelivery(
     readRange(after: bigint, upTo: bigint, limit: number): Promise<StoredEvent[]>;
     /** how far the relay has published (and saved) */
     relayPosition(): Promise<bigint>;
+    /** how long a revoked login is remembered (the access token's lifetime plus a margin) */
+    keepRevokedMs: number;
   },
 ): LiveDelivery {
   const { redis, metrics, log } = deps;
@@ -58,6 +64,7 @@ export function createLiveDelivery(
     deliver: (events) => {
       traceEvents('deliver events', SpanKind.CONSUMER, events, () => delivery.deliver(events));
       newest.observe(events);
+      revoked.observe(events);
       for (const fn of listeners) fn(events);
     },
     readRange: deps.readRange,
@@ -66,6 +73,18 @@ export function createLiveDelivery(
   });
   const newest = new NewestEvents(() => stream.delivered !== undefined, {
     counted: (from) => metrics.newestLookups.inc({ from }),
+  });
+  const revoked = new RevokedLogins({
+    keepMs: deps.keepRevokedMs,
+    // the relay steps at least every second: a node that heard nothing longer may have missed a
+    // revocation, and reads the database until it hears again
+    current: () => Date.now() - stream.lastStepAt < CURRENT_MS,
+    // their sockets on this node: one admitted before the event came is closed now
+    closed: (room) =>
+      gateway.local
+        .in('familyId' in room ? loginRoom(room.familyId) : userRoom(room.userId))
+        .disconnectSockets(true),
+    counted: (from) => metrics.loginChecks.inc({ from }),
   });
   const channel = `${deps.redisPrefix}#events`;
   let stopped = false;
@@ -77,6 +96,7 @@ export function createLiveDelivery(
     delivery,
     stream,
     newest,
+    revoked,
     onEvents: (fn) => void listeners.push(fn),
     publish(batch) {
       stream.receive(batch); // this node's sockets first: they do not wait for Redis
@@ -140,6 +160,9 @@ export function createLiveDelivery(
     },
   };
 }
+
+/** How recent the stream's last step must be for the node to answer login checks from memory. */
+const CURRENT_MS = 2500;
 
 /** Silence of the relay's stream (it sends a step every second at least) after which a node looks again. */
 const SILENCE_MS = 3000;

@@ -5,7 +5,14 @@ import { QueryTypes } from 'sequelize';
 import type { Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { setUserDisabled } from '../../src/store/accounts/account-store.js';
-import { api, connectSocket, newTrader, PASSWORD, refusedHandshake } from '../support/client.js';
+import {
+  api,
+  connectSocket,
+  newTrader,
+  PASSWORD,
+  refusedHandshake,
+  refusedOnceHeard,
+} from '../support/client.js';
 import { startHub, TEST_ENV, type TestHub } from '../support/hub.js';
 import { postgresAvailable } from '../support/services.js';
 
@@ -39,7 +46,7 @@ describe('a disabled user', () => {
     const res = await listings(t.accessToken);
     expect(res.status).toBe(401);
     expect(res.body.error).toMatchObject({ code: 'UNAUTHENTICATED', details: { reason: 'disabled' } });
-    const refused = await refusedHandshake(node.url, { token: t.accessToken });
+    const refused = await refusedOnceHeard(node.url, { token: t.accessToken });
     expect(refused.data).toMatchObject({ code: 'UNAUTHENTICATED', details: { reason: 'disabled' } });
     expect((await refresh(t.refreshToken)).body.error.details).toEqual({ reason: 'disabled' });
   });

@@ -65,6 +65,7 @@ describe('migrations', () => {
       '0009-listing-matching',
       '0010-notifications',
       '0011-event-trace-context',
+      '0012-revoked-logins',
     ]);
     expect(await tables(db)).toEqual([...TABLES, 'schema_migrations'].sort());
     expect(await migrate(db.sequelize)).toEqual([]);
@@ -83,6 +84,7 @@ describe('migrations', () => {
       { name: '0009-listing-matching' },
       { name: '0010-notifications' },
       { name: '0011-event-trace-context' },
+      { name: '0012-revoked-logins' },
     ]);
   });
 
@@ -148,6 +150,7 @@ describe('two nodes migrating one empty database at once', async () => {
         { name: '0009-listing-matching' },
         { name: '0010-notifications' },
         { name: '0011-event-trace-context' },
+        { name: '0012-revoked-logins' },
       ]);
     } finally {
       await Promise.all([a.stop(), b.stop()]);
@@ -193,6 +196,7 @@ describe('a database of the previous release (schema 0002)', () => {
         '0009-listing-matching',
         '0010-notifications',
         '0011-event-trace-context',
+        '0012-revoked-logins',
       ]);
       const [row] = await old.sequelize.query<Record<string, unknown>>(
         `SELECT l.owner_name, l.available_wh::text AS available, s.initiator_name, s.recipient_name, s.status,

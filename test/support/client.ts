@@ -73,6 +73,33 @@ export async function refusedHandshake(base: string, auth: Record<string, unknow
   throw new Error('the handshake was accepted');
 }
 
+/**
+ * The handshake refused once the node has heard of a change committed elsewhere (a handshake checks
+ * revocations in the node's memory, kept from its event stream): a handshake admitted before that
+ * must be closed by the server within `withinMs`, and one tried after it refused.
+ */
+export async function refusedOnceHeard(base: string, auth: Record<string, unknown>, withinMs = 10_000) {
+  const deadline = Date.now() + withinMs;
+  for (;;) {
+    let s: Socket;
+    try {
+      s = await connectSocket(base, auth);
+    } catch (err) {
+      const e = err as Error & { data?: unknown };
+      return { message: e.message, data: e.data };
+    }
+    const reason = await new Promise<string>((resolve) => {
+      const t = setTimeout(() => resolve('still open'), Math.max(0, deadline - Date.now()));
+      s.once('disconnect', (r) => {
+        clearTimeout(t);
+        resolve(r);
+      });
+    });
+    s.close();
+    if (reason !== 'io server disconnect') throw new Error(`the handshake was accepted (${reason})`);
+  }
+}
+
 /** Emits a command and resolves with its ack. */
 export function emitAck<T = any>(socket: Socket, event: string, payload: unknown): Promise<T> {
   return socket.timeout(10_000).emitWithAck(event, payload) as Promise<T>;

@@ -3,6 +3,7 @@ import { HubError } from '../errors.js';
 import { validationFailed } from '../validation.js';
 import { weakPasswordReason } from './password-strength.js';
 import type { PasswordHasher } from './passwords.js';
+import type { RevokedLogins } from './revoked-logins.js';
 import {
   type AccessClaims,
   hashRefreshToken,
@@ -109,6 +110,7 @@ export class Accounts {
    * @param loginRevoked told when a login ends here (logout or token reuse), so its live sockets
    * can be closed
    * @param isOperator whether an email is an operator's (`operatorEmails(OPERATOR_EMAILS)`); none by default
+   * @param recent the node's memory of recent revocations, which socket handshakes check (`authenticate`'s 'stream')
    */
   constructor(
     private readonly store: AccountStore,
@@ -116,6 +118,7 @@ export class Accounts {
     readonly tokens: TokenService,
     private readonly loginRevoked: (familyId: string) => void,
     private readonly isOperator: (email: string) => boolean = () => false,
+    private readonly recent?: Pick<RevokedLogins, 'loginState'>,
   ) {}
 
   /** The user as shown, with the roles their email has now. */
@@ -123,10 +126,19 @@ export class Accounts {
     return { ...user, roles: this.isOperator(user.email) ? ['trader', 'operator'] : ['trader'] };
   }
 
-  /** Verifies an access token, that its login was not revoked and its user is active; throws UNAUTHENTICATED. */
-  async authenticate(token: unknown): Promise<AccessClaims> {
+  /**
+   * Verifies an access token, that its login was not revoked and its user is active; throws
+   * UNAUTHENTICATED. `check`: 'exact' reads the database (a change committed before is seen: every
+   * REST request); 'stream' asks the node's memory of recent changes while its event stream is
+   * current, so a change committed elsewhere is seen once the stream brings it, within milliseconds
+   * (a socket's handshake: the socket is closed when it comes; docs/security.md).
+   */
+  async authenticate(token: unknown, check: 'exact' | 'stream' = 'exact'): Promise<AccessClaims> {
     const claims = this.tokens.verifyAccess(token);
-    const state = await this.store.loginState(claims.userId, claims.familyId);
+    const state =
+      check === 'stream' && this.recent
+        ? await this.recent.loginState(claims.userId, claims.familyId, this.store.loginState)
+        : await this.store.loginState(claims.userId, claims.familyId);
     if (state === 'disabled') throw unauthenticated('disabled');
     if (state !== 'live') throw unauthenticated('revoked');
     if (claims.displayName === undefined) {

@@ -13,6 +13,7 @@ import * as marketCandles from './migrations/0008-market-candles.js';
 import * as listingMatching from './migrations/0009-listing-matching.js';
 import * as notifications from './migrations/0010-notifications.js';
 import * as eventTraceContext from './migrations/0011-event-trace-context.js';
+import * as revokedLogins from './migrations/0012-revoked-logins.js';
 
 /** What each migration receives: a runner bound to the migration transaction. */
 export interface MigrationContext {
@@ -32,6 +33,7 @@ const MIGRATIONS = [
   { name: '0009-listing-matching', up: listingMatching.up },
   { name: '0010-notifications', up: notifications.up },
   { name: '0011-event-trace-context', up: eventTraceContext.up },
+  { name: '0012-revoked-logins', up: revokedLogins.up },
 ];
 
 /** Arbitrary constant naming the migration lock among the hub's advisory locks. */
