@@ -1,4 +1,5 @@
 import type { IncomingMessage } from 'node:http';
+import { isIPv4 } from 'node:net';
 import proxyAddr from '@fastify/proxy-addr';
 import ipaddr from 'ipaddr.js';
 
@@ -40,6 +41,8 @@ export function clientAddress(req: IncomingMessage, trust: TrustProxy | TrustFun
  * address would be no limit at all.
  */
 export function limitKey(address: string): string {
+  // the usual case, every handshake's: a plain dotted IPv4 address is its own key
+  if (isIPv4(address)) return address;
   if (!ipaddr.isValid(address)) return address;
   const parsed = ipaddr.parse(address);
   if (parsed.kind() === 'ipv4') return parsed.toString();
