@@ -282,7 +282,10 @@ export function installSockets(
       graceMs: config.AUTH_GRACE_SECONDS * 1000,
       maxSocketsPerUser: config.MAX_SOCKETS_PER_USER,
       closing: parts.closing,
-      revoked: (s) => parts.revoked.state(s.data.userId, s.data.familyId) !== 'live',
+      revoked: (s) => {
+        const state = parts.revoked.state(s.data.userId, s.data.familyId);
+        return state !== undefined && state !== 'live';
+      },
     },
     log,
     commands,

@@ -87,7 +87,7 @@ export class HubMetrics {
 
   readonly loginChecks = new Counter({
     name: 'hub_login_checks_total',
-    help: 'Revocation checks of handshakes and requests by where the answer came from: memory (kept from the event stream) or log (the database, while the stream is not current)',
+    help: 'Revocation checks of socket handshakes and auth:refresh by where the answer came from: memory (kept from the event stream) or log (the database: the node is starting, its stream is not current, or the user was enabled lately)',
     labelNames: ['from'] as const,
     registers: [this.registry],
   });

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { Accounts } from '../domain/auth/accounts.js';
+import { unauthenticated } from '../domain/auth/tokens.js';
 import { HubError } from '../domain/errors.js';
 import { toHubError } from '../store/db/unavailable.js';
 import { refreshInput } from './command-schemas.js';
@@ -155,6 +156,11 @@ export function installSocketAuth(
         void socket.join(loginRoom(claims.familyId));
       }
       socket.data.familyId = claims.familyId;
+      // revoked after the check and before the join: its event closed the room without this socket
+      if (settings.revoked(socket)) {
+        socket.disconnect(true);
+        throw unauthenticated('revoked');
+      }
       socket.data.expiresAt = claims.expiresAt;
       if (socket.connected) schedule(socket);
       return { accessExpiresAt: new Date(claims.expiresAt).toISOString() };

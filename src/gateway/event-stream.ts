@@ -50,7 +50,8 @@ export class EventStream {
 
   /**
    * When this node last took a step of the relay's stream (a heartbeat included) with nothing
-   * missing before it: while the relay runs, less than its heartbeat interval ago.
+   * missing before it that showed the stream current (RelayBatch.stale): while the relay runs and
+   * no old transaction holds the log back, less than the relay's heartbeat interval ago.
    */
   get lastStepAt(): number {
     return this.steppedAt;
@@ -95,7 +96,7 @@ export class EventStream {
   /** Hands on the part of a step above the position. */
   private apply(batch: RelayBatch) {
     const position = this.position!;
-    this.steppedAt = Date.now();
+    this.steppedAt = batch.stale ? Number.NEGATIVE_INFINITY : Date.now();
     if (batch.to <= position) return;
     let first = 0;
     while (first < batch.events.length && batch.events[first]!.id <= position) first++;
@@ -136,6 +137,7 @@ export class EventStream {
 interface WireBatch {
   from: string;
   to: string;
+  stale?: boolean;
   events: {
     id: string;
     type: EventType;
@@ -153,6 +155,7 @@ export function encodeBatch(b: RelayBatch): string {
     from: b.from.toString(),
     to: b.to.toString(),
     events: b.events.map((e) => ({ ...e, id: e.id.toString(), at: e.at.toISOString() })),
+    ...(b.stale && { stale: true }),
   };
   return JSON.stringify(wire);
 }
@@ -163,5 +166,6 @@ export function decodeBatch(text: string): RelayBatch {
     from: BigInt(wire.from),
     to: BigInt(wire.to),
     events: wire.events.map((e) => ({ ...e, id: BigInt(e.id), at: new Date(e.at) })),
+    ...(wire.stale && { stale: true }),
   };
 }

@@ -128,7 +128,8 @@ export function createLiveDelivery(
         const catchUp = () =>
           !stopped &&
           deps.relayPosition().then(
-            (to) => stream.receive({ from: to, to, events: [] }),
+            // the saved position: the log up to it is filled, but it says nothing of the relay's pace
+            (to) => stream.receive({ from: to, to, events: [], stale: true }),
             (err) => log.warn({ err }, 'reading the relay position after Redis came back failed'),
           );
         redis.sub.on('ready', catchUp);

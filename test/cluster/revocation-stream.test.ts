@@ -4,6 +4,7 @@
 // Redis: what one node or an operator's SQL changes, the other refuses without reading the
 // database, and the sockets it admitted before it heard are closed when it hears. A third node
 // started after the change refuses it from its first handshake.
+import pg from 'pg';
 import { QueryTypes } from 'sequelize';
 import type { Socket } from 'socket.io-client';
 import { describe, expect, test } from 'vitest';
@@ -121,6 +122,42 @@ describe.skipIf(!ready)('revocations reach every node through the event stream',
     // every socket admitted before B heard is closed by the server
     await expect.poll(() => opened.filter((s) => s.connected).length, { timeout: 15_000 }).toBe(0);
     for (const s of opened) s.close();
+  });
+
+  test('while an older transaction holds the log back, handshakes read the database', async () => {
+    const t = await newTrader(nodes.a.url, 'held-back');
+    // a transaction with an id, left open: every event committed after it waits behind it
+    const old = new pg.Client({ connectionString: nodes.db.url });
+    await old.connect();
+    try {
+      await old.query('BEGIN');
+      await old.query('SELECT pg_current_xact_id()');
+      const out = await api(nodes.a.url, 'POST', '/api/v1/auth/logout', {
+        token: t.accessToken,
+        body: { refreshToken: t.refreshToken },
+      });
+      expect(out.status).toBe(204);
+      // the relay tells the stream is stale after 500 ms of a held horizon
+      await new Promise((r) => setTimeout(r, 1500));
+      const before = await checks(nodes.b.url);
+      const refused = await refusedHandshake(nodes.b.url, { token: t.accessToken });
+      expect(refused.data).toMatchObject({ details: { reason: 'revoked' } });
+      expect((await checks(nodes.b.url)).log).toBe(before.log + 1);
+    } finally {
+      await old.query('ROLLBACK').catch(() => {});
+      await old.end();
+    }
+    // the log moves again: answers from memory once more
+    await expect
+      .poll(
+        async () => {
+          const before = await checks(nodes.b.url);
+          await refusedHandshake(nodes.b.url, { token: t.accessToken });
+          return (await checks(nodes.b.url)).memory - before.memory;
+        },
+        { timeout: 15_000 },
+      )
+      .toBe(1);
   });
 
   test('a node started after a revocation refuses it from its first handshake', async () => {

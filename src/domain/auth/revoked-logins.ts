@@ -28,9 +28,16 @@ export const keepRevokedSeconds = (accessTtlSeconds: number): number =>
  * current); otherwise from the database.
  */
 export class RevokedLogins {
+  /** revoked logins, by when this node learnt of it */
   private readonly families = new Map<string, number>();
-  private readonly users = new Map<string, { state: 'disabled' | 'deleted'; at: number }>();
-  private loaded = false;
+  /**
+   * users disabled or deleted, and users enabled again ('ask': their logins are checked in the
+   * database until the change is old, as the order of a disable and an enable committed close
+   * together is not their events' order)
+   */
+  private readonly users = new Map<string, { state: 'disabled' | 'deleted' | 'ask'; at: number }>();
+  /** the stream's changes that came before `load`: applied after it, as they are newer */
+  private early: AccessChange[] | undefined = [];
   private prunedAt: number;
 
   constructor(
@@ -53,10 +60,15 @@ export class RevokedLogins {
     return this.opts.now?.() ?? Date.now();
   }
 
-  /** The recent changes read from the database, in order (after the stream started): answers begin. */
+  /**
+   * The recent changes read from the database, in order (read after the stream started); then
+   * those the stream brought meanwhile. Answers begin.
+   */
   load(changes: readonly { change: AccessChange; at: number }[]): void {
     for (const c of changes) this.apply(c.change, c.at);
-    this.loaded = true;
+    const early = this.early ?? [];
+    this.early = undefined;
+    for (const c of early) this.apply(c, this.now());
   }
 
   /** A login ended on this node: refused here at once, before the stream brings its event. */
@@ -64,12 +76,16 @@ export class RevokedLogins {
     this.apply({ change: 'revoked', userId: '', familyIds: [familyId] }, this.now());
   }
 
-  /** The events the node's stream handed out: the `access.changed` ones are taken in. */
+  /**
+   * The events the node's stream handed out: the `access.changed` ones are taken in, as of now
+   * (when this node learnt of them: at or after their commit).
+   */
   observe(events: readonly StoredEvent[]): void {
     for (const e of events) {
       if (e.type !== 'access.changed') continue;
       const change = e.data as AccessChange;
-      this.apply(change, e.at.getTime());
+      if (this.early) this.early.push(change);
+      else this.apply(change, this.now());
       if (change.change === 'revoked') {
         for (const familyId of change.familyIds) this.opts.closed?.({ familyId });
       } else if (change.change !== 'enabled') this.opts.closed?.({ userId: change.userId });
@@ -78,12 +94,17 @@ export class RevokedLogins {
 
   /** Whether answers come from memory: loaded, and the stream current. */
   usable(): boolean {
-    return this.loaded && this.opts.current();
+    return this.early === undefined && this.opts.current();
   }
 
-  /** As the database would answer (deleted, then disabled, then revoked), from what is known here. */
-  state(userId: string, familyId: string): LoginState {
-    return this.users.get(userId)?.state ?? (this.families.has(familyId) ? 'revoked' : 'live');
+  /**
+   * Whether the login may be refused from what is known here: as the database would answer
+   * (deleted, then disabled, then revoked), or undefined for a user whose logins the database checks.
+   */
+  state(userId: string, familyId: string): LoginState | undefined {
+    const user = this.users.get(userId);
+    if (user?.state === 'ask') return undefined;
+    return user?.state ?? (this.families.has(familyId) ? 'revoked' : 'live');
   }
 
   /** The login's state from memory while `usable`, else from `read` (the database). */
@@ -92,12 +113,9 @@ export class RevokedLogins {
     familyId: string,
     read: (userId: string, familyId: string) => Promise<LoginState>,
   ): Promise<LoginState> {
-    if (!this.usable()) {
-      this.opts.counted?.('log');
-      return read(userId, familyId);
-    }
-    this.opts.counted?.('memory');
-    return Promise.resolve(this.state(userId, familyId));
+    const known = this.usable() ? this.state(userId, familyId) : undefined;
+    this.opts.counted?.(known ? 'memory' : 'log');
+    return known ? Promise.resolve(known) : read(userId, familyId);
   }
 
   /** how many logins and users are kept (metrics, tests) */
@@ -108,8 +126,7 @@ export class RevokedLogins {
   private apply(c: AccessChange, at: number): void {
     if (c.change === 'revoked') {
       for (const id of c.familyIds) this.families.set(id, Math.max(this.families.get(id) ?? at, at));
-    } else if (c.change === 'enabled') this.users.delete(c.userId);
-    else this.users.set(c.userId, { state: c.change, at });
+    } else this.users.set(c.userId, { state: c.change === 'enabled' ? 'ask' : c.change, at });
     this.prune();
   }
 

@@ -93,24 +93,32 @@ export const READ_LOG_SQL = `WITH h AS (SELECT ${HORIZON} AS horizon),
   batch AS (SELECT ${RELAYED_COLUMNS} FROM events, h WHERE events.id > $1 AND events.id < h.horizon
             ORDER BY events.id LIMIT $2)
   SELECT b.id::text AS id, b.type, b.at, b.user_a, b.user_b, b.data, b.traceparent, b.tracestate,
-    (SELECT max(id) FROM events) >= (SELECT horizon FROM h) AS held
+    (SELECT max(id) FROM events) >= (SELECT horizon FROM h) AS held, (SELECT horizon FROM h)::text AS horizon
   FROM (SELECT 1) AS one LEFT JOIN batch b ON true ORDER BY b.id`;
 
-/** A read of the log: the events, and whether more are committed but held back by the horizon. */
+/**
+ * A read of the log: the events, whether more are committed but held back by the horizon, and the
+ * horizon itself.
+ */
 export interface LogRead {
   events: StoredEvent[];
   held: boolean;
+  horizon: bigint;
 }
 
-export function toLogRead(rows: (EventRow & { held: boolean })[]): LogRead {
+/** A row of READ_LOG_SQL */
+export type LogReadRow = EventRow & { held: boolean; horizon: string };
+
+export function toLogRead(rows: LogReadRow[]): LogRead {
   return {
     events: rows.filter((r) => r.id !== null).map(toStoredEvent),
     held: rows[0]?.held ?? false,
+    horizon: BigInt(rows[0]?.horizon ?? 0),
   };
 }
 
 export async function readLog(sql: SqlPool, afterId: bigint, limit: number): Promise<LogRead> {
-  const rows = await sql.rows<EventRow & { held: boolean }>(READ_LOG_SQL, [afterId.toString(), limit]);
+  const rows = await sql.rows<LogReadRow>(READ_LOG_SQL, [afterId.toString(), limit]);
   return toLogRead(rows);
 }
 

@@ -2,10 +2,16 @@ import pg from 'pg';
 import type { Logger } from 'pino';
 import type { StoredEvent } from '../../domain/events.js';
 import type { SqlPool } from '../db/sql-pool.js';
-import { type EventRow, READ_LOG_SQL, readLog, toLogRead } from './event-log.js';
+import { type LogReadRow, READ_LOG_SQL, readLog, toLogRead } from './event-log.js';
 
 /** The longest wait between two reads while committed events are held back by the horizon. */
 const HELD_RETRY_MAX_MS = 4;
+
+/**
+ * How long the horizon may stay where it is, while committed events wait behind it, before the
+ * relay's steps say the stream is stale: an older transaction holds back what committed since.
+ */
+const STALE_AFTER_MS = 500;
 
 /** Advisory lock naming the relay's leadership. */
 const RELAY_LOCK = 7_263_110_003;
@@ -20,6 +26,13 @@ export interface RelayBatch {
   from: bigint;
   to: bigint;
   events: StoredEvent[];
+  /**
+   * true when the step does not show the stream current: committed events have waited behind the
+   * horizon for STALE_AFTER_MS (a transaction older than them still runs), or the step is a node's
+   * own look at the saved position rather than the relay's. What a node answers from the stream
+   * alone (src/domain/auth/revoked-logins.ts) it then reads from the database.
+   */
+  stale?: boolean;
 }
 
 export interface RelayOptions {
@@ -67,6 +80,10 @@ export class OutboxRelay {
   private heldRetryMs = 0;
   private lastRead = Number.NEGATIVE_INFINITY;
   private lastPublished = Number.NEGATIVE_INFINITY;
+  /** the horizon of the last read, and since when it has been that */
+  private horizon = -1n;
+  private horizonSince = 0;
+  private stale = false;
   private stopped = false;
   private readonly batch: number;
   private readonly idleMs: number;
@@ -153,25 +170,30 @@ export class OutboxRelay {
     // the leader reads on its own session, so the relay never waits for (or holds) a pool connection
     const session = this.session;
     this.lastRead = performance.now();
-    const { events, held } =
+    const { events, held, horizon } =
       session === undefined
         ? await readLog(this.opts.sql, this.cursor, this.batch)
         : toLogRead(
-            (
-              await session.query<EventRow & { held: boolean }>(READ_LOG_SQL, [
-                this.cursor.toString(),
-                this.batch,
-              ])
-            ).rows,
+            (await session.query<LogReadRow>(READ_LOG_SQL, [this.cursor.toString(), this.batch])).rows,
           );
+    const now = performance.now();
+    if (horizon !== this.horizon) {
+      this.horizon = horizon;
+      this.horizonSince = now;
+    }
+    const wasStale = this.stale;
+    this.stale = held && now - this.horizonSince >= STALE_AFTER_MS;
     const from = this.cursor;
     if (events.length === 0) {
-      if (performance.now() - this.lastPublished >= this.heartbeatMs) this.emit({ from, to: from, events });
+      // a heartbeat, and at once when the stream turns stale
+      if (now - this.lastPublished >= this.heartbeatMs || this.stale !== wasStale) {
+        this.emit({ from, to: from, events, ...(this.stale && { stale: true }) });
+      }
       return { published: 0, held };
     }
     const to = events[events.length - 1]!.id;
     this.cursor = to;
-    this.emit({ from, to, events });
+    this.emit({ from, to, events, ...(this.stale && { stale: true }) });
     const save = 'UPDATE outbox_cursor SET last_id = $1 WHERE name = $2 AND last_id < $1';
     const bind = [to.toString(), 'relay'];
     if (session === undefined) await this.opts.sql.count(save, bind);

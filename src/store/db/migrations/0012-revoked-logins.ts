@@ -7,44 +7,57 @@ import type { MigrationContext } from '../migrate.js';
  * each node's stream takes it in (src/domain/auth/revoked-logins.ts), so a handshake checks its
  * login in memory. The event is internal: addressed to no user and no market, sent to no client.
  *
- * data: `{change: 'revoked', userId, familyIds}` (logins whose tokens were revoked, those with a
- * token made within a day and 5 minutes: older ones have no unexpired access token, whose lifetime
- * is at most a day), `{change: 'disabled' | 'enabled' | 'deleted', userId}`.
+ * data: `{change: 'revoked', userId, familyIds}` (logins whose tokens were revoked),
+ * `{change: 'disabled' | 'enabled' | 'deleted', userId}`.
  *
- * Ids: (transaction id << 16) + a position counted down from 65535, so they never meet the
- * positions of a command's events (from 0) or of those derived from rows (from 32768).
+ * Ids: (transaction id << 16) + a position counted down from 65535 to 49152, so they never meet the
+ * positions of a command's events (from 0) or of those derived from rows (from 32768). One
+ * transaction may so write 16,384 of them; one more fails the transaction with
+ * program_limit_exceeded (change that many users in batches).
  *
  * Also: the index a starting node reads recent changes by, and the revoked tokens by time.
  */
 export async function up({ context: { run } }: { context: MigrationContext }): Promise<void> {
   await run(`
-    CREATE FUNCTION renex_access_changed(change text, uid uuid, families text[]) RETURNS void
+    -- the id below which the next n access.changed events of this transaction go (top - 1, top - 2, ...)
+    CREATE FUNCTION renex_access_ids(n bigint) RETURNS bigint
     LANGUAGE plpgsql AS $fn$
     DECLARE
       base bigint := pg_current_xact_id()::text::bigint << 16;
+      top bigint;
     BEGIN
+      SELECT COALESCE(min(id), base + 65536) INTO top FROM events WHERE id BETWEEN base + 49152 AND base + 65535;
+      IF top - n < base + 49152 THEN
+        RAISE EXCEPTION 'at most 16384 access changes in one transaction' USING ERRCODE = 'program_limit_exceeded';
+      END IF;
+      RETURN top;
+    END
+    $fn$;
+
+    -- the events of one statement's changes: rows of (user id, change, family ids or null)
+    CREATE FUNCTION renex_access_changed(changes jsonb) RETURNS void
+    LANGUAGE plpgsql AS $fn$
+    DECLARE
+      n bigint := jsonb_array_length(changes);
+      top bigint;
+    BEGIN
+      IF n = 0 THEN RETURN; END IF;
+      top := renex_access_ids(n);
       INSERT INTO events (id, type, at, user_a, user_b, data)
-      SELECT base + 65535 - count(*), 'access.changed', now(), NULL, NULL,
-        jsonb_strip_nulls(jsonb_build_object('change', change, 'userId', uid, 'familyIds', to_jsonb(families)))
-      FROM events WHERE id BETWEEN base + 49152 AND base + 65535 AND type = 'access.changed';
+      SELECT top - c.i, 'access.changed', now(), NULL, NULL, jsonb_strip_nulls(c.v)
+      FROM jsonb_array_elements(changes) WITH ORDINALITY AS c(v, i);
     END
     $fn$;
 
     CREATE FUNCTION renex_tokens_revoked() RETURNS trigger
     LANGUAGE plpgsql AS $fn$
-    DECLARE
-      r record;
     BEGIN
-      FOR r IN
-        SELECT f.user_id, array_agg(f.family_id::text ORDER BY f.family_id) AS families
-        FROM (SELECT n.user_id, n.family_id FROM new_rows n JOIN old_rows o ON o.id = n.id
-              WHERE o.revoked_at IS NULL AND n.revoked_at IS NOT NULL
-              GROUP BY n.user_id, n.family_id
-              HAVING max(n.created_at) > now() - interval '1 day 5 minutes') f
-        GROUP BY f.user_id
-      LOOP
-        PERFORM renex_access_changed('revoked', r.user_id, r.families);
-      END LOOP;
+      PERFORM renex_access_changed(COALESCE(jsonb_agg(jsonb_build_object(
+          'change', 'revoked', 'userId', f.user_id, 'familyIds', f.families) ORDER BY f.user_id), '[]'))
+      FROM (SELECT n.user_id, jsonb_agg(DISTINCT n.family_id::text) AS families
+            FROM new_rows n JOIN old_rows o ON o.id = n.id
+            WHERE o.revoked_at IS NULL AND n.revoked_at IS NOT NULL
+            GROUP BY n.user_id) f;
       RETURN NULL;
     END
     $fn$;
@@ -55,21 +68,18 @@ export async function up({ context: { run } }: { context: MigrationContext }): P
     -- both triggers on users: a disable or an enable (UPDATE), a deletion (DELETE)
     CREATE FUNCTION renex_users_changed() RETURNS trigger
     LANGUAGE plpgsql AS $fn$
-    DECLARE
-      r record;
     BEGIN
       IF TG_OP = 'DELETE' THEN
-        FOR r IN SELECT id FROM old_rows ORDER BY id LOOP
-          PERFORM renex_access_changed('deleted', r.id, NULL);
-        END LOOP;
+        PERFORM renex_access_changed(COALESCE(jsonb_agg(jsonb_build_object(
+            'change', 'deleted', 'userId', o.id) ORDER BY o.id), '[]'))
+        FROM old_rows o;
         RETURN NULL;
       END IF;
-      FOR r IN
-        SELECT n.id, n.disabled_at IS NOT NULL AS disabled FROM new_rows n JOIN old_rows o ON o.id = n.id
-        WHERE (o.disabled_at IS NULL) <> (n.disabled_at IS NULL) ORDER BY n.id
-      LOOP
-        PERFORM renex_access_changed(CASE WHEN r.disabled THEN 'disabled' ELSE 'enabled' END, r.id, NULL);
-      END LOOP;
+      PERFORM renex_access_changed(COALESCE(jsonb_agg(jsonb_build_object(
+          'change', CASE WHEN n.disabled_at IS NULL THEN 'enabled' ELSE 'disabled' END, 'userId', n.id)
+          ORDER BY n.id), '[]'))
+      FROM new_rows n JOIN old_rows o ON o.id = n.id
+      WHERE (o.disabled_at IS NULL) <> (n.disabled_at IS NULL);
       RETURN NULL;
     END
     $fn$;
