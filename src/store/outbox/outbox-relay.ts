@@ -8,8 +8,8 @@ import { type LogReadRow, READ_LOG_SQL, readLog, toLogRead } from './event-log.j
 const HELD_RETRY_MAX_MS = 4;
 
 /**
- * How long the horizon may stay where it is, while committed events wait behind it, before the
- * relay's steps say the stream is stale: an older transaction holds back what committed since.
+ * How long a committed event may wait behind the horizon (an older transaction still runs) before
+ * the relay's steps say the stream is stale.
  */
 const STALE_AFTER_MS = 500;
 
@@ -27,8 +27,8 @@ export interface RelayBatch {
   to: bigint;
   events: StoredEvent[];
   /**
-   * true when the step does not show the stream current: committed events have waited behind the
-   * horizon for STALE_AFTER_MS (a transaction older than them still runs), or the step is a node's
+   * true when the step does not show the stream current: a committed event has waited behind the
+   * horizon for STALE_AFTER_MS (a transaction older than it still runs), or the step is a node's
    * own look at the saved position rather than the relay's. What a node answers from the stream
    * alone (src/domain/auth/revoked-logins.ts) it then reads from the database.
    */
@@ -80,9 +80,8 @@ export class OutboxRelay {
   private heldRetryMs = 0;
   private lastRead = Number.NEGATIVE_INFINITY;
   private lastPublished = Number.NEGATIVE_INFINITY;
-  /** the horizon of the last read, and since when it has been that */
-  private horizon = -1n;
-  private horizonSince = 0;
+  /** the lowest event seen held back by the horizon, and since when, until it is published */
+  private waiting: { id: bigint; since: number } | undefined;
   private stale = false;
   private stopped = false;
   private readonly batch: number;
@@ -170,19 +169,19 @@ export class OutboxRelay {
     // the leader reads on its own session, so the relay never waits for (or holds) a pool connection
     const session = this.session;
     this.lastRead = performance.now();
-    const { events, held, horizon } =
+    const { events, heldFrom } =
       session === undefined
         ? await readLog(this.opts.sql, this.cursor, this.batch)
         : toLogRead(
             (await session.query<LogReadRow>(READ_LOG_SQL, [this.cursor.toString(), this.batch])).rows,
           );
     const now = performance.now();
-    if (horizon !== this.horizon) {
-      this.horizon = horizon;
-      this.horizonSince = now;
-    }
+    const published = events.at(-1)?.id ?? this.cursor;
+    if (heldFrom === undefined) this.waiting = undefined;
+    else if (!this.waiting || this.waiting.id <= published) this.waiting = { id: heldFrom, since: now };
     const wasStale = this.stale;
-    this.stale = held && now - this.horizonSince >= STALE_AFTER_MS;
+    this.stale = this.waiting !== undefined && now - this.waiting.since >= STALE_AFTER_MS;
+    const held = heldFrom !== undefined;
     const from = this.cursor;
     if (events.length === 0) {
       // a heartbeat, and at once when the stream turns stale
