@@ -40,6 +40,13 @@ describe.skipIf(!ready)('sync without lastEventId on a node that knows the user'
       '/api/v1/listings',
       listingInput({ meterId: owner.meterId }),
     );
+    // sync names the newest event below the horizon: wait until the listing's is (another test's
+    // transaction on the server may hold it back a while)
+    await expect
+      .poll(
+        async () => (await owner.rest<{ items: unknown[] }>('GET', '/api/v1/events?limit=10')).items.length,
+      )
+      .toBe(1);
     const before = await lookups();
 
     // the owner's first socket on A: read from the log; A knows the owner from here on
