@@ -30,7 +30,8 @@ export interface EventStreamDeps {
 export class EventStream {
   private position: bigint | undefined;
   private steppedAt = Number.NEGATIVE_INFINITY;
-  private readonly queue: RelayBatch[] = [];
+  /** steps waiting behind a fill, with when each was heard */
+  private readonly queue: { batch: RelayBatch; at: number }[] = [];
   private draining = false;
   private stopped = false;
 
@@ -39,7 +40,6 @@ export class EventStream {
   /** Where the node starts (the relay's saved position); steps that came before wait for it. */
   start(position: bigint): void {
     this.position = position;
-    this.steppedAt = Date.now(); // as current as the read of the relay's position
     void this.drain();
   }
 
@@ -49,9 +49,10 @@ export class EventStream {
   }
 
   /**
-   * When this node last took a step of the relay's stream (a heartbeat included) with nothing
-   * missing before it that showed the stream current (RelayBatch.stale): while the relay runs and
-   * no old transaction holds the log back, less than the relay's heartbeat interval ago.
+   * When this node heard the relay's step it took last (a heartbeat included), if that step showed
+   * the stream current (RelayBatch.stale) and nothing was missing before it; -Infinity while steps
+   * wait behind a fill (a gap), or before the first. While the relay runs and no old transaction
+   * holds the log back: less than the relay's heartbeat interval ago.
    */
   get lastStepAt(): number {
     return this.steppedAt;
@@ -72,10 +73,11 @@ export class EventStream {
       this.position !== undefined &&
       batch.from <= this.position
     ) {
-      this.apply(batch);
+      this.apply(batch, Date.now());
       return;
     }
-    this.queue.push(batch);
+    this.steppedAt = Number.NEGATIVE_INFINITY; // behind: not current until the queue is through
+    this.queue.push({ batch, at: Date.now() });
     if (this.queue.length > MAX_QUEUED) this.queue.splice(0, this.queue.length - 1);
     void this.drain();
   }
@@ -84,19 +86,19 @@ export class EventStream {
     if (this.draining || this.position === undefined) return;
     this.draining = true;
     try {
-      for (let batch = this.queue.shift(); batch && !this.stopped; batch = this.queue.shift()) {
-        if (batch.from > this.position) await this.fill(batch.from);
-        this.apply(batch);
+      for (let next = this.queue.shift(); next && !this.stopped; next = this.queue.shift()) {
+        if (next.batch.from > this.position) await this.fill(next.batch.from);
+        this.apply(next.batch, next.at);
       }
     } finally {
       this.draining = false;
     }
   }
 
-  /** Hands on the part of a step above the position. */
-  private apply(batch: RelayBatch) {
+  /** Hands on the part of a step (heard at `heardAt`) above the position. */
+  private apply(batch: RelayBatch, heardAt: number) {
     const position = this.position!;
-    this.steppedAt = batch.stale ? Number.NEGATIVE_INFINITY : Date.now();
+    this.steppedAt = batch.stale ? Number.NEGATIVE_INFINITY : heardAt;
     if (batch.to <= position) return;
     let first = 0;
     while (first < batch.events.length && batch.events[first]!.id <= position) first++;

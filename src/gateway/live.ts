@@ -76,8 +76,8 @@ export function createLiveDelivery(
   });
   const revoked = new RevokedLogins({
     keepMs: deps.keepRevokedMs,
-    // the relay steps at least every second: a node that heard nothing longer may have missed a
-    // revocation, and reads the database until it hears again
+    // the relay steps at least every 250 ms: a node that heard nothing for a second may have
+    // missed a revocation, and reads the database until it hears again
     current: () => Date.now() - stream.lastStepAt < CURRENT_MS,
     // their sockets on this node: one admitted before the event came is closed now
     closed: (room) =>
@@ -137,7 +137,7 @@ export function createLiveDelivery(
         // `ready`: the client's subscribers announce each regrouping, many times a second while a
         // master is away, so once per 250 ms at most.
         if (redis.cluster) redis.sub.on('subscribersReady', coalesce(catchUp, 250));
-        // The relay sends a step at least every second (a heartbeat). Silence for longer means this
+        // The relay sends a step at least every 250 ms (a heartbeat). Silence for longer means this
         // node's subscription is gone without a word (a re-subscription the cluster refused during a
         // fail-over is only logged by the client): catch up from the log, and subscribe again.
         watchdog = setInterval(() => {
@@ -163,9 +163,9 @@ export function createLiveDelivery(
 }
 
 /** How recent the stream's last step must be for the node to answer login checks from memory. */
-const CURRENT_MS = 2500;
+const CURRENT_MS = 1000;
 
-/** Silence of the relay's stream (it sends a step every second at least) after which a node looks again. */
+/** Silence of the relay's stream (it sends a step every 250 ms at least) after which a node looks again. */
 const SILENCE_MS = 3000;
 
 /** `fn` at most once per `ms`: a call inside the window runs once at its end. */

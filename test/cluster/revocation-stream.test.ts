@@ -143,28 +143,38 @@ describe.skipIf(!ready)('revocations reach every node through the event stream',
     for (const s of opened) s.close();
   });
 
-  test('while an older transaction holds the log back, handshakes read the database', async () => {
+  test('while older transactions hold the log back, handshakes read the database', async () => {
     const t = await newTrader(nodes.a.url, 'held-back');
-    // a transaction with an id, left open: every event committed after it waits behind it
-    const old = new pg.Client({ connectionString: nodes.db.url });
-    await old.connect();
+    // two transactions with ids, left open: every event committed after them waits behind them
+    const older = [
+      new pg.Client({ connectionString: nodes.db.url }),
+      new pg.Client({ connectionString: nodes.db.url }),
+    ];
     try {
-      await old.query('BEGIN');
-      await old.query('SELECT pg_current_xact_id()');
+      for (const c of older) {
+        await c.connect();
+        await c.query('BEGIN');
+        await c.query('SELECT pg_current_xact_id()');
+      }
       const out = await api(nodes.a.url, 'POST', '/api/v1/auth/logout', {
         token: t.accessToken,
         body: { refreshToken: t.refreshToken },
       });
       expect(out.status).toBe(204);
-      // the relay tells the stream is stale after 500 ms of a held horizon
-      await new Promise((r) => setTimeout(r, 1500));
+      // the oldest ends: the horizon moves, and the logout's event still waits behind the other
+      await new Promise((r) => setTimeout(r, 400));
+      await older[0]!.query('ROLLBACK');
+      // the relay tells the stream is stale once an event has waited 500 ms
+      await new Promise((r) => setTimeout(r, 1100));
       const before = await checks(nodes.b.url);
       const refused = await refusedHandshake(nodes.b.url, { token: t.accessToken });
       expect(refused.data).toMatchObject({ details: { reason: 'revoked' } });
       expect((await checks(nodes.b.url)).log).toBe(before.log + 1);
     } finally {
-      await old.query('ROLLBACK').catch(() => {});
-      await old.end();
+      for (const c of older) {
+        await c.query('ROLLBACK').catch(() => {});
+        await c.end().catch(() => {});
+      }
     }
     // the log moves again: answers from memory once more
     await refusedFromMemory(nodes.b.url, t.accessToken);

@@ -74,6 +74,15 @@ describe('RevokedLogins', () => {
     expect(m.state(U, F)).toBe('deleted');
   });
 
+  test('a disable after an enable is still asked of the database; changes before the load count at once', () => {
+    const { m } = memory();
+    m.observe([event({ change: 'revoked', userId: U, familyIds: [F] })]);
+    expect(m.state(U, F)).toBe('revoked'); // the connect re-check sees it before the load
+    m.load([]);
+    m.observe([event({ change: 'enabled', userId: U }), event({ change: 'disabled', userId: U })]);
+    expect(m.state(U, 'f2')).toBeUndefined();
+  });
+
   test("a stream's revocation closes the login's sockets; other events are passed over", () => {
     const { m, closed } = memory();
     m.load([]);

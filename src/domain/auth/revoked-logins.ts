@@ -36,7 +36,7 @@ export class RevokedLogins {
    * together is not their events' order)
    */
   private readonly users = new Map<string, { state: 'disabled' | 'deleted' | 'ask'; at: number }>();
-  /** the stream's changes that came before `load`: applied after it, as they are newer */
+  /** the stream's changes that came before `load`: applied at once, and again after it (they are newer) */
   private early: AccessChange[] | undefined = [];
   private prunedAt: number;
 
@@ -84,8 +84,8 @@ export class RevokedLogins {
     for (const e of events) {
       if (e.type !== 'access.changed') continue;
       const change = e.data as AccessChange;
-      if (this.early) this.early.push(change);
-      else this.apply(change, this.now());
+      this.early?.push(change);
+      this.apply(change, this.now());
       if (change.change === 'revoked') {
         for (const familyId of change.familyIds) this.opts.closed?.({ familyId });
       } else if (change.change !== 'enabled') this.opts.closed?.({ userId: change.userId });
@@ -126,7 +126,12 @@ export class RevokedLogins {
   private apply(c: AccessChange, at: number): void {
     if (c.change === 'revoked') {
       for (const id of c.familyIds) this.families.set(id, Math.max(this.families.get(id) ?? at, at));
-    } else this.users.set(c.userId, { state: c.change === 'enabled' ? 'ask' : c.change, at });
+    } else {
+      // an enable stays asked of the database for a while, whatever comes after it: a disable and
+      // an enable committed close together reach the stream in either order
+      const asked = c.change === 'disabled' && this.users.get(c.userId)?.state === 'ask';
+      this.users.set(c.userId, { state: c.change === 'enabled' || asked ? 'ask' : c.change, at });
+    }
     this.prune();
   }
 

@@ -84,9 +84,9 @@ const AS_TEXT = 'id::text AS id, type, at, user_a, user_b, data';
 const RELAYED_COLUMNS = 'id, type, at, user_a, user_b, data, traceparent, tracestate';
 
 /**
- * Every event after $1 below the horizon, ascending, at most $2; each row also names the lowest
- * committed event at or above the horizon (`held_from`: it waits for an older transaction), null
- * when there is none. With no event to read, one row of nulls carries it. `min(id)` above the
+ * Every event after $1 below the horizon, ascending, at most $2; each row also names the newest
+ * committed event at or above the horizon (`held_to`: it waits for an older transaction), null
+ * when there is none. With no event to read, one row of nulls carries it. `max(id)` above the
  * horizon reads one index entry; an EXISTS over `id >= horizon` was planned as a sequential scan
  * of the whole log.
  */
@@ -94,26 +94,26 @@ export const READ_LOG_SQL = `WITH h AS (SELECT ${HORIZON} AS horizon),
   batch AS (SELECT ${RELAYED_COLUMNS} FROM events, h WHERE events.id > $1 AND events.id < h.horizon
             ORDER BY events.id LIMIT $2)
   SELECT b.id::text AS id, b.type, b.at, b.user_a, b.user_b, b.data, b.traceparent, b.tracestate,
-    (SELECT min(id) FROM events WHERE id >= (SELECT horizon FROM h))::text AS held_from
+    (SELECT max(id) FROM events WHERE id >= (SELECT horizon FROM h))::text AS held_to
   FROM (SELECT 1) AS one LEFT JOIN batch b ON true ORDER BY b.id`;
 
 /**
- * A read of the log: the events, and the lowest committed event held back by the horizon (an
+ * A read of the log: the events, and the newest committed event held back by the horizon (an
  * older transaction is still running), if any.
  */
 export interface LogRead {
   events: StoredEvent[];
-  heldFrom: bigint | undefined;
+  heldTo: bigint | undefined;
 }
 
 /** A row of READ_LOG_SQL */
-export type LogReadRow = EventRow & { held_from: string | null };
+export type LogReadRow = EventRow & { held_to: string | null };
 
 export function toLogRead(rows: LogReadRow[]): LogRead {
-  const heldFrom = rows[0]?.held_from;
+  const heldTo = rows[0]?.held_to;
   return {
     events: rows.filter((r) => r.id !== null).map(toStoredEvent),
-    heldFrom: heldFrom ? BigInt(heldFrom) : undefined,
+    heldTo: heldTo ? BigInt(heldTo) : undefined,
   };
 }
 

@@ -12,6 +12,8 @@ const HELD_RETRY_MAX_MS = 4;
  * the relay's steps say the stream is stale.
  */
 const STALE_AFTER_MS = 500;
+/** entries kept of what waits behind the horizon */
+const MAX_WAITING = 1024;
 
 /** Advisory lock naming the relay's leadership. */
 const RELAY_LOCK = 7_263_110_003;
@@ -54,7 +56,10 @@ export interface RelayOptions {
   gatherMs?: number;
   /** how often a follower tries to become leader; @default 1000 */
   electionMs?: number;
-  /** the longest time between two published steps (a heartbeat when nothing was read); @default 1000 */
+  /**
+   * the longest time between two published steps (a heartbeat when nothing was read): a node that
+   * hears none for a while answers nothing from the stream alone; @default 250
+   */
   heartbeatMs?: number;
 }
 
@@ -80,8 +85,13 @@ export class OutboxRelay {
   private heldRetryMs = 0;
   private lastRead = Number.NEGATIVE_INFINITY;
   private lastPublished = Number.NEGATIVE_INFINITY;
-  /** the lowest event seen held back by the horizon, and since when, until it is published */
-  private waiting: { id: bigint; since: number } | undefined;
+  /**
+   * The newest held event of each read that found a newer one, and when: once the cursor passes an
+   * entry it goes. The first entry not yet published has waited at least since its time.
+   */
+  private readonly waiting: { id: bigint; since: number }[] = [];
+  /** a new leader cannot tell how long what it finds held has waited: as if long */
+  private justElected = false;
   private stale = false;
   private stopped = false;
   private readonly batch: number;
@@ -95,7 +105,7 @@ export class OutboxRelay {
     this.idleMs = opts.idleMs ?? 100;
     this.electionMs = opts.electionMs ?? 1000;
     this.gatherMs = opts.gatherMs ?? 2;
-    this.heartbeatMs = opts.heartbeatMs ?? 1000;
+    this.heartbeatMs = opts.heartbeatMs ?? 250;
   }
 
   get isLeader(): boolean {
@@ -169,7 +179,7 @@ export class OutboxRelay {
     // the leader reads on its own session, so the relay never waits for (or holds) a pool connection
     const session = this.session;
     this.lastRead = performance.now();
-    const { events, heldFrom } =
+    const { events, heldTo } =
       session === undefined
         ? await readLog(this.opts.sql, this.cursor, this.batch)
         : toLogRead(
@@ -177,11 +187,18 @@ export class OutboxRelay {
           );
     const now = performance.now();
     const published = events.at(-1)?.id ?? this.cursor;
-    if (heldFrom === undefined) this.waiting = undefined;
-    else if (!this.waiting || this.waiting.id <= published) this.waiting = { id: heldFrom, since: now };
+    const waiting = this.waiting;
+    while (waiting.length > 0 && waiting[0]!.id <= published) waiting.shift();
+    const since = this.justElected ? Number.NEGATIVE_INFINITY : now;
+    this.justElected = false;
+    if (heldTo !== undefined && heldTo > (waiting.at(-1)?.id ?? -1n)) {
+      // bounded: past MAX_WAITING the last entry takes the newer id and keeps its (earlier) time
+      if (waiting.length < MAX_WAITING) waiting.push({ id: heldTo, since });
+      else waiting[waiting.length - 1]!.id = heldTo;
+    }
     const wasStale = this.stale;
-    this.stale = this.waiting !== undefined && now - this.waiting.since >= STALE_AFTER_MS;
-    const held = heldFrom !== undefined;
+    this.stale = waiting.length > 0 && now - waiting[0]!.since >= STALE_AFTER_MS;
+    const held = heldTo !== undefined;
     const from = this.cursor;
     if (events.length === 0) {
       // a heartbeat, and at once when the stream turns stale
@@ -208,7 +225,7 @@ export class OutboxRelay {
   private async elect() {
     if (this.opts.session === undefined) {
       this.cursor = await readRelayCursor(this.opts.sql);
-      this.leader = true;
+      this.becomeLeader();
       return;
     }
     if (!this.session) {
@@ -231,8 +248,14 @@ export class OutboxRelay {
       "SELECT last_id::text FROM outbox_cursor WHERE name = 'relay'",
     );
     this.cursor = BigInt(cursor.rows[0]?.last_id ?? '0');
-    this.leader = true;
+    this.becomeLeader();
     this.opts.log.info({ from: this.cursor.toString() }, 'this node relays the outbox');
+  }
+
+  private becomeLeader() {
+    this.leader = true;
+    this.waiting.length = 0;
+    this.justElected = true;
   }
 
   private async resign() {
