@@ -1,4 +1,5 @@
 // `npm run bench` runs every workload; `npm run bench -- <name>` runs one.
+import { buildHub } from './lib.js';
 const WORKLOADS = [
   'auth',
   'negotiate',
@@ -23,6 +24,7 @@ for (const name of names) {
     process.exit(2);
   }
 }
+buildHub();
 for (const name of names) {
   console.log(`\n== ${name} ==`);
   const mod = (await import(`./workloads/${name}.js`)) as { run(): Promise<void> };

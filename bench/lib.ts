@@ -1,6 +1,7 @@
 // Shared pieces of the benchmarks: hub processes, histograms, machine facts, results.
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -56,11 +57,38 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** Starts `node --import tsx src/main.ts` on a free port with `env`; resolves when /readyz answers. */
+/**
+ * How a benchmark starts a hub: as `npm start` runs it, the compiled hub (`node --enable-source-maps
+ * dist/main.js`, compiled once per `npm run bench` by buildHub), or with BENCH_HUB_SOURCE=1 from
+ * src/ through tsx (its loader adds work of its own: esbuild's `__name` on every named closure).
+ */
+const HUB_COMMAND =
+  process.env.BENCH_HUB_SOURCE === '1'
+    ? ['--import', 'tsx', 'src/main.ts']
+    : ['--enable-source-maps', 'dist/main.js'];
+
+/** Compiles the hub to dist/ (`tsc -p tsconfig.build.json`, the hub part of `npm run build`), unless BENCH_HUB_SOURCE=1. */
+export function buildHub(): void {
+  if (process.env.BENCH_HUB_SOURCE === '1') return;
+  // typescript exports no ./bin/tsc: found beside its main module (lib/typescript.js)
+  const tsc = path.join(
+    path.dirname(createRequire(import.meta.url).resolve('typescript')),
+    '..',
+    'bin',
+    'tsc',
+  );
+  const built = spawnSync(process.execPath, [tsc, '-p', 'tsconfig.build.json'], {
+    cwd: ROOT,
+    stdio: 'inherit',
+  });
+  if (built.status !== 0) throw new Error('compiling the hub failed (tsc -p tsconfig.build.json)');
+}
+
+/** Starts the hub (HUB_COMMAND) on a free port with `env`; resolves when /readyz answers. */
 export async function startHubProcess(env: Record<string, string>): Promise<HubProcess> {
   const port = await freePort();
   const dataDir = env.DATA_DIR ?? (await mkdtemp(path.join(os.tmpdir(), 'renex-bench-')));
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+  const child = spawn(process.execPath, HUB_COMMAND, {
     cwd: ROOT,
     env: {
       PATH: process.env.PATH ?? '',

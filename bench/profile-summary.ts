@@ -44,7 +44,7 @@ const total = [...selfUs.values()].reduce((a, b) => a + b, 0);
 function where(f: Frame): string {
   const pkg = f.url.match(/node_modules\/((@[^/]+\/)?[^/]+)/);
   if (pkg) return pkg[1]!;
-  const src = f.url.match(/\/((src|bench)\/.*)$/);
+  const src = f.url.match(/\/((src|dist|bench)\/.*)$/);
   if (src) return src[1]!;
   return f.url ? f.url.replace(/^node:/, 'node:') : `(${f.functionName})`;
 }
@@ -62,7 +62,7 @@ for (const [id, us] of selfUs) {
   const seen = new Set<string>();
   for (let j: number | undefined = id; j !== undefined; j = parent.get(j)) {
     const f = byId.get(j)!.callFrame;
-    if (!/\/src\//.test(f.url)) continue;
+    if (!/\/(src|dist)\//.test(f.url) || /node_modules/.test(f.url)) continue;
     const k = fn(f);
     if (!seen.has(k)) {
       seen.add(k);
