@@ -1,5 +1,6 @@
 // `npm run bench` runs every workload; `npm run bench -- <name>` runs one.
 import { buildHub } from './lib.js';
+
 const WORKLOADS = [
   'auth',
   'negotiate',
