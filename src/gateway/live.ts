@@ -17,7 +17,7 @@ export interface LiveDelivery {
   stream: EventStream;
   /** each recently seen user's newest event, kept current from the stream (connections start there) */
   newest: NewestEvents;
-  /** the logins revoked lately, kept current from the stream (handshakes and requests check them) */
+  /** the logins revoked lately, kept current from the stream (socket handshakes check them) */
   revoked: RevokedLogins;
   /**
    * Publishes a step of the relay's stream (the relay's `publish`, on the node that leads): this
