@@ -102,7 +102,12 @@ export async function startNode(env: Record<string, string>, port?: number): Pro
   port ??= await freePort();
   const p = spawnHub({ ...env, PORT: String(port) });
   const url = `http://127.0.0.1:${port}`;
-  await until(async () => (await fetch(`${url}/readyz`)).ok, 30_000, `hub node on ${port}: ${p.output()}`);
+  // three nodes starting at once through tsx, beside a full test run, take tens of seconds on this box
+  await until(
+    async () => (await fetch(`${url}/readyz`)).ok,
+    60_000,
+    () => `hub node on ${port}: ${p.output()}`,
+  );
   return {
     url,
     port,
