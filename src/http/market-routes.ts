@@ -183,7 +183,8 @@ export const marketRoutes: FastifyPluginAsyncZod<{ sequelize: Sequelize; profile
         tags: ['market'],
         summary:
           "A market's candles of 15 minutes, an hour or a day of trade time, aligned to UTC; empty ones left out",
-        description: 'At most 7 days of 15m, 31 days of 1h, 366 days of 1d candles.',
+        description:
+          'Every candle that overlaps [from, to), whole: a `from` or `to` inside a candle does not cut it. At most 7 days of 15m, 31 days of 1h, 366 days of 1d candles.',
         security: [{ bearer: [] }],
         querystring: candleQuery,
         response: { 200: z.object({ items: z.array(candleSchema) }), ...errors(400, 401, 503) },

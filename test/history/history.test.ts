@@ -225,6 +225,33 @@ describe('GET /api/v1/trades', () => {
     seller.close();
     buyer.close();
   });
+
+  test('the CSV of a ledger of many pages: every trade once, newest first', async () => {
+    const seller = await trader(node.url, 'long-seller', true, { zone: 'NL' });
+    const buyer = await trader(node.url, 'long-buyer', true, { zone: 'NL' });
+    const listing = await seller.createListing(listingInput({ volumeKwh: '100', zone: 'NL' }));
+    const s = await buyer.propose({ listingId: listing.id, volumeKwh: '1', pricePerKwh: '0.1000' });
+    await seller.accept(s.id, 1);
+    // 1,200 more trades of the same pair (the export reads 500 a statement), one a second earlier each
+    await node.hub.db!.sequelize.query(
+      `INSERT INTO swaps
+       SELECT (json_populate_record(s, json_build_object('id', gen_random_uuid(),
+                 'accepted_at', s.accepted_at - g * interval '1 second'))).*
+       FROM swaps s, generate_series(1, 1200) g WHERE s.id = $1`,
+      { bind: [s.id] },
+    );
+    const csv = await get(buyer, '/trades', { accept: 'text/csv' });
+    expect(csv.status).toBe(200);
+    const rows = (csv.body as string).trimEnd().split('\r\n').slice(1);
+    expect(rows).toHaveLength(1201);
+    const ids = rows.map((r) => r.split(',')[1]);
+    expect(new Set(ids).size).toBe(1201);
+    expect(ids[0]).toBe(s.id);
+    const times = rows.map((r) => Date.parse(r.split(',')[0]!));
+    expect(times).toEqual([...times].sort((a, b) => b - a));
+    seller.close();
+    buyer.close();
+  });
 });
 
 describe('bad input is 400 VALIDATION_FAILED, never 500', () => {

@@ -40,6 +40,14 @@ describe.skipIf(!ready)('candles', () => {
     expect(day).toEqual([
       { start: from, open: '0.1200', high: '0.1500', low: '0.1000', close: '0.1500', volume: '6.000' },
     ]);
+    // a `to` inside a candle gives the whole candle, as a `from` inside one does (here: `to` at the
+    // start of the trades' 15 minutes, unless that is the day's start)
+    const cut = new Date(Math.max(Math.floor(before / Q) * Q, Date.parse(from) + 1)).toISOString();
+    const upToCut = await buyer.rest<{ items: Record<string, string>[] }>(
+      'GET',
+      `/api/v1/market/candles?zone=NL&energyType=biomass&interval=1d&from=${from}&to=${cut}`,
+    );
+    expect(upToCut.items).toEqual(day);
     if (Math.floor(before / Q) === Math.floor(after / Q)) {
       expect((await candles('15m')).map(({ start: _s, ...c }) => c)).toEqual(
         day.map(({ start: _s, ...c }) => c),

@@ -55,8 +55,8 @@ export interface CandleRow {
 }
 
 /**
- * The candles of a zone and energy type over `[from, to)` in buckets of `minutes` aligned to UTC
- * (15, 60 or 1440), from the 15-minute rollup: its shards and buckets summed, the first and last
+ * The candles of a zone and energy type that overlap `[from, to)`, each whole (a `from` or `to` inside
+ * a candle does not cut it), in buckets of `minutes` aligned to UTC (15, 60 or 1440), from the 15-minute rollup: its shards and buckets summed, the first and last
  * trade of the candle picked by their time and tape id. Empty buckets are left out.
  */
 export function findCandles(
@@ -71,7 +71,8 @@ export function findCandles(
      FROM market_candles
      WHERE zone = $1 AND energy_type = $2
        AND bucket_start >= date_bin($3 * interval '1 minute', $4::timestamptz, TIMESTAMPTZ '2000-01-01 00:00:00+00')
-       AND bucket_start < $5
+       AND bucket_start < date_bin($3 * interval '1 minute', $5::timestamptz - interval '1 microsecond',
+         TIMESTAMPTZ '2000-01-01 00:00:00+00') + $3 * interval '1 minute'
      GROUP BY 1 ORDER BY 1`,
     { bind: [q.zone, q.energyType, q.minutes, q.from, q.to], type: QueryTypes.SELECT },
   );
