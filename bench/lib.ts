@@ -58,12 +58,14 @@ export function freePort(): Promise<number> {
 }
 
 /**
- * How a benchmark starts a hub: as `npm start` runs it, the compiled hub (`node dist/main.js`,
- * compiled once per `npm run bench` by buildHub), or with BENCH_HUB_SOURCE=1 from src/ through tsx
- * (its loader adds work of its own: esbuild's `__name` on every named closure, source maps).
+ * How a benchmark starts a hub: as `npm start` runs it, the compiled hub (`node --enable-source-maps
+ * dist/main.js`, compiled once per `npm run bench` by buildHub), or with BENCH_HUB_SOURCE=1 from
+ * src/ through tsx (its loader adds work of its own: esbuild's `__name` on every named closure).
  */
 const HUB_COMMAND =
-  process.env.BENCH_HUB_SOURCE === '1' ? ['--import', 'tsx', 'src/main.ts'] : ['dist/main.js'];
+  process.env.BENCH_HUB_SOURCE === '1'
+    ? ['--import', 'tsx', 'src/main.ts']
+    : ['--enable-source-maps', 'dist/main.js'];
 
 /** Compiles the hub to dist/ (`tsc -p tsconfig.build.json`, the hub part of `npm run build`), unless BENCH_HUB_SOURCE=1. */
 export function buildHub(): void {
