@@ -37,15 +37,15 @@ interface Captured {
   bind: unknown[];
 }
 
-/** What the Sequelize logging hook saw last while capturing: 'Executing (conn): <sql>' and the options. */
+/** What the Sequelize logging hook saw while capturing: 'Executing (conn): <sql>' and the options. */
 let capturing = false;
-let lastQuery: Captured | undefined;
+let captured: Captured[] = [];
 
 function captureQuery(msg: string, options?: unknown): void {
   if (!capturing) return;
   const sql = msg.replace(/^Executing \([^)]*\): /, '');
   const bind = (options as { bind?: unknown } | undefined)?.bind;
-  lastQuery = { sql, bind: Array.isArray(bind) ? [...bind] : [] };
+  captured.push({ sql, bind: Array.isArray(bind) ? [...bind] : [] });
 }
 
 async function main(): Promise<void> {
@@ -308,6 +308,11 @@ async function explainAll(sequelize: Sequelize, dbName: string): Promise<void> {
       title: 'Stress: market history, one closed status + one type',
       filter: { statuses: ['filled'], energyTypes: ['geothermal'], zones: [quietZone], limit: 20 },
     },
+    {
+      key: 'q',
+      title: 'Market history, several closed statuses (one statement each, merged)',
+      filter: { statuses: ['filled', 'cancelled', 'expired'], limit: 20 },
+    },
   ];
 
   // the market as the planner sees it
@@ -344,8 +349,8 @@ async function explainAll(sequelize: Sequelize, dbName: string): Promise<void> {
 
   for (const c of cases) {
     log(`explaining (${c.key}) ${c.title}`);
-    // run the real query once through findListings, with the logging hook capturing its statement
-    lastQuery = undefined;
+    // run the real query once through findListings, with the logging hook capturing its statements
+    captured = [];
     capturing = true;
     let page: { items: Listing[]; more: boolean };
     try {
@@ -353,28 +358,28 @@ async function explainAll(sequelize: Sequelize, dbName: string): Promise<void> {
     } finally {
       capturing = false;
     }
-    const captured = lastQuery as Captured | undefined;
-    if (!captured) throw new Error(`findListings sent no statement for (${c.key})`);
-
-    let plan: string[] = [];
-    const times: number[] = [];
-    for (let run = 0; run < RUNS; run++) {
-      const rows = await q<{ 'QUERY PLAN': string }>(`${EXPLAIN} ${captured.sql}`, captured.bind);
-      plan = rows.map((r) => r['QUERY PLAN']);
-      const exec = plan.find((l) => l.startsWith('Execution Time'));
-      times.push(Number(exec?.match(/([\d.]+) ms/)?.[1] ?? Number.NaN));
-    }
-    times.sort((x, y) => x - y);
+    if (captured.length === 0) throw new Error(`findListings sent no statement for (${c.key})`);
 
     out.push(`## (${c.key}) ${c.title}`, '');
-    out.push('```sql', oneLine(captured.sql), '```', '');
-    out.push(`Bind: \`${JSON.stringify(captured.bind.map(showValue))}\``, '');
-    out.push(`Rows returned: ${page.items.length}, more: ${page.more}`, '');
-    out.push('```text', ...plan, '```', '');
-    out.push(
-      `Execution time over ${RUNS} runs: min ${times[0]} ms, median ${times[Math.floor(RUNS / 2)]} ms, max ${times[RUNS - 1]} ms`,
-      '',
-    );
+    out.push(`Rows returned: ${page.items.length}, more: ${page.more}; statements: ${captured.length}`, '');
+    for (const statement of captured) {
+      let plan: string[] = [];
+      const times: number[] = [];
+      for (let run = 0; run < RUNS; run++) {
+        const rows = await q<{ 'QUERY PLAN': string }>(`${EXPLAIN} ${statement.sql}`, statement.bind);
+        plan = rows.map((r) => r['QUERY PLAN']);
+        const exec = plan.find((l) => l.startsWith('Execution Time'));
+        times.push(Number(exec?.match(/([\d.]+) ms/)?.[1] ?? Number.NaN));
+      }
+      times.sort((x, y) => x - y);
+      out.push('```sql', oneLine(statement.sql), '```', '');
+      out.push(`Bind: \`${JSON.stringify(statement.bind.map(showValue))}\``, '');
+      out.push('```text', ...plan, '```', '');
+      out.push(
+        `Execution time over ${RUNS} runs: min ${times[0]} ms, median ${times[Math.floor(RUNS / 2)]} ms, max ${times[RUNS - 1]} ms`,
+        '',
+      );
+    }
   }
   process.stdout.write(`${out.join('\n')}\n`);
 }

@@ -67,9 +67,15 @@ const HUB_COMMAND =
     ? ['--import', 'tsx', 'src/main.ts']
     : ['--enable-source-maps', 'dist/main.js'];
 
-/** Compiles the hub to dist/ (`tsc -p tsconfig.build.json`, the hub part of `npm run build`), unless BENCH_HUB_SOURCE=1. */
+let built = false;
+
+/**
+ * Compiles the hub to dist/ (`tsc -p tsconfig.build.json`, the hub part of `npm run build`), unless
+ * BENCH_HUB_SOURCE=1; once per process. `npm run bench` calls it first; a script that starts a hub
+ * without it (bench/explain-listings.ts, bench/heap-census.ts) gets it at its first hub.
+ */
 export function buildHub(): void {
-  if (process.env.BENCH_HUB_SOURCE === '1') return;
+  if (process.env.BENCH_HUB_SOURCE === '1' || built) return;
   // typescript exports no ./bin/tsc: found beside its main module (lib/typescript.js)
   const tsc = path.join(
     path.dirname(createRequire(import.meta.url).resolve('typescript')),
@@ -77,15 +83,17 @@ export function buildHub(): void {
     'bin',
     'tsc',
   );
-  const built = spawnSync(process.execPath, [tsc, '-p', 'tsconfig.build.json'], {
+  const compiled = spawnSync(process.execPath, [tsc, '-p', 'tsconfig.build.json'], {
     cwd: ROOT,
     stdio: 'inherit',
   });
-  if (built.status !== 0) throw new Error('compiling the hub failed (tsc -p tsconfig.build.json)');
+  if (compiled.status !== 0) throw new Error('compiling the hub failed (tsc -p tsconfig.build.json)');
+  built = true;
 }
 
 /** Starts the hub (HUB_COMMAND) on a free port with `env`; resolves when /readyz answers. */
 export async function startHubProcess(env: Record<string, string>): Promise<HubProcess> {
+  buildHub();
   const port = await freePort();
   const dataDir = env.DATA_DIR ?? (await mkdtemp(path.join(os.tmpdir(), 'renex-bench-')));
   const child = spawn(process.execPath, HUB_COMMAND, {

@@ -167,6 +167,11 @@ function planCases(now: Date, matchOf: string): PlanCase[] {
       to: new Date(today + DAY_MS),
     }),
     tapeCase('c', 'Tape, first page of one market', { ...m, limit: 50 }),
+    // one energy type in every zone: the least traded one (5 % of the tape)
+    tapeCase('c2', 'Tape, first page of one energy type in every zone', {
+      energyType: 'geothermal',
+      limit: 50,
+    }),
   ];
   // the route's markets (the built-in zones x the energy types) and window (the 15-minute bucket
   // of 24 hours ago onwards), as src/http/market-routes.ts builds them

@@ -9,7 +9,7 @@ let alice: TestTrader;
 let bob: TestTrader;
 /** each trader's meter in each zone the tests post in: one zone per test keeps their listings apart */
 const meters = new Map<string, string>();
-const ZONES = ['DE-South', 'NL'];
+const ZONES = ['DE-South', 'NL', 'DE-North'];
 beforeAll(async () => {
   node = await startHub();
   alice = await trader(node.url, 'alice', false);
@@ -53,6 +53,57 @@ describe('GET /api/v1/listings', () => {
     expect(seen).toEqual([...before].reverse());
     const all = await market(bob, `zone=${zone}&limit=100`);
     expect(all.body.items).toHaveLength(25 + arrivals);
+  });
+
+  test('several statuses: one order over them, pages with no repeat and no gap', async () => {
+    const zone = 'DE-North';
+    // 12 listings, every third cancelled: the two statuses interleave in time
+    const made: { id: string; status: string }[] = [];
+    for (let i = 0; i < 12; i++) {
+      const id = (await post(alice, { zone })).body.id;
+      if (i % 3 === 0)
+        await api(node.url, 'DELETE', `/api/v1/listings/${id}`, { token: alice.session.accessToken });
+      made.push({ id, status: i % 3 === 0 ? 'cancelled' : 'active' });
+    }
+    const walk = async (query: string) => {
+      const seen: { id: string; status: string }[] = [];
+      let cursor: string | null = null;
+      do {
+        const res = await market(bob, `zone=${zone}&${query}&limit=4${cursor ? `&cursor=${cursor}` : ''}`);
+        expect(res.status).toBe(200);
+        seen.push(...res.body.items.map((l) => ({ id: l.id, status: l.status })));
+        cursor = res.body.nextCursor;
+      } while (cursor);
+      return seen;
+    };
+    expect(await walk('status=cancelled,active')).toEqual([...made].reverse());
+    expect(await walk('status=active,cancelled,cancelled')).toEqual([...made].reverse());
+    expect(await walk('status=cancelled,expired')).toEqual(
+      made.filter((l) => l.status === 'cancelled').reverse(),
+    );
+  });
+
+  test('several statuses while listings change status: each listing once in every answer', async () => {
+    const zone = 'DE-North';
+    const ids: string[] = [];
+    for (let i = 0; i < 40; i++) ids.push((await post(alice, { zone, energyType: 'hydro' })).body.id);
+    let cancelling = true;
+    const cancels = (async () => {
+      for (const id of ids)
+        await api(node.url, 'DELETE', `/api/v1/listings/${id}`, { token: alice.session.accessToken });
+      cancelling = false;
+    })();
+    const reader = async () => {
+      for (let reads = 0; cancelling || reads === 0; reads++) {
+        const res = await market(bob, `zone=${zone}&energyType=hydro&status=active,cancelled&limit=100`);
+        expect(res.status).toBe(200);
+        // a listing cancelled between the read of the active ones and of the cancelled ones would be
+        // in both, or in neither had they been read the other way round
+        expect(res.body.items.map((l) => l.id).sort()).toEqual([...ids].sort());
+      }
+    };
+    await Promise.all([reader(), reader(), reader()]);
+    await cancels;
   });
 
   test('filters: side, energy types, zones, prices, volume, delivery overlap, owner, status', async () => {

@@ -66,6 +66,7 @@ describe('migrations', () => {
       '0010-notifications',
       '0011-event-trace-context',
       '0012-revoked-logins',
+      '0013-tape-by-energy-type',
     ]);
     expect(await tables(db)).toEqual([...TABLES, 'schema_migrations'].sort());
     expect(await migrate(db.sequelize)).toEqual([]);
@@ -85,6 +86,7 @@ describe('migrations', () => {
       { name: '0010-notifications' },
       { name: '0011-event-trace-context' },
       { name: '0012-revoked-logins' },
+      { name: '0013-tape-by-energy-type' },
     ]);
   });
 
@@ -151,6 +153,7 @@ describe('two nodes migrating one empty database at once', async () => {
         { name: '0010-notifications' },
         { name: '0011-event-trace-context' },
         { name: '0012-revoked-logins' },
+        { name: '0013-tape-by-energy-type' },
       ]);
     } finally {
       await Promise.all([a.stop(), b.stop()]);
@@ -197,6 +200,7 @@ describe('a database of the previous release (schema 0002)', () => {
         '0010-notifications',
         '0011-event-trace-context',
         '0012-revoked-logins',
+        '0013-tape-by-energy-type',
       ]);
       const [row] = await old.sequelize.query<Record<string, unknown>>(
         `SELECT l.owner_name, l.available_wh::text AS available, s.initiator_name, s.recipient_name, s.status,

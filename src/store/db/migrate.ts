@@ -14,6 +14,7 @@ import * as listingMatching from './migrations/0009-listing-matching.js';
 import * as notifications from './migrations/0010-notifications.js';
 import * as eventTraceContext from './migrations/0011-event-trace-context.js';
 import * as revokedLogins from './migrations/0012-revoked-logins.js';
+import * as tapeByEnergyType from './migrations/0013-tape-by-energy-type.js';
 
 /** What each migration receives: a runner bound to the migration transaction. */
 export interface MigrationContext {
@@ -34,6 +35,7 @@ const MIGRATIONS = [
   { name: '0010-notifications', up: notifications.up },
   { name: '0011-event-trace-context', up: eventTraceContext.up },
   { name: '0012-revoked-logins', up: revokedLogins.up },
+  { name: '0013-tape-by-energy-type', up: tapeByEnergyType.up },
 ];
 
 /** Arbitrary constant naming the migration lock among the hub's advisory locks. */

@@ -4,6 +4,7 @@ import {
   type ModelStatic,
   Op,
   type Sequelize,
+  type Transaction,
   type WhereOptions,
 } from 'sequelize';
 
@@ -28,6 +29,8 @@ interface PageQuery {
   orderBy: string;
   limit: number;
   include?: Includeable[];
+  /** read in this transaction (a snapshot shared with other reads) */
+  transaction?: Transaction;
 }
 
 /**
@@ -46,6 +49,7 @@ export async function keysetPage<R>(
       ['id', 'DESC'],
     ],
     limit: q.limit + 1,
+    transaction: q.transaction,
     raw: true,
     nest: q.include !== undefined,
   })) as unknown as R[];

@@ -1,4 +1,4 @@
-import { Op, QueryTypes, type Sequelize, type WhereOptions } from 'sequelize';
+import { Op, QueryTypes, type Sequelize, Transaction, type WhereOptions } from 'sequelize';
 import { otherSide } from '../../domain/energy/matching.js';
 import type { EnergyType, Listing, ListingStatus, Side } from '../../domain/listing.js';
 import { type ListingModel, models } from '../models/models.js';
@@ -28,11 +28,29 @@ const oneOf = <T>(values: T[]) => (values.length === 1 ? values[0] : { [Op.in]: 
 /**
  * One page, newest first, keyed on (created_at, id): a page starts strictly after the previous
  * page's last row, so rows inserted meanwhile never repeat or shift what comes next. One
- * statement; its plans are in docs/listing-queries.md.
+ * statement (several statuses of the market: one each, in one snapshot); its plans are in
+ * docs/listing-queries.md.
  */
 export async function findListings(
   sequelize: Sequelize,
   f: ListingFilter,
+): Promise<{ items: Listing[]; more: boolean }> {
+  // one owner's listings of any statuses are one range of listings_owner_idx already
+  if (f.statuses.length > 1 && !f.ownerId) {
+    // one snapshot for them all: a listing whose status changes meanwhile is in exactly one
+    return sequelize.transaction(
+      { isolationLevel: Transaction.ISOLATION_LEVELS.REPEATABLE_READ, readOnly: true },
+      (transaction) =>
+        mergedPages(f, (status) => listingPage(sequelize, { ...f, statuses: [status] }, transaction)),
+    );
+  }
+  return listingPage(sequelize, f);
+}
+
+async function listingPage(
+  sequelize: Sequelize,
+  f: ListingFilter,
+  transaction?: Transaction,
 ): Promise<{ items: Listing[]; more: boolean }> {
   const where: WhereOptions<ListingModel>[] = [{ status: oneOf(f.statuses) }];
   if (f.side) where.push({ side: f.side });
@@ -49,8 +67,33 @@ export async function findListings(
     where,
     orderBy: 'createdAt',
     limit: f.limit,
+    transaction,
   });
   return { items: rows.map(toListing), more };
+}
+
+/**
+ * Several statuses: a page of each, in turn, merged. Each is one range of an index ordered by
+ * (created_at, id) within its status; `status IN (...)` in one statement is not (PostgreSQL 15 does
+ * not merge one index scan per value in order), so it would read and sort every listing of those
+ * statuses, which for historical ones grows without end.
+ */
+async function mergedPages(
+  f: ListingFilter,
+  pageOf: (status: ListingStatus) => Promise<{ items: Listing[]; more: boolean }>,
+): Promise<{ items: Listing[]; more: boolean }> {
+  const all: Listing[] = [];
+  let more = false;
+  for (const status of new Set(f.statuses)) {
+    const page = await pageOf(status);
+    all.push(...page.items);
+    more ||= page.more;
+  }
+  // newest first, then the id descending, as PostgreSQL orders uuids (their lowercase hex text does the same)
+  all.sort(
+    (a, b) => b.createdAt.getTime() - a.createdAt.getTime() || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0),
+  );
+  return { items: all.slice(0, f.limit), more: more || all.length > f.limit };
 }
 
 export async function findListing(sequelize: Sequelize, id: string): Promise<Listing | undefined> {
