@@ -95,6 +95,12 @@ export const historyRoutes: FastifyPluginAsyncZod<{ sequelize: Sequelize }> = as
     },
     async (req, reply) => {
       if (/\btext\/csv\b/.test(req.headers.accept ?? '')) {
+        const csv = () =>
+          reply
+            .type('text/csv; charset=utf-8')
+            .header('content-disposition', 'attachment; filename="renex-trades.csv"');
+        // HEAD (fastify answers it with this handler and drops the body): the headers, no read
+        if (req.method === 'HEAD') return csv().send('' as never);
         const pageOf = (position?: After) => findTrades(sequelize, req.userId, CSV_PAGE, position);
         // the first page before the answer starts, so that an unavailable database is a 503
         const first = await pageOf();
@@ -108,10 +114,7 @@ export const historyRoutes: FastifyPluginAsyncZod<{ sequelize: Sequelize }> = as
           }
         }
         // streamed a page at a time: a long ledger is never held whole; a failure later cuts the answer short (no final chunk)
-        return reply
-          .type('text/csv; charset=utf-8')
-          .header('content-disposition', 'attachment; filename="renex-trades.csv"')
-          .send(Readable.from(rows(), { objectMode: false }) as never); // text, not the JSON page the schema describes
+        return csv().send(Readable.from(rows(), { objectMode: false }) as never); // text, not the JSON page the schema describes
       }
       const { items, more } = await findTrades(
         sequelize,

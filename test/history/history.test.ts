@@ -249,6 +249,17 @@ describe('GET /api/v1/trades', () => {
     expect(ids[0]).toBe(s.id);
     const times = rows.map((r) => Date.parse(r.split(',')[0]!));
     expect(times).toEqual([...times].sort((a, b) => b - a));
+    // HEAD: the CSV's headers, and no read of the ledger (not even after the answer)
+    const reads = await countStatements(async () => {
+      const head = await api(node.url, 'HEAD', '/api/v1/trades', {
+        token: buyer.session.accessToken,
+        headers: { accept: 'text/csv' },
+      });
+      expect(head.status).toBe(200);
+      expect(head.headers.get('content-type')).toMatch(/^text\/csv/);
+      await new Promise((r) => setTimeout(r, 300));
+    });
+    expect(reads).toBeLessThanOrEqual(1); // the login check
     seller.close();
     buyer.close();
   });

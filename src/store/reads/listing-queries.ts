@@ -39,7 +39,7 @@ export async function findListings(
   if (f.statuses.length > 1 && !f.ownerId) {
     // one snapshot for them all: a listing whose status changes meanwhile is in exactly one
     return sequelize.transaction(
-      { isolationLevel: Transaction.ISOLATION_LEVELS.REPEATABLE_READ, readOnly: true },
+      { isolationLevel: Transaction.ISOLATION_LEVELS.REPEATABLE_READ },
       (transaction) =>
         mergedPages(f, (status) => listingPage(sequelize, { ...f, statuses: [status] }, transaction)),
     );
