@@ -140,6 +140,8 @@ interface WireBatch {
   from: string;
   to: string;
   stale?: boolean;
+  /** the publishing node's id (live.ts): a node skips its own steps, which it took when it published */
+  origin?: string;
   events: {
     id: string;
     type: EventType;
@@ -152,8 +154,10 @@ interface WireBatch {
   }[];
 }
 
-export function encodeBatch(b: RelayBatch): string {
+export function encodeBatch(b: RelayBatch, origin?: string): string {
   const wire: WireBatch = {
+    // first, so that the publisher knows its own step by the text's start (ownStep)
+    ...(origin && { origin }),
     from: b.from.toString(),
     to: b.to.toString(),
     events: b.events.map((e) => ({ ...e, id: e.id.toString(), at: e.at.toISOString() })),
@@ -161,6 +165,10 @@ export function encodeBatch(b: RelayBatch): string {
   };
   return JSON.stringify(wire);
 }
+
+/** Whether `text` is a step `origin` published (encodeBatch with it), without decoding it. */
+export const ownStep = (text: string, origin: string): boolean =>
+  text.startsWith(`{"origin":${JSON.stringify(origin)},`);
 
 export function decodeBatch(text: string): RelayBatch {
   const wire = JSON.parse(text) as WireBatch;

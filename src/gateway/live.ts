@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { RevokedLogins } from '../domain/auth/revoked-logins.js';
 import type { StoredEvent } from '../domain/events.js';
@@ -7,7 +8,7 @@ import type { RelayBatch } from '../store/outbox/outbox-relay.js';
 import { outsideTrace, SpanKind } from '../telemetry/trace-context.js';
 import { loginRoom, userRoom } from './auth.js';
 import { Delivery } from './delivery.js';
-import { decodeBatch, EventStream, encodeBatch } from './event-stream.js';
+import { decodeBatch, EventStream, encodeBatch, ownStep } from './event-stream.js';
 import { NewestEvents } from './newest-events.js';
 import type { HubServer } from './server.js';
 import { traceEvents } from './tracing.js';
@@ -87,6 +88,8 @@ export function createLiveDelivery(
     counted: (from) => metrics.loginChecks.inc({ from }),
   });
   const channel = `${deps.redisPrefix}#events`;
+  /** this node's name on the stream: the steps it publishes carry it */
+  const self = randomUUID();
   let stopped = false;
   /** when this node last heard a step of the relay's stream over Redis */
   let heardAt = Date.now();
@@ -105,7 +108,7 @@ export function createLiveDelivery(
       // other nodes they missed one, and they read it from the log.
       if (!redis) return;
       traceEvents('publish events', SpanKind.PRODUCER, batch.events, () => {
-        redis.pub.spublish(channel, encodeBatch(batch)).catch((err) => {
+        redis.pub.spublish(channel, encodeBatch(batch, self)).catch((err) => {
           metrics.relayPublishFailures.inc();
           log.warn({ err }, 'publishing relay step failed; other nodes will fill it from the log');
         });
@@ -116,6 +119,9 @@ export function createLiveDelivery(
         redis.sub.on('smessage', (from: string, message: string) => {
           if (from !== channel) return;
           heardAt = Date.now();
+          // this node's own step, back from Redis: its stream took it when it was published, and
+          // hearing it again later must not make the stream look current (the relay may have stopped since)
+          if (ownStep(message, self)) return;
           try {
             stream.receive(decodeBatch(message));
           } catch (err) {
