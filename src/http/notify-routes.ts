@@ -113,8 +113,8 @@ const newSecret = () => `whsec_${randomBytes(32).toString('base64')}`;
  * Normalising percent-encodes what is not ASCII (up to 9 characters for one), so the limit is
  * checked again on what is stored.
  */
-async function checkUrl(url: string, allowPrivate: boolean, path: string): Promise<string> {
-  const problem = await checkOutboundUrl(url, { allowPrivate });
+async function checkUrl(url: string, allowPrivate: boolean, path: string, owner: string): Promise<string> {
+  const problem = await checkOutboundUrl(url, { allowPrivate, owner });
   if (problem) throw validationFailed([{ path, message: problem }]);
   const href = new URL(url).href;
   if (href.length > MAX_URL)
@@ -148,12 +148,12 @@ export const notifyRoutes: FastifyPluginAsyncZod<NotifyRouteDeps> = async (app, 
           `At most ${MAX_WEBHOOKS_PER_USER} per trader: CONFLICT beyond.`,
         security: [{ bearer: [] }],
         body: webhookInput,
-        response: { 201: newWebhookSchema, ...errors(400, 401, 409, 503) },
+        response: { 201: newWebhookSchema, ...errors(400, 401, 409, 429, 503) },
       },
     },
     async (req, reply) => {
       const { events, description } = req.body;
-      const url = await checkUrl(req.body.url, deps.webhookAllowPrivate, 'url');
+      const url = await checkUrl(req.body.url, deps.webhookAllowPrivate, 'url', req.userId);
       const secret = newSecret();
       const created = await targets.createWebhook({
         id: randomUUID(),
@@ -315,12 +315,12 @@ export const notifyRoutes: FastifyPluginAsyncZod<NotifyRouteDeps> = async (app, 
           `At most ${MAX_PUSH_SUBSCRIPTIONS_PER_USER} per trader: CONFLICT beyond.`,
         security: [{ bearer: [] }],
         body: pushInput,
-        response: { 201: pushSchema, ...errors(400, 401, 409, 503) },
+        response: { 201: pushSchema, ...errors(400, 401, 409, 429, 503) },
       },
     },
     async (req, reply) => {
       const { keys, events, whileOnline } = req.body;
-      const endpoint = await checkUrl(req.body.endpoint, deps.pushAllowHttp, 'endpoint');
+      const endpoint = await checkUrl(req.body.endpoint, deps.pushAllowHttp, 'endpoint', req.userId);
       const saved = await targets.upsertPush({
         id: randomUUID(),
         userId: req.userId,

@@ -9,6 +9,7 @@ import http, { type IncomingMessage } from 'node:http';
 import https from 'node:https';
 import type { LookupFunction } from 'node:net';
 import pLimit from 'p-limit';
+import { HubError } from '../domain/errors.js';
 import { forbiddenReason, literalAddress, refusal } from './outbound-address.js';
 
 /** Options of one outbound POST. */
@@ -174,32 +175,57 @@ const guardedLookup: LookupFunction = (hostname, options, callback) => {
  */
 /** The longest a registration waits for a name's addresses. */
 const LOOKUP_TIMEOUT_MS = 3000;
+/** the owners (checkOutboundUrl's `owner`) whose registration is looking a name up now */
+const ownersLookingUp = new Set<string>();
 
 export async function checkOutboundUrl(
   url: string,
-  opts: { allowPrivate: boolean },
+  opts: {
+    allowPrivate: boolean;
+    /**
+     * who registers it: one name of theirs is looked up at a time (RATE_LIMITED for another
+     * meanwhile), so one trader's names that never resolve cannot fill the shared lookup slots and
+     * make everyone else's registrations wait
+     */
+    owner?: string;
+  },
 ): Promise<string | undefined> {
   const target = checkTarget(url, opts.allowPrivate);
   if ('message' in target) return target.message;
   if (opts.allowPrivate || literalAddress(target.url) !== undefined) return undefined;
+  if (opts.owner !== undefined) {
+    if (ownersLookingUp.has(opts.owner)) {
+      throw new HubError('RATE_LIMITED', 'Another URL of yours is being checked; try again in a moment', {
+        retryAfterMs: 1000,
+      });
+    }
+    ownersLookingUp.add(opts.owner);
+  }
   // A name's answer is not told: what a name resolves to inside the hub's network (or whether it
   // resolves at all) is not for a trader to map. The lookup is bounded, so a slow resolver cannot
-  // hold a request.
+  // hold a request; not knowing in time is UNAVAILABLE (try again), not a verdict on the URL.
   const refused = 'must be a host name that resolves to public addresses only';
   let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Error('timeout');
   try {
     const addresses = await Promise.race([
       lookupAll(target.url.hostname),
       new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error('timeout')), LOOKUP_TIMEOUT_MS);
+        timer = setTimeout(() => reject(timedOut), LOOKUP_TIMEOUT_MS);
       }),
     ]);
     if (addresses.length === 0) return refused;
     return addresses.some(({ address }) => forbiddenReason(address) !== undefined) ? refused : undefined;
-  } catch {
+  } catch (err) {
+    if (err === timedOut) {
+      throw new HubError('UNAVAILABLE', 'Looking up the host name took too long; try again later', {
+        retryAfterMs: 5000,
+      });
+    }
     return refused;
   } finally {
     clearTimeout(timer);
+    if (opts.owner !== undefined) ownersLookingUp.delete(opts.owner);
   }
 }
 

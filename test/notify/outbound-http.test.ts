@@ -124,6 +124,22 @@ describe('without allowPrivate', () => {
     expect(err.message).not.toMatch(/127|::1|loopback/);
   });
 
+  it('one name of an owner is looked up at a time: another meanwhile is RATE_LIMITED, others go on', async () => {
+    const first = checkOutboundUrl('https://no-such-host-1.invalid/', { allowPrivate: false, owner: 'a' });
+    const second = checkOutboundUrl('https://no-such-host-2.invalid/', { allowPrivate: false, owner: 'a' });
+    const otherOwner = checkOutboundUrl('https://no-such-host-3.invalid/', {
+      allowPrivate: false,
+      owner: 'b',
+    });
+    await expect(second).rejects.toMatchObject({ code: 'RATE_LIMITED', details: { retryAfterMs: 1000 } });
+    expect(await first).toMatch(/public addresses only/);
+    expect(await otherOwner).toMatch(/public addresses only/);
+    // the owner's turn is over: its next name is looked up
+    expect(
+      await checkOutboundUrl('https://no-such-host-4.invalid/', { allowPrivate: false, owner: 'a' }),
+    ).toMatch(/public addresses only/);
+  });
+
   it('checkOutboundUrl accepts public literals without any network use', async () => {
     expect(await checkOutboundUrl('https://93.184.215.14/', { allowPrivate: false })).toBeUndefined();
     expect(
