@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { type Meters, meterInput, meterSlotsQuery } from '../domain/energy/meters.js';
+import { MAX_METERS_PER_TRADER, type Meters, meterInput, meterSlotsQuery } from '../domain/energy/meters.js';
 import type { MarketProfile } from '../domain/energy/zones.js';
 import { errors, idParams, meterSchema, meterSlotSchema } from './schemas.js';
 
@@ -29,7 +29,7 @@ export const meterRoutes: FastifyPluginAsyncZod<MeterRouteDeps> = async (
       schema: {
         tags: ['meters'],
         summary: 'Register a meter',
-        description: 'An externalId registered already, by anyone, is CONFLICT.',
+        description: `An externalId registered already, by anyone, is CONFLICT; so is a meter past the ${MAX_METERS_PER_TRADER} a trader may register (retired ones count).`,
         security: [{ bearer: [] }],
         body: meterInput(profile),
         response: { 201: meterSchema, ...errors(400, 401, 409, 503) },

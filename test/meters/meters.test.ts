@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { MAX_METERS_PER_TRADER } from '../../src/domain/energy/meters.js';
 import { api, newTrader, type Session } from '../support/client.js';
 import { startHub, type TestHub } from '../support/hub.js';
 import { marketConfigFile } from '../support/zones.js';
@@ -283,6 +284,30 @@ describe('two nodes on one database', () => {
         );
         expect(count).toEqual({ n: '1' });
       }
+      // a trader one meter short of the limit (retired ones count), registering on both at once:
+      // exactly one more is stored
+      const dave = await newTrader(node.url, 'dave');
+      await node.hub.db!.sequelize.query(
+        `INSERT INTO meters (id, owner_id, external_id, zone, export_capacity_w, import_capacity_w, status, created_at, retired_at)
+         SELECT gen_random_uuid(), $1, 'LIMIT-' || $2 || '-' || g, 'AT-Q15', 1000, 1000,
+           CASE WHEN g % 2 = 0 THEN 'retired' ELSE 'active' END, now(), CASE WHEN g % 2 = 0 THEN now() END
+         FROM generate_series(1, $3::int - 1) g`,
+        { bind: [dave.user.id, process.pid, MAX_METERS_PER_TRADER] },
+      );
+      const lastOnes = await Promise.all(
+        [node.url, other.url, node.url, other.url].map((base) =>
+          api(base, 'POST', '/api/v1/meters', {
+            token: dave.accessToken,
+            body: { externalId: externalId(), zone: 'AT-Q15', exportCapacityKw: '5', importCapacityKw: '5' },
+          }),
+        ),
+      );
+      expect(lastOnes.map((r) => r.status).sort()).toEqual([201, 409, 409, 409]);
+      for (const r of lastOnes.filter((x) => x.status === 409))
+        expect(r.body.error).toMatchObject({ code: 'CONFLICT', details: { max: MAX_METERS_PER_TRADER } });
+      expect(
+        (await api(node.url, 'GET', '/api/v1/meters', { token: dave.accessToken })).body.items,
+      ).toHaveLength(MAX_METERS_PER_TRADER);
       // one meter retired from both nodes at once: one 200, one INVALID_STATE
       const meter = (await register(alice)).body;
       const retires = await Promise.all(

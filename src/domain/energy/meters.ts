@@ -206,8 +206,12 @@ const IN_USE: Record<MeterUseKind, { what: string; reason: string }> = {
 
 /** What meters need from storage; every read and write is of one owner's meters. */
 export interface MeterStore {
-  /** stores a new meter; false (nothing stored) when its externalId is registered already, by anyone */
-  insertMeter(m: Meter): Promise<boolean>;
+  /**
+   * stores a new meter: 'taken' (nothing stored) when its externalId is registered already, by
+   * anyone; 'limit' when its owner has registered `max` meters already (retired ones too), counted
+   * so that registrations racing on any nodes take turns
+   */
+  insertMeter(m: Meter, max: number): Promise<'stored' | 'taken' | 'limit'>;
   /** the owner's meters, retired ones too, in the order they were registered */
   ownMeters(ownerId: string): Promise<Meter[]>;
   ownMeter(ownerId: string, id: string): Promise<Meter | undefined>;
@@ -228,6 +232,12 @@ export interface MeterStore {
 }
 
 const notFound = () => new HubError('NOT_FOUND', 'No such meter');
+
+/**
+ * The most meters a trader registers, retired ones too: GET /api/v1/meters lists them all in one
+ * answer, so their number must be bounded (a site operator's fleet fits; a script's million does not).
+ */
+export const MAX_METERS_PER_TRADER = 1000;
 
 /**
  * The meter routes' rules. A meter is its owner's: another trader's is NOT_FOUND, as one that does
@@ -252,8 +262,16 @@ export class Meters {
       createdAt: now,
       retiredAt: null,
     };
-    if (!(await this.store.insertMeter(meter)))
+    const stored = await this.store.insertMeter(meter, MAX_METERS_PER_TRADER);
+    if (stored === 'taken')
       throw new HubError('CONFLICT', 'This externalId is already registered', { path: 'externalId' });
+    if (stored === 'limit') {
+      throw new HubError(
+        'CONFLICT',
+        `You have registered ${MAX_METERS_PER_TRADER} meters already (retired ones count)`,
+        { max: MAX_METERS_PER_TRADER },
+      );
+    }
     return meterView(meter);
   }
 

@@ -10,23 +10,37 @@ export function createMeterStore(sequelize: Sequelize): MeterStore {
     (await Meter.findOne({ where: { id, ownerId }, raw: true })) as MeterRecord | null;
 
   return {
-    async insertMeter(m) {
+    async insertMeter(m, max) {
       try {
-        await Meter.create({
-          id: m.id,
-          ownerId: m.ownerId,
-          externalId: m.externalId,
-          zone: m.zone,
-          exportCapacityW: m.exportCapacityW.toString(),
-          importCapacityW: m.importCapacityW.toString(),
-          label: m.label,
-          status: m.status,
-          createdAt: m.createdAt,
+        return await sequelize.transaction(async (transaction) => {
+          // the owner's row first: two registrations of one owner on any nodes take turns, and the
+          // second counts the first
+          await sequelize.query('SELECT id FROM users WHERE id = $1 FOR NO KEY UPDATE', {
+            bind: [m.ownerId],
+            type: QueryTypes.SELECT,
+            transaction,
+          });
+          if ((await Meter.count({ where: { ownerId: m.ownerId }, transaction })) >= max) return 'limit';
+          await Meter.create(
+            {
+              id: m.id,
+              ownerId: m.ownerId,
+              externalId: m.externalId,
+              zone: m.zone,
+              exportCapacityW: m.exportCapacityW.toString(),
+              importCapacityW: m.importCapacityW.toString(),
+              label: m.label,
+              status: m.status,
+              createdAt: m.createdAt,
+              retiredAt: m.retiredAt,
+            },
+            { transaction },
+          );
+          return 'stored';
         });
-        return true;
       } catch (err) {
         // the unique index on external_id: of two registrations racing on any nodes, one stores
-        if (err instanceof UniqueConstraintError) return false;
+        if (err instanceof UniqueConstraintError) return 'taken';
         throw err;
       }
     },
