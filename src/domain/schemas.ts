@@ -93,11 +93,17 @@ export const eventIdInput = z
     `must be an event id of at most ${MAX_EVENT_ID}`,
   );
 
-export const requestIdInput = z.uuid({ message: 'must be a UUID' });
-export const uuidInput = z.uuid({ message: 'must be a UUID' });
+/**
+ * An id as given, in lower case: PostgreSQL compares uuids in any case, the hub's maps (a group
+ * commit's locked swaps, the caches) by their text, so an id in upper case must read as the same id.
+ */
+const lowerUuid = (message: string) => z.uuid({ message }).overwrite((s) => s.toLowerCase());
+
+export const requestIdInput = lowerUuid('must be a UUID');
+export const uuidInput = lowerUuid('must be a UUID');
 
 /** The meter a listing or proposal names (PROTOCOL-MARKET.md, "Meters and trading limits"). */
-export const meterIdInput = z.uuid({ message: 'must be the id of one of your meters' }).meta({
+export const meterIdInput = lowerUuid('must be the id of one of your meters').meta({
   description: 'an active meter of yours (GET /api/v1/meters)',
 });
 

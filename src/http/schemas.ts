@@ -4,7 +4,7 @@ import { METER_STATUSES } from '../domain/energy/meters.js';
 import { ALLOCATIONS, SETTLEMENT_METHODS } from '../domain/energy/zones.js';
 import { ERROR_STATUS, type ErrorCode } from '../domain/errors.js';
 import { ENERGY_TYPES, LISTING_STATUSES, SIDES } from '../domain/listing.js';
-import { freeTextInput, storableString, timeInput } from '../domain/schemas.js';
+import { freeTextInput, storableString, timeInput, uuidInput } from '../domain/schemas.js';
 import { SWAP_STATUSES } from '../domain/swap.js';
 import { validationFailed } from '../domain/validation.js';
 
@@ -165,7 +165,7 @@ export const idempotencyHeaders = z.object({
   'idempotency-key': z.uuid({ message: 'must be a UUID' }).optional(),
 });
 
-export const idParams = z.strictObject({ id: z.uuid({ message: 'must be a UUID' }) });
+export const idParams = z.strictObject({ id: uuidInput });
 
 export const swapSchema = z
   .object({
