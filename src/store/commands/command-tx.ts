@@ -58,7 +58,17 @@ interface Answer {
  * (`commands`).
  */
 export class CommandTx {
-  readonly now = new Date();
+  private time: Date | undefined;
+  /**
+   * The transaction's time, read when first asked for. The commands ask once they hold their first
+   * lock (the listing, the swap), so a command that waited for a lock judges a gate or an offer's
+   * expiry by the time it got it: read before the wait, an accept queued behind a long group commit
+   * could trade after the gate had closed, with the sweep skipping the locked listing meanwhile.
+   */
+  get now(): Date {
+    this.time ??= new Date();
+    return this.time;
+  }
   readonly statements: CommandStatements;
   private readonly events: EventDraft[] = [];
   /** while tracing is on: the trace context active where each event was emitted, stored with it */
@@ -79,7 +89,15 @@ export class CommandTx {
     repos: { listings: ListingRepo; swaps: SwapRepo; meters: MeterRepo; trades: TradeRepo },
     emit = (e: EventDraft) => this.emit(e),
   ): UnitOfWork {
-    return { now: this.now, rules: this.rules, ...repos, emit };
+    const tx = this;
+    return {
+      get now() {
+        return tx.now;
+      },
+      rules: this.rules,
+      ...repos,
+      emit,
+    };
   }
 
   emit(...events: EventDraft[]): void {
