@@ -3,6 +3,7 @@ import type { CommandPort, CommandRequest } from '../../domain/market.js';
 import type { MarketRules, UnitOfWork } from '../../domain/unit-of-work.js';
 import { inSpan, inTrace } from '../../telemetry/trace-context.js';
 import { type SqlPool, uniqueViolation } from '../db/sql-pool.js';
+import { isUnavailable, nothingCommitted } from '../db/unavailable.js';
 import { CommandTx, hashPayload } from './command-tx.js';
 import { listingRepo } from './listing-repo.js';
 import { meterRepo } from './meter-repo.js';
@@ -17,6 +18,29 @@ function raced(err: unknown): unknown {
   const constraint = uniqueViolation(err);
   const answer = constraint === undefined ? undefined : SWAP_CONSTRAINT_ERRORS[constraint];
   return answer ? answer() : err;
+}
+
+/**
+ * A commit whose connection failed (isUnavailable) for a reason that does not say the transaction
+ * was rolled back: the COMMIT may have been carried out. `original` keeps the driver's error
+ * (isUnavailable follows it).
+ */
+export class CommitUnknown extends Error {
+  override name = 'CommitUnknown';
+  constructor(readonly original: unknown) {
+    super('the connection failed while committing');
+  }
+}
+
+/** errors that say PostgreSQL rolled the transaction back: the commit did not happen */
+const ROLLED_BACK = new Set(['40P01', '40001', '57014', '25P03']);
+
+function commitFailure(err: unknown): unknown {
+  if (!isUnavailable(err)) return err;
+  const code =
+    (err as { code?: string; original?: { code?: string } }).code ??
+    (err as { original?: { code?: string } }).original?.code;
+  return code !== undefined && ROLLED_BACK.has(code) ? err : new CommitUnknown(err);
 }
 
 /** What a runner reports of its transactions (HubMetrics). */
@@ -79,11 +103,57 @@ export class CommandRunner implements CommandPort {
    * (a retry) or meanwhile (a concurrent retry), the stored answer wins; otherwise the error.
    */
   async settle<R>(req: CommandRequest, err: unknown): Promise<R> {
+    if (err instanceof CommitUnknown) return this.settleUnknown<R>(req);
     if (req.key !== undefined && (uniqueViolation(err) !== undefined || err instanceof HubError)) {
       const winner = await this.storedAnswer(req.userId, req.key);
       if (winner) return this.replay<R>(winner, req.command, hashPayload(req.command, req.payload));
     }
     throw raced(err);
+  }
+
+  /**
+   * The connection was lost with the COMMIT on its way: PostgreSQL may have committed. A probe on
+   * another connection tells (committedAnswer): the stored answer if it did, the usual UNAVAILABLE
+   * (nothing was committed) if it did not; only when the probe cannot tell either is the answer
+   * UNAVAILABLE with `details.outcome: "unknown"` instead of "nothing was committed".
+   */
+  private async settleUnknown<R>(req: CommandRequest): Promise<R> {
+    const hash = hashPayload(req.command, req.payload);
+    const known =
+      req.key === undefined ? undefined : await this.committedAnswer(req, hash).catch(() => undefined);
+    if (known === 'none') throw nothingCommitted();
+    if (known) return this.replay<R>(known, req.command, hash);
+    throw new HubError(
+      'UNAVAILABLE',
+      'The connection to the database was lost as the command committed: it may have been committed. ' +
+        'Send it again with the same requestId to know',
+      { outcome: 'unknown' },
+    );
+  }
+
+  /**
+   * The answer `req`'s transaction stored, once that transaction has ended, or 'none' when it
+   * stored none (it did not commit). An insert of the same key waits, at the key's unique index,
+   * for a transaction still writing it (a COMMIT the server is carrying out, or one it has not yet
+   * seen fail), then conflicts if that one committed; the probe itself is rolled back.
+   */
+  private async committedAnswer(req: CommandRequest, hash: Buffer): Promise<StoredAnswer | 'none'> {
+    const c = await this.sql.connect();
+    try {
+      await c.script('BEGIN');
+      const probe = await c.rows(
+        `INSERT INTO idempotency_keys (user_id, key, command, payload_hash, response)
+         VALUES ($1, $2, $3, $4, 'null'::jsonb) ON CONFLICT DO NOTHING RETURNING 1 AS inserted`,
+        [req.userId, req.key, req.command, hash],
+      );
+      await c.script('ROLLBACK');
+      c.release();
+      if (probe.length) return 'none';
+    } catch (err) {
+      c.release(err instanceof Error ? err : new Error(String(err)));
+      throw err;
+    }
+    return (await this.storedAnswer(req.userId, req.key!)) ?? 'none';
   }
 
   /** A command of the hub itself (sweeps): no user, no idempotency key. */
@@ -124,10 +194,15 @@ export class CommandRunner implements CommandPort {
     let result: T;
     try {
       result = await work(tx);
-      await tx.commit();
     } catch (err) {
       await tx.rollback();
       throw err;
+    }
+    try {
+      await tx.commit();
+    } catch (err) {
+      await tx.rollback();
+      throw commitFailure(err);
     }
     this.observer?.transactionSeconds.observe((performance.now() - began) / 1000);
     if (tx.eventCount) {

@@ -41,16 +41,16 @@ export function isUnavailable(err: unknown): boolean {
   return false;
 }
 
+/** UNAVAILABLE as the contract has it: the database could not be reached, nothing was committed. */
+export const nothingCommitted = () =>
+  new HubError('UNAVAILABLE', 'The hub cannot reach its database; nothing was committed; retry later');
+
 /**
  * Any error as a protocol error: HubErrors pass, an unreachable database is UNAVAILABLE, anything
  * else is INTERNAL (callers log the original; its text never reaches a client).
  */
 export function toHubError(err: unknown): HubError {
   if (isHubError(err)) return err;
-  if (isUnavailable(err))
-    return new HubError(
-      'UNAVAILABLE',
-      'The hub cannot reach its database; nothing was committed; retry later',
-    );
+  if (isUnavailable(err)) return nothingCommitted();
   return new HubError('INTERNAL', 'Internal error');
 }
