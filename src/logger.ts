@@ -23,6 +23,13 @@ export const REDACT = [
   'err.parent.parameters',
   'err.original.parameters',
   '*.err.parameters',
+  // a validation or unique-constraint error names the model instance it refused, with all its
+  // values (a user's password hash)
+  'err.errors[*].instance',
+  '*.err.errors[*].instance',
+  // pino's error serializer lists them again
+  'err.aggregateErrors[*].instance',
+  '*.err.aggregateErrors[*].instance',
 ];
 
 /**

@@ -2,7 +2,7 @@
 // or rotation) ride on Sequelize's errors at three places, all redacted.
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
-import { DatabaseError } from 'sequelize';
+import { DatabaseError, UniqueConstraintError, ValidationErrorItem } from 'sequelize';
 import { expect, test } from 'vitest';
 import { REDACT } from '../../src/logger.js';
 
@@ -27,4 +27,33 @@ test("a Sequelize error's bound parameters and a secret field are redacted", () 
   expect(lines).toHaveLength(2);
   for (const line of lines) expect(line).not.toContain(secret);
   expect(lines[0]).toContain('statement timeout');
+});
+
+test("a constraint error's refused instance (a user's password hash) is redacted", () => {
+  const lines: string[] = [];
+  const sink = new Writable({
+    write(chunk, _enc, done) {
+      lines.push(String(chunk));
+      done();
+    },
+  });
+  const log = pino({ redact: { paths: REDACT, censor: '[redacted]' } }, sink);
+  const hash = '$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNo';
+  const instance = { email: 'a@x', passwordHash: hash };
+  const item = new ValidationErrorItem(
+    'email must be unique',
+    'unique violation',
+    'email',
+    'a@x',
+    instance as never,
+    'not_unique',
+    'unique',
+    [],
+  );
+  const err = new UniqueConstraintError({ errors: [item] });
+  expect(JSON.stringify(err.errors)).toContain(hash);
+  log.error({ err }, 'request failed');
+  log.error({ req: { id: 1 }, err }, 'request failed');
+  expect(lines).toHaveLength(2);
+  for (const line of lines) expect(line).not.toContain(hash);
 });
