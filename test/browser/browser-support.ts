@@ -176,6 +176,12 @@ export function metered<T extends HubClient>(client: T): MeteredClient<T> {
 export async function addMeterInUi(page: Page, zone = 'DE-North'): Promise<void> {
   const panel = page.getByTestId('meters');
   const box = panel.getByTestId('add-meter');
+  // once the meters have loaded: the panel opens the box itself for a trader without one, and a
+  // click on its summary just before that would close it again
+  await page
+    .locator('#meters-count')
+    .filter({ hasText: /active/ })
+    .waitFor();
   if ((await box.getAttribute('open')) === null) await box.locator('summary').click();
   const form = panel.getByTestId('meter-form');
   const externalId = `UI-${process.pid}-${Date.now().toString(36)}-${Math.floor(Math.random() * 1e6)}`;
