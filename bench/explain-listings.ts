@@ -32,10 +32,7 @@ const EXTRA_SQL = process.env.EXPLAIN_EXTRA_SQL;
 const log = (msg: string) => process.stderr.write(`${msg}\n`);
 
 /** One statement as findListings sent it. */
-interface Captured {
-  sql: string;
-  bind: unknown[];
-}
+type Captured = { sql: string; bind: unknown[] };
 
 /** What the Sequelize logging hook saw while capturing: 'Executing (conn): <sql>' and the options. */
 let capturing = false;

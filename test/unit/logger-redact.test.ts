@@ -6,7 +6,8 @@ import { DatabaseError, UniqueConstraintError, ValidationErrorItem } from 'seque
 import { expect, test } from 'vitest';
 import { REDACT } from '../../src/logger.js';
 
-test("a Sequelize error's bound parameters and a secret field are redacted", () => {
+/** A logger with the hub's redaction, and the lines it wrote. */
+function capture() {
   const lines: string[] = [];
   const sink = new Writable({
     write(chunk, _enc, done) {
@@ -14,7 +15,11 @@ test("a Sequelize error's bound parameters and a secret field are redacted", () 
       done();
     },
   });
-  const log = pino({ redact: { paths: REDACT, censor: '[redacted]' } }, sink);
+  return { lines, log: pino({ redact: { paths: REDACT, censor: '[redacted]' } }, sink) };
+}
+
+test("a Sequelize error's bound parameters and a secret field are redacted", () => {
+  const { lines, log } = capture();
   const secret = 'whsec_c2VjcmV0LXRoYXQtbXVzdC1uZXZlci1iZS1sb2dnZWQ=';
   const driver = Object.assign(new Error('canceling statement due to statement timeout'), {
     sql: 'INSERT INTO notify_targets (secret) VALUES ($1)',
@@ -30,14 +35,7 @@ test("a Sequelize error's bound parameters and a secret field are redacted", () 
 });
 
 test("a constraint error's refused instance (a user's password hash) is redacted", () => {
-  const lines: string[] = [];
-  const sink = new Writable({
-    write(chunk, _enc, done) {
-      lines.push(String(chunk));
-      done();
-    },
-  });
-  const log = pino({ redact: { paths: REDACT, censor: '[redacted]' } }, sink);
+  const { lines, log } = capture();
   const hash = '$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNo';
   const instance = { email: 'a@x', passwordHash: hash };
   const item = new ValidationErrorItem(
