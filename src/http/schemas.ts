@@ -4,7 +4,7 @@ import { METER_STATUSES } from '../domain/energy/meters.js';
 import { ALLOCATIONS, SETTLEMENT_METHODS } from '../domain/energy/zones.js';
 import { ERROR_STATUS, type ErrorCode } from '../domain/errors.js';
 import { ENERGY_TYPES, LISTING_STATUSES, SIDES } from '../domain/listing.js';
-import { freeTextInput, storableString, timeInput, uuidInput } from '../domain/schemas.js';
+import { freeTextInput, requestIdInput, storableString, timeInput, uuidInput } from '../domain/schemas.js';
 import { SWAP_STATUSES } from '../domain/swap.js';
 import { validationFailed } from '../domain/validation.js';
 
@@ -162,7 +162,7 @@ export const nextTimeCursor = (more: boolean, last: { at: Date; id: string } | u
 export const displayNameSchema = freeTextInput('line', { min: 1, max: 64, raw: 256 });
 
 export const idempotencyHeaders = z.object({
-  'idempotency-key': z.uuid({ message: 'must be a UUID' }).optional(),
+  'idempotency-key': requestIdInput.optional(),
 });
 
 export const idParams = z.strictObject({ id: uuidInput });

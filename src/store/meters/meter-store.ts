@@ -1,5 +1,6 @@
 import { type Attributes, Op, QueryTypes, type Sequelize, UniqueConstraintError } from 'sequelize';
 import type { MeterStore, SlotVolumes } from '../../domain/energy/meters.js';
+import { lockUserRow } from '../accounts/user-lock.js';
 import { type MeterSlotModel, models } from '../models/models.js';
 import { type MeterRecord, toMeter } from '../models/records.js';
 
@@ -15,11 +16,7 @@ export function createMeterStore(sequelize: Sequelize): MeterStore {
         return await sequelize.transaction(async (transaction) => {
           // the owner's row first: two registrations of one owner on any nodes take turns, and the
           // second counts the first
-          await sequelize.query('SELECT id FROM users WHERE id = $1 FOR NO KEY UPDATE', {
-            bind: [m.ownerId],
-            type: QueryTypes.SELECT,
-            transaction,
-          });
+          await lockUserRow(sequelize, m.ownerId, transaction);
           if ((await Meter.count({ where: { ownerId: m.ownerId }, transaction })) >= max) return 'limit';
           await Meter.create(
             {

@@ -1,6 +1,7 @@
 import { QueryTypes, type Sequelize } from 'sequelize';
 import { HubError } from '../../domain/errors.js';
 import type { NotifyTarget, TargetKind } from '../../domain/notify.js';
+import { lockUserRow } from '../accounts/user-lock.js';
 import { HORIZON } from '../outbox/event-log.js';
 import type { AttemptRecord } from './target-rows.js';
 import { COLUMNS, type TargetRow, toTarget } from './target-rows.js';
@@ -43,13 +44,6 @@ export function createTargetStore(sequelize: Sequelize) {
   const select = async (sql: string, bind: unknown[]) =>
     (await sequelize.query<TargetRow>(sql, { bind, type: QueryTypes.SELECT })).map(toTarget);
 
-  const lockUser = (userId: string, transaction: unknown) =>
-    sequelize.query('SELECT id FROM users WHERE id = $1 FOR NO KEY UPDATE', {
-      bind: [userId],
-      type: QueryTypes.SELECT,
-      transaction: transaction as never,
-    });
-
   const countOf = async (userId: string, kind: TargetKind, transaction: unknown) => {
     const [row] = await sequelize.query<{ n: number }>(
       'SELECT count(*)::int AS n FROM notify_targets WHERE user_id = $1 AND kind = $2',
@@ -60,7 +54,7 @@ export function createTargetStore(sequelize: Sequelize) {
 
   const upsertPushOnce = (p: NewPushSubscription) =>
     sequelize.transaction(async (transaction) => {
-      await lockUser(p.userId, transaction);
+      await lockUserRow(sequelize, p.userId, transaction);
       const [existing] = await sequelize.query<{ user_id: string }>(
         `SELECT user_id FROM notify_targets WHERE kind = 'push' AND endpoint = $1 FOR UPDATE`,
         { bind: [p.endpoint], type: QueryTypes.SELECT, transaction },
@@ -98,7 +92,7 @@ export function createTargetStore(sequelize: Sequelize) {
     /** The new webhook, or 'limit' when its user has `max` already. */
     createWebhook(w: NewWebhook): Promise<NotifyTarget | 'limit'> {
       return sequelize.transaction(async (transaction) => {
-        await lockUser(w.userId, transaction);
+        await lockUserRow(sequelize, w.userId, transaction);
         if ((await countOf(w.userId, 'webhook', transaction)) >= w.max) return 'limit' as const;
         const [row] = await sequelize.query<TargetRow>(
           `INSERT INTO notify_targets (id, kind, user_id, events, status, url, description, secret, cursor, created_at, updated_at)
