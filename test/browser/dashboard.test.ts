@@ -51,6 +51,8 @@ describe.skipIf(!hasChromium)('dashboard in a browser', () => {
     await a.reload();
     await until(a.getByTestId('user-name'), 'Alice Solar');
     await connected(a);
+    // the history is read after the socket connects: wait for it, then count
+    await a.getByTestId('trade-row').nth(3).waitFor();
     expect(await a.getByTestId('trade-row').count()).toBe(4);
 
     // --- Bob, whose socket goes through a switch the test can turn off -----------------------------
