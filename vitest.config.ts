@@ -10,6 +10,9 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     teardownTimeout: 30_000,
+    // expect.poll waits for what happens eventually: events wait for the horizon, which any test
+    // file's open transaction on the shared server holds back (the default gives up after 1 s)
+    expect: { poll: { timeout: 15_000 } },
     reporters: process.env.CI
       ? ['default', ['json', { outputFile: 'test/artifacts/results.json' }]]
       : ['default'],

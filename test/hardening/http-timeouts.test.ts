@@ -7,9 +7,9 @@ import { startHub, type TestHub } from '../support/hub.js';
 
 // Slow clients cannot hold the hub's connections. The waits here are the timeouts under test.
 const HEADERS_MS = 500;
-const REQUEST_MS = 1500;
-/** how late a close may come: Node checks the timeouts on an interval (HEADERS_MS / 4 here), plus CI jitter */
-const SLACK_MS = 1000;
+const REQUEST_MS = 3000;
+/** how late a close may come: Node checks the timeouts on an interval (HEADERS_MS / 4 here), plus a loaded box; below REQUEST_MS - HEADERS_MS, so a head cut by the request timeout fails */
+const SLACK_MS = 2000;
 /** how long a test waits for a close that should have come long before */
 const GIVE_UP_MS = REQUEST_MS * 4;
 

@@ -16,8 +16,10 @@ const ready = (await postgresAvailable('webhooks')) && (await redisAvailable('we
 const ENV = {
   WEBHOOK_ALLOW_PRIVATE: 'true',
   WEBHOOK_RETRY_SCHEDULE_MS: '200,400,800,1600',
-  WEBHOOK_TIMEOUT_MS: '1000',
-  PUSH_TIMEOUT_MS: '1000',
+  // long enough that a receiver in this busy process is never taken for a hanging one (which
+  // would be tried again and counted twice); the hanging receiver's test waits for it
+  WEBHOOK_TIMEOUT_MS: '4000',
+  PUSH_TIMEOUT_MS: '4000',
   NOTIFY_POLL_MS: '100',
 };
 
@@ -196,7 +198,7 @@ describe.skipIf(!ready)('webhooks on two nodes', () => {
       expect((await seen.next('swap.proposed')).data).toMatchObject({ id: s.id });
       await other.withdraw(s.id);
     }
-    // the attempt timed out (1 s here) and is logged for a retry
+    // the attempt timed out (4 s here) and is logged for a retry
     await expect
       .poll(
         async () =>

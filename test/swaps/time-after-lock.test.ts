@@ -11,7 +11,7 @@ import { postgresAvailable, redisAvailable } from '../support/services.js';
 import { listingInput, trader } from '../support/traders.js';
 
 const ready = (await postgresAvailable('time after lock')) && (await redisAvailable('time after lock'));
-const env = { OFFER_TTL_SECONDS: '2', SWEEP_INTERVAL_MS: '600000' };
+const env = { OFFER_TTL_SECONDS: '4', SWEEP_INTERVAL_MS: '600000' };
 
 describe.skipIf(!ready)('time after the lock', () => {
   const nodes = twoNodes({ a: env, b: env });
