@@ -108,6 +108,8 @@ const envSchema = z.object({
   SIMULATE_METERS: bool.optional(),
   /** how often each node writes the simulated readings that are due; @default 30000 */
   SIMULATE_METERS_INTERVAL_MS: int(50, 3_600_000).default(30_000),
+  /** most lines of one GET /statements (a busier period is refused: ask for it in parts); @default 20000 */
+  STATEMENT_MAX_LINES: int(1, 1_000_000).default(20_000),
   /** events replayed at most on one reconnect before `sync.truncated`; @default 1000 */
   REPLAY_MAX: int(1, 100_000).default(1000),
   /** the relay reads the log at most once per this many ms after commits: fewer reads, later delivery; @default 2 */

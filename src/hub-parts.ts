@@ -170,6 +170,7 @@ export async function buildHttp(
     headersTimeoutMs: config.HTTP_HEADERS_TIMEOUT_MS,
     requestTimeoutMs: config.HTTP_REQUEST_TIMEOUT_MS,
     metricsToken: config.METRICS_TOKEN,
+    statementMaxLines: config.STATEMENT_MAX_LINES,
     trustProxy: config.TRUST_PROXY,
     notify: {
       ...notify,

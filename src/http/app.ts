@@ -65,6 +65,8 @@ export interface HttpDeps {
   headersTimeoutMs?: number;
   /** a request (head and body) not received whole in this time is cut; @default 30000 */
   requestTimeoutMs?: number;
+  /** most lines of one GET /statements; @default 20000 */
+  statementMaxLines?: number;
   /** the bearer token GET /metrics requires; unset: no /metrics */
   metricsToken?: string;
   /** which proxies may name the client in X-Forwarded-For (`req.ip`); @default false */
@@ -173,6 +175,7 @@ export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
     runner: deps.runner,
     profile: deps.profile,
     sequelize: deps.sequelize,
+    maxStatementLines: deps.statementMaxLines ?? 20_000,
   });
   await typed.register(notifyRoutes, {
     prefix: '/api/v1',

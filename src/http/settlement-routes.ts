@@ -5,6 +5,7 @@ import { checkCurtailment, curtailmentInput } from '../domain/energy/curtailment
 import { formatCents } from '../domain/energy/money.js';
 import { STATEMENT_COLUMNS, statement } from '../domain/energy/statements.js';
 import type { MarketProfile } from '../domain/energy/zones.js';
+import { HubError } from '../domain/errors.js';
 import { formatKwh } from '../domain/quantity.js';
 import { timeInput, zoneInput } from '../domain/schemas.js';
 import { csvField } from '../domain/trade.js';
@@ -18,6 +19,8 @@ export interface SettlementRouteDeps {
   runner: CommandRunner;
   profile: MarketProfile;
   sequelize: Sequelize;
+  /** most lines of one statement (about 400 bytes each in JSON): a busier period is asked for in parts */
+  maxStatementLines: number;
 }
 
 const DAY_MS = 86_400_000;
@@ -79,7 +82,7 @@ const settledSlotSchema = z
  */
 export const settlementRoutes: FastifyPluginAsyncZod<SettlementRouteDeps> = async (
   app,
-  { runner, profile, sequelize },
+  { runner, profile, sequelize, maxStatementLines },
 ) => {
   app.post(
     '/operator/curtailments',
@@ -159,7 +162,9 @@ export const settlementRoutes: FastifyPluginAsyncZod<SettlementRouteDeps> = asyn
         tags: ['history'],
         summary: 'Your settled trade slots in [from, to), at most 93 days, with totals on settled quantities',
         description:
-          'With `Accept: text/csv`, the lines as CSV (header row; the totals are the sums of its columns).',
+          'With `Accept: text/csv`, the lines as CSV (header row; the totals are the sums of its columns). ' +
+          'A period with more settled trade slots than the hub answers at once (STATEMENT_MAX_LINES, ' +
+          '20,000 by default) is VALIDATION_FAILED with `details.max`: ask for shorter periods.',
         security: [{ bearer: [] }],
         querystring: statementQuery,
         response: {
@@ -179,7 +184,24 @@ export const settlementRoutes: FastifyPluginAsyncZod<SettlementRouteDeps> = asyn
       },
     },
     async (req, reply) => {
-      const s = statement(await findStatementSlots(sequelize, req.userId, req.query.from, req.query.to));
+      const slots = await findStatementSlots(
+        sequelize,
+        req.userId,
+        req.query.from,
+        req.query.to,
+        maxStatementLines + 1,
+      );
+      // one answer holds the whole period (its totals are over all of it): a period too busy for
+      // one answer is refused, not cut short
+      if (slots.length > maxStatementLines) {
+        throw new HubError('VALIDATION_FAILED', 'The period is too busy for one statement', {
+          issues: [
+            { path: 'to', message: `the period holds more than ${maxStatementLines} settled trade slots` },
+          ],
+          max: maxStatementLines,
+        });
+      }
+      const s = statement(slots);
       if (/\btext\/csv\b/.test(req.headers.accept ?? '')) {
         const lines = s.items.map((l) => STATEMENT_COLUMNS.map((c) => csvField(l[c])).join(','));
         const csv = [STATEMENT_COLUMNS.join(','), ...lines].map((l) => `${l}\r\n`).join('');

@@ -5,14 +5,7 @@ import { QueryTypes } from 'sequelize';
 import type { Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { setUserDisabled } from '../../src/store/accounts/account-store.js';
-import {
-  api,
-  connectSocket,
-  newTrader,
-  PASSWORD,
-  refusedHandshake,
-  refusedOnceHeard,
-} from '../support/client.js';
+import { api, connectSocket, newTrader, PASSWORD, refusedOnceHeard } from '../support/client.js';
 import { startHub, TEST_ENV, type TestHub } from '../support/hub.js';
 import { postgresAvailable } from '../support/services.js';
 
@@ -97,7 +90,9 @@ describe('a deleted user', () => {
     const { reason, ms } = await closed;
     expect(reason).toBe('io server disconnect');
     expect(ms).toBeLessThan(CHECK_SECONDS * 1000 + 1000);
-    const refused = await refusedHandshake(node.url, { token: t.accessToken });
+    // a handshake sees the deletion once the node's stream brought it (docs/decisions.md); one
+    // admitted before is closed then
+    const refused = await refusedOnceHeard(node.url, { token: t.accessToken });
     expect(refused.data).toMatchObject({ code: 'UNAUTHENTICATED', details: { reason: 'revoked' } });
   });
 });

@@ -40,24 +40,27 @@ describe.skipIf(!ready)('revocations reach every node through the event stream',
   const sql = (query: string, bind: unknown[]) =>
     nodes.a.hub.db!.sequelize.query(query, { bind, type: QueryTypes.SELECT });
   /**
-   * A handshake refused with the node's answer from memory. Tests on other databases of the server
-   * may hold the log back for a while (the node then reads the database): tried until one is.
+   * A handshake refused with the node's answer from `from` (memory, or a read of the log). Tests on
+   * other databases of the server may hold the log back for a while (the node then reads the
+   * database), and a loaded box may bring the relay's word late: tried until one is.
    */
-  const refusedFromMemory = async (url: string, token: string) => {
+  const refusedFrom = async (from: 'memory' | 'log', url: string, token: string) => {
+    const other = from === 'memory' ? 'log' : 'memory';
     let refusal: Awaited<ReturnType<typeof refusedHandshake>> | undefined;
     await expect
       .poll(
         async () => {
           const before = await checks(url);
-          refusal = await refusedHandshake(url, { token });
+          refusal = await refusedHandshake(url, { token }).catch(() => undefined);
           const after = await checks(url);
-          return after.memory - before.memory === 1 && after.log === before.log;
+          return refusal !== undefined && after[from] - before[from] === 1 && after[other] === before[other];
         },
         { timeout: 15_000, interval: 200 },
       )
       .toBe(true);
     return refusal!;
   };
+  const refusedFromMemory = (url: string, token: string) => refusedFrom('memory', url, token);
 
   test('a logout on A: B refuses the login from memory and closes its sockets there', async () => {
     const t = await newTrader(nodes.a.url, 'logout-a');
@@ -164,12 +167,11 @@ describe.skipIf(!ready)('revocations reach every node through the event stream',
       // the oldest ends: the horizon moves, and the logout's event still waits behind the other
       await new Promise((r) => setTimeout(r, 400));
       await older[0]!.query('ROLLBACK');
-      // the relay tells the stream is stale once an event has waited 500 ms
+      // the relay tells the stream is stale once an event has waited 500 ms (a handshake before
+      // its word is admitted, and closed when the revocation arrives): B reads the log
       await new Promise((r) => setTimeout(r, 1100));
-      const before = await checks(nodes.b.url);
-      const refused = await refusedHandshake(nodes.b.url, { token: t.accessToken });
+      const refused = await refusedFrom('log', nodes.b.url, t.accessToken);
       expect(refused.data).toMatchObject({ details: { reason: 'revoked' } });
-      expect((await checks(nodes.b.url)).log).toBe(before.log + 1);
     } finally {
       for (const c of older) {
         await c.query('ROLLBACK').catch(() => {});

@@ -36,7 +36,8 @@ const config = await marketConfigFile({
 
 describe.skipIf(!ready)('settlement on two nodes', () => {
   const env = { MARKET_CONFIG: config, OPERATOR_EMAILS: OPERATOR, SWEEP_INTERVAL_MS: '100' };
-  const nodes = twoNodes({ a: env, b: env });
+  // B answers statements of one line at most
+  const nodes = twoNodes({ a: env, b: { ...env, STATEMENT_MAX_LINES: '1' } });
 
   async function operator(): Promise<TestTrader> {
     const { HubClient } = await import('../../src/client/index.js');
@@ -198,6 +199,17 @@ describe.skipIf(!ready)('settlement on two nodes', () => {
       fees: '0.24',
       deviations: '0.00',
     });
+
+    // a node that answers statements of one line at most refuses this two-line period whole,
+    // rather than a first line with totals over it alone
+    const { HubClient } = await import('../../src/client/index.js');
+    const onB = new HubClient(nodes.b.url, seller.session);
+    await expect(
+      onB.rest(
+        'GET',
+        `/api/v1/statements?from=${slotStart}&to=${new Date(Date.parse(slotStart) + HOUR).toISOString()}`,
+      ),
+    ).rejects.toMatchObject({ code: 'VALIDATION_FAILED', details: { max: 1, issues: [{ path: 'to' }] } });
 
     // a settled slot's readings can no longer be replaced
     await expect(

@@ -2,12 +2,16 @@ import { QueryTypes, type Sequelize } from 'sequelize';
 import type { StatementSlot } from '../../domain/energy/statements.js';
 import { TRADE_SLOT_COLUMNS, type TradeSlotRow, toTradeSlot } from './trade-slot-queries.js';
 
-/** `userId`'s settled trade slots with a start in `[from, to)`, in slot order: one statement. */
+/**
+ * `userId`'s settled trade slots with a start in `[from, to)`, in slot order: one statement, at
+ * most `limit` of them (the caller asks for one more than it answers, to know there are more).
+ */
 export async function findStatementSlots(
   sequelize: Sequelize,
   userId: string,
   from: Date,
   to: Date,
+  limit: number,
 ): Promise<StatementSlot[]> {
   const rows = await sequelize.query<
     TradeSlotRow & {
@@ -29,8 +33,9 @@ export async function findStatementSlots(
      -- a trade is an accepted swap: the condition lets the partial indexes on the parties serve
      WHERE ts.status = 'settled' AND s.status = 'accepted' AND (s.buyer_id = $1 OR s.seller_id = $1)
        AND ts.slot_start >= $2 AND ts.slot_start < $3
-     ORDER BY ts.slot_start, ts.swap_id`,
-    { bind: [userId, from, to], type: QueryTypes.SELECT },
+     ORDER BY ts.slot_start, ts.swap_id
+     LIMIT $4`,
+    { bind: [userId, from, to, limit], type: QueryTypes.SELECT },
   );
   return rows.map((r) => {
     const buying = r.buyer_id === userId;
