@@ -428,7 +428,9 @@ describe.skipIf(!ready)('web push of an offer that expires before its retry', ()
   let node: TestHub;
   let service: PushService;
   beforeAll(async () => {
-    node = await startHub({ env: { ...ENV, OFFER_TTL_SECONDS: '2' } });
+    // long enough that the first push goes out before it on a loaded box, short of the first
+    // retry (5 s, jittered by a fifth either way)
+    node = await startHub({ env: { ...ENV, OFFER_TTL_SECONDS: '3' } });
     service = await startPushService();
   });
   afterAll(async () => {
@@ -452,7 +454,7 @@ describe.skipIf(!ready)('web push of an offer that expires before its retry', ()
     await expect.poll(() => tried.length, { timeout: 15_000 }).toBeGreaterThanOrEqual(1);
     expect(payloadOf(tried[0]!)).toMatchObject({ type: 'swap.proposed', url: `/?swap=${swap.id}` });
     expect(tried[0]!.ttl).toBeLessThanOrEqual(60);
-    // the offer expires (2 s) before the retry (about 5 s): the expiry is pushed, the stale offer never
+    // the offer expires (3 s) before the retry (4 to 6 s): the expiry is pushed, the stale offer never
     const [expired] = await service.waitFor(
       (p) => p.endpoint === browser.endpoint && payloadOf(p).type === 'swap.expired',
       15_000,
