@@ -48,6 +48,8 @@ export class HubClient {
   private readonly stateListeners = new Set<Listener<'connected' | 'disconnected'>>();
   private last: bigint | undefined;
   private catchingUp: EventEnvelope[] | undefined;
+  /** counts syncs, disconnects and closes: each ends the catch-up of the sync before it */
+  private syncRound = 0;
   private refreshing: Promise<void> | undefined;
   /** handshakes refused in a row since the last connection (the backoff of the next try) */
   private refusals = 0;
@@ -160,6 +162,7 @@ export class HubClient {
       this.emitState('connected');
     });
     socket.on('disconnect', (reason) => {
+      this.stopCatchingUp();
       this.emitState('disconnected');
       // closed by the hub (token expired, node draining): reconnect with a fresh token
       // (unless this client was closed meanwhile: a logout must not bring the socket back)
@@ -219,6 +222,7 @@ export class HubClient {
   }
 
   close(): void {
+    this.stopCatchingUp();
     this.socket?.close();
     this.socket = undefined;
   }
@@ -235,22 +239,11 @@ export class HubClient {
   }
 
   private async synced(m: SyncMessage) {
+    const round = ++this.syncRound;
     if (m.truncated && m.lastEventId) {
       // more was missed than the hub replays at once: page the rest over REST, holding live events
       this.catchingUp ??= [];
-      let after = m.lastEventId;
-      for (;;) {
-        const page = await this.rest<{ items: EventEnvelope[]; hasMore: boolean }>(
-          'GET',
-          `/api/v1/events?after=${after}&limit=1000`,
-        );
-        const held: EventEnvelope[] | undefined = this.catchingUp;
-        this.catchingUp = undefined;
-        for (const e of page.items) this.receive(e);
-        this.catchingUp = held;
-        if (!page.hasMore || page.items.length === 0) break;
-        after = page.items[page.items.length - 1]!.id;
-      }
+      if (!(await this.pageMissed(m.lastEventId, round))) return;
       const held = this.catchingUp ?? [];
       this.catchingUp = undefined;
       for (const e of held) this.receive(e);
@@ -259,6 +252,39 @@ export class HubClient {
       this.last = BigInt(m.lastEventId ?? '0');
     }
     for (const fn of this.syncListeners) fn(m);
+  }
+
+  /**
+   * Pages the user's events after `after` over REST into the stream. A page that fails (a 503, a
+   * 429, the network) is asked again after a jittered wait, as long as this sync is the latest:
+   * false once the connection dropped or closed (a reconnect resumes from the last event delivered).
+   */
+  private async pageMissed(after: string, round: number): Promise<boolean> {
+    for (let failures = 0; ; ) {
+      let page: { items: EventEnvelope[]; hasMore: boolean };
+      try {
+        page = await this.rest('GET', `/api/v1/events?after=${after}&limit=1000`);
+      } catch (err) {
+        const e = err instanceof HubClientError ? err : new HubClientError('UNAVAILABLE', String(err));
+        await new Promise((resolve) => setTimeout(resolve, refusalDelayMs(e, ++failures)));
+        if (round !== this.syncRound) return false;
+        continue;
+      }
+      if (round !== this.syncRound) return false;
+      failures = 0;
+      const held = this.catchingUp;
+      this.catchingUp = undefined;
+      for (const e of page.items) this.receive(e);
+      this.catchingUp = held;
+      if (!page.hasMore || page.items.length === 0) return true;
+      after = page.items[page.items.length - 1]!.id;
+    }
+  }
+
+  /** Ends a catch-up under way: the live events it held come again with the next sync's replay. */
+  private stopCatchingUp() {
+    this.syncRound++;
+    this.catchingUp = undefined;
   }
 
   private emitState(state: 'connected' | 'disconnected') {

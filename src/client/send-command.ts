@@ -19,7 +19,10 @@ export interface SendOptions {
  * after a drop; `UNAVAILABLE` with `reason: "draining"` (nothing was done, this node is closing the
  * connection) waits for the next connection without spending a try; any other `UNAVAILABLE` tries
  * again shortly. When every try went unanswered the error is UNAVAILABLE with
- * `details: { reason: 'no_answer', requestId }`: the command may or may not have committed.
+ * `details: { reason: 'no_answer', requestId }`: the command may or may not have committed. So it
+ * is when a try was unanswered, or answered `outcome: "unknown"` (the hub lost its database
+ * connection as the command committed), and the later tries could only say UNAVAILABLE: that
+ * answer is about the later try, not the one that may have committed.
  */
 export async function sendCommand<K extends StateCommand>(
   socket: Socket,
@@ -30,16 +33,15 @@ export async function sendCommand<K extends StateCommand>(
   const message = { ...payload, requestId };
   // the waits for a draining node's next connection stop there: the tries' ack timeouts in all
   const deadline = Date.now() + attempts * ackTimeoutMs;
+  /** a try may have committed: unanswered, or answered outcome "unknown" */
+  let uncertain: string | undefined;
   for (let attempt = 1; ; attempt++) {
     let answer: AckAnswer<CommandData<K>>;
     try {
       answer = await socket.timeout(ackTimeoutMs).emitWithAck<CommandName>(event, message);
     } catch (err) {
-      if (attempt >= attempts)
-        throw new HubClientError('UNAVAILABLE', `no answer to ${event}: ${(err as Error).message}`, {
-          reason: 'no_answer',
-          requestId,
-        });
+      uncertain = `no answer to ${event}: ${(err as Error).message}`;
+      if (attempt >= attempts) throw noAnswer(uncertain, requestId);
       // no ack: the same request again, after a timeout at once, after a dropped connection on the
       // next one (sent meanwhile, it would only wait in the client's buffer)
       if (!socket.connected) await reconnected(socket, deadline);
@@ -56,14 +58,21 @@ export async function sendCommand<K extends StateCommand>(
       attempt--;
       continue;
     }
+    if (answer.error.code === 'UNAVAILABLE' && answer.error.details?.outcome === 'unknown')
+      uncertain = answer.error.message;
     if (answer.error.code === 'UNAVAILABLE' && attempt < attempts) {
       // nothing was done (the database away): the same request again, shortly
       await new Promise((r) => setTimeout(r, Math.min(2000, 100 * 2 ** attempt)));
       continue;
     }
+    if (answer.error.code === 'UNAVAILABLE' && uncertain !== undefined) throw noAnswer(uncertain, requestId);
     throw new HubClientError(answer.error.code, answer.error.message, answer.error.details);
   }
 }
+
+/** A command that may or may not have committed: sent again with `requestId`, the hub says which. */
+const noAnswer = (message: string, requestId: string) =>
+  new HubClientError('UNAVAILABLE', message, { reason: 'no_answer', requestId });
 
 /**
  * Resolves once `socket` is connected (at once if it is, unless `next`: then on its next connection),

@@ -100,4 +100,33 @@ describe.skipIf(!hasChromium)('market time from the zones', () => {
 
     expect(tim.errors).toEqual([]);
   }, 90_000);
+
+  test('a proposed window the clock overtakes while the form is open is moved and shown, not posted unseen', async () => {
+    // the page's clock runs from the real time, and is moved two hours on while the form stands open
+    const paula = await env.uiTrader('Paula Slot', { locale: 'en-GB' }, (page) => page.clock.install());
+    const p = paula.page;
+    const api = metered(await HubClient.login(env.url, paula.email, PASSWORD));
+    env.clients.push(api);
+    const mine = async () => (await api.rest<{ items: Listing[] }>('GET', '/api/v1/listings?owner=me')).items;
+    const post = p.getByTestId('post-listing-form');
+    const start = post.getByLabel(/^Delivery start \(CES?T\)/);
+    const end = post.getByLabel(/^Delivery end \(CES?T\)/);
+    await post.getByLabel('Volume (kWh)').fill('5');
+    await post.getByLabel('Price per kWh').fill('0.1000');
+    const proposed = await start.inputValue();
+    await p.clock.setSystemTime(Date.now() + 2 * HOUR);
+    await post.getByRole('button', { name: 'Post listing' }).click();
+    // not posted: the window moved on, and the trader is told
+    await until(post.getByTestId('field-msg-deliveryStart'), 'closed for trading while the form was open');
+    const moved = await start.inputValue();
+    expect(moved > proposed).toBe(true);
+    expect(await mine()).toEqual([]);
+    // posted again: the window shown
+    const movedEnd = await end.inputValue();
+    await post.getByRole('button', { name: 'Post listing' }).click();
+    await expect.poll(async () => (await mine()).length).toBe(1);
+    const [posted] = await mine();
+    await until(periodOf(p, posted!.id), `${moved.slice(11)} – ${movedEnd.slice(11)}`);
+    expect(paula.errors).toEqual([]);
+  }, 90_000);
 });

@@ -1,7 +1,7 @@
-import { QueryTypes } from 'sequelize';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { HubClient, type SyncMessage } from '../../src/client/index.js';
 import { api } from '../support/client.js';
+import { userEventIds as eventIds, settled as settledBelowHorizon } from '../support/event-log.js';
 import { startHub, type TestHub } from '../support/hub.js';
 import { listingInput, recorder, trader } from '../support/traders.js';
 
@@ -11,30 +11,8 @@ beforeAll(async () => {
 });
 afterAll(() => node?.stop());
 
-/** Every event id addressed to `userId`, ascending, as the database has them. */
-async function userEventIds(userId: string): Promise<string[]> {
-  const rows = await node.hub.db!.sequelize.query<{ id: string }>(
-    'SELECT id::text AS id FROM events WHERE user_a = $1 OR user_b = $1 ORDER BY events.id',
-    { bind: [userId], type: QueryTypes.SELECT },
-  );
-  return rows.map((r) => r.id);
-}
-
-/**
- * Waits until the user's newest event is below the delivery horizon (GET /events lists it):
- * write transactions of other tests on the same server can hold the horizon back for a moment.
- */
-async function settled(token: string, userId: string): Promise<void> {
-  const newest = (await userEventIds(userId)).at(-1);
-  await expect
-    .poll(
-      async () => (await api(node.url, 'GET', '/api/v1/events?limit=1000', { token })).body.items.at(-1)?.id,
-      {
-        timeout: 10_000,
-      },
-    )
-    .toBe(newest);
-}
+const userEventIds = (userId: string) => eventIds(node, userId);
+const settled = (token: string, userId: string) => settledBelowHorizon(node, token, userId);
 
 describe('replay on reconnect', () => {
   test('missed events in order, then sync, then live', async () => {

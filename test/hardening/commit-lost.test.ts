@@ -16,13 +16,20 @@ const ready = await postgresAvailable('commit lost');
 
 /**
  * A TCP proxy to `target` that, armed, cuts the connection of the next commit of a command: after
- * forwarding it ('after': PostgreSQL commits) or instead of it ('before': it never arrives).
+ * forwarding it ('after': PostgreSQL commits) or instead of it ('before': it never arrives);
+ * 'after-down' also cuts every other connection and refuses new ones until `up()`, so the hub
+ * cannot ask whether it committed.
  */
 function cuttingProxy(target: URL) {
-  let armed: 'before' | 'after' | undefined;
+  let armed: 'before' | 'after' | 'after-down' | undefined;
+  let down = false;
   let cuts = 0;
   const sockets = new Set<net.Socket>();
   const server = net.createServer((client) => {
+    if (down) {
+      client.destroy();
+      return;
+    }
     const upstream = net.connect(Number(target.port || 5432), target.hostname);
     sockets.add(client).add(upstream);
     for (const s of [client, upstream]) {
@@ -44,6 +51,10 @@ function cuttingProxy(target: URL) {
         }
         upstream.write(chunk);
         setTimeout(() => upstream.end(), 2000); // PostgreSQL gets the whole message first
+        if (when === 'after-down') {
+          down = true;
+          for (const s of sockets) if (s !== upstream) s.destroy();
+        }
         return;
       }
       upstream.write(chunk);
@@ -57,8 +68,11 @@ function cuttingProxy(target: URL) {
     });
   });
   return {
-    arm: (when: 'before' | 'after') => {
+    arm: (when: 'before' | 'after' | 'after-down') => {
       armed = when;
+    },
+    up: () => {
+      down = false;
     },
     get cuts() {
       return cuts;
@@ -135,6 +149,25 @@ describe.skipIf(!ready)('a connection lost as a command commits', () => {
     expect(err.code).toBe('UNAVAILABLE');
     expect(err.details?.outcome).toBeUndefined();
     expect(await listingsOf(seller.user.id, 'never sent')).toEqual([]);
+    seller.close();
+  });
+
+  test('the hub cannot tell (the database gone with the commit): the client says "no answer", and the same requestId finds it', async () => {
+    // the client's own tries: the first answered outcome "unknown", the next ones UNAVAILABLE
+    // (the database unreachable), which says nothing of the first
+    const seller = await trader(node.url, 'cut-down');
+    const input = { ...listingInput({ description: 'across an outage' }), meterId: seller.meterId };
+    proxy.arm('after-down');
+    const err = (await seller.command('listing:create', input).catch((e) => e)) as HubClientError;
+    expect(proxy.cuts).toBe(3);
+    expect(err.code).toBe('UNAVAILABLE');
+    expect(err.details).toMatchObject({ reason: 'no_answer' });
+    proxy.up();
+    // sent again with its requestId once the database is back: the listing it did commit
+    const again = await seller.command('listing:create', input, {
+      requestId: err.details!.requestId as string,
+    });
+    expect(await listingsOf(seller.user.id, 'across an outage')).toEqual([again.id]);
     seller.close();
   });
 });

@@ -2,13 +2,13 @@
 // volume, or both. Only what changed is sent. Lowering the volume may void open offers that no
 // longer fit, so the trader is asked first when there are any.
 import type { Listing } from '../../src/client/index.js';
-import { SendAgain } from './command-desk.js';
 import { confirmAction } from './confirm.js';
 import { compareDecimal, KWH_SCALE, PRICE_SCALE } from './decimal.js';
 import { entry } from './entry-gate.js';
 import { FieldMessages } from './field-messages.js';
 import { parseInput, toInput } from './locale.js';
 import type { MarketPanel } from './market-panel.js';
+import { SendAgain } from './send-again.js';
 import { busy, h } from './ui.js';
 
 export class AmendForm {

@@ -168,7 +168,9 @@ export async function startDashboard(client: DashboardClient, view?: ReturnView)
   // prices, the chart and the tape of the whole market (the feed's trades keep them live)
   const marketData = new MarketData(client);
 
-  client.onState((s) => showConnection(s === 'connected' ? 'connected' : 'reconnecting', desk));
+  // Live once the hub's sync has come and what was missed is caught up (onSync), not when the
+  // socket connects: until then the screen may be behind
+  client.onState((s) => s === 'disconnected' && showConnection('reconnecting', desk));
   client.onEvent((e) => {
     marketData.onEvent(e);
     if (e.type === 'listing.matched') market.matched(e.data as ListingMatched);
@@ -185,21 +187,38 @@ export async function startDashboard(client: DashboardClient, view?: ReturnView)
       if (e.type === 'trade.settled') statement.schedule();
     }
   });
+  // The lists (negotiations, trades, statement) are read after each sync, the first included: an
+  // event committed before the sync is in what they read, one after it arrives live (keyed by id
+  // and version, so nothing shows twice or goes back). Read before the first sync, a counter
+  // committed between the read and the sync would be in neither.
+  const loadLists = (first: boolean) =>
+    Promise.all([
+      negotiations
+        .load()
+        .catch((err) =>
+          first
+            ? toast({ title: 'Negotiations not loaded', body: describeError(err), kind: 'error' })
+            : undefined,
+        ),
+      trades.load(),
+      statement.load(),
+    ]);
+  // the first read of the lists, then what waits for it (a linked swap, the focus): once
+  let listsShown: Promise<void> | undefined;
+  const showLists = () => {
+    listsShown ??= loadLists(true).then(() => afterFirstLoad());
+    return listsShown;
+  };
   // every (re)connect: a new feed subscription and a fresh market page. Personal events missed
-  // while away are replayed from lastEventId by the client; the lists are reloaded as well, keyed
-  // by id, so nothing shows twice.
-  let syncs = 0;
+  // while away are replayed from lastEventId by the client before its sync.
   client.onSync(() => {
     showConnection('connected', desk);
     if (!marketZones.ready) void marketZones.load(client);
     if (!meters.ready) void loadMeters();
     // the feed subscription first: trades made while the market data loads then arrive live
     void market.resync().then(() => marketData.resync());
-    if (syncs++ > 0) {
-      void negotiations.load().catch(() => {});
-      void trades.load();
-      void statement.load();
-    }
+    if (listsShown) void loadLists(false);
+    else void showLists();
   });
 
   const logout = byId<HTMLButtonElement>('logout');
@@ -230,13 +249,7 @@ export async function startDashboard(client: DashboardClient, view?: ReturnView)
   });
   startCountdowns(document);
 
-  const loading = Promise.all([
-    negotiations
-      .load()
-      .catch((err) => toast({ title: 'Negotiations not loaded', body: describeError(err), kind: 'error' })),
-    trades.load(),
-    statement.load(),
-  ]).then(async () => {
+  const afterFirstLoad = async () => {
     loaded = true;
     // a notification's swap (the address it opened, or a click meanwhile) comes before the rest
     const linked = pendingSwap ?? linkedSwap;
@@ -246,13 +259,18 @@ export async function startDashboard(client: DashboardClient, view?: ReturnView)
     const restored = view?.swapId ? negotiations.focus(view.swapId) : false;
     if (!restored && (focusIsFree || view?.swapId)) negotiations.focusFirstTurn();
     if (view?.scrollY) window.scrollTo({ top: view.scrollY });
-  });
+  };
+  // a socket that cannot reach the hub (and keeps trying) does not keep what REST still reads off
+  // the screen: shown after a few seconds without a sync, greyed as not live
+  const noSync = setTimeout(() => void showLists(), 5_000);
   try {
     await client.connect();
   } catch (err) {
     if (isSessionOver(err)) return signedOut();
     showConnection('reconnecting', desk);
     toast({ title: 'Cannot connect to the hub', body: describeError(err), kind: 'error', timeoutMs: 0 });
+  } finally {
+    clearTimeout(noSync);
   }
-  await loading;
+  await showLists();
 }

@@ -9,6 +9,7 @@
 import type { CommandArgs, CommandData, StateCommand } from '../../src/client/index.js';
 import { HubClientError } from '../../src/client/index.js';
 import { gate } from './entry-gate.js';
+import { SendAgain } from './send-again.js';
 import type { DashboardClient } from './session.js';
 
 /** Where a command's progress is told: the line under its button or form. */
@@ -18,40 +19,13 @@ export type Say = (text: string) => void;
 const lostAnswer = (err: unknown): boolean =>
   err instanceof HubClientError && err.code === 'UNAVAILABLE' && err.details?.reason === 'no_answer';
 
-/** A payload as a key independent of the order of its fields. */
-const keyOf = (payload: unknown): string =>
-  JSON.stringify(payload, (_k, v: unknown) =>
-    v && typeof v === 'object' && !Array.isArray(v)
-      ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
-      : v,
-  );
-
-/**
- * What one form last sent without an answer: the same command with the same payload sent again
- * from that form carries the same requestId, so a command that did take effect is not done twice.
- * A changed payload (or another command) gets a new requestId.
- */
-export class SendAgain {
-  private last: { event: string; key: string; requestId: string } | undefined;
-
-  /** the requestId for `event` with `payload`: the unanswered one if it is the same command */
-  requestIdFor(event: string, payload: unknown): string {
-    const key = keyOf(payload);
-    const last = this.last;
-    return last && last.event === event && last.key === key ? last.requestId : globalThis.crypto.randomUUID();
-  }
-
-  /** after a send: remembered when no answer came, forgotten when the hub answered */
-  settle(event: string, payload: unknown, requestId: string, unanswered: boolean): void {
-    this.last = unanswered ? { event, key: keyOf(payload), requestId } : undefined;
-  }
-}
-
 /** How many times the dashboard sends a command again after the client gave up on it. */
 const RESENDS = 5;
 
 export class CommandDesk {
   private readonly pending = new Set<string>();
+  /** for the buttons (accept, reject, withdraw, cancel): a click again after no answer repeats it */
+  private readonly again = new SendAgain();
   private readonly listeners = new Set<(n: number) => void>();
 
   constructor(private readonly client: DashboardClient) {}
@@ -73,15 +47,15 @@ export class CommandDesk {
     event: K,
     payload: CommandArgs<K>,
     say: Say,
-    again?: SendAgain,
+    again: SendAgain = this.again,
   ): Promise<CommandData<K>> {
-    const requestId = again ? again.requestIdFor(event, payload) : globalThis.crypto.randomUUID();
+    const requestId = again.requestIdFor(event, payload);
     try {
       const data = await this.sendOnce(event, payload, say, requestId);
-      again?.settle(event, payload, requestId, false);
+      again.settle(event, payload, requestId, false);
       return data;
     } catch (err) {
-      again?.settle(event, payload, requestId, lostAnswer(err));
+      again.settle(event, payload, requestId, lostAnswer(err));
       throw err;
     }
   }

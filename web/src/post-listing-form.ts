@@ -7,7 +7,6 @@
 // at their field; a price far from the market is questioned once before it is posted. After a post
 // the form is reset for the next one, keeping side, type, meter and window.
 import type { CommandArgs } from '../../src/client/index.js';
-import { SendAgain } from './command-desk.js';
 import { KWH_SCALE, PRICE_SCALE } from './decimal.js';
 import { entry, hold } from './entry-gate.js';
 import { FieldMessages } from './field-messages.js';
@@ -16,6 +15,7 @@ import { farFromMarket } from './market-check.js';
 import type { MarketPanel } from './market-panel.js';
 import { fromMarketInput, marketZones, onGrid, toMarketInput, tzLabel } from './market-time.js';
 import { type MeterStore, meterName } from './meters.js';
+import { SendAgain } from './send-again.js';
 import { busy, byId, capitalize, ENERGY_TYPES, field, h, setContent, toast } from './ui.js';
 
 const MAX_SLOTS = 96;
@@ -59,6 +59,14 @@ export function wirePostForm(market: MarketPanel, meters: MeterStore): void {
     if (s && e && e <= s) end.value = toMarketInput(new Date(s.getTime() + slot * 60_000), tz);
   };
 
+  /** The first slot of `zone` still open for trading (its gate more than a minute away). */
+  const proposedStart = (zone: string) =>
+    onGrid(
+      Date.now() + (marketZones.get(zone)?.gateLeadMinutes ?? 60) * 60_000 + 60_000,
+      slotOf(zone),
+      'ceil',
+    );
+
   const showMarketTime = () => {
     const zone = zoneOf();
     const tz = marketZones.timeZone(zone);
@@ -66,8 +74,7 @@ export function wirePostForm(market: MarketPanel, meters: MeterStore): void {
     const slot = slotOf(zone);
     for (const el of [start, end]) el.step = String(slot * 60);
     if (untouched) {
-      const lead = (z?.gateLeadMinutes ?? 60) * 60_000;
-      const s = onGrid(Date.now() + lead + 60_000, slot, 'ceil');
+      const s = proposedStart(zone);
       start.value = toMarketInput(s, tz);
       end.value = toMarketInput(new Date(s.getTime() + slot * 60_000), tz);
     }
@@ -139,6 +146,19 @@ export function wirePostForm(market: MarketPanel, meters: MeterStore): void {
   form.addEventListener('submit', (ev) => {
     ev.preventDefault();
     snapWindow();
+    // the window is posted as shown: a proposed one that the clock has overtaken since (its gate
+    // closed while the form stood open) moves to the next open slot, and the trader posts again
+    // having seen it
+    const shownAt = fromMarketInput(start.value, marketZones.timeZone(zoneOf()))?.at;
+    if (untouched && shownAt && shownAt.getTime() !== proposedStart(zoneOf()).getTime()) {
+      showMarketTime();
+      messages.set(
+        'deliveryStart',
+        'The proposed window closed for trading while the form was open: it moved to the next open slot. Check it and post again.',
+        'warn',
+      );
+      return;
+    }
     showMarketTime();
     const data = new FormData(form);
     const text = (name: string) => String(data.get(name) ?? '').trim();

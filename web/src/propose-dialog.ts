@@ -3,7 +3,6 @@
 // What is available stays live while the dialog is open (others trade on the listing meanwhile);
 // a volume above it is said at the field with how much is left, before and after sending.
 import type { Listing } from '../../src/client/index.js';
-import { SendAgain } from './command-desk.js';
 import { compareDecimal, KWH_SCALE, PRICE_SCALE } from './decimal.js';
 import { entry, hold } from './entry-gate.js';
 import { FieldMessages, sentenceFor } from './field-messages.js';
@@ -11,6 +10,7 @@ import { fmtDecimal, fmtKwh, parseInput, toInput } from './locale.js';
 import type { MarketPanel } from './market-panel.js';
 import { fmtWindow } from './market-time.js';
 import { meterName } from './meters.js';
+import { SendAgain } from './send-again.js';
 import { busy, byId, capitalize, field, h, setContent, toast } from './ui.js';
 
 /** What an offer starts with instead of the listing's own terms (a match suggestion's). */

@@ -1,0 +1,53 @@
+// A dashboard (re)loaded while its socket cannot connect: the lists it reads over REST meanwhile
+// are read again once the socket syncs (web/src/app.ts), so a counter committed between that read
+// and the sync, which the sync's replay does not carry (a first connection replays nothing), is
+// shown; and the badge says Live only once the sync has come.
+import { describe, expect, test } from 'vitest';
+import { HubClient } from '../../src/client/index.js';
+import { PASSWORD } from '../support/client.js';
+import { listingInput } from '../support/traders.js';
+import { browserSuite, checkChromium, connected, hasChromium, metered, until } from './browser-support.js';
+
+checkChromium('first load browser tests');
+
+describe.skipIf(!hasChromium)('the first load of a page', () => {
+  const env = browserSuite();
+
+  test('a counter committed while the reloaded page waited for its socket is shown once it syncs', async () => {
+    // the page's socket goes through a switch: while down, each connection is closed at its first message
+    let down = false;
+    const alice = await env.uiTrader('Alice Reload', { viewport: { width: 1280, height: 900 } }, (page) =>
+      page.routeWebSocket(/\/socket\.io\//, (ws) => {
+        const server = ws.connectToServer();
+        if (!down) return;
+        server.onMessage((m) => ws.send(m));
+        ws.onMessage(() => void ws.close({ code: 4000, reason: 'test: network down' }));
+      }),
+    );
+    const a = alice.page;
+    const aliceApi = metered(await HubClient.login(env.url, alice.email, PASSWORD));
+    await aliceApi.connect();
+    const { client: carol } = await env.apiTrader('Carol Counter');
+    env.clients.push(aliceApi);
+    const listing = await carol.createListing(listingInput({ volumeKwh: '50' }));
+    const swap = await aliceApi.propose({ listingId: listing.id, volumeKwh: '10', pricePerKwh: '0.1000' });
+    const card = a.locator(`[data-testid="swap-card"][data-swap-id="${swap.id}"]`);
+    await until(card.getByTestId('swap-turn'), 'Waiting for the counterparty');
+
+    // reloaded with the network down: the lists are read over REST (after a few seconds without a
+    // sync), the badge is not Live
+    down = true;
+    await a.reload();
+    await until(card.getByTestId('swap-turn'), 'Waiting for the counterparty');
+    expect(await a.getByTestId('connection-state').getAttribute('data-state')).not.toBe('connected');
+    // Carol counters now: after the page's read, before its socket's sync
+    await carol.counter({ swapId: swap.id, round: 1, volumeKwh: '10', pricePerKwh: '0.1050' });
+
+    // the network is back: the socket syncs, the lists are read again, the counter is there
+    down = false;
+    await connected(a);
+    await until(card.getByTestId('swap-turn'), 'Your turn');
+    await until(card.getByTestId('offer-round'), '10.000 kWh @ 0.1050');
+    expect(alice.errors).toEqual([]);
+  }, 90_000);
+});
