@@ -13,6 +13,9 @@ import type { DashboardClient } from './session.js';
 import { counterpartyName, SwapCard } from './swap-card.js';
 import { byId, capitalize, dismissToast, shortId, toast } from './ui.js';
 
+/** Open swaps loaded at most (pages of 100): a trader with more answers them as they come. */
+const MAX_OPEN_PAGES = 10;
+
 export interface NegotiationHooks {
   /** the open swaps on a listing changed (for the market's Offer / View offer button) */
   changed(listingId: string): void;
@@ -52,12 +55,20 @@ export class Negotiations {
     });
   }
 
-  /** The latest swaps (open and closed) with their threads. */
+  /**
+   * The latest swaps (open and closed) and every open one (an offer still to answer, and the count
+   * of open offers a cancel or a lower volume voids, however many swaps came since), with their
+   * threads.
+   */
   async load(): Promise<void> {
-    const page = await this.client.rest<Page<Swap>>('GET', '/api/v1/swaps?limit=50');
-    for (const s of page.items) this.upsert(s);
+    const [latest, open] = await Promise.all([
+      this.client.rest<Page<Swap>>('GET', '/api/v1/swaps?limit=50'),
+      this.allOpen(),
+    ]);
+    const swaps = [...latest.items, ...open.filter((s) => !latest.items.some((l) => l.id === s.id))];
+    for (const s of swaps) this.upsert(s);
     // threads with rounds not shown yet, a few requests at a time
-    const ids = page.items
+    const ids = swaps
       .map((s) => this.cards.get(s.id)!)
       .filter((card) => card.offers.length < card.swap.round)
       .map((card) => card.swap.id);
@@ -65,6 +76,23 @@ export class Negotiations {
       for (let id = ids.shift(); id; id = ids.shift()) await this.refreshThread(id);
     };
     await Promise.all([worker(), worker(), worker(), worker()]);
+  }
+
+  /** Every open swap of this trader's, page by page (at most MAX_OPEN_PAGES of 100). */
+  private async allOpen(): Promise<Swap[]> {
+    const all: Swap[] = [];
+    let cursor: string | null = null;
+    for (let i = 0; i < MAX_OPEN_PAGES; i++) {
+      const q: string = cursor ? `&cursor=${encodeURIComponent(cursor)}` : '';
+      const page: Page<Swap> = await this.client.rest<Page<Swap>>(
+        'GET',
+        `/api/v1/swaps?status=open&limit=100${q}`,
+      );
+      all.push(...page.items);
+      cursor = page.nextCursor;
+      if (!cursor) break;
+    }
+    return all;
   }
 
   /** A swap from an ack, a page or an event; ignored when older than what is shown. */
