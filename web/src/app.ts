@@ -25,7 +25,7 @@ import { StatementPanel } from './statement.js';
 import { forgetLinkedSwap, onSwapRequest, takeLinkedSwap } from './swap-link.js';
 import { Trades } from './trades.js';
 import { busy, byId, describeError, startCountdowns, toast } from './ui.js';
-import { rememberView } from './view-state.js';
+import { rememberView, SESSION_EXPIRED } from './view-state.js';
 
 type ConnState = 'connecting' | 'connected' | 'reconnecting';
 
@@ -103,8 +103,17 @@ export async function startDashboard(client: DashboardClient, view?: ReturnView)
   showConnection('connecting', desk);
 
   const signedOut = () => {
-    // the address (with its filters) stays for the login form; view-state drops it if another logs in
-    rememberView(client.user.id);
+    // the address (with its filters) stays for the login form; view-state drops it if another logs
+    // in; commands still waiting for an answer are no longer sent again: the sentence says so
+    const n = desk.waiting;
+    rememberView(
+      client.user.id,
+      n === 0
+        ? undefined
+        : `${SESSION_EXPIRED} ${n === 1 ? '1 command was' : `${n} commands were`} not answered before it ended: ${
+            n === 1 ? 'it' : 'they'
+          } may or may not have been done. Check your listings and negotiations.`,
+    );
     client.close();
     forget();
     location.reload();
