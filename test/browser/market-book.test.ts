@@ -300,6 +300,19 @@ describe.skipIf(!hasChromium)('the market as an order book, messages, small trut
     const amended = await amy.client.rest<Listing>('GET', `/api/v1/listings/${own.id}`);
     expect(amended.pricePerKwh).toBe('0.1100');
     expect(amended.volumeKwh).toBe(own.volumeKwh);
+
+    // amended elsewhere while the form is open: the form shows the price now, and a price set back
+    // to the one it first showed is a change, sent
+    await row.getByTestId('amend-button').click();
+    await until(row.getByTestId('listing-price'), '0.1100');
+    expect(await row.getByTestId('amend-price').inputValue()).toBe('0.1100');
+    await amy.client.amendListing(own.id, { pricePerKwh: '0.1150' });
+    await expect.poll(() => row.getByTestId('amend-price').inputValue()).toBe('0.1150');
+    await row.getByTestId('amend-price').fill('0.1100');
+    await row.getByTestId('amend-save').click();
+    await expect
+      .poll(async () => (await amy.client.rest<Listing>('GET', `/api/v1/listings/${own.id}`)).pricePerKwh)
+      .toBe('0.1100');
     expect(errors).toEqual([]);
   }, 60_000);
 });

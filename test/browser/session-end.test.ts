@@ -34,9 +34,7 @@ describe.skipIf(!hasChromium)('the end of a session', () => {
     losing = true;
     await row.getByTestId('cancel-listing-button').click();
     // waiting for its answer (the banner's count, shown once offline)
-    await expect
-      .poll(() => p.evaluate(() => document.getElementById('offline-pending')?.textContent))
-      .toContain('1 command');
+    await expect.poll(() => p.locator('#offline-pending').textContent()).toContain('1 command');
 
     // the login is ended from elsewhere: the hub closes the page's socket, its refresh is refused
     const refreshToken = await p.evaluate(() => localStorage.getItem('renex.refreshToken'));

@@ -19,7 +19,7 @@ export class AmendForm {
   private readonly again = new SendAgain();
 
   constructor(
-    private readonly listing: Listing,
+    private listing: Listing,
     private readonly market: MarketPanel,
     private readonly close: () => void,
   ) {
@@ -67,6 +67,17 @@ export class AmendForm {
 
   focus(): void {
     this.price.select();
+  }
+
+  /**
+   * The listing changed while the form is open (another tab's amendment, an accept): what the form
+   * compares with is the listing now, and a field the trader has not edited shows its new value.
+   */
+  setListing(l: Listing): void {
+    const was = this.listing;
+    this.listing = l;
+    if (this.price.value === toInput(was.pricePerKwh)) this.price.value = toInput(l.pricePerKwh);
+    if (this.volume.value === toInput(was.volumeKwh)) this.volume.value = toInput(l.volumeKwh);
   }
 
   private async submit(messages: FieldMessages, general: HTMLElement): Promise<void> {

@@ -148,7 +148,10 @@ export class ListingRow {
     if (l.status !== 'active') {
       this.amendForm = undefined;
       this.closeMatches();
-    } else this.matches?.update(l);
+    } else {
+      this.matches?.update(l);
+      this.amendForm?.setListing(l);
+    }
     this.refreshActions();
   }
 
