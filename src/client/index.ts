@@ -3,8 +3,9 @@
 import { io, type Socket } from 'socket.io-client';
 import type { AckAnswer, EventEnvelope, ServerToClientEvents, SyncMessage } from '../gateway/protocol.js';
 import { HubClientError, toClientError } from './errors.js';
+import { deliver, type Listener } from './listeners.js';
 import { RECONNECTION, refusalDelayMs, retryableRefusal } from './reconnect.js';
-import { request } from './rest.js';
+import { refreshSession, request } from './rest.js';
 import { sendCommand } from './send-command.js';
 import type {
   ClientCommandEvents,
@@ -30,9 +31,9 @@ export interface ClientOptions {
   attempts?: number;
   /** socket.io-client transports; @default ['websocket'] */
   transports?: string[];
+  /** gets what a listener threw (the others still run); @default reported as an uncaught error */
+  onListenerError?: (err: unknown) => void;
 }
-
-type Listener<T> = (value: T) => void;
 
 const uuid = (): string => globalThis.crypto.randomUUID();
 
@@ -99,16 +100,18 @@ export class HubClient {
     this.last = id === undefined ? undefined : BigInt(id);
   }
 
-  /** Trades the refresh token for a new pair and hands the new access token to the live socket. */
+  /**
+   * Trades the refresh token for a new pair and hands the new access token to the live socket (if
+   * that fails, the socket keeps its token until the hub closes it, and reconnects with the new one).
+   */
   async refresh(): Promise<void> {
     this.refreshing ??= (async () => {
-      this.session = await request<Session>(this.baseUrl, 'POST', '/api/v1/auth/refresh', {
-        body: { refreshToken: this.session.refreshToken },
-      });
+      this.session = await refreshSession(this.baseUrl, this.session.refreshToken);
       if (this.socket?.connected) {
         await this.socket
           .timeout(this.ackTimeoutMs)
-          .emitWithAck('auth:refresh', { token: this.session.accessToken });
+          .emitWithAck('auth:refresh', { token: this.session.accessToken })
+          .catch(() => undefined);
       }
     })().finally(() => {
       this.refreshing = undefined;
@@ -157,21 +160,22 @@ export class HubClient {
     socket.on('event', (e) => this.receive(e));
     socket.on('sync', (m) => void this.synced(m));
     socket.on('auth:expiring', () => void this.refresh().catch(() => {}));
-    socket.on('connect', () => {
-      this.refusals = 0;
-      this.emitState('connected');
-    });
+    socket.on('connect', () => this.emitState('connected'));
     socket.on('disconnect', (reason) => {
       this.stopCatchingUp();
       this.emitState('disconnected');
-      // closed by the hub (token expired, node draining): reconnect with a fresh token
-      // (unless this client was closed meanwhile: a logout must not bring the socket back)
-      if (reason === 'io server disconnect')
-        void this.refresh()
-          .catch(() => {})
-          .finally(() => {
-            if (this.socket === socket) socket.connect();
-          });
+      // Closed by the hub (a node draining, a token expired, a replay that failed): back after a
+      // jittered wait, longer each time until a sync, so that its traders do not all come back at
+      // once or in a loop; a fresh token first when this one is about to expire. Not if this
+      // client was closed meanwhile: a logout must not bring the socket back.
+      if (reason !== 'io server disconnect') return;
+      const wait = refusalDelayMs(new HubClientError('UNAVAILABLE', reason), ++this.refusals);
+      const expiring = Date.parse(this.session.accessExpiresAt) - Date.now() < 60_000;
+      void (expiring ? this.refresh().catch(() => {}) : Promise.resolve()).then(() =>
+        setTimeout(() => {
+          if (this.socket === socket && !socket.active) socket.connect();
+        }, wait),
+      );
     });
     socket.on('connect_error', (err) => {
       const e = toClientError(err);
@@ -188,10 +192,17 @@ export class HubClient {
         }, wait),
       );
     });
+    // rejected by the first refused handshake, even after transport failures (tried again)
     return new Promise((resolve, reject) => {
-      socket.once('sync', resolve);
-      socket.once('connect_error', (err) => {
-        if (!socket.active) reject(toClientError(err));
+      const refused = (err: Error) => {
+        if (socket.active) return;
+        socket.off('connect_error', refused);
+        reject(toClientError(err));
+      };
+      socket.on('connect_error', refused);
+      socket.once('sync', (m) => {
+        socket.off('connect_error', refused);
+        resolve(m);
       });
     });
   }
@@ -235,11 +246,12 @@ export class HubClient {
     const id = BigInt(e.id);
     if (this.last !== undefined && id <= this.last) return; // a repeat: already delivered
     this.last = id;
-    for (const fn of this.eventListeners) fn(e);
+    deliver(this.eventListeners, e, this.options.onListenerError);
   }
 
   private async synced(m: SyncMessage) {
     const round = ++this.syncRound;
+    this.refusals = 0;
     if (m.truncated && m.lastEventId) {
       // more was missed than the hub replays at once: page the rest over REST, holding live events
       this.catchingUp ??= [];
@@ -251,7 +263,7 @@ export class HubClient {
       // the stream starts here; with no event yet, from the beginning, so a reconnect misses none
       this.last = BigInt(m.lastEventId ?? '0');
     }
-    for (const fn of this.syncListeners) fn(m);
+    deliver(this.syncListeners, m, this.options.onListenerError);
   }
 
   /**
@@ -288,7 +300,7 @@ export class HubClient {
   }
 
   private emitState(state: 'connected' | 'disconnected') {
-    for (const fn of this.stateListeners) fn(state);
+    deliver(this.stateListeners, state, this.options.onListenerError);
   }
 
   private get ackTimeoutMs() {

@@ -1,5 +1,6 @@
 // REST with fetch: one call, its error answer turned into a HubClientError.
 import { HubClientError } from './errors.js';
+import type { Session } from './types.js';
 
 /** One REST call; a non-2xx answer becomes a HubClientError with the protocol code. */
 export async function request<T>(
@@ -24,4 +25,21 @@ export async function request<T>(
     throw new HubClientError(e.code, e.message, e.details, res.status);
   }
   return body as T;
+}
+
+/**
+ * POST /auth/refresh: the new pair. An answer lost on its way (the network, a balancer's 502) is
+ * asked again with the same token within the hub's reuse grace (REFRESH_REUSE_SECONDS, 10 s by
+ * default): the token may have been spent, and presented again later it would end the whole login.
+ */
+export async function refreshSession(baseUrl: string, refreshToken: string): Promise<Session> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await request<Session>(baseUrl, 'POST', '/api/v1/auth/refresh', { body: { refreshToken } });
+    } catch (err) {
+      const answered = err instanceof HubClientError && err.code !== 'UNAVAILABLE' && err.code !== 'INTERNAL';
+      if (answered || attempt >= 3) throw err;
+      await new Promise((resolve) => setTimeout(resolve, 500 * attempt + Math.random() * 500));
+    }
+  }
 }

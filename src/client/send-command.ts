@@ -21,8 +21,10 @@ export interface SendOptions {
  * again shortly. When every try went unanswered the error is UNAVAILABLE with
  * `details: { reason: 'no_answer', requestId }`: the command may or may not have committed. So it
  * is when a try was unanswered, or answered `outcome: "unknown"` (the hub lost its database
- * connection as the command committed), and the later tries could only say UNAVAILABLE: that
- * answer is about the later try, not the one that may have committed.
+ * connection as the command committed), and a later try was refused before the hub looked up its
+ * requestId (UNAVAILABLE, RATE_LIMITED, INTERNAL, UNAUTHENTICATED): that answer is about the later
+ * try, not the one that may have committed. Any other refusal comes after the lookup, which would
+ * have answered a committed try with its stored answer: nothing was committed.
  */
 export async function sendCommand<K extends StateCommand>(
   socket: Socket,
@@ -65,10 +67,14 @@ export async function sendCommand<K extends StateCommand>(
       await new Promise((r) => setTimeout(r, Math.min(2000, 100 * 2 ** attempt)));
       continue;
     }
-    if (answer.error.code === 'UNAVAILABLE' && uncertain !== undefined) throw noAnswer(uncertain, requestId);
+    if (uncertain !== undefined && SAYS_NOTHING_OF_EARLIER.has(answer.error.code))
+      throw noAnswer(uncertain, requestId);
     throw new HubClientError(answer.error.code, answer.error.message, answer.error.details);
   }
 }
+
+/** Refusals that can come before the hub looks up a requestId (docs/protocol.md §9). */
+const SAYS_NOTHING_OF_EARLIER = new Set(['UNAVAILABLE', 'RATE_LIMITED', 'INTERNAL', 'UNAUTHENTICATED']);
 
 /** A command that may or may not have committed: sent again with `requestId`, the hub says which. */
 const noAnswer = (message: string, requestId: string) =>

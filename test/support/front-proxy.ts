@@ -1,6 +1,7 @@
 // A loopback HTTP front for a hub, as a load balancer stands before one: requests and WebSocket
 // upgrades are passed through to the hub, except the requests the test refuses (the balancer's own
-// 503, or a 429 of a rate limiter in front of the hub).
+// 503, or a 429 of a rate limiter in front of the hub), the answers it loses (passed to the hub,
+// answered 502) and the upgrades it drops (the connection closed).
 import http from 'node:http';
 import net, { type AddressInfo } from 'node:net';
 
@@ -10,6 +11,10 @@ export interface FrontProxy {
   seen: string[];
   /** answers a request with this status instead of passing it; undefined passes it */
   refuse: (req: http.IncomingMessage) => number | undefined;
+  /** passes the request to the hub, then answers 502 instead of the hub's answer */
+  lose: (req: http.IncomingMessage) => boolean;
+  /** closes a WebSocket upgrade instead of passing it */
+  drop: (req: http.IncomingMessage) => boolean;
   close(): Promise<void>;
 }
 
@@ -25,9 +30,17 @@ export async function frontProxy(target: string): Promise<FrontProxy> {
       res.end(JSON.stringify({ error: { code: 'UNAVAILABLE', message: 'refused by the front (test)' } }));
       return;
     }
+    const lost = front.lose(req);
     const up = http.request(
       { host: to.hostname, port, method: req.method, path: req.url, headers: req.headers },
       (r) => {
+        if (lost) {
+          r.resume();
+          r.on('end', () =>
+            res.writeHead(502, { 'content-type': 'text/html' }).end('<h1>502 Bad Gateway</h1>'),
+          );
+          return;
+        }
         res.writeHead(r.statusCode ?? 502, r.headers);
         r.pipe(res);
       },
@@ -37,6 +50,11 @@ export async function frontProxy(target: string): Promise<FrontProxy> {
   });
   // a WebSocket upgrade: the request head again, then the bytes both ways
   server.on('upgrade', (req: http.IncomingMessage, client: net.Socket, head: Buffer) => {
+    front.seen.push(`UPGRADE ${req.url}`);
+    if (front.drop(req)) {
+      client.destroy();
+      return;
+    }
     const up = net.connect(port, to.hostname, () => {
       const lines = [`${req.method} ${req.url} HTTP/1.1`];
       for (let i = 0; i < req.rawHeaders.length; i += 2)
@@ -59,6 +77,8 @@ export async function frontProxy(target: string): Promise<FrontProxy> {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     seen: [],
     refuse: () => undefined,
+    lose: () => false,
+    drop: () => false,
     close: async () => {
       for (const s of sockets) s.destroy();
       server.closeAllConnections();
