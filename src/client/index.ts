@@ -2,6 +2,7 @@
 // browsers. Used by the tests, the benchmarks and the dashboard. Depends on the protocol types only.
 import { io, type Socket } from 'socket.io-client';
 import type { AckAnswer, EventEnvelope, ServerToClientEvents, SyncMessage } from '../gateway/protocol.js';
+import { MAX_HELD_EVENTS, pageMissed } from './catch-up.js';
 import { HubClientError, toClientError } from './errors.js';
 import { deliver, type Listener } from './listeners.js';
 import { RECONNECTION, refusalDelayMs, retryableRefusal } from './reconnect.js';
@@ -143,7 +144,7 @@ export class HubClient {
 
   // --- live connection -----------------------------------------------------------------------
 
-  /** Connects (and keeps reconnecting with backoff); resolves on the first `sync`. */
+  /** Connects (and keeps reconnecting with backoff); resolves on the first `sync`, once caught up. */
   connect(): Promise<SyncMessage> {
     if (this.socket) throw new Error('already connected');
     const socket: Socket<ServerToClientEvents, ClientCommandEvents> = io(this.baseUrl, {
@@ -192,18 +193,23 @@ export class HubClient {
         }, wait),
       );
     });
-    // rejected by the first refused handshake, even after transport failures (tried again)
+    // resolved once caught up (a truncated replay paged: the sync listeners' moment); rejected by
+    // the first refused handshake, even after transport failures (tried again)
     return new Promise((resolve, reject) => {
+      const settle = () => {
+        offSync();
+        socket.off('connect_error', refused);
+      };
       const refused = (err: Error) => {
         if (socket.active) return;
-        socket.off('connect_error', refused);
+        settle();
         reject(toClientError(err));
       };
-      socket.on('connect_error', refused);
-      socket.once('sync', (m) => {
-        socket.off('connect_error', refused);
+      const offSync = this.onSync((m) => {
+        settle();
         resolve(m);
       });
+      socket.on('connect_error', refused);
     });
   }
 
@@ -239,10 +245,14 @@ export class HubClient {
   }
 
   private receive(e: EventEnvelope) {
-    if (this.catchingUp) {
-      this.catchingUp.push(e);
-      return;
-    }
+    if (!this.catchingUp) return this.deliverEvent(e);
+    this.catchingUp.push(e);
+    // a catch-up that cannot end (its pages refused for good) holds no more: resume on a new connection
+    if (this.catchingUp.length > MAX_HELD_EVENTS) this.simulateDrop();
+  }
+
+  /** An event to the listeners, once per id, in id order. */
+  private deliverEvent(e: EventEnvelope) {
     const id = BigInt(e.id);
     if (this.last !== undefined && id <= this.last) return; // a repeat: already delivered
     this.last = id;
@@ -255,42 +265,21 @@ export class HubClient {
     if (m.truncated && m.lastEventId) {
       // more was missed than the hub replays at once: page the rest over REST, holding live events
       this.catchingUp ??= [];
-      if (!(await this.pageMissed(m.lastEventId, round))) return;
+      const caughtUp = await pageMissed(m.lastEventId, {
+        rest: (method, path) => this.rest(method, path),
+        current: () => round === this.syncRound,
+        held: () => this.catchingUp ?? [],
+        deliver: (e) => this.deliverEvent(e),
+      });
+      if (!caughtUp) return;
       const held = this.catchingUp ?? [];
       this.catchingUp = undefined;
-      for (const e of held) this.receive(e);
+      for (const e of held) this.deliverEvent(e);
     } else if (this.last === undefined) {
       // the stream starts here; with no event yet, from the beginning, so a reconnect misses none
       this.last = BigInt(m.lastEventId ?? '0');
     }
     deliver(this.syncListeners, m, this.options.onListenerError);
-  }
-
-  /**
-   * Pages the user's events after `after` over REST into the stream. A page that fails (a 503, a
-   * 429, the network) is asked again after a jittered wait, as long as this sync is the latest:
-   * false once the connection dropped or closed (a reconnect resumes from the last event delivered).
-   */
-  private async pageMissed(after: string, round: number): Promise<boolean> {
-    for (let failures = 0; ; ) {
-      let page: { items: EventEnvelope[]; hasMore: boolean };
-      try {
-        page = await this.rest('GET', `/api/v1/events?after=${after}&limit=1000`);
-      } catch (err) {
-        const e = err instanceof HubClientError ? err : new HubClientError('UNAVAILABLE', String(err));
-        await new Promise((resolve) => setTimeout(resolve, refusalDelayMs(e, ++failures)));
-        if (round !== this.syncRound) return false;
-        continue;
-      }
-      if (round !== this.syncRound) return false;
-      failures = 0;
-      const held = this.catchingUp;
-      this.catchingUp = undefined;
-      for (const e of page.items) this.receive(e);
-      this.catchingUp = held;
-      if (!page.hasMore || page.items.length === 0) return true;
-      after = page.items[page.items.length - 1]!.id;
-    }
   }
 
   /** Ends a catch-up under way: the live events it held come again with the next sync's replay. */

@@ -1,7 +1,8 @@
 // A client that missed more than the hub replays pages the rest over REST (sync.truncated). Here a
 // front (as a load balancer stands before the hub) refuses those pages for a while: the client asks
 // again, holds the live events meanwhile, and tells its listeners of the sync only once it has
-// caught up; a connection that drops during the catch-up resumes from the last event delivered.
+// caught up (connect() resolves then); a connection that drops during the catch-up resumes from
+// the last event delivered; a market event held meanwhile is not dropped behind paged events.
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { HubClient, type SyncMessage } from '../../src/client/index.js';
 import { settled, userEventIds } from '../support/event-log.js';
@@ -60,10 +61,15 @@ describe('catching up through a front that refuses pages', () => {
     down = true;
     const before = pages();
     try {
-      await back.connect();
+      // connect() resolves once caught up, with the sync
+      let connected: SyncMessage | undefined;
+      const connecting = back.connect().then((m) => {
+        connected = m;
+      });
       // refused twice: the client keeps asking, and has not told of the sync
       await expect.poll(() => pages() - before).toBeGreaterThanOrEqual(2);
       expect(syncs).toEqual([]);
+      expect(connected).toBeUndefined();
       // an event while it is stuck: held, not delivered ahead of the ones it misses
       await owner.rest('POST', '/api/v1/listings', listingInput({ meterId: owner.meterId }));
       await settled(node, owner.session.accessToken, owner.user.id);
@@ -71,6 +77,8 @@ describe('catching up through a front that refuses pages', () => {
       down = false;
       await expect.poll(() => syncs.length).toBe(1);
       expect(syncs[0]).toMatchObject({ replayed: 5, truncated: true });
+      await connecting;
+      expect(connected).toBe(syncs[0]);
       const all = await userEventIds(node, owner.user.id);
       await expect.poll(() => got.length).toBe(9);
       expect(got).toEqual(all.slice(all.indexOf(resumeFrom) + 1));
@@ -86,7 +94,7 @@ describe('catching up through a front that refuses pages', () => {
     down = true;
     try {
       const first = pages();
-      await back.connect();
+      const connecting = back.connect();
       await expect.poll(() => pages() - first).toBeGreaterThanOrEqual(1);
       expect(got).toHaveLength(5);
       // the connection drops: the reconnect replays the next five, and the rest is refused again
@@ -97,12 +105,45 @@ describe('catching up through a front that refuses pages', () => {
       expect(syncs).toEqual([]);
       down = false;
       await expect.poll(() => syncs.length).toBe(1);
+      expect(await connecting).toBe(syncs[0]);
       const all = await userEventIds(node, owner.user.id);
       expect(got).toEqual(all.slice(all.indexOf(resumeFrom) + 1));
       expect(got).toHaveLength(14);
     } finally {
       down = false;
       back.close();
+    }
+  });
+
+  test("a market event held during the catch-up is not dropped behind the trader's own events paged after it", async () => {
+    const { owner, resumeFrom } = await away('feed', 8);
+    const other = await trader(node.url, 'feed-other');
+    const { back, got } = resuming(owner, resumeFrom);
+    // the feed, subscribed as soon as the socket is up (before the catch-up ends)
+    back.onState((s) => s === 'connected' && void back.subscribeFeed({}));
+    const types: string[] = [];
+    back.onEvent((e) =>
+      types.push(`${e.type}:${(e.data as { ownerId?: string }).ownerId === owner.user.id ? 'own' : 'other'}`),
+    );
+    down = true;
+    const before = pages();
+    try {
+      const connecting = back.connect();
+      await expect.poll(() => pages() - before).toBeGreaterThanOrEqual(1);
+      // held: another trader's listing (a market event), then one of the owner's (a later id)
+      const market = await other.createListing(listingInput());
+      await owner.rest('POST', '/api/v1/listings', listingInput({ meterId: owner.meterId }));
+      await settled(node, owner.session.accessToken, owner.user.id);
+      down = false;
+      await connecting;
+      await expect.poll(() => got.length).toBe(10);
+      expect(types.filter((t) => t.endsWith(':other'))).toEqual(['listing.created:other']);
+      expect(got.map(BigInt)).toEqual([...got.map(BigInt)].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)));
+      expect(market.id).toBeDefined();
+    } finally {
+      down = false;
+      back.close();
+      other.close();
     }
   });
 });
