@@ -180,8 +180,9 @@ export class HubClient {
     });
     socket.on('connect_error', (err) => {
       const e = toClientError(err);
-      const expired = e.code === 'UNAUTHENTICATED' && e.details?.reason === 'expired';
-      const refreshed = expired ? this.refresh().catch(() => {}) : Promise.resolve();
+      // an expired token is refreshed; so is a revoked login or a disabled user's, whose refresh
+      // then fails: that is how the application learns the session is over (DashboardClient)
+      const refreshed = e.code === 'UNAUTHENTICATED' ? this.refresh().catch(() => {}) : Promise.resolve();
       // A transport failure is retried by socket.io-client itself (the socket stays active). A
       // handshake the hub refused (a node shutting down, too many sockets, an expired token) ends
       // its tries: once this client has been connected, it tries again, jittered, unless closed.
