@@ -162,12 +162,19 @@ describe.skipIf(!hasChromium)('market data on the dashboard', () => {
     expect(await suggestion.getByTestId('match-available').textContent()).toBe('20.000 kWh');
     expect(await suggestion.getByTestId('match-landed').textContent()).toMatch(/^\d+\.\d{4}$/);
 
-    // Propose opens the offer dialog prefilled: her listing's meter, the match's price, the most both can trade
+    // Bruno lowers his price after the suggestions loaded: the dashboard hears of it
+    await bruno.client.amendListing(match.id, { pricePerKwh: '0.1350' });
+    await until(
+      a.locator(`[data-testid="listing-row"][data-listing-id="${match.id}"]`).getByTestId('listing-price'),
+      '0.1350',
+    );
+
+    // Propose opens the offer dialog prefilled: her listing's meter, the match's price now, the most both can trade
     await suggestion.getByTestId('match-propose').click();
     const dialog = a.getByTestId('propose-dialog');
     await dialog.waitFor();
     expect(await dialog.getByTestId('propose-volume').inputValue()).toBe('20.000');
-    expect(await dialog.getByTestId('propose-price').inputValue()).toBe('0.1400');
+    expect(await dialog.getByTestId('propose-price').inputValue()).toBe('0.1350');
     expect(await dialog.getByTestId('propose-meter').inputValue()).toBe(meter!.id);
     await shot(a, 'market-matches-propose-1440.png');
     await dialog.getByTestId('propose-submit').click();
@@ -178,7 +185,7 @@ describe.skipIf(!hasChromium)('market data on the dashboard', () => {
     const swap = swaps.items[0]!;
     expect(swap.initiatorId).toBe(annApi.user.id);
     expect(swap.volumeKwh).toBe('20.000');
-    expect(swap.pricePerKwh).toBe('0.1400');
+    expect(swap.pricePerKwh).toBe('0.1350');
     expect(swap.buyerMeterId).toBe(meter!.id);
     expect(ann.errors).toEqual([]);
   }, 120_000);

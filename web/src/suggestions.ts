@@ -118,7 +118,14 @@ export class MatchPanel {
     );
     propose.addEventListener('click', () => {
       const own = this.own;
-      this.market.openPropose(asListing(m), { ...prefillFor(own, m), meterId: own.meterId });
+      // the listing as it is now (its events keep the directory current), not as the matches loaded
+      const now = this.market.directory.peek(m.id);
+      const current: ListingMatch = now && now.version > m.version ? { ...m, ...now } : m;
+      if (current.status !== 'active') {
+        this.status.textContent = `This listing is ${current.status} now: refresh the matches.`;
+        return;
+      }
+      this.market.openPropose(asListing(current), { ...prefillFor(own, current), meterId: own.meterId });
     });
     return h(
       'li',
