@@ -16,6 +16,7 @@ import {
   ROOT,
   until,
 } from './browser-support.js';
+import { routeSocket } from './route-socket.js';
 
 const ARTIFACTS = path.join(ROOT, 'test/artifacts');
 
@@ -59,16 +60,7 @@ describe.skipIf(!hasChromium)('dashboard in a browser', () => {
     let blocked = false;
     const bobSockets: WebSocketRoute[] = [];
     const bob = await env.uiTrader('Bob Wind', { viewport: { width: 1280, height: 900 } }, async (page) => {
-      await page.routeWebSocket(/\/socket\.io\//, (ws) => {
-        const server = ws.connectToServer();
-        if (!blocked) {
-          bobSockets.push(ws);
-          return;
-        }
-        // network down: the engine.io handshake passes, the socket.io connect is answered by a close
-        server.onMessage((m) => ws.send(m));
-        ws.onMessage(() => void ws.close({ code: 4000, reason: 'test: network down' }));
-      });
+      await routeSocket(page, { down: () => blocked, passed: (ws) => bobSockets.push(ws) });
     });
     const b = bob.page;
 

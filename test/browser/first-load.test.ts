@@ -8,6 +8,7 @@ import { HubClient } from '../../src/client/index.js';
 import { PASSWORD } from '../support/client.js';
 import { listingInput } from '../support/traders.js';
 import { browserSuite, checkChromium, connected, hasChromium, metered, until } from './browser-support.js';
+import { routeSocket } from './route-socket.js';
 
 checkChromium('first load browser tests');
 
@@ -18,12 +19,7 @@ describe.skipIf(!hasChromium)('the first load of a page', () => {
     // the page's socket goes through a switch: while down, each connection is closed at its first message
     let down = false;
     const alice = await env.uiTrader('Alice Reload', { viewport: { width: 1280, height: 900 } }, (page) =>
-      page.routeWebSocket(/\/socket\.io\//, (ws) => {
-        const server = ws.connectToServer();
-        if (!down) return;
-        server.onMessage((m) => ws.send(m));
-        ws.onMessage(() => void ws.close({ code: 4000, reason: 'test: network down' }));
-      }),
+      routeSocket(page, { down: () => down }),
     );
     const a = alice.page;
     const aliceApi = metered(await HubClient.login(env.url, alice.email, PASSWORD));

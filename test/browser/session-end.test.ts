@@ -5,6 +5,7 @@ import { HubClient, type Session } from '../../src/client/index.js';
 import { api, PASSWORD } from '../support/client.js';
 import { listingInput } from '../support/traders.js';
 import { browserSuite, checkChromium, hasChromium, metered, until } from './browser-support.js';
+import { routeSocket } from './route-socket.js';
 
 checkChromium('session end browser tests');
 
@@ -15,14 +16,7 @@ describe.skipIf(!hasChromium)('the end of a session', () => {
     // the page's cancels are lost on their way while `losing` (the hub never sees them)
     let losing = false;
     const sam = await env.uiTrader('Sam Pending', { viewport: { width: 1280, height: 900 } }, (page) =>
-      page.routeWebSocket(/\/socket\.io\//, (ws) => {
-        const server = ws.connectToServer();
-        server.onMessage((m) => ws.send(m));
-        ws.onMessage((m) => {
-          if (losing && String(m).includes('"listing:cancel"')) return;
-          server.send(m);
-        });
-      }),
+      routeSocket(page, { lose: (m) => losing && String(m).includes('"listing:cancel"') }),
     );
     const p = sam.page;
     const samApi = metered(await HubClient.login(env.url, sam.email, PASSWORD));
